@@ -1,0 +1,2 @@
+//! Protocol logic for keyward's git and docker credential helpers.
+#![forbid(unsafe_code)]

@@ -1,0 +1,143 @@
+//! Lock policy and the process-wide status report.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Mutex, Once};
+
+/// What to do when memory cannot be locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LockPolicy {
+    /// Keep going in unlocked (still guarded, dump-excluded, wiped) memory; warn once.
+    #[default]
+    BestEffort,
+    /// Refuse to hold a secret in memory that cannot be locked.
+    Required,
+}
+
+impl std::str::FromStr for LockPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "best-effort" => Ok(LockPolicy::BestEffort),
+            "required" => Ok(LockPolicy::Required),
+            other => Err(format!(
+                "unknown memory lock policy {other:?} (expected \"best-effort\" or \"required\")"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for LockPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LockPolicy::BestEffort => "best-effort",
+            LockPolicy::Required => "required",
+        })
+    }
+}
+
+/// Where secret bytes live in this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `memfd_secret(2)` pages, removed from the kernel's direct map.
+    MemfdSecret,
+    /// Anonymous mappings locked with `mlock(2)`.
+    Mlock,
+    /// Anonymous mappings that could not be locked (best-effort policy).
+    Unlocked,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::MemfdSecret => "memfd_secret",
+            Backend::Mlock => "mlock",
+            Backend::Unlocked => "unlocked",
+        })
+    }
+}
+
+static POLICY: AtomicU8 = AtomicU8::new(0);
+pub(crate) static LIVE_SECRETS: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static LOCKED_BYTES: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static MAPPED_BYTES: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static LOCK_FAILED: AtomicBool = AtomicBool::new(false);
+static WARN_ONCE: Once = Once::new();
+static WARN_SINK: Mutex<Option<fn(&str)>> = Mutex::new(None);
+
+/// Sets the lock policy for this process. Call before the first secret is made.
+pub fn set_policy(policy: LockPolicy) {
+    POLICY.store(policy as u8, Ordering::SeqCst);
+}
+
+/// The lock policy in force.
+pub fn policy() -> LockPolicy {
+    match POLICY.load(Ordering::SeqCst) {
+        1 => LockPolicy::Required,
+        _ => LockPolicy::BestEffort,
+    }
+}
+
+/// Routes the one-time "memory is not locked" warning somewhere other than stderr
+/// (the PAM module sends it to syslog).
+pub fn set_warning_sink(sink: fn(&str)) {
+    if let Ok(mut s) = WARN_SINK.lock() {
+        *s = Some(sink);
+    }
+}
+
+pub(crate) fn warn_unlocked_once(reason: &std::io::Error) {
+    LOCK_FAILED.store(true, Ordering::SeqCst);
+    WARN_ONCE.call_once(|| {
+        let msg = format!(
+            "keyward: warning: cannot lock memory ({reason}); secrets may be written to swap. \
+             Run `keyward doctor` for the fix."
+        );
+        let sink = WARN_SINK.lock().ok().and_then(|s| *s);
+        match sink {
+            Some(f) => f(&msg),
+            None => eprintln!("{msg}"),
+        }
+    });
+}
+
+/// RLIMIT_MEMLOCK soft limit in bytes; `None` means unlimited.
+pub fn memlock_limit() -> Option<u64> {
+    match nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_MEMLOCK) {
+        Ok((soft, _)) if soft == nix::sys::resource::RLIM_INFINITY => None,
+        Ok((soft, _)) => Some(soft),
+        Err(_) => None,
+    }
+}
+
+/// A snapshot of secure memory in this process.
+#[derive(Debug, Clone)]
+pub struct Status {
+    /// Where new secrets go.
+    pub backend: Backend,
+    /// The lock policy in force.
+    pub policy: LockPolicy,
+    /// Secrets alive now.
+    pub live_secrets: usize,
+    /// Bytes locked in RAM by this crate.
+    pub locked_bytes: usize,
+    /// Bytes mapped for secrets (locked or not), guards excluded.
+    pub mapped_bytes: usize,
+    /// RLIMIT_MEMLOCK soft limit (`None`: unlimited).
+    pub memlock_limit: Option<u64>,
+    /// Whether locking has failed at least once in this process.
+    pub lock_failed: bool,
+}
+
+/// The current secure-memory status.
+pub fn status() -> Status {
+    let lock_failed = LOCK_FAILED.load(Ordering::SeqCst);
+    Status {
+        backend: crate::alloc::backend(),
+        policy: policy(),
+        live_secrets: LIVE_SECRETS.load(Ordering::SeqCst),
+        locked_bytes: LOCKED_BYTES.load(Ordering::SeqCst),
+        mapped_bytes: MAPPED_BYTES.load(Ordering::SeqCst),
+        memlock_limit: memlock_limit(),
+        lock_failed,
+    }
+}

@@ -1,0 +1,2 @@
+//! Shared helpers for keyward's end-to-end tests.
+#![forbid(unsafe_code)]
