@@ -1,2 +1,90 @@
-//! Shared helpers for keyward's end-to-end tests.
+//! Shared helpers for keyward's end-to-end tests: where the built binaries are,
+//! and throwaway homes that never touch the user's real files.
 #![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The cargo target profile directory (`target/debug`) these tests were built into.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/debug/deps/<test-binary>
+    let deps = exe.parent().expect("deps dir");
+    deps.parent().expect("profile dir").to_path_buf()
+}
+
+/// Path of a workspace binary (`keyward`, `git-credential-keyward`, …) or of
+/// `libpam_keyward.so`. Panics with a hint when it has not been built.
+pub fn bin(name: &str) -> PathBuf {
+    let p = target_dir().join(name);
+    assert!(
+        p.exists(),
+        "{} is not built: run `cargo build --workspace` first (scripts/test does)",
+        p.display()
+    );
+    p
+}
+
+/// Whether an external program is on PATH.
+pub fn have(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+/// A throwaway HOME with XDG directories and a vault path inside it.
+#[derive(Debug)]
+pub struct TestHome {
+    dir: tempfile::TempDir,
+}
+
+impl TestHome {
+    /// Creates the directory tree (mode 0700 as `tempfile` makes it).
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("keyward-test-home-")
+            .tempdir()
+            .expect("tempdir");
+        for sub in [".config", ".local/share", ".cache"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        }
+        TestHome { dir }
+    }
+
+    /// The HOME directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The vault file path used by [`Self::command`].
+    pub fn vault_path(&self) -> PathBuf {
+        self.dir.path().join(".local/share/keyward/vault")
+    }
+
+    /// A command whose environment points only into this home: HOME, XDG
+    /// directories, `KEYWARD_VAULT`, no inherited git/docker configuration,
+    /// no terminal prompting.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(program);
+        let home = self.dir.path();
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("KEYWARD_VAULT", self.vault_path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("DOCKER_CONFIG", home.join(".docker"))
+            .env("LANG", "C.UTF-8")
+            .current_dir(home);
+        c
+    }
+}
+
+impl Default for TestHome {
+    fn default() -> Self {
+        Self::new()
+    }
+}
