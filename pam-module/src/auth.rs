@@ -309,7 +309,7 @@ fn get_secret(
     }
 }
 
-fn check_old(h: &mut dyn Host, o: &Options, user: &str, hash: &Hash) -> PamResultCode {
+fn check_old(h: &mut dyn Host, user: &str, hash: &Hash) -> PamResultCode {
     let old = match get_secret(h, TokenItem::Old, Some("Current password: "), user) {
         Ok(p) => p,
         Err(e) => return e,
@@ -321,7 +321,6 @@ fn check_old(h: &mut dyn Host, o: &Options, user: &str, hash: &Hash) -> PamResul
                 Priority::Notice,
                 &format!("password change: {}", failure_line(h, user)),
             );
-            let _ = o;
             PamResultCode::PAM_AUTH_ERR
         }
     }
@@ -350,13 +349,13 @@ pub fn chauthtok(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode
         if root_changes {
             return PamResultCode::PAM_SUCCESS;
         }
-        return check_old(h, o, &user, &hash);
+        return check_old(h, &user, &hash);
     }
     if flags & PAM_UPDATE_AUTHTOK == 0 {
         return PamResultCode::PAM_SERVICE_ERR;
     }
     if !root_changes {
-        let r = check_old(h, o, &user, &hash);
+        let r = check_old(h, &user, &hash);
         if r != PamResultCode::PAM_SUCCESS {
             return r;
         }
