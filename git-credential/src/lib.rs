@@ -2,4 +2,5 @@
 #![forbid(unsafe_code)]
 
 pub mod docker;
+pub mod git;
 pub mod output;
