@@ -47,7 +47,7 @@ impl KdfParams {
             return Err(format!("p {} out of range 1..=16", self.p));
         }
         // 128 * r * N bytes of memory; at most 1 GiB.
-        let mem = 128u64 * u64::from(self.r) << self.log_n;
+        let mem = (128u64 * u64::from(self.r)) << self.log_n;
         if mem > 1 << 30 {
             return Err(format!("needs {} MiB of memory (at most 1024)", mem >> 20));
         }
