@@ -34,8 +34,6 @@ pub const MAX_USER_LEN: usize = 256;
 pub const DIGEST_LEN: usize = 32;
 /// Largest database file read (refused beyond, to bound memory in the PAM host).
 pub const MAX_DB_SIZE: u64 = 16 << 20;
-/// Largest scrypt work accepted from a database line: 128 * r * 2^ln bytes.
-const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
 
 /// Errors of the password database. Messages name paths and reasons, never a
 /// password or a hash.
@@ -82,46 +80,13 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// scrypt cost parameters of a hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KdfParams {
-    /// log2 of the CPU/memory cost N.
-    pub log_n: u8,
-    /// Block size r.
-    pub r: u32,
-    /// Parallelism p.
-    pub p: u32,
-}
+pub use crate::KdfParams;
 
-impl KdfParams {
-    /// The production parameters (scrypt's recommended ln=17, r=8, p=1: 128 MiB).
-    pub const DEFAULT: KdfParams = KdfParams {
-        log_n: scrypt::Params::RECOMMENDED_LOG_N,
-        r: scrypt::Params::RECOMMENDED_R,
-        p: scrypt::Params::RECOMMENDED_P,
-    };
-
-    /// Checks the parameters are valid and bounded (≤ 1 GiB of scrypt memory).
-    pub fn validate(&self) -> std::result::Result<scrypt::Params, &'static str> {
-        if self.log_n == 0 || self.log_n > 30 || self.r == 0 || self.p == 0 || self.p > 16 {
-            return Err("cost out of range");
-        }
-        let mem = 128u64
-            .checked_mul(u64::from(self.r))
-            .and_then(|m| m.checked_shl(u32::from(self.log_n)))
-            .ok_or("cost out of range")?;
-        if mem > MAX_SCRYPT_MEMORY {
-            return Err("needs more than 1 GiB of memory");
-        }
-        scrypt::Params::new(self.log_n, self.r, self.p, DIGEST_LEN)
-            .map_err(|_| "rejected by scrypt")
-    }
-}
-
-impl Default for KdfParams {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
+/// scrypt parameters for `params`, within [`KdfParams::check`]'s bounds.
+fn scrypt_params(params: KdfParams) -> std::result::Result<scrypt::Params, &'static str> {
+    params.check().map_err(|_| "cost out of range")?;
+    scrypt::Params::new(params.log_n, params.r, params.p, DIGEST_LEN)
+        .map_err(|_| "rejected by scrypt")
 }
 
 /// A parsed scrypt password hash. `Debug` shows the parameters only.
@@ -168,7 +133,7 @@ impl Hash {
             r: num("r")?.ok_or("missing r parameter")?,
             p: num("p")?.ok_or("missing p parameter")?,
         };
-        params.validate()?;
+        scrypt_params(params)?;
         let salt = ph.salt.ok_or("missing salt")?;
         let mut salt_buf = [0u8; 64];
         let salt = salt.decode_b64(&mut salt_buf).map_err(|_| "bad salt")?;
@@ -246,7 +211,7 @@ impl Hash {
     pub fn dummy() -> &'static Hash {
         static DUMMY: OnceLock<Hash> = OnceLock::new();
         DUMMY.get_or_init(|| Hash {
-            params: KdfParams::DEFAULT,
+            params: KdfParams::default(),
             salt: b"keyward-dummy-salt".to_vec(),
             // Not the output of any known password; the caller ignores the
             // result anyway.
@@ -257,7 +222,7 @@ impl Hash {
 
 /// scrypt into locked memory.
 fn derive(password: &[u8], salt: &[u8], params: KdfParams) -> Result<SecretBytes> {
-    let p = params.validate().map_err(Error::Params)?;
+    let p = scrypt_params(params).map_err(Error::Params)?;
     let mut out = SecretBytes::zeroed(DIGEST_LEN)?;
     scrypt::scrypt(password, salt, &p, out.expose_secret_mut())
         .map_err(|_| Error::Params("output length"))?;
@@ -717,21 +682,19 @@ mod tests {
 
     #[test]
     fn kdf_bounds() {
-        assert!(KdfParams::DEFAULT.validate().is_ok());
-        assert!(KdfParams {
+        assert!(scrypt_params(KdfParams::default()).is_ok());
+        let huge = KdfParams {
             log_n: 24,
             r: 8,
-            p: 1
-        }
-        .validate()
-        .is_err());
-        assert!(KdfParams {
+            p: 1,
+        };
+        assert!(scrypt_params(huge).is_err());
+        let zero_r = KdfParams {
             log_n: 10,
             r: 0,
-            p: 1
-        }
-        .validate()
-        .is_err());
+            p: 1,
+        };
+        assert!(scrypt_params(zero_r).is_err());
     }
 
     #[test]
