@@ -26,3 +26,26 @@ pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
 pub fn write_secret_stdout(secret: &SecretBytes) -> io::Result<()> {
     write_stdout(secret.expose_secret())
 }
+
+/// An unbuffered handle on this process's stdout (a duplicate of fd 1): each
+/// `write` is one `write(2)`, no `BufWriter` copy. Lets protocol code write to
+/// any `impl Write` (a `Vec` in tests).
+pub fn raw_stdout() -> io::Result<std::fs::File> {
+    Ok(std::fs::File::from(
+        io::stdout().as_fd().try_clone_to_owned()?,
+    ))
+}
+
+/// An unbuffered handle on this process's stdin (a duplicate of fd 0): reads
+/// land directly in the caller's (locked) buffer, bypassing `Stdin`'s heap buffer.
+pub fn raw_stdin() -> io::Result<std::fs::File> {
+    Ok(std::fs::File::from(
+        io::stdin().as_fd().try_clone_to_owned()?,
+    ))
+}
+
+/// Writes all of `bytes` to `out` and flushes it.
+pub fn write_all(out: &mut impl io::Write, bytes: &[u8]) -> io::Result<()> {
+    out.write_all(bytes)?;
+    out.flush()
+}
