@@ -7,7 +7,7 @@ mod git_vaultctl;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 const HELPER: &str = env!("CARGO_BIN_EXE_git-credential-keyward");
 
@@ -56,13 +56,15 @@ fn expand(line: &str) -> Vec<u8> {
                 out.push(b'\r');
                 true
             }
-            Some(t) if t.starts_with('x') && t.len() == 3 => match u8::from_str_radix(&t[1..], 16) {
-                Ok(b) => {
-                    out.push(b);
-                    true
+            Some(t) if t.starts_with('x') && t.len() == 3 => {
+                match u8::from_str_radix(&t[1..], 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        true
+                    }
+                    Err(_) => false,
                 }
-                Err(_) => false,
-            },
+            }
             Some(t) if t.starts_with("REPEAT ") => {
                 let mut parts = t.split(' ').skip(1);
                 let n: usize = parts.next().unwrap().parse().expect("REPEAT count");
@@ -137,7 +139,9 @@ fn parse(text: &str) -> Transcript {
         let args = cmd.split_whitespace().map(str::to_owned).collect();
         let mut input = Vec::new();
         let exit = loop {
-            let l = lines.get(i).unwrap_or_else(|| panic!("line {step_line}: no `? EXIT`"));
+            let l = lines
+                .get(i)
+                .unwrap_or_else(|| panic!("line {step_line}: no `? EXIT`"));
             i += 1;
             if let Some(code) = l.strip_prefix("? ") {
                 break code.trim().parse().expect("exit code");
@@ -243,7 +247,9 @@ fn run_transcript(path: &Path) -> Vec<String> {
         let code = out.status.code().unwrap_or(-1);
         let stderr = String::from_utf8_lossy(&out.stderr);
         if code != *exit {
-            failures.push(format!("{at}: exit {code}, expected {exit} (stderr: {stderr:?})"));
+            failures.push(format!(
+                "{at}: exit {code}, expected {exit} (stderr: {stderr:?})"
+            ));
         }
         if out.stdout != *stdout_want {
             failures.push(format!(
@@ -253,10 +259,14 @@ fn run_transcript(path: &Path) -> Vec<String> {
             ));
         }
         if code == 0 && !out.stderr.is_empty() {
-            failures.push(format!("{at}: success must be silent on stderr, got {stderr:?}"));
+            failures.push(format!(
+                "{at}: success must be silent on stderr, got {stderr:?}"
+            ));
         }
         if code != 0 && (!stderr.ends_with('\n') || stderr.trim_end().contains('\n')) {
-            failures.push(format!("{at}: an error must be one line on stderr, got {stderr:?}"));
+            failures.push(format!(
+                "{at}: an error must be one line on stderr, got {stderr:?}"
+            ));
         }
         for want in stderr_want {
             if !stderr.contains(want.as_str()) {

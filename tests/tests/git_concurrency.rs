@@ -31,11 +31,17 @@ fn twenty_parallel_approves_make_twenty_entries() {
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success() && out.stderr.is_empty(), "{}", text(&out.stderr));
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{}",
+            text(&out.stderr)
+        );
     }
     for i in 0..20 {
         assert_eq!(
-            h.get(&format!("protocol=https\nhost=parallel.example\nusername=user{i:02}\n")),
+            h.get(&format!(
+                "protocol=https\nhost=parallel.example\nusername=user{i:02}\n"
+            )),
             format!("username=user{i:02}\npassword=pw-{i:02}\n"),
             "entry {i} survived the concurrent writers"
         );

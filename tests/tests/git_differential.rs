@@ -138,7 +138,13 @@ fn keyward_answers_git_as_credential_store_does() {
 
     // The script must exercise both outcomes, or the comparison proves little.
     assert!(store.iter().any(|s| s.code == Some(128)), "no failing fill");
-    assert!(store.iter().filter(|s| s.stdout.contains("password=")).count() >= 10);
+    assert!(
+        store
+            .iter()
+            .filter(|s| s.stdout.contains("password="))
+            .count()
+            >= 10
+    );
 
     // The named gap: keyward keeps what credential-store drops.
     let oauth = SCRIPT

@@ -53,7 +53,10 @@ fn clone_push_prompt_then_stored_then_rejected_on_changed_password() {
     let ask2 = h.askpass("ask2", "mallory", "wrong");
     let one = h.path().join("one");
     std::fs::write(one.join("file"), "pushed through keyward\n").unwrap();
-    git_ok(h.command("git").args(["add", "file"]).current_dir(&one), "add");
+    git_ok(
+        h.command("git").args(["add", "file"]).current_dir(&one),
+        "add",
+    );
     git_ok(
         h.command("git")
             .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
@@ -74,7 +77,11 @@ fn clone_push_prompt_then_stored_then_rejected_on_changed_password() {
         "second clone",
     );
     assert!(h.path().join("two/file").exists());
-    assert_eq!(ask2.prompts(), Vec::<String>::new(), "no prompt once stored");
+    assert_eq!(
+        ask2.prompts(),
+        Vec::<String>::new(),
+        "no prompt once stored"
+    );
     assert!(
         server.requests().iter().all(|r| !r.ends_with(" mallory")),
         "the askpass answer was never used"
@@ -89,7 +96,10 @@ fn clone_push_prompt_then_stored_then_rejected_on_changed_password() {
         .env("GIT_ASKPASS", &ask2.script)
         .output()
         .unwrap();
-    assert!(!out.status.success(), "fetch with a stale password must fail");
+    assert!(
+        !out.status.success(),
+        "fetch with a stale password must fail"
+    );
     assert!(
         text(&out.stderr).contains("Authentication failed"),
         "{}",
@@ -105,7 +115,10 @@ fn clone_push_prompt_then_stored_then_rejected_on_changed_password() {
         "clone after the password change",
     );
     assert_eq!(ask3.prompts().len(), 2);
-    assert_eq!(h.get(&request), "username=alice\npassword=second-password\n");
+    assert_eq!(
+        h.get(&request),
+        "username=alice\npassword=second-password\n"
+    );
 }
 
 #[test]

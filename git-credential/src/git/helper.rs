@@ -60,7 +60,9 @@ pub fn run(args: &[OsString]) -> Result<(), HelperError> {
     let action = Action::from_arg(arg.to_str().unwrap_or(""));
     match action {
         Action::Unknown => return Ok(()),
-        Action::Capability => return output::write_stdout(CAPABILITIES).map_err(HelperError::Output),
+        Action::Capability => {
+            return output::write_stdout(CAPABILITIES).map_err(HelperError::Output)
+        }
         Action::Get | Action::Store | Action::Erase => {}
     }
     // No core dumps, no ptrace by the user's other processes, from here on.
@@ -232,17 +234,18 @@ fn store(req: &Request) -> Result<(), HelperError> {
 
 /// Whether entry `i`'s secrets are the ones named by the request (when it
 /// names a password or credential at all).
-fn secrets_match(req: &Request, vault_reveal: impl FnOnce() -> keyward_vault::Result<Secrets>) -> keyward_vault::Result<bool> {
+fn secrets_match(
+    req: &Request,
+    vault_reveal: impl FnOnce() -> keyward_vault::Result<Secrets>,
+) -> keyward_vault::Result<bool> {
     let want_credential = req.credential.as_ref().filter(|_| req.wants_authtype());
     if req.password.is_none() && want_credential.is_none() {
         return Ok(true);
     }
     let s = vault_reveal()?;
-    let password_ok = req
-        .password
-        .as_ref()
-        .is_none_or(|p| p.ct_eq(&s.password));
-    let credential_ok = want_credential.is_none_or(|c| s.credential.as_ref().is_some_and(|sc| c.ct_eq(sc)));
+    let password_ok = req.password.as_ref().is_none_or(|p| p.ct_eq(&s.password));
+    let credential_ok =
+        want_credential.is_none_or(|c| s.credential.as_ref().is_some_and(|sc| c.ct_eq(sc)));
     Ok(password_ok && credential_ok)
 }
 

@@ -54,11 +54,18 @@ impl GitHome {
         std::fs::create_dir_all(&conf).unwrap();
         std::fs::write(conf.join("config.toml"), "[kdf]\nlog_n = 10\n").unwrap();
         let h = GitHome { home };
-        for args in [&["init", "--password-fd", "0"][..], &["unlock", "--password-fd", "0"]] {
+        for args in [
+            &["init", "--password-fd", "0"][..],
+            &["unlock", "--password-fd", "0"],
+        ] {
             let mut c = h.home.command(bin("keyward"));
             c.args(args);
             let out = run_with_input(c, format!("{VAULT_PASSWORD}\n").as_bytes());
-            assert!(out.status.success(), "keyward {args:?}: {}", text(&out.stderr));
+            assert!(
+                out.status.success(),
+                "keyward {args:?}: {}",
+                text(&out.stderr)
+            );
         }
         h
     }
@@ -71,7 +78,9 @@ impl GitHome {
     /// `git-credential-keyward`.
     pub fn path_with_bins() -> std::ffi::OsString {
         let mut dirs = vec![target_dir()];
-        dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+        dirs.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
         std::env::join_paths(dirs).unwrap()
     }
 
@@ -210,7 +219,10 @@ impl GitServer {
         };
         std::fs::create_dir_all(&root).unwrap();
         std::fs::create_dir_all(&seed).unwrap();
-        git(&["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()], dir.path());
+        git(
+            &["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()],
+            dir.path(),
+        );
         git(&["init", "-q", "-b", "main"], &seed);
         std::fs::write(seed.join("README"), "hello\n").unwrap();
         git(&["add", "README"], &seed);
