@@ -63,6 +63,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Unlock(a) => unlock(&ctx, a),
         Command::Lock => lock(&ctx),
         Command::Status => status(&ctx),
+        Command::Pam(a) => crate::pam::run(&ctx, a),
     }
 }
 

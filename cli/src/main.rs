@@ -4,6 +4,7 @@
 
 mod commands;
 mod exit;
+mod pam;
 mod password;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +42,9 @@ pub(crate) enum Command {
     /// Show the vault path and whether it is unlocked (and for how long).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Status,
+    /// Manage the password database of pam_keyward.so (/etc/keyward/shadow).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Pam(pam::PamArgs),
 }
 
 fn main() {
