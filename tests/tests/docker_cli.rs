@@ -13,9 +13,10 @@ const PASSWORD: &str = "d0cker <pass> & \"more\"";
 /// authenticating client-side; logout needs no engine).
 fn docker(vh: &VaultHome, args: &[&str], stdin: &[u8]) -> Output {
     let mut c: Command = vh.command("timeout");
-    c.args(["-s", "KILL", "120", "docker"])
-        .args(args)
-        .env("DOCKER_HOST", format!("unix://{}/no-engine.sock", vh.path().display()));
+    c.args(["-s", "KILL", "120", "docker"]).args(args).env(
+        "DOCKER_HOST",
+        format!("unix://{}/no-engine.sock", vh.path().display()),
+    );
     run(&mut c, stdin)
 }
 
@@ -35,8 +36,15 @@ fn docker_login_and_logout_store_and_erase_in_the_vault() {
     let (vh, config) = setup();
     let addr = reg.addr.as_str();
 
-    let out = docker(&vh, &["login", "-u", USER, "--password-stdin", addr], b"wrong\n");
-    assert!(!out.status.success(), "login with a wrong password succeeded");
+    let out = docker(
+        &vh,
+        &["login", "-u", USER, "--password-stdin", addr],
+        b"wrong\n",
+    );
+    assert!(
+        !out.status.success(),
+        "login with a wrong password succeeded"
+    );
     assert_eq!(vh.list(), "{}\n");
 
     let out = docker(
@@ -52,7 +60,10 @@ fn docker_login_and_logout_store_and_erase_in_the_vault() {
         reg.log()
     );
     let cfg = std::fs::read_to_string(&config).unwrap();
-    assert!(!cfg.contains("d0cker") && !cfg.contains("\"auth\":"), "{cfg}");
+    assert!(
+        !cfg.contains("d0cker") && !cfg.contains("\"auth\":"),
+        "{cfg}"
+    );
     assert_eq!(vh.list(), format!("{{\"{addr}\":\"{USER}\"}}\n"));
     let got = vh.helper("get", addr.as_bytes());
     assert_eq!(
@@ -62,10 +73,14 @@ fn docker_login_and_logout_store_and_erase_in_the_vault() {
         )
     );
 
-    // A second login with no credentials given uses the stored ones (get).
+    // A second login with no credentials given reads the stored ones (get).
+    // (Re-validating them needs an engine; the CLI has no client-side
+    // fallback on this path, so only the lookup is checked.)
     let out = docker(&vh, &["login", addr], b"");
     assert!(
-        out.status.success() && text(&out.stdout).contains("Login Succeeded"),
+        (text(&out.stdout) + &text(&out.stderr)).contains(&format!(
+            "Authenticating with existing credentials... [Username: {USER}]"
+        )),
         "docker login with stored credentials: {}{}",
         text(&out.stdout),
         text(&out.stderr)
@@ -81,7 +96,10 @@ fn docker_login_and_logout_store_and_erase_in_the_vault() {
     assert!(text(&out.stdout).contains(&format!("Removing login credentials for {addr}")));
     assert_eq!(vh.list(), "{}\n");
     let got = vh.helper("get", addr.as_bytes());
-    assert_eq!(text(&got.stdout), "credentials not found in native keychain\n");
+    assert_eq!(
+        text(&got.stdout),
+        "credentials not found in native keychain\n"
+    );
 }
 
 #[test]

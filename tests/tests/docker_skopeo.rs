@@ -44,16 +44,33 @@ fn skopeo_login_copy_inspect_logout_through_the_helper() {
     let out = skopeo(
         &vh,
         &authfile,
-        &["login", "--tls-verify=false", "-u", USER, "--password-stdin", addr],
+        &[
+            "login",
+            "--tls-verify=false",
+            "-u",
+            USER,
+            "--password-stdin",
+            addr,
+        ],
         b"wrong\n",
     );
-    assert!(!out.status.success(), "login with a wrong password succeeded");
+    assert!(
+        !out.status.success(),
+        "login with a wrong password succeeded"
+    );
     assert_eq!(vh.list(), "{}\n");
 
     let out = skopeo(
         &vh,
         &authfile,
-        &["login", "--tls-verify=false", "-u", USER, "--password-stdin", addr],
+        &[
+            "login",
+            "--tls-verify=false",
+            "-u",
+            USER,
+            "--password-stdin",
+            addr,
+        ],
         format!("{PASSWORD}\n").as_bytes(),
     );
     assert!(ok(&out, "login").contains("Login Succeeded"));
@@ -67,13 +84,29 @@ fn skopeo_login_copy_inspect_logout_through_the_helper() {
     let out = skopeo(
         &vh,
         &authfile,
-        &["copy", "--preserve-digests", "--dest-tls-verify=false", &src, &dest],
+        &[
+            "copy",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+            &src,
+            &dest,
+        ],
         b"",
     );
     ok(&out, "copy");
-    let out = skopeo(&vh, &authfile, &["inspect", "--raw", "--tls-verify=false", &dest], b"");
+    let out = skopeo(
+        &vh,
+        &authfile,
+        &["inspect", "--raw", "--tls-verify=false", &dest],
+        b"",
+    );
     assert_eq!(ok(&out, "inspect --raw"), image.manifest);
-    let out = skopeo(&vh, &authfile, &["inspect", "--tls-verify=false", &dest], b"");
+    let out = skopeo(
+        &vh,
+        &authfile,
+        &["inspect", "--tls-verify=false", &dest],
+        b"",
+    );
     let inspected = ok(&out, "inspect");
     assert!(inspected.contains(&image.manifest_digest), "{inspected}");
     assert!(inspected.contains(&image.layer_digest), "{inspected}");
@@ -84,7 +117,12 @@ fn skopeo_login_copy_inspect_logout_through_the_helper() {
 
     // Without the helper's credential the registry refuses: proof that it
     // came from the helper.
-    let out = skopeo(&vh, &authfile, &["inspect", "--raw", "--tls-verify=false", &dest], b"");
+    let out = skopeo(
+        &vh,
+        &authfile,
+        &["inspect", "--raw", "--tls-verify=false", &dest],
+        b"",
+    );
     assert!(!out.status.success(), "inspect after logout succeeded");
     let err = text(&out.stderr);
     assert!(

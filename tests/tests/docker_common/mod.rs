@@ -67,11 +67,7 @@ impl VaultHome {
         let cfg = home.path().join(".config/keyward");
         std::fs::create_dir_all(&cfg).unwrap();
         // Tests do not need production scrypt cost.
-        std::fs::write(
-            cfg.join("config.toml"),
-            "[kdf]\nlog_n = 10\nr = 8\np = 1\n",
-        )
-        .unwrap();
+        std::fs::write(cfg.join("config.toml"), "[kdf]\nlog_n = 10\nr = 8\np = 1\n").unwrap();
         let vh = VaultHome { home };
         for action in ["init", "unlock"] {
             let out = run(
