@@ -21,10 +21,24 @@ fn small_vault() -> (tempfile::TempDir, PathBuf, Vault) {
     let path = d.path().join("kw/vault");
     let mut v = Vault::create(&path, &pw("pw"), CHEAP).unwrap();
     v.update(|t| {
-        let mut e = NewEntry::new(Kind::Git, "https", "example.com", "repo.git", "alice", pw("tok"));
+        let mut e = NewEntry::new(
+            Kind::Git,
+            "https",
+            "example.com",
+            "repo.git",
+            "alice",
+            pw("tok"),
+        );
         e.oauth_refresh_token = Some(pw("refresh"));
         t.upsert(e)?;
-        t.upsert(NewEntry::new(Kind::Docker, "", "registry.example:5000", "", "bob", pw("d")))?;
+        t.upsert(NewEntry::new(
+            Kind::Docker,
+            "",
+            "registry.example:5000",
+            "",
+            "bob",
+            pw("d"),
+        ))?;
         Ok(())
     })
     .unwrap();
@@ -35,7 +49,10 @@ fn expect_corrupt(r: Result<Vault, Error>, path: &Path, what: &str) {
     match r {
         Err(e @ Error::Corrupt { .. }) => assert_eq!(
             e.to_string(),
-            format!("vault is corrupted or was tampered with: {}", path.display())
+            format!(
+                "vault is corrupted or was tampered with: {}",
+                path.display()
+            )
         ),
         Err(e) => panic!("{what}: expected the tamper error, got: {e}"),
         Ok(_) => panic!("{what}: a tampered vault opened"),
@@ -60,8 +77,12 @@ fn every_flipped_byte_is_detected_and_nothing_is_written() {
                 &what,
             );
             // A writer that opened the vault before the damage refuses to write over it.
-            let r = v.update(|t| t.upsert(NewEntry::new(Kind::Git, "https", "x", "", "y", pw("z"))));
-            assert!(matches!(r, Err(Error::Corrupt { .. })), "{what}: update: {r:?}");
+            let r =
+                v.update(|t| t.upsert(NewEntry::new(Kind::Git, "https", "x", "", "y", pw("z"))));
+            assert!(
+                matches!(r, Err(Error::Corrupt { .. })),
+                "{what}: update: {r:?}"
+            );
             assert_eq!(std::fs::read(&path).unwrap(), bad, "{what}: file changed");
         }
     }
@@ -81,7 +102,11 @@ fn truncated_or_extended_files_are_detected() {
             &format!("truncated to {len}"),
         );
         if len % 16 == 0 {
-            expect_corrupt(Vault::open_with_password(&path, &pw("pw")), &path, "truncated");
+            expect_corrupt(
+                Vault::open_with_password(&path, &pw("pw")),
+                &path,
+                "truncated",
+            );
         }
         assert_eq!(std::fs::read(&path).unwrap(), &good[..len]);
     }
@@ -89,7 +114,11 @@ fn truncated_or_extended_files_are_detected() {
         let mut long = good.clone();
         long.extend_from_slice(extra);
         std::fs::write(&path, &long).unwrap();
-        expect_corrupt(Vault::open_with_password(&path, &pw("pw")), &path, "extended");
+        expect_corrupt(
+            Vault::open_with_password(&path, &pw("pw")),
+            &path,
+            "extended",
+        );
     }
 }
 
@@ -104,7 +133,11 @@ fn records_cannot_be_moved_between_vaults() {
     let mut mixed = a_bytes.clone();
     mixed[169..200].copy_from_slice(&b_bytes[169..200]);
     std::fs::write(&a_path, &mixed).unwrap();
-    expect_corrupt(Vault::open_with_key(&a_path, a.key().try_clone().unwrap()), &a_path, "spliced");
+    expect_corrupt(
+        Vault::open_with_key(&a_path, a.key().try_clone().unwrap()),
+        &a_path,
+        "spliced",
+    );
 }
 
 #[test]
@@ -118,7 +151,10 @@ fn refused(r: Result<Vault, Error>, offender: &Path, fix: &str) {
     match r {
         Err(e @ Error::Permissions { .. }) => {
             let msg = e.to_string();
-            assert!(msg.starts_with(&format!("refusing {}: ", offender.display())), "{msg}");
+            assert!(
+                msg.starts_with(&format!("refusing {}: ", offender.display())),
+                "{msg}"
+            );
             assert!(msg.contains(fix), "{msg} should say {fix}");
         }
         Err(e) => panic!("expected a permissions error, got {e}"),
