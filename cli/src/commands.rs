@@ -138,6 +138,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Passwd(a) => passwd(&ctx, a),
         Command::Import(a) => crate::import::run(&ctx, a),
         Command::Doctor => crate::doctor::run(&ctx, before),
+        Command::Pam(a) => crate::pam::run(&ctx, a),
     }
 }
 

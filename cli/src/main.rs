@@ -7,6 +7,7 @@ mod doctor;
 mod exit;
 mod import;
 mod json;
+mod pam;
 mod password;
 mod secretfile;
 
@@ -61,6 +62,9 @@ pub(crate) enum Command {
     /// Exits 1 if any check needs a fix.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Doctor,
+    /// Manage the password database of pam_keyward.so (/etc/keyward/shadow).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Pam(pam::PamArgs),
 }
 
 fn main() {

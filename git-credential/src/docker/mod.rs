@@ -317,15 +317,24 @@ pub fn main_with<B: Backend>(
 }
 
 /// `docker-credential-keyward`'s `main`: hardens the process (no core dumps,
-/// not ptrace-able by the user's other processes), then serves one action from
-/// the command line against the keyward vault. Returns the exit status.
+/// not ptrace-able by the user's other processes), loads the configuration
+/// (memory-lock policy, vault path), then serves one action from the command
+/// line against the keyward vault. Returns the exit status.
 pub fn main() -> i32 {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     if let Err(e) = keyward_secmem::harden_process() {
-        println!("{NAME}: {e}");
-        return 1;
+        eprintln!("{NAME}: warning: {e}; run `keyward doctor`");
     }
-    main_with(&args, vault::open)
+    let config = match keyward_vault::Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            // Errors go to stdout, where the clients look for them.
+            println!("{NAME}: {e}");
+            return 1;
+        }
+    };
+    keyward_secmem::set_policy(config.memory_lock);
+    main_with(&args, |access| vault::open(config, access))
 }
 
 #[cfg(test)]

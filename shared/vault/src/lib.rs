@@ -6,6 +6,7 @@
 //!   change records under a file lock ([`Vault::update`]).
 //! - [`keyring`]: the unlock cache.
 //! - [`open_for_helper`]: what the credential helpers and PAM module call.
+//! - [`passdb`]: the PAM password database (`/etc/keyward/shadow`).
 //! - [`Config`]: `/etc/keyward/keyward.toml` and the user's `config.toml`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -16,6 +17,7 @@ mod format;
 pub mod fs;
 mod helper;
 pub mod keyring;
+pub mod passdb;
 mod vault;
 
 pub use config::{
