@@ -295,7 +295,10 @@ impl Drop for GitServer {
 
 /// The version of the `git` on PATH, as (major, minor).
 pub fn git_version() -> (u32, u32) {
-    let out = Command::new("git").arg("--version").output().expect("git --version");
+    let out = Command::new("git")
+        .arg("--version")
+        .output()
+        .expect("git --version");
     let v = text(&out.stdout);
     let mut nums = v
         .split_whitespace()
