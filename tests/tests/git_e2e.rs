@@ -159,7 +159,11 @@ fn locked_vault_lets_git_fall_back_to_its_own_prompt() {
         "protocol=https\nhost=locked.example\nusername=bob\npassword=stored\n",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let lock = h.command(keyward_tests::bin("keyward")).arg("lock").output().unwrap();
+    let lock = h
+        .command(keyward_tests::bin("keyward"))
+        .arg("lock")
+        .output()
+        .unwrap();
     assert!(lock.status.success(), "{}", text(&lock.stderr));
 
     let ask = h.askpass("ask-locked", "bob", "typed");
