@@ -18,7 +18,7 @@
 
 pub mod json;
 pub mod keys;
-mod vault;
+pub mod vault;
 
 use crate::output;
 use keyward_secmem::{ExposeSecret, SecretBytes};
