@@ -21,6 +21,9 @@ pub(crate) enum CliError {
     Vault(#[from] VaultError),
     #[error("{0}")]
     Secmem(String),
+    /// Nothing matched (exit 7).
+    #[error("{0}")]
+    NotFound(String),
     /// Anything else (exit 1).
     #[error("{0}")]
     Other(String),
@@ -49,6 +52,7 @@ impl CliError {
                 VaultError::Config { .. } => 8,
                 _ => 1,
             },
+            CliError::NotFound(_) => 7,
             CliError::Secmem(_) | CliError::Other(_) => 1,
         }
     }

@@ -3,9 +3,13 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod doctor;
 mod exit;
+mod import;
+mod json;
 mod pam;
 mod password;
+mod secretfile;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -42,6 +46,22 @@ pub(crate) enum Command {
     /// Show the vault path and whether it is unlocked (and for how long).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Status,
+    /// List records: metadata only, never secrets.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    List(commands::ListArgs),
+    /// Remove the records for a host.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Rm(commands::RmArgs),
+    /// Change the vault password (the vault key is rewrapped; records are untouched).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Passwd(commands::PasswdArgs),
+    /// Import plaintext credentials from git's credential store or docker's config.json.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Import(import::ImportArgs),
+    /// Check secure memory, RLIMIT_MEMLOCK, the keyring, core dumps and file permissions.
+    /// Exits 1 if any check needs a fix.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Doctor,
     /// Manage the password database of pam_keyward.so (/etc/keyward/shadow).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Pam(pam::PamArgs),

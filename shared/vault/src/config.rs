@@ -334,3 +334,24 @@ mod tests {
         assert_eq!(e, "/x/config.toml: kdf.salt: unknown key");
     }
 }
+
+#[cfg(test)]
+mod shipped {
+    use super::*;
+
+    /// The commented default in `config/keyward.toml` parses and says exactly the defaults.
+    #[test]
+    fn shipped_config_is_the_default() {
+        let text = include_str!("../../../config/keyward.toml");
+        let mut c = Config::default();
+        c.merge(Path::new("config/keyward.toml"), text).unwrap();
+        assert_eq!(c, Config::default());
+        // The commented-out setting is valid when uncommented.
+        let uncommented = text.replace("# vault_path = \"~/", "vault_path = \"/home/someone/");
+        c.merge(Path::new("x"), &uncommented).unwrap();
+        assert_eq!(
+            c.vault_path,
+            Some(PathBuf::from("/home/someone/.local/share/keyward/vault"))
+        );
+    }
+}
