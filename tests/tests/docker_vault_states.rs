@@ -166,6 +166,13 @@ expect {{
     "keyward: password for vault" {{}}
     timeout {{ puts "NO PROMPT"; exit 2 }}
 }}
+# The prompt is printed before echo is turned off (with TCSAFLUSH, which
+# drops input typed in between): wait until the terminal really has echo off.
+set tty $spawn_out(slave,name)
+for {{set i 0}} {{$i < 200}} {{incr i}} {{
+    if {{[regexp {{(^|\s)-echo(\s|$)}} [exec stty -a < $tty]]}} break
+    after 25
+}}
 send "{VAULT_PASSWORD}\r"
 expect {{
     "\"Secret\":\"s3cret-token\"" {{}}
