@@ -23,6 +23,7 @@ enum Step {
     },
     Lock,
     Unlock,
+    Tamper,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +134,10 @@ fn parse(text: &str) -> Transcript {
                 t.steps.push(Step::Unlock);
                 continue;
             }
+            "@tamper" => {
+                t.steps.push(Step::Tamper);
+                continue;
+            }
             _ => {}
         }
         let step_line = i;
@@ -216,6 +221,10 @@ fn run_transcript(path: &Path) -> Vec<String> {
             }
             Step::Unlock => {
                 home.unlock();
+                continue;
+            }
+            Step::Tamper => {
+                home.tamper();
                 continue;
             }
             Step::Run {

@@ -11,6 +11,13 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+
+static PAM_WRAPPER_LOCK: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    PAM_WRAPPER_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 const PAM_SUCCESS: i64 = 0;
 const PAM_AUTH_ERR: i64 = 7;
@@ -106,6 +113,9 @@ impl Env {
         std::fs::write(self.dir.path().join("svc").join(name), text).unwrap();
     }
 
+    /// pam_wrapper copies the service files into `/tmp/pam.X` directories with
+    /// one-character names; concurrent processes in this binary are serialised
+    /// so they never race for them.
     fn wrapped(&self, program: &str) -> Command {
         let mut c = Command::new(program);
         c.env("LD_PRELOAD", WRAPPER)
@@ -134,6 +144,7 @@ impl Env {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        let _serial = serial();
         let mut child = cmd.spawn().expect("run /usr/bin/python3");
         let req = serde_json::json!({
             "service": service, "user": user, "ops": ops, "passwords": passwords,
@@ -515,6 +526,7 @@ fn pamtester_authenticates_through_the_conversation() {
     e.user("alice", b"pamtester-secret");
     e.service("kw", BASIC);
     for (pw, ok) in [("pamtester-secret", true), ("wrong-secret", false)] {
+        let _serial = serial();
         let mut c = e.wrapped("pamtester");
         let mut child = c
             .args(["-v", "kw", "alice", "authenticate", "acct_mgmt"])
@@ -568,6 +580,7 @@ fn su_end_to_end_through_expect() {
             ),
         )
         .unwrap();
+        let _serial = serial();
         let out = e
             .wrapped("expect")
             .arg(&script)

@@ -114,6 +114,7 @@ fn without_gaps(s: &str) -> String {
 
 #[test]
 fn keyward_answers_git_as_credential_store_does() {
+    git_common::require_git_2_47();
     let store_home = GitHome::new();
     let file = store_home.path().join("git-credentials");
     let store = run_script(&store_home, &format!("store --file={}", file.display()));

@@ -30,10 +30,17 @@ pub fn open(config: Config, _access: Access) -> Result<Option<VaultStore>, Error
     };
     Ok(open_for_helper_if_exists(opts)
         .map_err(vault_err)?
-        .map(|vault| VaultStore {
+        .map(VaultStore::new))
+}
+
+impl VaultStore {
+    /// Serves docker credentials from an already open vault.
+    pub fn new(vault: Vault) -> Self {
+        VaultStore {
             vault,
             docker: Vec::new(),
-        }))
+        }
+    }
 }
 
 impl Backend for VaultStore {

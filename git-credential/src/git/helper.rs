@@ -67,23 +67,24 @@ pub fn run(args: &[OsString]) -> Result<(), HelperError> {
     }
     // No core dumps, no ptrace by the user's other processes, from here on.
     keyward_secmem::harden_process()?;
+    // The configured memory-lock policy applies before the first secret.
+    let config = keyward_vault::Config::load()?;
+    keyward_secmem::set_policy(config.memory_lock);
+    let opts = HelperOpen {
+        config: Some(config),
+        cache_after_prompt: true,
+        ..HelperOpen::default()
+    };
     let req = {
         let stdin = std::io::stdin();
         let input = proto::read_request(stdin.as_fd())?;
         Request::parse(input.expose_secret())?
     };
     match action {
-        Action::Get => get(&req),
-        Action::Store => store(&req),
-        Action::Erase => erase(&req),
+        Action::Get => get(&req, opts),
+        Action::Store => store(&req, opts),
+        Action::Erase => erase(&req, opts),
         Action::Capability | Action::Unknown => Ok(()),
-    }
-}
-
-fn open_opts() -> HelperOpen {
-    HelperOpen {
-        cache_after_prompt: true,
-        ..HelperOpen::default()
     }
 }
 
@@ -120,8 +121,8 @@ fn find(req: &Request, entries: &[Entry]) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-fn get(req: &Request) -> Result<(), HelperError> {
-    let Some(vault) = keyward_vault::open_for_helper_if_exists(open_opts())? else {
+fn get(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
+    let Some(vault) = keyward_vault::open_for_helper_if_exists(opts)? else {
         return Ok(());
     };
     let Some(i) = find(req, vault.entries()) else {
@@ -178,7 +179,7 @@ fn copy(s: &Option<SecretBytes>) -> Result<Option<SecretBytes>, HelperError> {
         .map_err(HelperError::from)
 }
 
-fn store(req: &Request) -> Result<(), HelperError> {
+fn store(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
     let with_credential =
         req.wants_authtype() && req.authtype.is_some() && req.credential.is_some();
     let with_password = req.username.is_some() && req.password.is_some();
@@ -219,7 +220,7 @@ fn store(req: &Request) -> Result<(), HelperError> {
             None
         },
     };
-    let mut vault = keyward_vault::open_for_helper(open_opts())?;
+    let mut vault = keyward_vault::open_for_helper(opts)?;
     vault.update(|txn| {
         // Replace by removing and appending, so the vault stays in storing
         // order and `get` can tell the most recent of several users.
@@ -249,11 +250,11 @@ fn secrets_match(
     Ok(password_ok && credential_ok)
 }
 
-fn erase(req: &Request) -> Result<(), HelperError> {
+fn erase(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
     if req.is_empty_pattern() {
         return Err(HelperError::EmptyErase);
     }
-    let Some(mut vault) = keyward_vault::open_for_helper_if_exists(open_opts())? else {
+    let Some(mut vault) = keyward_vault::open_for_helper_if_exists(opts)? else {
         return Ok(());
     };
     if !vault

@@ -78,6 +78,16 @@ impl Home {
     }
 }
 
+impl Home {
+    /// Flips one bit near the end of the vault file (inside the sealed index).
+    pub fn tamper(&self) {
+        let mut data = std::fs::read(&self.vault).expect("read vault");
+        let i = data.len() - 5;
+        data[i] ^= 0x01;
+        std::fs::write(&self.vault, data).expect("write vault");
+    }
+}
+
 impl Drop for Home {
     fn drop(&mut self) {
         if let Ok(id) = read_vault_id(&self.vault) {

@@ -292,3 +292,34 @@ impl Drop for GitServer {
         let _ = self.child.wait();
     }
 }
+
+/// The version of the `git` on PATH, as (major, minor).
+pub fn git_version() -> (u32, u32) {
+    let out = Command::new("git")
+        .arg("--version")
+        .output()
+        .expect("git --version");
+    let v = text(&out.stdout);
+    let mut nums = v
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or("")
+        .split('.')
+        .map(|n| n.parse().unwrap_or(0));
+    (nums.next().unwrap_or(0), nums.next().unwrap_or(0))
+}
+
+/// Fails with a clear message when git is older than the protocol these
+/// tests pin (git-credential(1) as of git 2.47).
+pub fn require_git_2_47() {
+    require("git");
+    let v = git_version();
+    assert!(
+        v >= (2, 47),
+        "git {}.{} is on PATH; these tests compare against git 2.47's credential \
+         semantics (erase matching the password, password_expiry_utc, \
+         oauth_refresh_token): put git 2.47 or later first on PATH",
+        v.0,
+        v.1
+    );
+}

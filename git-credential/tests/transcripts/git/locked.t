@@ -37,3 +37,12 @@ host=example.com
 ? 0
 username=bob
 password=s3cret
+# Malformed input is refused before the vault is even opened.
+$ @lock
+$ store
+protocol=https
+host=example.com
+username=bob
+password=a{NUL}b
+? 1
+! line 4 contains a NUL byte
