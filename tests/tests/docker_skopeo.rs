@@ -150,3 +150,50 @@ fn skopeo_finds_a_docker_cli_hub_login_under_docker_io() {
     ok(&out, "logout docker.io");
     assert_eq!(vh.list(), "{}\n");
 }
+
+#[test]
+fn registries_conf_drop_in_makes_keyward_the_default_helper() {
+    require("skopeo", "skopeo");
+    let reg = Registry::start(USER, PASSWORD);
+    let vh = VaultHome::unlocked();
+    // What the README tells users to write; no auth file on the command line.
+    let dropin = vh.path().join(".config/containers/registries.conf.d");
+    std::fs::create_dir_all(&dropin).unwrap();
+    std::fs::write(
+        dropin.join("50-keyward.conf"),
+        "credential-helpers = [\"keyward\"]\n",
+    )
+    .unwrap();
+    let runtime = vh.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    let addr = reg.addr.as_str();
+    let skopeo_cmd = |args: &[&str], stdin: &[u8]| {
+        let mut c: Command = vh.command("timeout");
+        c.args(["-s", "KILL", "120", "skopeo"])
+            .args(args)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            // With DOCKER_CONFIG set, skopeo logout insists on its config.json.
+            .env_remove("DOCKER_CONFIG");
+        run(&mut c, stdin)
+    };
+    let out = skopeo_cmd(
+        &[
+            "login",
+            "--tls-verify=false",
+            "-u",
+            USER,
+            "--password-stdin",
+            addr,
+        ],
+        format!("{PASSWORD}\n").as_bytes(),
+    );
+    assert!(ok(&out, "login").contains("Login Succeeded"));
+    assert_eq!(vh.list(), format!("{{\"{addr}\":\"{USER}\"}}\n"));
+    // No auth file was written anywhere in the home.
+    assert!(!runtime.join("containers/auth.json").exists());
+    let out = skopeo_cmd(&["login", "--get-login", addr], b"");
+    assert_eq!(ok(&out, "login --get-login"), format!("{USER}\n"));
+    let out = skopeo_cmd(&["logout", addr], b"");
+    ok(&out, "logout");
+    assert_eq!(vh.list(), "{}\n");
+}

@@ -143,3 +143,61 @@ fn concurrent_stores_all_land() {
         assert!(text(&out.stdout).contains(&format!("\"Secret\":\"p{i}\"")));
     }
 }
+
+/// With a terminal, a locked vault asks for its password there (echo off),
+/// answers, and caches the key so the next call without a terminal works.
+#[test]
+fn locked_vault_prompts_on_the_terminal_when_there_is_one() {
+    require("expect", "expect");
+    let vh = VaultHome::unlocked();
+    assert!(vh.helper("store", STORE).status.success());
+    assert!(run(vh.command(bin("keyward")).arg("lock"), b"")
+        .status
+        .success());
+    let script = vh.path().join("prompt.exp");
+    std::fs::write(
+        &script,
+        format!(
+            r#"set timeout 20
+spawn -noecho [lindex $argv 0] get
+send "registry.example.com\r"
+send "\004"
+expect {{
+    "keyward: password for vault" {{}}
+    timeout {{ puts "NO PROMPT"; exit 2 }}
+}}
+# The prompt is printed before echo is turned off (with TCSAFLUSH, which
+# drops input typed in between): wait until the terminal really has echo off.
+set tty $spawn_out(slave,name)
+for {{set i 0}} {{$i < 200}} {{incr i}} {{
+    if {{[regexp {{(^|\s)-echo(\s|$)}} [exec stty -a < $tty]]}} break
+    after 25
+}}
+send "{VAULT_PASSWORD}\r"
+expect {{
+    "\"Secret\":\"s3cret-token\"" {{}}
+    timeout {{ puts "NO ANSWER"; exit 3 }}
+}}
+expect eof
+catch wait result
+exit [lindex $result 3]
+"#
+        ),
+    )
+    .unwrap();
+    let mut c = vh.command("timeout");
+    c.args(["-s", "KILL", "60", "expect", "-f"])
+        .arg(&script)
+        .arg(bin("docker-credential-keyward"))
+        .env_remove("GIT_TERMINAL_PROMPT");
+    let out = run(&mut c, b"");
+    let seen = text(&out.stdout);
+    assert!(out.status.success(), "expect: {seen}{}", text(&out.stderr));
+    assert!(
+        !seen.contains(VAULT_PASSWORD),
+        "the password was echoed: {seen}"
+    );
+    // The key is cached now: no terminal needed.
+    let out = helper_without_tty(&vh, "get", b"registry.example.com");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

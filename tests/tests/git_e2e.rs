@@ -149,3 +149,41 @@ fn helper_found_by_name_on_path_and_by_absolute_path() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn locked_vault_lets_git_fall_back_to_its_own_prompt() {
+    let h = GitHome::new();
+    let out = h.git_credential(
+        "keyward",
+        "approve",
+        "protocol=https\nhost=locked.example\nusername=bob\npassword=stored\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lock = h
+        .command(keyward_tests::bin("keyward"))
+        .arg("lock")
+        .output()
+        .unwrap();
+    assert!(lock.status.success(), "{}", text(&lock.stderr));
+
+    let ask = h.askpass("ask-locked", "bob", "typed");
+    let mut c = h.git("keyward", &["credential", "fill"]);
+    c.env("GIT_ASKPASS", &ask.script);
+    let out = git_common::run_with_input(c, b"protocol=https\nhost=locked.example\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "protocol=https\nhost=locked.example\nusername=bob\npassword=typed\n",
+        "git asked the user instead"
+    );
+    assert_eq!(ask.prompts().len(), 2);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        vec![format!(
+            "git-credential-keyward: vault is locked: run `keyward unlock` ({})",
+            h.home.vault_path().display()
+        )],
+        "exactly one line from the helper"
+    );
+}
