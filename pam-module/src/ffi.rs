@@ -236,8 +236,8 @@ unsafe fn entry(
             pam.log(
                 Priority::Debug,
                 &format!(
-                    "{name} returns {rc:?}; secure memory: {} live secrets, backend {}",
-                    st.live_secrets, st.backend
+                    "{name} returns {rc:?}; secure memory: {} live secrets, {} bytes mapped, backend {}",
+                    st.live_secrets, st.mapped_bytes, st.backend
                 ),
             );
         }
