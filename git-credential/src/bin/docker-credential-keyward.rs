@@ -1,4 +1,6 @@
+//! `docker-credential-keyward`: see [`keyward_credential::docker`].
 #![forbid(unsafe_code)]
+
 fn main() {
-    std::process::exit(1);
+    std::process::exit(keyward_credential::docker::main());
 }
