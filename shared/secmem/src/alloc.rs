@@ -477,7 +477,11 @@ enum Home {
 #[derive(Debug)]
 pub(crate) struct Region {
     ptr: NonNull<u8>,
+    /// Bytes the caller asked for (and may use).
     cap: usize,
+    /// Bytes up to the trailing canary: the slot size, or `cap` for a large
+    /// secret. `cap..size` is slack that must stay zero.
+    size: usize,
     epoch: u32,
     home: Home,
 }
@@ -523,11 +527,16 @@ impl Drop for Region {
         let p = self.ptr.as_ptr();
         // The canaries sit right before and after the region, inside its chunk
         // or mapping.
-        let (before, after) = (p.wrapping_sub(CANARY), p.wrapping_add(self.cap));
+        let (before, after) = (p.wrapping_sub(CANARY), p.wrapping_add(self.size));
         check_canary(key, before, self.cap, "before");
         check_canary(key, after, self.cap, "after");
+        // SAFETY: `cap..size` lies inside the slot.
+        let slack = unsafe { sys::all_zero(p.wrapping_add(self.cap), self.size - self.cap) };
+        if !slack {
+            canary_abort(self.cap, "after");
+        }
         // SAFETY: the region is ours and writable.
-        unsafe { sys::wipe(p, self.cap) };
+        unsafe { sys::wipe(p, self.size) };
         #[cfg(test)]
         LAST_FREED.with(|l| *l.borrow_mut() = self.bytes().to_vec());
         let mut pool = lock();
@@ -573,7 +582,8 @@ pub(crate) fn allocate(cap: usize) -> Result<Region> {
         unsafe { sys::zero(ptr.as_ptr(), size) };
         return Ok(Region {
             ptr,
-            cap: size,
+            cap,
+            size,
             epoch,
             home: Home::Slot {
                 class: ci as u8,
@@ -591,16 +601,16 @@ pub(crate) fn allocate(cap: usize) -> Result<Region> {
     let epoch = pool.epoch;
     drop(pool);
     let data = map.g.data_ptr();
-    let usable = data_len - 2 * CANARY;
-    let end = data.wrapping_add(CANARY + usable);
-    // SAFETY: both canaries lie inside the fresh mapping, 16-aligned.
+    let end = data.wrapping_add(CANARY + cap);
+    // SAFETY: both canaries lie inside the fresh mapping (`cap + 2C <= data_len`).
     unsafe { sys::write_canary(data, canary_words(key, data)) };
     // SAFETY: as above.
     unsafe { sys::write_canary(end, canary_words(key, end)) };
     let ptr = data.wrapping_add(CANARY);
     Ok(Region {
         ptr: NonNull::new(ptr).ok_or_else(null_map)?,
-        cap: usable,
+        cap,
+        size: cap,
         epoch,
         home: Home::Own(map),
     })

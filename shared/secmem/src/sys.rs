@@ -231,29 +231,35 @@ pub(crate) unsafe fn wipe(ptr: *mut u8, len: usize) {
     compiler_fence(Ordering::SeqCst);
 }
 
-/// Writes a 16-byte canary at `at`.
+/// Writes a 16-byte canary at `at` (any alignment).
 ///
 /// # Safety
-/// `at..at+16` must be writable, 8-aligned memory owned by the caller.
+/// `at..at+16` must be writable memory owned by the caller.
 pub(crate) unsafe fn write_canary(at: *mut u8, words: [u64; 2]) {
-    let p = at.cast::<u64>();
-    // SAFETY: the caller guarantees 16 writable, aligned bytes.
-    unsafe { p.write_volatile(words[0]) };
-    // SAFETY: as above, second word.
-    unsafe { p.wrapping_add(1).write_volatile(words[1]) };
+    // SAFETY: the caller guarantees 16 writable bytes.
+    unsafe { at.cast::<[u64; 2]>().write_unaligned(words) };
+    compiler_fence(Ordering::SeqCst);
 }
 
-/// Reads the 16-byte canary at `at`.
+/// Reads the 16-byte canary at `at` (any alignment).
 ///
 /// # Safety
-/// `at..at+16` must be readable, 8-aligned memory owned by the caller.
+/// `at..at+16` must be readable memory owned by the caller.
 pub(crate) unsafe fn read_canary(at: *const u8) -> [u64; 2] {
-    let p = at.cast::<u64>();
-    // SAFETY: the caller guarantees 16 readable, aligned bytes.
-    let a = unsafe { p.read_volatile() };
-    // SAFETY: as above, second word.
-    let b = unsafe { p.wrapping_add(1).read_volatile() };
-    [a, b]
+    compiler_fence(Ordering::SeqCst);
+    // SAFETY: the caller guarantees 16 readable bytes.
+    unsafe { at.cast::<[u64; 2]>().read_unaligned() }
+}
+
+/// Whether the `len` bytes at `ptr` are all zero.
+///
+/// # Safety
+/// `ptr..ptr+len` must be readable memory owned by the caller.
+pub(crate) unsafe fn all_zero(ptr: *const u8, len: usize) -> bool {
+    compiler_fence(Ordering::SeqCst);
+    // SAFETY: guaranteed by the caller.
+    let s = unsafe { std::slice::from_raw_parts(ptr, len) };
+    s.iter().all(|&b| b == 0)
 }
 
 /// Zeroes `len` bytes at `ptr` (plain stores: the bytes are about to be used).

@@ -98,7 +98,11 @@ fn child_canary() {
         return;
     }
     let how = std::env::var("KEYWARD_CANARY").unwrap();
-    let len = if how == "large" { 10_000 } else { 32 };
+    let len = match how.as_str() {
+        "large" => 10_000,
+        "slack" => 20,
+        _ => 32,
+    };
     let mut s = SecretBytes::random(len).unwrap();
     let cap = s.capacity();
     let p = s.expose_secret_mut().as_mut_ptr();
@@ -118,7 +122,8 @@ fn canary_overwrite_aborts_on_free() {
     for (how, side, size) in [
         ("after", "after", "32-byte"),
         ("before", "before", "32-byte"),
-        ("large", "after", "-byte"),
+        ("slack", "after", "20-byte"),
+        ("large", "after", "10000-byte"),
     ] {
         let out = run_child("child_canary", "mlock", &[("KEYWARD_CANARY", how)], None);
         assert_eq!(
