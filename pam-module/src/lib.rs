@@ -1,1 +1,19 @@
-//! pam_keyward.so: the PAM module. The FFI layer is the only place here that may use `unsafe`.
+//! pam_keyward.so: verifies passwords against keyward's scrypt database
+//! (`/etc/keyward/shadow`) with the password only in locked memory, a
+//! constant-time digest comparison, and the same work and result code for
+//! unknown users as for wrong passwords.
+//!
+//! [`ffi`](self) is the only module with `unsafe`: the `pam_sm_*` entry points
+//! (each catches panics and returns a PAM code) and the libpam calls
+//! pam-bindings lacks. The logic ([`auth`]), argument parsing ([`args`]) and
+//! lockout tally ([`tally`]) are safe and unit-tested.
+//!
+//! The module changes no process-wide state of its host (no rlimits, no
+//! dumpable flag, no signal handlers) and holds no secret once an entry point
+//! returns.
+#![deny(unsafe_code)]
+
+pub mod args;
+pub mod auth;
+mod ffi;
+pub mod tally;

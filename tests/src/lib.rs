@@ -88,3 +88,48 @@ impl Default for TestHome {
         Self::new()
     }
 }
+
+impl TestHome {
+    /// Writes `$XDG_CONFIG_HOME/keyward/config.toml`.
+    pub fn write_config(&self, toml: &str) {
+        let dir = self.dir.path().join(".config/keyward");
+        std::fs::create_dir_all(&dir).expect("mkdir config");
+        std::fs::write(dir.join("config.toml"), toml).expect("write config");
+    }
+
+    /// Runs `keyward ARGS` in this home with `stdin` as its standard input
+    /// (so `--password-fd 0` reads it).
+    pub fn keyward(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = self
+            .command(bin("keyward"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn keyward");
+        let mut input = child.stdin.take().expect("stdin");
+        let _ = input.write_all(stdin.as_bytes());
+        drop(input);
+        child.wait_with_output().expect("wait keyward")
+    }
+
+    /// A vault with cheap test KDF parameters (`[kdf] log_n = 10`), created
+    /// and unlocked (key in the kernel keyring for 10 minutes) with `password`.
+    pub fn init_unlocked_vault(&self, password: &str) {
+        self.write_config("[kdf]\nlog_n = 10\nr = 8\np = 1\n");
+        for cmd in [
+            &["init", "--password-fd", "0"][..],
+            &["unlock", "--password-fd", "0", "--timeout", "10m"],
+        ] {
+            let out = self.keyward(cmd, &format!("{password}\n"));
+            assert!(
+                out.status.success(),
+                "keyward {cmd:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

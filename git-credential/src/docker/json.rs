@@ -669,6 +669,58 @@ mod tests {
         assert!(parse(&deep).unwrap_err().contains("nesting too deep"));
     }
 
+    /// Fuzz smoke test: mutated payloads never panic, and what parses
+    /// re-encodes to JSON that parses to the same values.
+    #[test]
+    fn mutated_payloads_never_panic() {
+        let seeds: [&[u8]; 3] = [
+            br#"{"ServerURL":"https://index.docker.io/v1/","Username":"u","Secret":"p\u00e9\ud83d\ude00"}"#,
+            b"{\n \"serverurl\": \"a\", \"x\": [1, {\"y\": null}, -2.5e3, true],\n \"secret\": \"\\\"\\n\"}",
+            br#"{"Secret":null,"Username":"<token>","ServerURL":"r:5000"}"#,
+        ];
+        let alphabet = b"{}[]:,\"\\u0123456789abcdefnrtl -+.eE\xc3\xa9";
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..10_000 {
+            let mut input = seeds[round % seeds.len()].to_vec();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() as usize) % (input.len() + 1);
+                match next() % 4 {
+                    0 if at < input.len() => {
+                        input.remove(at);
+                    }
+                    1 => input.insert(at, alphabet[(next() as usize) % alphabet.len()]),
+                    2 if at < input.len() => {
+                        input[at] = alphabet[(next() as usize) % alphabet.len()]
+                    }
+                    _ => input.truncate(at),
+                }
+            }
+            if std::str::from_utf8(&input).is_err() || input.contains(&0) {
+                continue; // refused before parsing
+            }
+            if let Ok(r) = parse_store(&input) {
+                let mut again = SecretBytes::with_capacity(0).unwrap();
+                again.extend_from_slice(b"{\"ServerURL\":").unwrap();
+                push_string(&mut again, r.server_url.as_bytes()).unwrap();
+                again.extend_from_slice(b",\"Username\":").unwrap();
+                push_string(&mut again, r.username.as_bytes()).unwrap();
+                again.extend_from_slice(b",\"Secret\":").unwrap();
+                push_string(&mut again, r.secret.expose_secret()).unwrap();
+                again.push(b'}').unwrap();
+                let r2 = parse_store(again.expose_secret()).expect("re-encoded output parses");
+                assert_eq!(r2.server_url, r.server_url);
+                assert_eq!(r2.username, r.username);
+                assert_eq!(r2.secret.expose_secret(), r.secret.expose_secret());
+            }
+        }
+    }
+
     fn encoded(s: &[u8]) -> String {
         let mut out = SecretBytes::with_capacity(0).unwrap();
         push_string(&mut out, s).unwrap();

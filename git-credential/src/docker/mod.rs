@@ -18,7 +18,7 @@
 
 pub mod json;
 pub mod keys;
-mod vault;
+pub mod vault;
 
 use crate::output;
 use keyward_secmem::{ExposeSecret, SecretBytes};
@@ -62,6 +62,8 @@ pub enum Error {
     Memory(keyward_secmem::Error),
     /// Reading stdin or writing stdout failed.
     Io(&'static str, io::Error),
+    /// A `store` field longer than the vault keeps ([`keyward_vault::MAX_FIELD_LEN`]).
+    FieldTooLong(&'static str),
     /// `store` with no vault yet.
     NoVault,
     /// The vault refused (locked, corrupted, wrong permissions, …); its message.
@@ -85,6 +87,11 @@ impl fmt::Display for Error {
             Error::Json(e) => write!(f, "{NAME}: {e}"),
             Error::Memory(e) => write!(f, "{NAME}: {e}"),
             Error::Io(what, e) => write!(f, "{NAME}: {what}: {e}"),
+            Error::FieldTooLong(field) => write!(
+                f,
+                "{NAME}: invalid input: {field} is longer than {} bytes",
+                keyward_vault::MAX_FIELD_LEN
+            ),
             Error::NoVault => write!(
                 f,
                 "{NAME}: there is no keyward vault yet: run `keyward init` first"
@@ -227,6 +234,12 @@ pub fn run<B: Backend>(
             if req.username.is_empty() {
                 return Err(Error::MissingUsername);
             }
+            if req.server_url.len() > keyward_vault::MAX_FIELD_LEN {
+                return Err(Error::FieldTooLong("ServerURL"));
+            }
+            if req.username.len() > keyward_vault::MAX_FIELD_LEN {
+                return Err(Error::FieldTooLong("Username"));
+            }
             let mut store = open(Access::Write)?.ok_or(Error::NoVault)?;
             let server = req.server_url;
             store.store(&server, &req.username, req.secret, &|k| {
@@ -317,15 +330,24 @@ pub fn main_with<B: Backend>(
 }
 
 /// `docker-credential-keyward`'s `main`: hardens the process (no core dumps,
-/// not ptrace-able by the user's other processes), then serves one action from
-/// the command line against the keyward vault. Returns the exit status.
+/// not ptrace-able by the user's other processes), loads the configuration
+/// (memory-lock policy, vault path), then serves one action from the command
+/// line against the keyward vault. Returns the exit status.
 pub fn main() -> i32 {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     if let Err(e) = keyward_secmem::harden_process() {
-        println!("{NAME}: {e}");
-        return 1;
+        eprintln!("{NAME}: warning: {e}; run `keyward doctor`");
     }
-    main_with(&args, vault::open)
+    let config = match keyward_vault::Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            // Errors go to stdout, where the clients look for them.
+            println!("{NAME}: {e}");
+            return 1;
+        }
+    };
+    keyward_secmem::set_policy(config.memory_lock);
+    main_with(&args, |access| vault::open(config, access))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Protocol tests over the in-memory backend, including every transcript under
 //! `tests/transcripts/docker/` (the same files the binary is tested against
-//! with a real vault in `tests/docker_transcripts.rs`).
+//! with a real vault in `tests/tests/docker_transcripts.rs`).
 
 use super::memory::Memory;
 use super::*;

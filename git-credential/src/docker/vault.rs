@@ -1,35 +1,89 @@
-//! Docker credentials in the keyward vault.
+//! Docker credentials in the keyward vault: `Kind::Docker` records whose `host`
+//! is the server key verbatim (protocol and path empty) and whose password is
+//! the secret.
 
 use super::{Access, Backend, Error};
 use keyward_secmem::SecretBytes;
+use keyward_vault::{open_for_helper_if_exists, Config, HelperOpen, Kind, NewEntry, Vault};
 
 /// The vault, seen as a docker credential store.
 #[derive(Debug)]
-pub struct VaultStore;
+pub struct VaultStore {
+    vault: Vault,
+    /// Indices (into `vault.entries()`) of the docker records, as `list` returned them.
+    docker: Vec<usize>,
+}
 
-pub fn open(_access: Access) -> Result<Option<VaultStore>, Error> {
-    Err(Error::Vault(
-        "the keyward vault is not wired in yet (keyward-vault API pending)".into(),
-    ))
+fn vault_err(e: keyward_vault::Error) -> Error {
+    Error::Vault(e.to_string())
+}
+
+/// Opens the vault with the cached key (or a terminal prompt when there is
+/// one); a locked vault with no terminal fails at once telling the user to run
+/// `keyward unlock`. `Ok(None)`: no vault file yet.
+pub fn open(config: Config, _access: Access) -> Result<Option<VaultStore>, Error> {
+    let opts = HelperOpen {
+        vault: None,
+        config: Some(config),
+        no_prompt: false,
+        cache_after_prompt: true,
+    };
+    Ok(open_for_helper_if_exists(opts)
+        .map_err(vault_err)?
+        .map(VaultStore::new))
+}
+
+impl VaultStore {
+    /// Serves docker credentials from an already open vault.
+    pub fn new(vault: Vault) -> Self {
+        VaultStore {
+            vault,
+            docker: Vec::new(),
+        }
+    }
 }
 
 impl Backend for VaultStore {
     fn list(&mut self) -> Result<Vec<(String, String)>, Error> {
-        unreachable!()
+        // Metadata only: no record's secret is decrypted here.
+        let entries = self.vault.entries();
+        self.docker = (0..entries.len())
+            .filter(|&i| entries[i].kind == Kind::Docker)
+            .collect();
+        Ok(self
+            .docker
+            .iter()
+            .map(|&i| (entries[i].host.clone(), entries[i].username.clone()))
+            .collect())
     }
-    fn reveal(&mut self, _index: usize) -> Result<SecretBytes, Error> {
-        unreachable!()
+
+    fn reveal(&mut self, index: usize) -> Result<SecretBytes, Error> {
+        let i = *self
+            .docker
+            .get(index)
+            .ok_or_else(|| Error::Vault(format!("no docker credential number {index}")))?;
+        Ok(self.vault.reveal(i).map_err(vault_err)?.password)
     }
+
     fn store(
         &mut self,
-        _: &str,
-        _: &str,
-        _: SecretBytes,
-        _: &dyn Fn(&str) -> bool,
+        server: &str,
+        username: &str,
+        secret: SecretBytes,
+        replaces: &dyn Fn(&str) -> bool,
     ) -> Result<(), Error> {
-        unreachable!()
+        let entry = NewEntry::new(Kind::Docker, "", server, "", username, secret);
+        self.vault
+            .update(|txn| {
+                txn.retain(|e| !(e.kind == Kind::Docker && replaces(&e.host)));
+                txn.upsert(entry).map(drop)
+            })
+            .map_err(vault_err)
     }
-    fn erase(&mut self, _: &dyn Fn(&str) -> bool) -> Result<usize, Error> {
-        unreachable!()
+
+    fn erase(&mut self, erase: &dyn Fn(&str) -> bool) -> Result<usize, Error> {
+        self.vault
+            .update(|txn| Ok(txn.retain(|e| !(e.kind == Kind::Docker && erase(&e.host)))))
+            .map_err(vault_err)
     }
 }

@@ -478,6 +478,32 @@ mod tests {
         assert!(!r.capability_authtype);
     }
 
+    /// Arbitrary input never panics: it parses or it is one error.
+    #[test]
+    fn arbitrary_input_never_panics() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        const ALPHABET: &[u8] = b"=\n\r%:/@?#[]0aF\0\xffpassword urlhost";
+        for _ in 0..5000 {
+            let len = (next() % 200) as usize;
+            let mut input: Vec<u8> = match next() % 4 {
+                0 => b"url=".to_vec(),
+                1 => b"url=https://".to_vec(),
+                2 => b"password_expiry_utc=".to_vec(),
+                _ => Vec::new(),
+            };
+            for _ in 0..len {
+                input.push(ALPHABET[(next() % ALPHABET.len() as u64) as usize]);
+            }
+            let _ = Request::parse(&input);
+        }
+    }
+
     #[test]
     fn actions() {
         assert_eq!(Action::from_arg("get"), Action::Get);

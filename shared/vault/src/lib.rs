@@ -1,3 +1,32 @@
 //! keyward-vault: the encrypted credential vault (see FORMAT.md), its KDF,
-//! configuration, the PAM password database and the kernel-keyring unlock cache.
+//! configuration and the kernel-keyring unlock cache.
+//!
+//! - [`Vault`]: create/open (password or cached key), read metadata
+//!   ([`Vault::entries`]), decrypt one record's secrets ([`Vault::reveal`]),
+//!   change records under a file lock ([`Vault::update`]).
+//! - [`keyring`]: the unlock cache.
+//! - [`open_for_helper`]: what the credential helpers and PAM module call.
+//! - [`passdb`]: the PAM password database (`/etc/keyward/shadow`).
+//! - [`Config`]: `/etc/keyward/keyward.toml` and the user's `config.toml`.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod config;
+mod error;
+mod format;
+pub mod fs;
+mod helper;
+pub mod keyring;
+pub mod passdb;
+mod vault;
+
+pub use config::{
+    default_vault_path, format_duration, parse_duration, user_config_path, Config, KdfParams,
+    SYSTEM_CONFIG,
+};
+pub use error::{Error, Result};
+pub use format::{VaultId, VaultKey};
+pub use helper::{open_for_helper, open_for_helper_if_exists, HelperOpen};
+pub use vault::{
+    read_vault_id, Entry, EntryRef, Kind, NewEntry, Secrets, Txn, Vault, MAX_FIELD_LEN,
+};

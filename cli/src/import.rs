@@ -1,0 +1,342 @@
+//! `keyward import git|docker`: move plaintext credentials into the vault.
+
+use crate::commands::{open, say, Ctx};
+use crate::exit::{CliError, Result};
+use crate::json::{self, Value};
+use crate::secretfile;
+use base64::Engine;
+use clap::{Args, Subcommand};
+use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
+use keyward_vault::{Kind, NewEntry};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    #[command(subcommand)]
+    pub what: ImportWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ImportWhat {
+    /// Import `git credential-store` lines (`https://user:pass@host/path`), default ~/.git-credentials.
+    Git(ImportOpts),
+    /// Import `auths` (base64 `auth`, `identitytoken`) from docker's config.json,
+    /// default $DOCKER_CONFIG/config.json or ~/.docker/config.json.
+    Docker(ImportOpts),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportOpts {
+    /// The plaintext file to read.
+    pub file: Option<PathBuf>,
+    /// Afterwards, remove the imported plaintext from FILE without asking.
+    #[arg(long, conflicts_with = "keep_plaintext")]
+    pub remove_plaintext: bool,
+    /// Afterwards, leave FILE as it is without asking.
+    #[arg(long)]
+    pub keep_plaintext: bool,
+    /// Read the vault password from this file descriptor when the vault is locked.
+    #[arg(long, value_name = "N")]
+    pub password_fd: Option<i32>,
+}
+
+fn home_file(rel: &str) -> Result<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(rel))
+        .ok_or_else(|| CliError::Other("HOME is not set: give the file to import".into()))
+}
+
+pub(crate) fn run(ctx: &Ctx, a: ImportArgs) -> Result<()> {
+    match a.what {
+        ImportWhat::Git(o) => {
+            let file = match &o.file {
+                Some(f) => f.clone(),
+                None => home_file(".git-credentials")?,
+            };
+            git(ctx, &o, &file)
+        }
+        ImportWhat::Docker(o) => {
+            let file = match (&o.file, std::env::var_os("DOCKER_CONFIG")) {
+                (Some(f), _) => f.clone(),
+                (None, Some(d)) if !d.is_empty() => PathBuf::from(d).join("config.json"),
+                _ => home_file(".docker/config.json")?,
+            };
+            docker(ctx, &o, &file)
+        }
+    }
+}
+
+/// Whether to remove the plaintext: the flags, else ask on a terminal, else keep.
+fn want_removal(o: &ImportOpts, file: &Path) -> bool {
+    if o.remove_plaintext {
+        return true;
+    }
+    if o.keep_plaintext || !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return false;
+    }
+    let mut err = std::io::stderr();
+    let _ = write!(
+        err,
+        "Remove the imported plaintext credentials from {}? [y/N] ",
+        file.display()
+    );
+    let _ = err.flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    matches!(line.trim(), "y" | "Y" | "yes")
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Percent-decodes into locked memory.
+fn decode_secret(s: &[u8]) -> Option<SecretBytes> {
+    let mut out = SecretBytes::with_capacity(s.len().max(1)).ok()?;
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' {
+            let v = hex(*s.get(i + 1)?)? * 16 + hex(*s.get(i + 2)?)?;
+            out.push(v).ok()?;
+            i += 3;
+        } else {
+            out.push(s[i]).ok()?;
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+fn decode(s: &[u8]) -> Option<String> {
+    let b = decode_secret(s)?;
+    String::from_utf8(b.expose_secret().to_vec()).ok()
+}
+
+/// One `git credential-store` line → a record (`None`: not a credential URL).
+fn parse_git_line(line: &[u8]) -> Option<NewEntry> {
+    let sep = line.windows(3).position(|w| w == b"://")?;
+    let protocol = std::str::from_utf8(&line[..sep]).ok()?;
+    if protocol.is_empty()
+        || !protocol
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c))
+    {
+        return None;
+    }
+    let rest = &line[sep + 3..];
+    let slash = rest.iter().position(|&c| c == b'/').unwrap_or(rest.len());
+    let (authority, path) = (&rest[..slash], rest.get(slash + 1..).unwrap_or(b""));
+    let at = authority.iter().rposition(|&c| c == b'@')?;
+    let (userinfo, host) = (&authority[..at], &authority[at + 1..]);
+    let colon = userinfo.iter().position(|&c| c == b':')?;
+    let username = decode(&userinfo[..colon])?;
+    let password = decode_secret(&userinfo[colon + 1..])?;
+    let host = decode(host)?;
+    if host.is_empty() {
+        return None;
+    }
+    let path = decode(path)?;
+    Some(NewEntry::new(
+        Kind::Git,
+        protocol,
+        &host,
+        &path,
+        &username,
+        password,
+    ))
+}
+
+fn git(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
+    let text = secretfile::read(file)?;
+    let mut records = Vec::new();
+    let mut kept = SecretBytes::with_capacity(text.len().max(1))?;
+    let mut skipped = 0;
+    for (n, line) in text.expose_secret().split(|&c| c == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        match parse_git_line(line) {
+            Some(r) => records.push(r),
+            None => {
+                skipped += 1;
+                eprintln!(
+                    "keyward: {}:{}: not a credential URL, skipped (left in the file)",
+                    file.display(),
+                    n + 1
+                );
+                kept.extend_from_slice(line)?;
+                kept.push(b'\n')?;
+            }
+        }
+    }
+    let count = records.len();
+    store(ctx, o, records)?;
+    say(&format!(
+        "imported {count} git credential(s) from {}{}",
+        file.display(),
+        if skipped > 0 {
+            format!(" ({skipped} line(s) skipped)")
+        } else {
+            String::new()
+        }
+    ));
+    if count > 0 && want_removal(o, file) {
+        secretfile::replace(file, &kept)?;
+        say(&format!(
+            "removed the imported plaintext from {}; use the vault with `git config --global credential.helper keyward`",
+            file.display()
+        ));
+    }
+    Ok(())
+}
+
+fn store(ctx: &Ctx, o: &ImportOpts, records: Vec<NewEntry>) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut v = open(ctx, o.password_fd)?;
+    v.update(|t| {
+        for r in records {
+            t.upsert(r)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn docker_err(file: &Path, why: &str) -> CliError {
+    CliError::Other(format!("{}: {why}", file.display()))
+}
+
+fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
+    let text = secretfile::read(file)?;
+    let src = text.expose_secret();
+    let (root, _) = json::parse(src)
+        .map_err(|e| docker_err(file, &format!("not valid JSON (byte {})", e.0)))?;
+    let Value::Object(members) = &root else {
+        return Err(docker_err(file, "not a JSON object"));
+    };
+    let mut records = Vec::new();
+    let mut cleared = Vec::new(); // value spans of imported `auths` entries
+    let mut creds_store_span = None;
+    for (k, v, span) in members {
+        let key = json::unescape(&src[k.clone()]).map_err(|_| docker_err(file, "bad key"))?;
+        if key == "credsStore" {
+            creds_store_span = Some(span.clone());
+        }
+        if key != "auths" {
+            continue;
+        }
+        let Value::Object(auths) = v else {
+            return Err(docker_err(file, "`auths` is not an object"));
+        };
+        for (server, entry, espan) in auths {
+            let server = json::unescape(&src[server.clone()])
+                .map_err(|_| docker_err(file, "bad server name"))?;
+            let Value::Object(fields) = entry else {
+                continue;
+            };
+            let mut auth = None;
+            let mut token = None;
+            for (fk, fv, _) in fields {
+                let Value::String(r) = fv else { continue };
+                match &src[fk.clone()] {
+                    b"auth" => auth = Some(r.clone()),
+                    b"identitytoken" => token = Some(r.clone()),
+                    _ => {}
+                }
+            }
+            let bad = |what: &str| docker_err(file, &format!("auths.{server}: {what}"));
+            let record = if let Some(t) = token.filter(|t| !t.is_empty()) {
+                let tok = json::unescape_secret(&src[t]).map_err(|_| bad("bad identitytoken"))?;
+                NewEntry::new(Kind::Docker, "", &server, "", "<token>", tok)
+            } else if let Some(a) = auth.filter(|a| !a.is_empty()) {
+                let b64 = json::unescape_secret(&src[a]).map_err(|_| bad("bad auth"))?;
+                let mut raw = SecretBytes::zeroed(b64.len())?;
+                let n = base64::engine::general_purpose::STANDARD
+                    .decode_slice(b64.expose_secret(), raw.expose_secret_mut())
+                    .map_err(|_| bad("`auth` is not base64"))?;
+                raw.truncate(n);
+                let colon = raw
+                    .expose_secret()
+                    .iter()
+                    .position(|&c| c == b':')
+                    .ok_or_else(|| bad("`auth` is not base64 of user:password"))?;
+                let user = std::str::from_utf8(&raw.expose_secret()[..colon])
+                    .map_err(|_| bad("user name is not UTF-8"))?
+                    .to_string();
+                let pass = SecretBytes::from_slice(&raw.expose_secret()[colon + 1..])?;
+                NewEntry::new(Kind::Docker, "", &server, "", &user, pass)
+            } else {
+                continue;
+            };
+            records.push(record);
+            cleared.push(espan.clone());
+        }
+    }
+    let count = records.len();
+    store(ctx, o, records)?;
+    say(&format!(
+        "imported {count} docker credential(s) from {}",
+        file.display()
+    ));
+    if count > 0 && want_removal(o, file) {
+        // Rebuild the file: imported entries become `{}`, credsStore becomes "keyward".
+        let mut edits: Vec<(std::ops::Range<usize>, &[u8])> =
+            cleared.into_iter().map(|r| (r, &b"{}"[..])).collect();
+        match creds_store_span {
+            Some(r) => edits.push((r, b"\"keyward\"")),
+            None => {
+                let open_brace = src.iter().position(|&c| c == b'{').unwrap_or(0);
+                let insert: &[u8] = if members.is_empty() {
+                    b"\n\t\"credsStore\": \"keyward\"\n"
+                } else {
+                    b"\n\t\"credsStore\": \"keyward\","
+                };
+                edits.push((open_brace + 1..open_brace + 1, insert));
+            }
+        }
+        edits.sort_by_key(|(r, _)| r.start);
+        let mut out = SecretBytes::with_capacity(src.len() + 64)?;
+        let mut at = 0;
+        for (r, with) in edits {
+            out.extend_from_slice(&src[at..r.start])?;
+            out.extend_from_slice(with)?;
+            at = r.end;
+        }
+        out.extend_from_slice(&src[at..])?;
+        secretfile::replace(file, &out)?;
+        say(&format!(
+            "removed the imported plaintext from {} and set \"credsStore\": \"keyward\"",
+            file.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_lines_as_credential_store_writes_them() {
+        let e = parse_git_line(
+            b"https://us%40er%3ax:p%40ss%3aw%2frd%25%2b%20%c3%a9@example.com%3a8443/a/b%20c.git",
+        )
+        .unwrap();
+        assert_eq!(e.protocol, "https");
+        assert_eq!(e.host, "example.com:8443");
+        assert_eq!(e.path, "a/b c.git");
+        assert_eq!(e.username, "us@er:x");
+        assert_eq!(e.password.expose_secret(), "p@ss:w/rd%+ é".as_bytes());
+        let e = parse_git_line(b"http://u:p@h").unwrap();
+        assert_eq!((e.host.as_str(), e.path.as_str()), ("h", ""));
+        assert!(parse_git_line(b"not a url").is_none());
+        assert!(parse_git_line(b"https://nopassword@h").is_none());
+        assert!(parse_git_line(b"https://u:p@").is_none());
+        assert!(parse_git_line(b"https://u:p%zz@h").is_none());
+    }
+}

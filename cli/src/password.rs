@@ -1,0 +1,56 @@
+//! Where passwords come from: the terminal (echo off, locked memory) or a
+//! file descriptor given with `--password-fd N`. Never argv or the environment.
+
+use crate::exit::{CliError, Result};
+use keyward_secmem::{prompt_secret, read_secret_from_fd, ExposeSecret, SecretBytes};
+use std::fs::File;
+use std::os::fd::AsFd;
+
+/// A source of password lines.
+#[derive(Debug)]
+pub(crate) enum Source {
+    Tty,
+    Fd(File),
+}
+
+impl Source {
+    /// `--password-fd N` (opened through /proc/self/fd, so no `unsafe`), else the terminal.
+    pub(crate) fn new(fd: Option<i32>) -> Result<Source> {
+        match fd {
+            None => Ok(Source::Tty),
+            Some(n) => {
+                let p = format!("/proc/self/fd/{n}");
+                File::open(&p)
+                    .map(Source::Fd)
+                    .map_err(|e| CliError::Other(format!("--password-fd {n}: cannot read it: {e}")))
+            }
+        }
+    }
+
+    /// One password (a line from the fd, or one prompt).
+    pub(crate) fn read(&mut self, prompt: &str) -> Result<SecretBytes> {
+        let pw = match self {
+            Source::Tty => prompt_secret(prompt)?,
+            Source::Fd(f) => read_secret_from_fd(f.as_fd())?,
+        };
+        if pw.is_empty() {
+            return Err(CliError::Other("empty password: refusing it".into()));
+        }
+        Ok(pw)
+    }
+
+    /// A new password: asked twice on a terminal, read once from an fd.
+    pub(crate) fn read_new(&mut self, prompt: &str) -> Result<SecretBytes> {
+        let pw = self.read(prompt)?;
+        if let Source::Tty = self {
+            let again = self.read("Repeat it: ")?;
+            if !pw.ct_eq(&again) {
+                return Err(CliError::Other(
+                    "the two passwords differ: nothing was changed".into(),
+                ));
+            }
+        }
+        let _ = pw.expose_secret();
+        Ok(pw)
+    }
+}

@@ -1,0 +1,294 @@
+//! The user's commands, run as processes in throwaway homes.
+
+use keyward_tests::TestHome;
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+fn list_json(h: &TestHome) -> Vec<serde_json::Value> {
+    let out = h.keyward(&["list", "--json"], "");
+    serde_json::from_str(&ok(&out)).expect("list --json is JSON")
+}
+
+/// Writes a credential with the real `git credential-store`.
+fn git_store(h: &TestHome, file: &std::path::Path, fields: &str) {
+    let mut c = h.command("git");
+    c.args(["credential-store", "--file"])
+        .arg(file)
+        .arg("store");
+    let mut child = c
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("git must be installed");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{fields}\n").as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn import_git_credential_store_file_then_list_and_rm() {
+    let h = TestHome::new();
+    h.init_unlocked_vault("pw");
+    let file = h.path().join(".git-credentials");
+    git_store(
+        &h,
+        &file,
+        "protocol=https\nhost=example.com:8443\npath=team/repo.git\nusername=al@ice\npassword=p@ss:w/rd%\n",
+    );
+    git_store(
+        &h,
+        &file,
+        "protocol=https\nhost=github.com\nusername=bob\npassword=ghp_secret\n",
+    );
+    let before = std::fs::read(&file).unwrap();
+
+    let out = ok(&h.keyward(&["import", "git"], ""));
+    assert_eq!(
+        out.lines().next().unwrap(),
+        format!("imported 2 git credential(s) from {}", file.display())
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "no tty and no flag: file kept"
+    );
+
+    let out = ok(&h.keyward(&["list"], ""));
+    assert!(
+        !out.contains("ghp_secret") && !out.contains("p@ss"),
+        "list shows no secrets: {out}"
+    );
+    let rows = list_json(&h);
+    assert_eq!(rows.len(), 2);
+    let a = rows.iter().find(|r| r["username"] == "al@ice").unwrap();
+    assert_eq!(a["host"], "example.com:8443");
+    assert_eq!(a["path"], "team/repo.git");
+    assert_eq!(a["protocol"], "https");
+    assert_eq!(a["kind"], "git");
+    assert!(!serde_json::to_string(&rows).unwrap().contains("ghp_secret"));
+
+    // Importing again replaces (same identity), does not duplicate.
+    ok(&h.keyward(&["import", "git", "--remove-plaintext"], ""));
+    assert_eq!(list_json(&h).len(), 2);
+    assert_eq!(std::fs::read(&file).unwrap(), b"", "imported lines removed");
+
+    let out = h.keyward(&["rm", "gitlab.com"], "");
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(
+        text(&out.stderr),
+        "keyward: no record matches gitlab.com (see `keyward list`)\n"
+    );
+    assert_eq!(
+        ok(&h.keyward(&["rm", "github.com"], "")),
+        "removed 1 record(s)\n"
+    );
+    let rows = list_json(&h);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["host"], "example.com:8443");
+    h.keyward(&["lock"], "");
+}
+
+#[test]
+fn import_docker_config_json() {
+    let h = TestHome::new();
+    h.init_unlocked_vault("pw");
+    let dir = h.path().join(".docker");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("config.json");
+    // As `docker login` writes it: base64("user:password"), and an identity token.
+    std::fs::write(
+        &cfg,
+        "{\n\t\"auths\": {\n\t\t\"https://index.docker.io/v1/\": {\n\t\t\t\"auth\": \"aHVidXNlcjpodWI6cGFzcw==\"\n\t\t},\n\t\t\"registry.example:5000\": {\n\t\t\t\"auth\": \"\",\n\t\t\t\"identitytoken\": \"eyJ0b2tlbiI6MX0\"\n\t\t}\n\t},\n\t\"currentContext\": \"default\"\n}",
+    )
+    .unwrap();
+    let out = ok(&h.keyward(&["import", "docker", "--remove-plaintext"], ""));
+    assert!(out.starts_with("imported 2 docker credential(s)"), "{out}");
+    let rows = list_json(&h);
+    assert_eq!(rows.len(), 2);
+    assert!(rows
+        .iter()
+        .any(|r| r["host"] == "https://index.docker.io/v1/"
+            && r["username"] == "hubuser"
+            && r["kind"] == "docker"));
+    assert!(rows
+        .iter()
+        .any(|r| r["host"] == "registry.example:5000" && r["username"] == "<token>"));
+    let after: serde_json::Value = serde_json::from_slice(&std::fs::read(&cfg).unwrap()).unwrap();
+    assert_eq!(after["credsStore"], "keyward");
+    assert_eq!(
+        after["auths"]["https://index.docker.io/v1/"],
+        serde_json::json!({})
+    );
+    assert_eq!(
+        after["auths"]["registry.example:5000"],
+        serde_json::json!({})
+    );
+    assert_eq!(after["currentContext"], "default");
+
+    std::fs::write(&cfg, "{\"auths\": {\"x\": {\"auth\": \"!!notbase64\"}}}").unwrap();
+    let out = h.keyward(&["import", "docker"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "keyward: {}: auths.x: `auth` is not base64\n",
+            cfg.display()
+        )
+    );
+    h.keyward(&["lock"], "");
+}
+
+#[test]
+fn passwd_rewraps_and_keeps_records() {
+    let h = TestHome::new();
+    h.init_unlocked_vault("old pw");
+    let file = h.path().join("creds");
+    std::fs::write(&file, "https://u:tok@example.org\n").unwrap();
+    ok(&h.keyward(&["import", "git", "creds"], ""));
+    ok(&h.keyward(&["lock"], ""));
+    let out = h.keyward(&["passwd", "--password-fd", "0"], "wrong\nnew pw\n");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stdout).is_empty());
+    ok(&h.keyward(&["passwd", "--password-fd", "0"], "old pw\nnew pw\n"));
+    let out = h.keyward(&["unlock", "--password-fd", "0"], "old pw\n");
+    assert_eq!(out.status.code(), Some(3));
+    ok(&h.keyward(&["unlock", "--password-fd", "0"], "new pw\n"));
+    let rows = list_json(&h);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["host"], "example.org");
+    h.keyward(&["lock"], "");
+}
+
+#[test]
+fn tampered_vault_exit_5_and_file_unchanged() {
+    let h = TestHome::new();
+    h.init_unlocked_vault("pw");
+    std::fs::write(h.path().join("c"), "https://u:tok@example.org\n").unwrap();
+    ok(&h.keyward(&["import", "git", "c"], ""));
+    let mut bytes = std::fs::read(h.vault_path()).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x20;
+    std::fs::write(h.vault_path(), &bytes).unwrap();
+    let msg = format!(
+        "keyward: vault is corrupted or was tampered with: {}\n",
+        h.vault_path().display()
+    );
+    for args in [
+        &["list"][..],
+        &["import", "git", "c"],
+        &["rm", "example.org"],
+        &["status"],
+    ] {
+        let out = h.keyward(args, "");
+        assert_eq!(
+            out.status.code(),
+            Some(5),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stderr), msg, "{args:?}");
+        assert_eq!(
+            std::fs::read(h.vault_path()).unwrap(),
+            bytes,
+            "{args:?} changed the file"
+        );
+    }
+    let out = h.keyward(&["unlock", "--password-fd", "0"], "pw\n");
+    assert_eq!(out.status.code(), Some(5));
+    h.keyward(&["lock"], "");
+}
+
+#[test]
+fn unsafe_permissions_exit_6_with_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = TestHome::new();
+    h.init_unlocked_vault("pw");
+    let v = h.vault_path();
+    std::fs::set_permissions(&v, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = h.keyward(&["list"], "");
+    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "keyward: refusing {p}: it is group/world accessible (mode 0644): fix with `chmod 600 {p}`\n",
+            p = v.display()
+        )
+    );
+    let doc = h.keyward(&["doctor"], "");
+    assert_eq!(doc.status.code(), Some(1));
+    let report = text(&doc.stdout);
+    assert!(
+        report.contains(&format!("WARN  vault: refusing {}", v.display())),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("fix: `chmod 600 {}`", v.display())),
+        "{report}"
+    );
+    std::fs::set_permissions(&v, std::fs::Permissions::from_mode(0o600)).unwrap();
+    h.keyward(&["lock"], "");
+}
+
+#[test]
+fn keyring_timeout_locks_again() {
+    let h = TestHome::new();
+    h.write_config("[kdf]\nlog_n = 10\n");
+    ok(&h.keyward(&["init", "--password-fd", "0"], "pw\n"));
+    ok(&h.keyward(&["unlock", "--password-fd", "0", "--timeout", "1s"], "pw\n"));
+    assert!(ok(&h.keyward(&["status"], "")).contains("state: unlocked"));
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    assert!(ok(&h.keyward(&["status"], "")).contains("state: locked"));
+    let out = h.keyward(&["list"], "");
+    assert_eq!(out.status.code(), Some(4));
+    assert!(text(&out.stderr).starts_with("keyward: vault is locked: run `keyward unlock`"));
+}
+
+#[test]
+fn config_errors_name_file_and_key() {
+    let h = TestHome::new();
+    h.write_config("unlock_timeout = \"15 minutes\"\n");
+    let out = h.keyward(&["status"], "");
+    assert_eq!(out.status.code(), Some(8));
+    let f = h.path().join(".config/keyward/config.toml");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "keyward: {}: unlock_timeout: bad duration \"15 minutes\" (expected e.g. \"90s\", \"15m\", \"2h\", \"1d\")\n",
+            f.display()
+        )
+    );
+    h.write_config("colour = \"blue\"\n");
+    let out = h.keyward(&["status"], "");
+    assert_eq!(
+        text(&out.stderr),
+        format!("keyward: {}: colour: unknown key\n", f.display())
+    );
+}
+
+#[test]
+fn every_command_has_help_with_exit_codes() {
+    let h = TestHome::new();
+    for cmd in [
+        "init", "unlock", "lock", "status", "list", "rm", "passwd", "import", "doctor",
+    ] {
+        let out = h.keyward(&[cmd, "--help"], "");
+        let s = ok(&out);
+        assert!(s.contains("Exit codes:"), "{cmd} --help: {s}");
+    }
+}

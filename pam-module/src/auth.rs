@@ -1,0 +1,622 @@
+//! What each PAM entry point does, over the [`Host`] trait so it can be tested
+//! without libpam. No `unsafe` here.
+
+use crate::args::{Options, UnknownUser};
+use crate::tally::Tally;
+use keyward_secmem::{ExposeSecret, SecretBytes};
+use keyward_vault::passdb::{self, Hash, PassDb, MAX_PASSWORD_LEN};
+use pam::constants::{PamFlag, PamResultCode, PAM_DISALLOW_NULL_AUTHTOK};
+
+/// `pam_chauthtok` flags (pam_modules.h); pam-bindings lacks them.
+pub const PAM_PRELIM_CHECK: PamFlag = 0x4000;
+/// Second pass of `pam_chauthtok`: change the token.
+pub const PAM_UPDATE_AUTHTOK: PamFlag = 0x2000;
+/// `pam_chauthtok` asked to change only an expired token.
+pub const PAM_CHANGE_EXPIRED_AUTHTOK: PamFlag = 0x0020;
+/// pam_unix's failure delay.
+pub const FAIL_DELAY_USEC: u32 = 2_000_000;
+/// Only root may own the database and the tally directory the module trusts.
+pub const TRUSTED_UIDS: &[u32] = &[0];
+
+/// syslog priorities used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// LOG_ERR
+    Err,
+    /// LOG_WARNING
+    Warning,
+    /// LOG_NOTICE
+    Notice,
+    /// LOG_INFO
+    Info,
+    /// LOG_DEBUG
+    Debug,
+}
+
+/// Which token `pam_get_authtok` fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenItem {
+    /// PAM_AUTHTOK: the password, or the new one in `chauthtok`.
+    Current,
+    /// PAM_OLDAUTHTOK: the old password in `chauthtok`.
+    Old,
+}
+
+/// A token obtained from PAM.
+#[derive(Debug)]
+pub enum Token {
+    /// Copied into locked memory.
+    Secret(SecretBytes),
+    /// Longer than [`MAX_PASSWORD_LEN`]; not copied.
+    TooLong,
+}
+
+/// PAM string items for log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrItem {
+    /// PAM_SERVICE
+    Service,
+    /// PAM_TTY
+    Tty,
+    /// PAM_RHOST
+    Rhost,
+    /// PAM_RUSER
+    Ruser,
+}
+
+/// The services of libpam the logic uses.
+pub trait Host {
+    /// `pam_get_user`.
+    fn user(&mut self) -> Result<String, PamResultCode>;
+    /// `pam_get_authtok`, copied at once into locked memory.
+    fn token(&mut self, item: TokenItem, prompt: Option<&str>) -> Result<Token, PamResultCode>;
+    /// A string item, sanitised for logging.
+    fn item(&self, item: StrItem) -> String;
+    /// `pam_syslog`.
+    fn log(&self, priority: Priority, msg: &str);
+    /// `pam_fail_delay`.
+    fn fail_delay(&mut self, usec: u32);
+    /// `pam_info`.
+    fn info(&mut self, msg: &str);
+    /// The real uid of the host process.
+    fn uid(&self) -> u32;
+    /// Seconds since the epoch.
+    fn now(&self) -> u64;
+}
+
+/// Makes a user-supplied string safe for one log line.
+pub fn sanitize(s: &str) -> String {
+    s.chars()
+        .take(256)
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect()
+}
+
+fn failure_line(h: &dyn Host, user: &str) -> String {
+    format!(
+        "authentication failure; uid={} tty={} ruser={} rhost={} user={}",
+        h.uid(),
+        h.item(StrItem::Tty),
+        h.item(StrItem::Ruser),
+        h.item(StrItem::Rhost),
+        sanitize(user)
+    )
+}
+
+fn load_db(h: &dyn Host, o: &Options) -> Result<PassDb, PamResultCode> {
+    match passdb::load(&o.db, TRUSTED_UIDS) {
+        Ok(db) => {
+            for s in db.skipped() {
+                h.log(
+                    Priority::Warning,
+                    &format!("{}:{}: line skipped: {}", o.db.display(), s.line, s.reason),
+                );
+            }
+            Ok(db)
+        }
+        Err(e) => {
+            h.log(
+                Priority::Err,
+                &format!("password database unavailable: {e}"),
+            );
+            Err(PamResultCode::PAM_AUTHINFO_UNAVAIL)
+        }
+    }
+}
+
+fn tally(o: &Options) -> Option<Tally> {
+    (o.deny > 0).then(|| Tally::new(&o.tally_dir, o.deny, o.unlock_time, TRUSTED_UIDS))
+}
+
+/// `pam_sm_authenticate`.
+pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode {
+    if !o.nodelay {
+        h.fail_delay(FAIL_DELAY_USEC);
+    }
+    let user = match h.user() {
+        Ok(u) => u,
+        Err(PamResultCode::PAM_CONV_AGAIN) => return PamResultCode::PAM_INCOMPLETE,
+        Err(e) => {
+            h.log(Priority::Err, &format!("cannot get the user name: {e:?}"));
+            return e;
+        }
+    };
+    let password = match h.token(TokenItem::Current, None) {
+        Ok(Token::Secret(p)) => p,
+        Ok(Token::TooLong) => {
+            h.log(
+                Priority::Notice,
+                &format!(
+                    "{}; password longer than {MAX_PASSWORD_LEN} bytes",
+                    failure_line(h, &user)
+                ),
+            );
+            return PamResultCode::PAM_AUTH_ERR;
+        }
+        Err(PamResultCode::PAM_CONV_AGAIN) => return PamResultCode::PAM_INCOMPLETE,
+        Err(e) => {
+            h.log(
+                Priority::Notice,
+                &format!(
+                    "cannot get the password for user={}: {e:?}",
+                    sanitize(&user)
+                ),
+            );
+            return e;
+        }
+    };
+    let null_allowed = o.nullok && flags & PAM_DISALLOW_NULL_AUTHTOK == 0;
+    if password.is_empty() && !null_allowed {
+        h.log(
+            Priority::Notice,
+            &format!("{}; empty password (no nullok)", failure_line(h, &user)),
+        );
+        return PamResultCode::PAM_AUTH_ERR;
+    }
+    let db = match load_db(h, o) {
+        Ok(db) => db,
+        Err(e) => return e,
+    };
+    let known = if passdb::validate_user(&user).is_ok() {
+        db.find(&user)
+    } else {
+        None
+    };
+    let tally = tally(o);
+    let now = h.now();
+    let locked = match (&tally, known) {
+        (Some(t), Some(_)) => match t.locked(&user, now) {
+            Ok(l) => l,
+            Err(e) => {
+                h.log(Priority::Err, &format!("lockout tally unavailable: {e}"));
+                return PamResultCode::PAM_AUTHINFO_UNAVAIL;
+            }
+        },
+        _ => None,
+    };
+    // The same scrypt work whether the user is known, unknown or locked.
+    let matched = match known
+        .unwrap_or_else(|| Hash::dummy())
+        .verify(password.expose_secret())
+    {
+        Ok(m) => m,
+        Err(e) => {
+            h.log(Priority::Err, &format!("cannot verify: {e}"));
+            false
+        }
+    };
+    drop(password);
+    if matched && known.is_some() && locked.is_none() {
+        if let Some(t) = &tally {
+            if let Err(e) = t.reset(&user) {
+                h.log(
+                    Priority::Err,
+                    &format!("cannot reset the lockout tally: {e}"),
+                );
+            }
+        }
+        if o.debug {
+            h.log(
+                Priority::Debug,
+                &format!("authentication succeeded for user={}", sanitize(&user)),
+            );
+        }
+        return PamResultCode::PAM_SUCCESS;
+    }
+    let mut why = String::new();
+    if known.is_none() {
+        why = "; user unknown".into();
+    } else if let Some(n) = locked {
+        why = format!("; account locked after {n} failures");
+    }
+    if let (Some(t), Some(_)) = (&tally, known) {
+        match t.fail(&user, now) {
+            Ok(r) if locked.is_none() && r.failures == o.deny => {
+                why = format!("; account now locked after {} failures", r.failures)
+            }
+            Ok(_) => {}
+            Err(e) => h.log(Priority::Err, &format!("cannot count the failure: {e}")),
+        }
+    }
+    h.log(
+        Priority::Notice,
+        &format!("{}{why}", failure_line(h, &user)),
+    );
+    if known.is_none() && o.unknown_user == UnknownUser::UserUnknown {
+        PamResultCode::PAM_USER_UNKNOWN
+    } else {
+        PamResultCode::PAM_AUTH_ERR
+    }
+}
+
+/// `pam_sm_setcred`: nothing to establish.
+pub fn setcred(_h: &mut dyn Host, _o: &Options, _flags: PamFlag) -> PamResultCode {
+    PamResultCode::PAM_SUCCESS
+}
+
+/// `pam_sm_acct_mgmt`: users in the database are valid.
+pub fn acct_mgmt(h: &mut dyn Host, o: &Options, _flags: PamFlag) -> PamResultCode {
+    let user = match h.user() {
+        Ok(u) => u,
+        Err(e) => return e,
+    };
+    let db = match load_db(h, o) {
+        Ok(db) => db,
+        Err(e) => return e,
+    };
+    if passdb::validate_user(&user).is_ok() && db.find(&user).is_some() {
+        PamResultCode::PAM_SUCCESS
+    } else {
+        if o.debug {
+            h.log(
+                Priority::Debug,
+                &format!("account: user={} not in the database", sanitize(&user)),
+            );
+        }
+        PamResultCode::PAM_USER_UNKNOWN
+    }
+}
+
+/// `pam_sm_open_session` / `pam_sm_close_session`: not this module's business yet.
+pub fn session(_h: &mut dyn Host, _o: &Options, _flags: PamFlag) -> PamResultCode {
+    PamResultCode::PAM_IGNORE
+}
+
+fn get_secret(
+    h: &mut dyn Host,
+    item: TokenItem,
+    prompt: Option<&str>,
+    user: &str,
+) -> Result<SecretBytes, PamResultCode> {
+    match h.token(item, prompt) {
+        Ok(Token::Secret(p)) => Ok(p),
+        Ok(Token::TooLong) => {
+            h.log(
+                Priority::Notice,
+                &format!(
+                    "password change for user={}: password longer than {MAX_PASSWORD_LEN} bytes",
+                    sanitize(user)
+                ),
+            );
+            h.info(&format!(
+                "The password is longer than {MAX_PASSWORD_LEN} bytes."
+            ));
+            Err(PamResultCode::PAM_AUTHTOK_ERR)
+        }
+        Err(PamResultCode::PAM_CONV_AGAIN) => Err(PamResultCode::PAM_INCOMPLETE),
+        Err(PamResultCode::PAM_TRY_AGAIN) => Err(PamResultCode::PAM_AUTHTOK_ERR),
+        Err(e) => Err(e),
+    }
+}
+
+fn check_old(h: &mut dyn Host, user: &str, hash: &Hash) -> PamResultCode {
+    let old = match get_secret(h, TokenItem::Old, Some("Current password: "), user) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    match hash.verify(old.expose_secret()) {
+        Ok(true) => PamResultCode::PAM_SUCCESS,
+        _ => {
+            h.log(
+                Priority::Notice,
+                &format!("password change: {}", failure_line(h, user)),
+            );
+            PamResultCode::PAM_AUTH_ERR
+        }
+    }
+}
+
+/// `pam_sm_chauthtok`: verify the old password (skipped for root), take the
+/// new one, write its hash atomically.
+pub fn chauthtok(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode {
+    let user = match h.user() {
+        Ok(u) => u,
+        Err(PamResultCode::PAM_CONV_AGAIN) => return PamResultCode::PAM_INCOMPLETE,
+        Err(e) => return e,
+    };
+    if passdb::validate_user(&user).is_err() {
+        return PamResultCode::PAM_USER_UNKNOWN;
+    }
+    let db = match load_db(h, o) {
+        Ok(db) => db,
+        Err(_) => return PamResultCode::PAM_AUTHTOK_ERR,
+    };
+    let Some(hash) = db.find(&user).cloned() else {
+        return PamResultCode::PAM_USER_UNKNOWN;
+    };
+    let root_changes = h.uid() == 0 && flags & PAM_CHANGE_EXPIRED_AUTHTOK == 0;
+    if flags & PAM_PRELIM_CHECK != 0 {
+        if root_changes {
+            return PamResultCode::PAM_SUCCESS;
+        }
+        return check_old(h, &user, &hash);
+    }
+    if flags & PAM_UPDATE_AUTHTOK == 0 {
+        return PamResultCode::PAM_SERVICE_ERR;
+    }
+    if !root_changes {
+        let r = check_old(h, &user, &hash);
+        if r != PamResultCode::PAM_SUCCESS {
+            return r;
+        }
+    }
+    let new = match get_secret(h, TokenItem::Current, None, &user) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    if new.is_empty() && !o.nullok {
+        h.info("No password has been supplied.");
+        return PamResultCode::PAM_AUTHTOK_ERR;
+    }
+    // Keep the cost the admin chose for this user.
+    let params = hash.params();
+    let new_hash = match Hash::new(new.expose_secret(), params) {
+        Ok(x) => x,
+        Err(e) => {
+            h.log(Priority::Err, &format!("cannot hash the new password: {e}"));
+            return PamResultCode::PAM_AUTHTOK_ERR;
+        }
+    };
+    drop(new);
+    match passdb::update(&o.db, TRUSTED_UIDS, |db| db.set(&user, new_hash)) {
+        Ok(()) => {
+            h.log(
+                Priority::Notice,
+                &format!("password changed for user={}", sanitize(&user)),
+            );
+            PamResultCode::PAM_SUCCESS
+        }
+        Err(e) => {
+            h.log(
+                Priority::Err,
+                &format!("cannot write the new password: {e}"),
+            );
+            PamResultCode::PAM_AUTHTOK_ERR
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyward_vault::passdb::KdfParams;
+    use std::cell::RefCell;
+
+    const FAST: KdfParams = KdfParams {
+        log_n: 4,
+        r: 8,
+        p: 1,
+    };
+
+    #[derive(Default)]
+    struct Fake {
+        user: String,
+        tokens: Vec<&'static [u8]>,
+        logs: RefCell<Vec<String>>,
+        delays: u32,
+        uid: u32,
+    }
+
+    impl Host for Fake {
+        fn user(&mut self) -> Result<String, PamResultCode> {
+            Ok(self.user.clone())
+        }
+        fn token(&mut self, _i: TokenItem, _p: Option<&str>) -> Result<Token, PamResultCode> {
+            if self.tokens.is_empty() {
+                return Err(PamResultCode::PAM_CONV_ERR);
+            }
+            let t = self.tokens.remove(0);
+            if t.len() > MAX_PASSWORD_LEN {
+                return Ok(Token::TooLong);
+            }
+            Ok(Token::Secret(SecretBytes::from_slice(t).unwrap()))
+        }
+        fn item(&self, _i: StrItem) -> String {
+            "x".into()
+        }
+        fn log(&self, _p: Priority, msg: &str) {
+            self.logs.borrow_mut().push(msg.to_owned());
+        }
+        fn fail_delay(&mut self, _usec: u32) {
+            self.delays += 1;
+        }
+        fn info(&mut self, _msg: &str) {}
+        fn uid(&self) -> u32 {
+            self.uid
+        }
+        fn now(&self) -> u64 {
+            1000
+        }
+    }
+
+    /// A database in a directory the current user owns (the module trusts
+    /// root only, so these tests run as root as CI does).
+    fn setup(users: &[(&str, &[u8])]) -> (tempfile::TempDir, Options) {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("shadow");
+        passdb::update(&db, TRUSTED_UIDS, |pdb| {
+            for (u, p) in users {
+                pdb.set(u, Hash::new(p, FAST)?)?;
+            }
+            Ok(())
+        })
+        .expect("tests of the module logic run as root (the database must be root-owned)");
+        let o = Options {
+            db,
+            nodelay: true,
+            tally_dir: d.path().join("tally"),
+            ..Options::default()
+        };
+        (d, o)
+    }
+
+    fn fake(user: &str, tokens: &[&'static [u8]]) -> Fake {
+        Fake {
+            user: user.into(),
+            tokens: tokens.to_vec(),
+            ..Fake::default()
+        }
+    }
+
+    #[test]
+    fn right_wrong_unknown() {
+        let (_d, o) = setup(&[("alice", b"pw")]);
+        assert_eq!(
+            authenticate(&mut fake("alice", &[b"pw"]), &o, 0),
+            PamResultCode::PAM_SUCCESS
+        );
+        let mut f = fake("alice", &[b"nope"]);
+        assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_AUTH_ERR);
+        assert!(f.logs.borrow()[0].contains("authentication failure"));
+        let mut f = fake("mallory", &[b"pw"]);
+        assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_AUTH_ERR);
+        assert!(f.logs.borrow()[0].contains("user unknown"));
+        let o2 = Options {
+            unknown_user: UnknownUser::UserUnknown,
+            ..o.clone()
+        };
+        assert_eq!(
+            authenticate(&mut fake("mallory", &[b"pw"]), &o2, 0),
+            PamResultCode::PAM_USER_UNKNOWN
+        );
+        assert_eq!(keyward_secmem::status().live_secrets, 0);
+    }
+
+    #[test]
+    fn delay_unless_nodelay() {
+        let (_d, o) = setup(&[("alice", b"pw")]);
+        let mut f = fake("alice", &[b"x"]);
+        authenticate(&mut f, &o, 0);
+        assert_eq!(f.delays, 0);
+        let o2 = Options {
+            nodelay: false,
+            ..o
+        };
+        let mut f = fake("alice", &[b"x"]);
+        authenticate(&mut f, &o2, 0);
+        assert_eq!(f.delays, 1);
+    }
+
+    #[test]
+    fn lockout_and_reset() {
+        let (_d, o) = setup(&[("alice", b"pw")]);
+        let o = Options { deny: 2, ..o };
+        assert_eq!(
+            authenticate(&mut fake("alice", &[b"a"]), &o, 0),
+            PamResultCode::PAM_AUTH_ERR
+        );
+        assert_eq!(
+            authenticate(&mut fake("alice", &[b"pw"]), &o, 0),
+            PamResultCode::PAM_SUCCESS
+        );
+        authenticate(&mut fake("alice", &[b"a"]), &o, 0);
+        let mut f = fake("alice", &[b"a"]);
+        authenticate(&mut f, &o, 0);
+        assert!(f.logs.borrow()[0].contains("now locked"), "{:?}", f.logs);
+        let mut f = fake("alice", &[b"pw"]);
+        assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_AUTH_ERR);
+        assert!(
+            f.logs.borrow()[0].contains("locked after 2"),
+            "{:?}",
+            f.logs
+        );
+    }
+
+    #[test]
+    fn empty_and_long() {
+        let (_d, o) = setup(&[("alice", b""), ("bob", b"pw")]);
+        assert_eq!(
+            authenticate(&mut fake("alice", &[b""]), &o, 0),
+            PamResultCode::PAM_AUTH_ERR
+        );
+        let o2 = Options {
+            nullok: true,
+            ..o.clone()
+        };
+        assert_eq!(
+            authenticate(&mut fake("alice", &[b""]), &o2, 0),
+            PamResultCode::PAM_SUCCESS
+        );
+        assert_eq!(
+            authenticate(&mut fake("alice", &[b""]), &o2, PAM_DISALLOW_NULL_AUTHTOK),
+            PamResultCode::PAM_AUTH_ERR
+        );
+        static LONG: [u8; MAX_PASSWORD_LEN + 1] = [b'a'; MAX_PASSWORD_LEN + 1];
+        let mut f = fake("bob", &[&LONG]);
+        assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_AUTH_ERR);
+        assert!(f.logs.borrow()[0].contains("longer than 4096"));
+    }
+
+    #[test]
+    fn chauthtok_as_user_checks_old_password() {
+        let (_d, o) = setup(&[("alice", b"old")]);
+        let mut f = fake("alice", &[b"wrong"]);
+        f.uid = 1000;
+        assert_eq!(
+            chauthtok(&mut f, &o, PAM_PRELIM_CHECK),
+            PamResultCode::PAM_AUTH_ERR
+        );
+        let mut f = fake("alice", &[b"old", b"new"]);
+        f.uid = 1000;
+        assert_eq!(
+            chauthtok(&mut f, &o, PAM_UPDATE_AUTHTOK),
+            PamResultCode::PAM_SUCCESS
+        );
+        assert_eq!(
+            authenticate(&mut fake("alice", &[b"new"]), &o, 0),
+            PamResultCode::PAM_SUCCESS
+        );
+        assert_eq!(
+            authenticate(&mut fake("alice", &[b"old"]), &o, 0),
+            PamResultCode::PAM_AUTH_ERR
+        );
+        // Root skips the old password.
+        let mut f = fake("alice", &[b"third"]);
+        assert_eq!(
+            chauthtok(&mut f, &o, PAM_UPDATE_AUTHTOK),
+            PamResultCode::PAM_SUCCESS
+        );
+        assert_eq!(
+            chauthtok(&mut fake("bob", &[]), &o, PAM_PRELIM_CHECK),
+            PamResultCode::PAM_USER_UNKNOWN
+        );
+    }
+
+    #[test]
+    fn account() {
+        let (_d, o) = setup(&[("alice", b"pw")]);
+        assert_eq!(
+            acct_mgmt(&mut fake("alice", &[]), &o, 0),
+            PamResultCode::PAM_SUCCESS
+        );
+        assert_eq!(
+            acct_mgmt(&mut fake("bob", &[]), &o, 0),
+            PamResultCode::PAM_USER_UNKNOWN
+        );
+    }
+
+    #[test]
+    fn sanitizes_log_fields() {
+        assert_eq!(sanitize("a b\nc\u{1b}é"), "a?b?c??");
+    }
+}

@@ -1,0 +1,285 @@
+//! The C side: `pam_sm_*` entry points and the libpam calls pam-bindings
+//! lacks. The only `unsafe` code of the module; everything else is in safe
+//! modules ([`crate::auth`], [`crate::args`], [`crate::tally`]).
+#![allow(unsafe_code)]
+
+use crate::args::{self, Options};
+use crate::auth::{self, Host, Priority, StrItem, Token, TokenItem};
+use keyward_secmem::SecretBytes;
+use keyward_vault::passdb::MAX_PASSWORD_LEN;
+use pam::constants::{PamFlag, PamResultCode, PAM_SILENT, PAM_TEXT_INFO};
+use pam::module::PamHandle;
+use std::cell::Cell;
+use std::ffi::{c_char, c_int, c_uint, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+const PAM_AUTHTOK: c_int = 6;
+const PAM_OLDAUTHTOK: c_int = 7;
+
+#[link(name = "pam")]
+extern "C" {
+    fn pam_get_authtok(
+        pamh: *mut PamHandle,
+        item: c_int,
+        authtok: *mut *const c_char,
+        prompt: *const c_char,
+    ) -> c_int;
+    fn pam_syslog(pamh: *const PamHandle, priority: c_int, fmt: *const c_char, ...);
+    fn pam_fail_delay(pamh: *mut PamHandle, musec_delay: c_uint) -> c_int;
+    fn pam_prompt(
+        pamh: *mut PamHandle,
+        style: c_int,
+        response: *mut *mut c_char,
+        fmt: *const c_char,
+        ...
+    ) -> c_int;
+}
+
+thread_local! {
+    /// The handle of the entry point running on this thread, for the
+    /// secure-memory warning sink (a plain `fn`, it cannot carry the handle).
+    static CURRENT: Cell<*const PamHandle> = const { Cell::new(std::ptr::null()) };
+}
+
+fn code(rc: c_int) -> PamResultCode {
+    PamResultCode::try_from(rc).unwrap_or(PamResultCode::PAM_SYSTEM_ERR)
+}
+
+fn c_message(msg: &str) -> CString {
+    CString::new(msg.replace('\0', "?")).unwrap_or_default()
+}
+
+fn syslog_raw(pamh: *const PamHandle, priority: c_int, msg: &str) {
+    let m = c_message(msg);
+    if pamh.is_null() {
+        // SAFETY: a constant "%s" format with one NUL-terminated argument.
+        unsafe { libc::syslog(libc::LOG_AUTHPRIV | priority, c"%s".as_ptr(), m.as_ptr()) };
+    } else {
+        // SAFETY: `pamh` is the live handle of the running entry point (set by
+        // `entry` for its duration); "%s" with one NUL-terminated argument.
+        unsafe { pam_syslog(pamh, priority, c"%s".as_ptr(), m.as_ptr()) };
+    }
+}
+
+/// secmem's one-time "memory is not locked" warning goes to syslog.
+fn warning_sink(msg: &str) {
+    let pamh = CURRENT.with(Cell::get);
+    syslog_raw(pamh, libc::LOG_WARNING, msg);
+}
+
+/// The live PAM handle of one entry-point call.
+struct Pam<'a> {
+    pamh: &'a mut PamHandle,
+    flags: PamFlag,
+}
+
+impl Pam<'_> {
+    fn raw(&mut self) -> *mut PamHandle {
+        std::ptr::from_mut(self.pamh)
+    }
+}
+
+impl Host for Pam<'_> {
+    fn user(&mut self) -> Result<String, PamResultCode> {
+        self.pamh.get_user(None)
+    }
+
+    fn token(&mut self, item: TokenItem, prompt: Option<&str>) -> Result<Token, PamResultCode> {
+        let item = match item {
+            TokenItem::Current => PAM_AUTHTOK,
+            TokenItem::Old => PAM_OLDAUTHTOK,
+        };
+        let prompt = prompt.map(c_message);
+        let prompt_ptr = prompt.as_ref().map_or(std::ptr::null(), |p| p.as_ptr());
+        let mut tok: *const c_char = std::ptr::null();
+        let pamh = self.raw();
+        // SAFETY: `pamh` is live for this call; `tok` is a valid out pointer;
+        // the prompt is null or NUL-terminated and outlives the call.
+        let rc = unsafe { pam_get_authtok(pamh, item, &mut tok, prompt_ptr) };
+        if rc != 0 {
+            return Err(code(rc));
+        }
+        if tok.is_null() {
+            return Err(PamResultCode::PAM_AUTHTOK_ERR);
+        }
+        // SAFETY: libpam returned its NUL-terminated item string, valid while
+        // the item is unchanged (until we return); strnlen reads no further
+        // than the NUL or MAX_PASSWORD_LEN + 1 bytes.
+        let len = unsafe { libc::strnlen(tok, MAX_PASSWORD_LEN + 1) };
+        if len > MAX_PASSWORD_LEN {
+            return Ok(Token::TooLong);
+        }
+        // SAFETY: strnlen found `len` readable bytes before the NUL.
+        let bytes = unsafe { std::slice::from_raw_parts(tok.cast::<u8>(), len) };
+        // Straight into locked memory; libpam wipes its own copy at pam_end.
+        SecretBytes::from_slice(bytes)
+            .map(Token::Secret)
+            .map_err(|_| PamResultCode::PAM_BUF_ERR)
+    }
+
+    fn item(&self, item: StrItem) -> String {
+        use pam::items::{RHost, RUser, Service, Tty};
+        let s: Option<&CStr> = match item {
+            StrItem::Service => self.pamh.get_item::<Service>().ok().flatten().map(|x| x.0),
+            StrItem::Tty => self.pamh.get_item::<Tty>().ok().flatten().map(|x| x.0),
+            StrItem::Rhost => self.pamh.get_item::<RHost>().ok().flatten().map(|x| x.0),
+            StrItem::Ruser => self.pamh.get_item::<RUser>().ok().flatten().map(|x| x.0),
+        };
+        s.map(|c| auth::sanitize(&c.to_string_lossy()))
+            .unwrap_or_default()
+    }
+
+    fn log(&self, priority: Priority, msg: &str) {
+        let p = match priority {
+            Priority::Err => libc::LOG_ERR,
+            Priority::Warning => libc::LOG_WARNING,
+            Priority::Notice => libc::LOG_NOTICE,
+            Priority::Info => libc::LOG_INFO,
+            Priority::Debug => libc::LOG_DEBUG,
+        };
+        syslog_raw(std::ptr::from_ref(self.pamh), p, msg);
+    }
+
+    fn fail_delay(&mut self, usec: u32) {
+        let pamh = self.raw();
+        // SAFETY: `pamh` is live for this call.
+        unsafe { pam_fail_delay(pamh, usec) };
+    }
+
+    fn info(&mut self, msg: &str) {
+        if self.flags & PAM_SILENT != 0 {
+            return;
+        }
+        let m = c_message(msg);
+        let pamh = self.raw();
+        // SAFETY: `pamh` is live; a null response pointer is allowed for
+        // PAM_TEXT_INFO; "%s" with one NUL-terminated argument.
+        unsafe {
+            pam_prompt(
+                pamh,
+                PAM_TEXT_INFO,
+                std::ptr::null_mut(),
+                c"%s".as_ptr(),
+                m.as_ptr(),
+            )
+        };
+    }
+
+    fn uid(&self) -> u32 {
+        nix::unistd::getuid().as_raw()
+    }
+
+    fn now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+}
+
+type Logic = fn(&mut dyn Host, &Options, PamFlag) -> PamResultCode;
+
+/// Restores [`CURRENT`] when an entry point returns or unwinds.
+struct CurrentGuard(*const PamHandle);
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.0));
+    }
+}
+
+/// Runs `logic` for one `pam_sm_*` call; no panic leaves this function.
+///
+/// # Safety
+/// `pamh` is null or a live PAM handle; `argv` holds `argc` pointers, each
+/// null or a NUL-terminated string, all valid for the call (libpam's contract).
+unsafe fn entry(
+    name: &str,
+    pamh: *mut PamHandle,
+    flags: c_int,
+    argc: c_int,
+    argv: *const *const c_char,
+    logic: Logic,
+) -> c_int {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: per this function's contract, `pamh` is null or live.
+        let Some(handle) = (unsafe { pamh.as_mut() }) else {
+            return PamResultCode::PAM_SYSTEM_ERR as c_int;
+        };
+        let n = usize::try_from(argc).unwrap_or(0);
+        let mut args: Vec<&[u8]> = Vec::with_capacity(n);
+        if !argv.is_null() && n > 0 {
+            // SAFETY: `argv` holds `argc` pointers (contract).
+            let ptrs = unsafe { std::slice::from_raw_parts(argv, n) };
+            for &p in ptrs {
+                if !p.is_null() {
+                    // SAFETY: each non-null argument is NUL-terminated and
+                    // lives for the call (contract).
+                    args.push(unsafe { CStr::from_ptr(p) }.to_bytes());
+                }
+            }
+        }
+        let previous = CURRENT.with(|c| c.replace(pamh));
+        let _restore = CurrentGuard(previous);
+        keyward_secmem::set_warning_sink(warning_sink);
+        let mut pam = Pam {
+            pamh: handle,
+            flags: flags as PamFlag,
+        };
+        let (opts, bad) = args::parse(args.iter().copied());
+        for b in &bad {
+            pam.log(Priority::Err, b);
+        }
+        let rc = logic(&mut pam, &opts, flags as PamFlag);
+        if opts.debug {
+            let st = keyward_secmem::status();
+            pam.log(
+                Priority::Debug,
+                &format!(
+                    "{name} returns {rc:?}; secure memory: {} live secrets, {} bytes mapped, backend {}",
+                    st.live_secrets, st.mapped_bytes, st.backend
+                ),
+            );
+        }
+        rc as c_int
+    }));
+    match result {
+        Ok(rc) => rc,
+        Err(payload) => {
+            // Dropping a panic payload may itself panic: leak it instead.
+            std::mem::forget(payload);
+            syslog_raw(
+                std::ptr::null(),
+                libc::LOG_ERR,
+                "pam_keyward: internal error (panic)",
+            );
+            PamResultCode::PAM_SYSTEM_ERR as c_int
+        }
+    }
+}
+
+macro_rules! entry_point {
+    ($name:ident, $logic:path) => {
+        /// PAM entry point.
+        ///
+        /// # Safety
+        /// Called by libpam with a live handle and `argc` argument strings.
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(
+            pamh: *mut PamHandle,
+            flags: c_int,
+            argc: c_int,
+            argv: *const *const c_char,
+        ) -> c_int {
+            // SAFETY: libpam's calling contract is `entry`'s contract.
+            unsafe { entry(stringify!($name), pamh, flags, argc, argv, $logic) }
+        }
+    };
+}
+
+entry_point!(pam_sm_authenticate, auth::authenticate);
+entry_point!(pam_sm_setcred, auth::setcred);
+entry_point!(pam_sm_acct_mgmt, auth::acct_mgmt);
+entry_point!(pam_sm_chauthtok, auth::chauthtok);
+entry_point!(pam_sm_open_session, auth::session);
+entry_point!(pam_sm_close_session, auth::session);

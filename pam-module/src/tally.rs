@@ -1,0 +1,222 @@
+//! Failure counts for the optional lockout (`deny=N unlock_time=S`).
+//!
+//! One file per user in a root-only directory (`tally_dir`, default
+//! `/run/keyward/tally`), holding `<consecutive failures> <unix time of the
+//! last failure>`. Every access locks the file (shared to read, exclusive to
+//! change), as pam_faillock does. Only users present in the password database
+//! are counted, so made-up names cannot fill the directory.
+
+use nix::fcntl::{Flock, FlockArg};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// A user's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Record {
+    /// Consecutive failures.
+    pub failures: u32,
+    /// Unix time of the last failure.
+    pub last: u64,
+}
+
+impl Record {
+    fn parse(text: &str) -> Record {
+        let mut it = text.split_whitespace();
+        let failures = it.next().and_then(|s| s.parse().ok());
+        let last = it.next().and_then(|s| s.parse().ok());
+        match (failures, last) {
+            (Some(failures), Some(last)) => Record { failures, last },
+            // Unreadable records count as empty: only root writes here.
+            _ => Record::default(),
+        }
+    }
+
+    /// Whether this record locks the user at `now`.
+    pub fn locked(&self, deny: u32, unlock_time: u64, now: u64) -> bool {
+        deny > 0
+            && self.failures >= deny
+            && (unlock_time == 0 || now < self.last.saturating_add(unlock_time))
+    }
+}
+
+/// The tally directory and the policy.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    dir: PathBuf,
+    deny: u32,
+    unlock_time: u64,
+    trusted: Vec<u32>,
+}
+
+impl Tally {
+    /// A tally in `dir` (created 0700 if missing; refused if not owned by a
+    /// `trusted` uid or open to group/world).
+    pub fn new(dir: &Path, deny: u32, unlock_time: u64, trusted: &[u32]) -> Tally {
+        Tally {
+            dir: dir.to_path_buf(),
+            deny,
+            unlock_time,
+            trusted: trusted.to_vec(),
+        }
+    }
+
+    fn checked_dir(&self) -> std::io::Result<()> {
+        if !self.dir.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&self.dir)?;
+        }
+        let md = std::fs::symlink_metadata(&self.dir)?;
+        if !md.is_dir() {
+            return Err(std::io::Error::other(format!(
+                "{}: tally directory is not a directory",
+                self.dir.display()
+            )));
+        }
+        if !self.trusted.contains(&md.uid()) || md.mode() & 0o077 != 0 {
+            return Err(std::io::Error::other(format!(
+                "{}: refusing tally directory: must be owned by root with mode 0700 \
+                 (is uid {}, mode {:o})",
+                self.dir.display(),
+                md.uid(),
+                md.mode() & 0o7777
+            )));
+        }
+        Ok(())
+    }
+
+    fn path(&self, user: &str) -> PathBuf {
+        // `user` passed keyward_vault::passdb::validate_user: no `/`, not `.`/`..`.
+        self.dir.join(user)
+    }
+
+    /// The user's record (empty when there is none).
+    pub fn read(&self, user: &str) -> std::io::Result<Record> {
+        self.checked_dir()?;
+        let f = match OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(self.path(user))
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Record::default()),
+            Err(e) => return Err(e),
+        };
+        let mut f =
+            Flock::lock(f, FlockArg::LockShared).map_err(|(_, e)| std::io::Error::from(e))?;
+        let mut s = String::new();
+        f.read_to_string(&mut s)?;
+        Ok(Record::parse(&s))
+    }
+
+    /// Whether `user` is locked out at `now`; returns the failure count when so.
+    pub fn locked(&self, user: &str, now: u64) -> std::io::Result<Option<u32>> {
+        let r = self.read(user)?;
+        Ok(r.locked(self.deny, self.unlock_time, now)
+            .then_some(r.failures))
+    }
+
+    /// Counts one failure; returns the new record. A lock that has expired
+    /// starts the count again.
+    pub fn fail(&self, user: &str, now: u64) -> std::io::Result<Record> {
+        self.checked_dir()?;
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(self.path(user))?;
+        let mut f =
+            Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| std::io::Error::from(e))?;
+        let mut s = String::new();
+        f.read_to_string(&mut s)?;
+        let mut r = Record::parse(&s);
+        let expired = self.unlock_time > 0 && now >= r.last.saturating_add(self.unlock_time);
+        if expired {
+            r.failures = 0;
+        }
+        r.failures = r.failures.saturating_add(1);
+        r.last = now;
+        let file: &mut File = &mut f;
+        file.set_len(0)?;
+        file.rewind()?;
+        writeln!(file, "{} {}", r.failures, r.last)?;
+        Ok(r)
+    }
+
+    /// Clears `user`'s failures (after a success).
+    pub fn reset(&self, user: &str) -> std::io::Result<()> {
+        self.checked_dir()?;
+        match std::fs::remove_file(self.path(user)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn me() -> Vec<u32> {
+        vec![0, nix::unistd::geteuid().as_raw()]
+    }
+
+    #[test]
+    fn locks_after_deny_failures_and_unlocks_after_time_or_success() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("tally");
+        let t = Tally::new(&dir, 3, 60, &me());
+        assert_eq!(t.locked("alice", 1000).unwrap(), None);
+        t.fail("alice", 1000).unwrap();
+        t.fail("alice", 1001).unwrap();
+        assert_eq!(t.locked("alice", 1002).unwrap(), None);
+        assert_eq!(t.fail("alice", 1002).unwrap().failures, 3);
+        assert_eq!(t.locked("alice", 1003).unwrap(), Some(3));
+        assert_eq!(t.locked("bob", 1003).unwrap(), None);
+        // Expires unlock_time after the last failure…
+        assert_eq!(t.locked("alice", 1062).unwrap(), None);
+        // …and the next failure starts over.
+        assert_eq!(t.fail("alice", 1070).unwrap().failures, 1);
+        t.reset("alice").unwrap();
+        assert_eq!(t.read("alice").unwrap(), Record::default());
+        t.reset("alice").unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn unlock_time_zero_means_until_reset() {
+        let d = tempfile::tempdir().unwrap();
+        let t = Tally::new(&d.path().join("t"), 1, 0, &me());
+        t.fail("u", 5).unwrap();
+        assert_eq!(t.locked("u", u64::MAX).unwrap(), Some(1));
+        assert_eq!(t.fail("u", 6).unwrap().failures, 2);
+    }
+
+    #[test]
+    fn open_directory_refused() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let t = Tally::new(d.path(), 1, 0, &me());
+        let e = t.fail("u", 1).unwrap_err();
+        assert!(e.to_string().contains("refusing tally directory"), "{e}");
+    }
+
+    #[test]
+    fn garbage_record_reads_as_empty() {
+        assert_eq!(Record::parse("x y"), Record::default());
+        assert_eq!(
+            Record::parse("4 17\n"),
+            Record {
+                failures: 4,
+                last: 17
+            }
+        );
+    }
+}

@@ -1,0 +1,357 @@
+//! Configuration (`/etc/keyward/keyward.toml`, then
+//! `$XDG_CONFIG_HOME/keyward/config.toml`) and the vault path.
+
+use crate::error::{Error, Result};
+use keyward_secmem::LockPolicy;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// System-wide configuration file, read first.
+pub const SYSTEM_CONFIG: &str = "/etc/keyward/keyward.toml";
+
+/// scrypt parameters for deriving the key-encryption key from a vault password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfParams {
+    /// log2 of the CPU/memory cost N.
+    pub log_n: u8,
+    /// Block size r.
+    pub r: u32,
+    /// Parallelism p.
+    pub p: u32,
+}
+
+impl Default for KdfParams {
+    /// Production values: N = 2^17, r = 8, p = 1 (128 MiB, about 0.3 s on a
+    /// current laptop core; see the README's benchmark section).
+    fn default() -> Self {
+        KdfParams {
+            log_n: 17,
+            r: 8,
+            p: 1,
+        }
+    }
+}
+
+impl KdfParams {
+    /// Bounds accepted from configuration and from vault headers: enough for
+    /// any sane setting, small enough that a corrupted header cannot ask for
+    /// terabytes of memory.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if !(1..=22).contains(&self.log_n) {
+            return Err(format!("log_n {} out of range 1..=22", self.log_n));
+        }
+        if !(1..=32).contains(&self.r) {
+            return Err(format!("r {} out of range 1..=32", self.r));
+        }
+        if !(1..=16).contains(&self.p) {
+            return Err(format!("p {} out of range 1..=16", self.p));
+        }
+        // 128 * r * N bytes of memory; at most 1 GiB.
+        let mem = (128u64 * u64::from(self.r)) << self.log_n;
+        if mem > 1 << 30 {
+            return Err(format!("needs {} MiB of memory (at most 1024)", mem >> 20));
+        }
+        Ok(())
+    }
+}
+
+/// keyward's settings, after both configuration files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// How long `keyward unlock` keeps the vault key in the kernel keyring.
+    pub unlock_timeout: Duration,
+    /// scrypt parameters for new vaults and for `keyward passwd`.
+    pub kdf: KdfParams,
+    /// What to do when memory cannot be locked.
+    pub memory_lock: LockPolicy,
+    /// Vault path (`~` expanded); `KEYWARD_VAULT` and `--vault` override it.
+    pub vault_path: Option<PathBuf>,
+    /// Files that were read, in order.
+    pub files: Vec<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            unlock_timeout: Duration::from_secs(15 * 60),
+            kdf: KdfParams::default(),
+            memory_lock: LockPolicy::BestEffort,
+            vault_path: None,
+            files: Vec::new(),
+        }
+    }
+}
+
+/// `$XDG_CONFIG_HOME/keyward/config.toml`, else `~/.config/keyward/config.toml`.
+pub fn user_config_path() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
+        return Some(PathBuf::from(x).join("keyward/config.toml"));
+    }
+    home().map(|h| h.join(".config/keyward/config.toml"))
+}
+
+fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+impl Config {
+    /// Reads `/etc/keyward/keyward.toml`, then the user's file; later values win.
+    /// Missing files are fine; unreadable files, unknown keys and bad values are errors.
+    pub fn load() -> Result<Config> {
+        let mut files = vec![PathBuf::from(SYSTEM_CONFIG)];
+        files.extend(user_config_path());
+        Self::load_from(&files)
+    }
+
+    /// Reads the given files in order (missing ones are skipped).
+    pub fn load_from(files: &[PathBuf]) -> Result<Config> {
+        let mut c = Config::default();
+        for f in files {
+            match std::fs::read_to_string(f) {
+                Ok(text) => {
+                    c.merge(f, &text)?;
+                    c.files.push(f.clone());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(crate::error::io(f)(e)),
+            }
+        }
+        Ok(c)
+    }
+
+    /// Applies the settings of one file's text on top of `self`.
+    pub fn merge(&mut self, file: &Path, text: &str) -> Result<()> {
+        let err = |key: &str, why: String| Error::Config {
+            file: file.to_path_buf(),
+            key: key.to_string(),
+            why,
+        };
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            err(
+                "(syntax)",
+                e.message().lines().next().unwrap_or("").to_string(),
+            )
+        })?;
+        for (key, value) in &table {
+            match key.as_str() {
+                "unlock_timeout" => {
+                    let s = value
+                        .as_str()
+                        .ok_or_else(|| err(key, "expected a string like \"15m\"".into()))?;
+                    self.unlock_timeout = parse_duration(s).map_err(|why| err(key, why))?;
+                }
+                "memory_lock" => {
+                    let s = value.as_str().ok_or_else(|| {
+                        err(key, "expected \"best-effort\" or \"required\"".into())
+                    })?;
+                    self.memory_lock = s.parse().map_err(|why| err(key, why))?;
+                }
+                "vault_path" => {
+                    let s = value
+                        .as_str()
+                        .ok_or_else(|| err(key, "expected a path string".into()))?;
+                    if s.is_empty() {
+                        return Err(err(key, "empty path".into()));
+                    }
+                    self.vault_path = Some(expand_tilde(s).map_err(|why| err(key, why))?);
+                }
+                "kdf" => {
+                    let t = value
+                        .as_table()
+                        .ok_or_else(|| err(key, "expected a table [kdf]".into()))?;
+                    let mut kdf = self.kdf;
+                    for (k, v) in t {
+                        let full = format!("kdf.{k}");
+                        let n = v
+                            .as_integer()
+                            .ok_or_else(|| err(&full, "expected an integer".into()))?;
+                        let bad = || err(&full, format!("{n} is out of range"));
+                        match k.as_str() {
+                            "log_n" => kdf.log_n = u8::try_from(n).map_err(|_| bad())?,
+                            "r" => kdf.r = u32::try_from(n).map_err(|_| bad())?,
+                            "p" => kdf.p = u32::try_from(n).map_err(|_| bad())?,
+                            _ => return Err(err(&full, "unknown key".into())),
+                        }
+                    }
+                    kdf.check().map_err(|why| err(key, why))?;
+                    self.kdf = kdf;
+                }
+                _ => return Err(err(key, "unknown key".into())),
+            }
+        }
+        Ok(())
+    }
+
+    /// The vault path: `KEYWARD_VAULT`, else `vault_path` from the
+    /// configuration, else the XDG default.
+    pub fn vault_path(&self) -> Result<PathBuf> {
+        if let Some(p) = std::env::var_os("KEYWARD_VAULT").filter(|p| !p.is_empty()) {
+            return Ok(PathBuf::from(p));
+        }
+        if let Some(p) = &self.vault_path {
+            return Ok(p.clone());
+        }
+        xdg_vault_path()
+    }
+}
+
+fn expand_tilde(s: &str) -> std::result::Result<PathBuf, String> {
+    if let Some(rest) = s.strip_prefix("~/") {
+        let h = home().ok_or("`~` used but HOME is not set")?;
+        Ok(h.join(rest))
+    } else if Path::new(s).is_absolute() {
+        Ok(PathBuf::from(s))
+    } else {
+        Err("expected an absolute path or one starting with ~/".into())
+    }
+}
+
+fn xdg_vault_path() -> Result<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return Ok(PathBuf::from(x).join("keyward/vault"));
+    }
+    home()
+        .map(|h| h.join(".local/share/keyward/vault"))
+        .ok_or_else(|| {
+            Error::Invalid(
+                "cannot find the vault: neither KEYWARD_VAULT, XDG_DATA_HOME nor HOME is set"
+                    .into(),
+            )
+        })
+}
+
+/// `KEYWARD_VAULT`, else `$XDG_DATA_HOME/keyward/vault`, else
+/// `~/.local/share/keyward/vault` (the configuration file is not read).
+pub fn default_vault_path() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("KEYWARD_VAULT").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    xdg_vault_path()
+}
+
+/// Parses `90`, `90s`, `15m`, `2h`, `1d` (also combined: `1h30m`).
+pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    let bad = || format!("bad duration {s:?} (expected e.g. \"90s\", \"15m\", \"2h\", \"1d\")");
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(n) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(n));
+    }
+    let mut total: u64 = 0;
+    let mut num: Option<u64> = None;
+    for c in s.chars() {
+        if let Some(d) = c.to_digit(10) {
+            num = Some(
+                num.unwrap_or(0)
+                    .checked_mul(10)
+                    .and_then(|n| n.checked_add(u64::from(d)))
+                    .ok_or_else(bad)?,
+            );
+        } else {
+            let unit = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86400,
+                _ => return Err(bad()),
+            };
+            let n = num.take().ok_or_else(bad)?;
+            total = n
+                .checked_mul(unit)
+                .and_then(|v| total.checked_add(v))
+                .ok_or_else(bad)?;
+        }
+    }
+    if num.is_some() {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// Formats a duration as `1h 02m 03s`, `4m 05s` or `6s`.
+pub fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
+    if h > 0 {
+        format!("{h}h {m:02}m {sec:02}s")
+    } else if m > 0 {
+        format!("{m}m {sec:02}s")
+    } else {
+        format!("{sec}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert!(parse_duration("15x").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("5m3").is_err());
+        assert_eq!(format_duration(Duration::from_secs(3723)), "1h 02m 03s");
+    }
+
+    #[test]
+    fn merge_and_errors() {
+        let mut c = Config::default();
+        let f = Path::new("/x/config.toml");
+        c.merge(
+            f,
+            "unlock_timeout = \"5m\"\nmemory_lock = \"required\"\n[kdf]\nlog_n = 10\nr = 8\np = 1\n",
+        )
+        .unwrap();
+        assert_eq!(c.unlock_timeout, Duration::from_secs(300));
+        assert_eq!(c.memory_lock, LockPolicy::Required);
+        assert_eq!(c.kdf.log_n, 10);
+        let e = c
+            .merge(f, "unlock_timout = \"5m\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "/x/config.toml: unlock_timout: unknown key");
+        let e = c.merge(f, "[kdf]\nlog_n = 40\n").unwrap_err().to_string();
+        assert!(
+            e.starts_with("/x/config.toml: kdf: log_n 40 out of range"),
+            "{e}"
+        );
+        let e = c
+            .merge(f, "memory_lock = \"maybe\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("/x/config.toml: memory_lock: unknown memory lock policy"),
+            "{e}"
+        );
+        let e = c.merge(f, "[kdf]\nsalt = 1\n").unwrap_err().to_string();
+        assert_eq!(e, "/x/config.toml: kdf.salt: unknown key");
+    }
+}
+
+#[cfg(test)]
+mod shipped {
+    use super::*;
+
+    /// The commented default in `config/keyward.toml` parses and says exactly the defaults.
+    #[test]
+    fn shipped_config_is_the_default() {
+        let text = include_str!("../../../config/keyward.toml");
+        let mut c = Config::default();
+        c.merge(Path::new("config/keyward.toml"), text).unwrap();
+        assert_eq!(c, Config::default());
+        // The commented-out setting is valid when uncommented.
+        let uncommented = text.replace("# vault_path = \"~/", "vault_path = \"/home/someone/");
+        c.merge(Path::new("x"), &uncommented).unwrap();
+        assert_eq!(
+            c.vault_path,
+            Some(PathBuf::from("/home/someone/.local/share/keyward/vault"))
+        );
+    }
+}

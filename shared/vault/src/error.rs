@@ -1,0 +1,85 @@
+//! The one error type of the vault crate. Every message is one line, names the
+//! path or key concerned and the fix, and never carries secret bytes.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong with a vault, its configuration or the unlock cache.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No vault file at this path.
+    #[error("no vault at {}: create one with `keyward init`", path.display())]
+    NotFound {
+        /// The vault path.
+        path: PathBuf,
+    },
+    /// A vault already exists where a new one was to be created.
+    #[error("a vault already exists at {}: use it, or move it away first", path.display())]
+    Exists {
+        /// The vault path.
+        path: PathBuf,
+    },
+    /// The file failed authentication or does not parse: modified, truncated or extended.
+    #[error("vault is corrupted or was tampered with: {}", path.display())]
+    Corrupt {
+        /// The vault path.
+        path: PathBuf,
+    },
+    /// The password does not unwrap the vault key.
+    #[error("wrong vault password for {}", path.display())]
+    WrongPassword {
+        /// The vault path.
+        path: PathBuf,
+    },
+    /// No unlocked key is cached and no terminal may be used to ask for the password.
+    #[error("vault is locked: run `keyward unlock` ({})", path.display())]
+    Locked {
+        /// The vault path.
+        path: PathBuf,
+    },
+    /// Unsafe ownership, mode or a symlink on the vault or its directory.
+    #[error("refusing {}: {why}", path.display())]
+    Permissions {
+        /// The offending path.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        why: String,
+    },
+    /// An operating-system error on a file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A bad or unknown configuration key.
+    #[error("{}: {key}: {why}", file.display())]
+    Config {
+        /// The configuration file.
+        file: PathBuf,
+        /// The key (dotted) concerned.
+        key: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The kernel keyring refused an operation.
+    #[error("kernel keyring: {0}")]
+    Keyring(String),
+    /// Bad input to a vault operation (field too long, not UTF-8, unknown index...).
+    #[error("{0}")]
+    Invalid(String),
+    /// Secure memory could not be obtained.
+    #[error(transparent)]
+    Secmem(#[from] keyward_secmem::Error),
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}

@@ -1,0 +1,406 @@
+//! Byte layout of the vault file (specified in FORMAT.md): the header, the
+//! encrypted index of record metadata, and the encrypted secret blobs.
+
+use crate::config::KdfParams;
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
+use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+pub(crate) const MAGIC: &[u8; 8] = b"KEYWARD\x00";
+pub(crate) const VERSION: u16 = 1;
+pub(crate) const ID_LEN: usize = 16;
+pub(crate) const SALT_LEN: usize = 32;
+pub(crate) const NONCE_LEN: usize = 12;
+pub(crate) const TAG_LEN: usize = 16;
+pub(crate) const KEY_LEN: usize = 32;
+
+// Header field offsets.
+const OFF_ID: usize = 12;
+const OFF_KDF: usize = OFF_ID + ID_LEN; // 28: log_n u8, r u32, p u32
+const OFF_SALT: usize = OFF_KDF + 9; // 37
+const OFF_WRAP_NONCE: usize = OFF_SALT + SALT_LEN; // 69
+const OFF_WRAPPED: usize = OFF_WRAP_NONCE + NONCE_LEN; // 81
+const OFF_CHECK: usize = OFF_WRAPPED + KEY_LEN + TAG_LEN; // 129
+/// Length of the fixed header.
+pub(crate) const HEADER_LEN: usize = OFF_CHECK + 32; // 161
+/// Where the secrets region starts (after its u64 length).
+pub(crate) const SECRETS_START: usize = HEADER_LEN + 8;
+
+pub(crate) const AAD_WRAP: &[u8] = b"keyward-wrap-v1";
+pub(crate) const AAD_SECRET: &[u8] = b"keyward-secret-v1";
+
+/// A vault's public identity: 16 random bytes chosen at creation.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VaultId(pub [u8; ID_LEN]);
+
+impl VaultId {
+    /// Lower-case hex.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl std::fmt::Display for VaultId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl std::fmt::Debug for VaultId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VaultId({})", self.to_hex())
+    }
+}
+
+/// The 256-bit vault key, in locked memory.
+pub struct VaultKey(SecretBytes);
+
+impl VaultKey {
+    /// Takes 32 bytes of key material.
+    pub fn from_secret(bytes: SecretBytes) -> crate::Result<VaultKey> {
+        if bytes.len() != KEY_LEN {
+            return Err(crate::Error::Invalid(format!(
+                "a vault key has {KEY_LEN} bytes, not {}",
+                bytes.len()
+            )));
+        }
+        Ok(VaultKey(bytes))
+    }
+
+    /// A fresh random key.
+    pub(crate) fn random() -> crate::Result<VaultKey> {
+        Ok(VaultKey(SecretBytes::random(KEY_LEN)?))
+    }
+
+    /// The key bytes.
+    pub fn as_secret(&self) -> &SecretBytes {
+        &self.0
+    }
+
+    /// An explicit copy (into new locked memory).
+    pub fn try_clone(&self) -> crate::Result<VaultKey> {
+        Ok(VaultKey(self.0.try_clone()?))
+    }
+
+    pub(crate) fn cipher(&self) -> Aes256Gcm {
+        cipher_for(&self.0)
+    }
+}
+
+impl std::fmt::Debug for VaultKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VaultKey([REDACTED])")
+    }
+}
+
+pub(crate) fn cipher_for(key: &SecretBytes) -> Aes256Gcm {
+    // The AES key schedule lives in this value; aes-gcm's `zeroize` feature wipes it on drop.
+    Aes256Gcm::new(aes_gcm::Key::<Aes256Gcm>::from_slice(key.expose_secret()))
+}
+
+pub(crate) fn random_array<const N: usize>() -> crate::Result<[u8; N]> {
+    let mut a = [0u8; N];
+    getrandom::getrandom(&mut a).map_err(|_| keyward_secmem::Error::Random)?;
+    Ok(a)
+}
+
+/// The parsed fixed header.
+#[derive(Clone)]
+pub(crate) struct Header {
+    pub id: VaultId,
+    pub kdf: KdfParams,
+    pub salt: [u8; SALT_LEN],
+    pub wrap_nonce: [u8; NONCE_LEN],
+    pub wrapped: [u8; KEY_LEN + TAG_LEN],
+}
+
+/// Header problems that are not authenticated failures.
+pub(crate) struct Malformed;
+
+impl Header {
+    /// Derives the key-encryption key with scrypt, straight into locked memory.
+    pub fn derive_kek(&self, password: &SecretBytes) -> crate::Result<SecretBytes> {
+        derive_kek(password, &self.salt, self.kdf)
+    }
+
+    /// Wraps `key` under `kek`: a new header with a fresh nonce.
+    pub fn wrap(
+        id: VaultId,
+        kdf: KdfParams,
+        salt: [u8; SALT_LEN],
+        kek: &SecretBytes,
+        key: &VaultKey,
+    ) -> crate::Result<Header> {
+        let mut h = Header {
+            id,
+            kdf,
+            salt,
+            wrap_nonce: random_array()?,
+            wrapped: [0u8; KEY_LEN + TAG_LEN],
+        };
+        let aad = h.wrap_aad();
+        let mut buf = key.as_secret().try_clone()?;
+        let tag = cipher_for(kek)
+            .encrypt_in_place_detached(
+                Nonce::from_slice(&h.wrap_nonce),
+                &aad,
+                buf.expose_secret_mut(),
+            )
+            .map_err(|_| crate::Error::Invalid("key wrapping failed".into()))?;
+        // `buf` now holds ciphertext only.
+        h.wrapped[..KEY_LEN].copy_from_slice(buf.expose_secret());
+        h.wrapped[KEY_LEN..].copy_from_slice(&tag);
+        Ok(h)
+    }
+
+    /// Unwraps the vault key; `None` when the tag does not verify (wrong password).
+    pub fn unwrap_key(&self, kek: &SecretBytes) -> crate::Result<Option<VaultKey>> {
+        let mut buf = SecretBytes::from_slice(&self.wrapped[..KEY_LEN])?;
+        let aad = self.wrap_aad();
+        let ok = cipher_for(kek)
+            .decrypt_in_place_detached(
+                Nonce::from_slice(&self.wrap_nonce),
+                &aad,
+                buf.expose_secret_mut(),
+                Tag::from_slice(&self.wrapped[KEY_LEN..]),
+            )
+            .is_ok();
+        Ok(if ok { Some(VaultKey(buf)) } else { None })
+    }
+
+    fn wrap_aad(&self) -> Vec<u8> {
+        let bytes = self.encode();
+        let mut aad = AAD_WRAP.to_vec();
+        aad.extend_from_slice(&bytes[..OFF_WRAP_NONCE]);
+        aad
+    }
+
+    pub fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut b = [0u8; HEADER_LEN];
+        b[..8].copy_from_slice(MAGIC);
+        b[8..10].copy_from_slice(&VERSION.to_le_bytes());
+        // b[10..12]: reserved flags, zero
+        b[OFF_ID..OFF_KDF].copy_from_slice(&self.id.0);
+        b[OFF_KDF] = self.kdf.log_n;
+        b[OFF_KDF + 1..OFF_KDF + 5].copy_from_slice(&self.kdf.r.to_le_bytes());
+        b[OFF_KDF + 5..OFF_KDF + 9].copy_from_slice(&self.kdf.p.to_le_bytes());
+        b[OFF_SALT..OFF_WRAP_NONCE].copy_from_slice(&self.salt);
+        b[OFF_WRAP_NONCE..OFF_WRAPPED].copy_from_slice(&self.wrap_nonce);
+        b[OFF_WRAPPED..OFF_CHECK].copy_from_slice(&self.wrapped);
+        let check = Sha256::digest(&b[..OFF_CHECK]);
+        b[OFF_CHECK..].copy_from_slice(&check);
+        b
+    }
+
+    /// Parses and checks the header (magic, version, checksum, KDF bounds).
+    pub fn decode(data: &[u8]) -> Result<Header, Malformed> {
+        if data.len() < HEADER_LEN || &data[..8] != MAGIC {
+            return Err(Malformed);
+        }
+        if u16::from_le_bytes([data[8], data[9]]) != VERSION || data[10..12] != [0, 0] {
+            return Err(Malformed);
+        }
+        let check = Sha256::digest(&data[..OFF_CHECK]);
+        if check.as_slice() != &data[OFF_CHECK..HEADER_LEN] {
+            return Err(Malformed);
+        }
+        let kdf = KdfParams {
+            log_n: data[OFF_KDF],
+            r: u32::from_le_bytes(
+                data[OFF_KDF + 1..OFF_KDF + 5]
+                    .try_into()
+                    .map_err(|_| Malformed)?,
+            ),
+            p: u32::from_le_bytes(
+                data[OFF_KDF + 5..OFF_KDF + 9]
+                    .try_into()
+                    .map_err(|_| Malformed)?,
+            ),
+        };
+        kdf.check().map_err(|_| Malformed)?;
+        let arr = |r: std::ops::Range<usize>| data[r].to_vec();
+        Ok(Header {
+            id: VaultId(arr(OFF_ID..OFF_KDF).try_into().map_err(|_| Malformed)?),
+            kdf,
+            salt: arr(OFF_SALT..OFF_WRAP_NONCE)
+                .try_into()
+                .map_err(|_| Malformed)?,
+            wrap_nonce: arr(OFF_WRAP_NONCE..OFF_WRAPPED)
+                .try_into()
+                .map_err(|_| Malformed)?,
+            wrapped: arr(OFF_WRAPPED..OFF_CHECK)
+                .try_into()
+                .map_err(|_| Malformed)?,
+        })
+    }
+}
+
+/// scrypt(password, salt) → 32 bytes, written straight into locked memory.
+pub(crate) fn derive_kek(
+    password: &SecretBytes,
+    salt: &[u8],
+    kdf: KdfParams,
+) -> crate::Result<SecretBytes> {
+    let params = scrypt::Params::new(kdf.log_n, kdf.r, kdf.p, KEY_LEN)
+        .map_err(|_| crate::Error::Invalid("invalid scrypt parameters".into()))?;
+    let mut kek = SecretBytes::zeroed(KEY_LEN)?;
+    scrypt::scrypt(
+        password.expose_secret(),
+        salt,
+        &params,
+        kek.expose_secret_mut(),
+    )
+    .map_err(|_| crate::Error::Invalid("scrypt failed".into()))?;
+    Ok(kek)
+}
+
+/// A cursor over decrypted bytes; every read is bounds-checked.
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+    pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], Malformed> {
+        let end = self.pos.checked_add(n).ok_or(Malformed)?;
+        let s = self.buf.get(self.pos..end).ok_or(Malformed)?;
+        self.pos = end;
+        Ok(s)
+    }
+    pub fn u8(&mut self) -> Result<u8, Malformed> {
+        Ok(self.bytes(1)?[0])
+    }
+    pub fn u32(&mut self) -> Result<u32, Malformed> {
+        Ok(u32::from_le_bytes(
+            self.bytes(4)?.try_into().map_err(|_| Malformed)?,
+        ))
+    }
+    pub fn u64(&mut self) -> Result<u64, Malformed> {
+        Ok(u64::from_le_bytes(
+            self.bytes(8)?.try_into().map_err(|_| Malformed)?,
+        ))
+    }
+    pub fn field(&mut self) -> Result<&'a [u8], Malformed> {
+        let n = self.u32()? as usize;
+        self.bytes(n)
+    }
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+    pub fn done(&self) -> bool {
+        self.pos == self.buf.len()
+    }
+}
+
+/// Appends a length-prefixed field to plain (non-secret) output.
+pub(crate) fn put_field(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+/// Appends a length-prefixed field to secret output.
+pub(crate) fn put_secret_field(out: &mut SecretBytes, b: &[u8]) -> crate::Result<()> {
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes())?;
+    out.extend_from_slice(b)?;
+    Ok(())
+}
+
+/// Encrypts the index plaintext; returns nonce ‖ ciphertext ‖ tag. The
+/// associated data is every byte of the file before the index (it starts with
+/// the magic, which keeps it apart from the other associated data).
+pub(crate) fn seal_index(
+    cipher: &Aes256Gcm,
+    aad: &[u8],
+    plain: Zeroizing<Vec<u8>>,
+) -> crate::Result<Vec<u8>> {
+    let nonce: [u8; NONCE_LEN] = random_array()?;
+    let mut buf = plain;
+    let tag = cipher
+        .encrypt_in_place_detached(Nonce::from_slice(&nonce), aad, &mut buf[..])
+        .map_err(|_| crate::Error::Invalid("index encryption failed".into()))?;
+    let mut out = Vec::with_capacity(NONCE_LEN + buf.len() + TAG_LEN);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&buf);
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
+/// Decrypts the index in place: `data[index_start..]` is nonce ‖ ciphertext ‖
+/// tag; on success the plaintext is at `data[index_start + NONCE_LEN ..
+/// data.len() - TAG_LEN]` (the caller wipes it after parsing).
+pub(crate) fn open_index_in_place(
+    cipher: &Aes256Gcm,
+    data: &mut [u8],
+    index_start: usize,
+) -> Result<std::ops::Range<usize>, Malformed> {
+    if data.len() < index_start + NONCE_LEN + TAG_LEN {
+        return Err(Malformed);
+    }
+    let (aad, rest) = data.split_at_mut(index_start);
+    let (nonce, rest) = rest.split_at_mut(NONCE_LEN);
+    let ct_len = rest.len() - TAG_LEN;
+    let (ct, tag) = rest.split_at_mut(ct_len);
+    cipher
+        .decrypt_in_place_detached(Nonce::from_slice(nonce), aad, ct, Tag::from_slice(tag))
+        .map_err(|_| Malformed)?;
+    Ok(index_start + NONCE_LEN..index_start + NONCE_LEN + ct_len)
+}
+
+fn secret_aad(id: &VaultId, record: &[u8; ID_LEN]) -> Vec<u8> {
+    let mut aad = AAD_SECRET.to_vec();
+    aad.extend_from_slice(&id.0);
+    aad.extend_from_slice(record);
+    aad
+}
+
+/// Encrypts a record's secret plaintext in place inside locked memory;
+/// returns nonce ‖ ciphertext ‖ tag (no longer secret).
+pub(crate) fn seal_secret(
+    cipher: &Aes256Gcm,
+    id: &VaultId,
+    record: &[u8; ID_LEN],
+    mut plain: SecretBytes,
+) -> crate::Result<Vec<u8>> {
+    let nonce: [u8; NONCE_LEN] = random_array()?;
+    let tag = cipher
+        .encrypt_in_place_detached(
+            Nonce::from_slice(&nonce),
+            &secret_aad(id, record),
+            plain.expose_secret_mut(),
+        )
+        .map_err(|_| crate::Error::Invalid("record encryption failed".into()))?;
+    let mut out = Vec::with_capacity(NONCE_LEN + plain.len() + TAG_LEN);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(plain.expose_secret());
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
+/// Decrypts one secret blob inside locked memory.
+pub(crate) fn open_secret(
+    cipher: &Aes256Gcm,
+    id: &VaultId,
+    record: &[u8; ID_LEN],
+    blob: &[u8],
+) -> crate::Result<Option<SecretBytes>> {
+    if blob.len() < NONCE_LEN + TAG_LEN {
+        return Ok(None);
+    }
+    let (nonce, rest) = blob.split_at(NONCE_LEN);
+    let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
+    let mut buf = SecretBytes::from_slice(ct)?;
+    let ok = cipher
+        .decrypt_in_place_detached(
+            Nonce::from_slice(nonce),
+            &secret_aad(id, record),
+            buf.expose_secret_mut(),
+            Tag::from_slice(tag),
+        )
+        .is_ok();
+    Ok(if ok { Some(buf) } else { None })
+}

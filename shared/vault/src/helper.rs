@@ -1,0 +1,73 @@
+//! How the credential helpers and the PAM module open the vault.
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::vault::{read_vault_id, Vault};
+use std::path::PathBuf;
+
+/// Options for [`open_for_helper`].
+#[derive(Debug, Clone, Default)]
+pub struct HelperOpen {
+    /// Vault path; `None`: [`Config::vault_path`] (KEYWARD_VAULT, config, XDG default).
+    pub vault: Option<PathBuf>,
+    /// Configuration; `None`: [`Config::load`].
+    pub config: Option<Config>,
+    /// Never prompt, even when a terminal exists (e.g. docker helpers run by daemons).
+    pub no_prompt: bool,
+    /// After a successful terminal prompt, cache the key in the keyring for
+    /// the configured unlock timeout.
+    pub cache_after_prompt: bool,
+}
+
+/// Whether prompting on `/dev/tty` is allowed: not disabled by the caller or
+/// `GIT_TERMINAL_PROMPT=0`.
+fn prompt_allowed(opts: &HelperOpen) -> bool {
+    !opts.no_prompt && std::env::var_os("GIT_TERMINAL_PROMPT").is_none_or(|v| v != "0")
+}
+
+/// Resolves the vault, takes its key from the kernel keyring; if absent (or no
+/// keyring), prompts on `/dev/tty` when allowed; otherwise fails at once with
+/// [`Error::Locked`] ("vault is locked: run `keyward unlock`"). Never hangs
+/// waiting for input that cannot come.
+pub fn open_for_helper(opts: HelperOpen) -> Result<Vault> {
+    let config = match &opts.config {
+        Some(c) => c.clone(),
+        None => Config::load()?,
+    };
+    let path = match &opts.vault {
+        Some(p) => p.clone(),
+        None => config.vault_path()?,
+    };
+    let id = read_vault_id(&path)?;
+    // A keyring error (no keyring in this container, seccomp) falls through to the prompt.
+    if let Ok(Some(key)) = crate::keyring::load(&id) {
+        return Vault::open_with_key(&path, key);
+    }
+    let locked = || Error::Locked { path: path.clone() };
+    if !prompt_allowed(&opts) {
+        return Err(locked());
+    }
+    let prompt = format!("keyward: password for vault {}: ", path.display());
+    let password = match keyward_secmem::prompt_secret(&prompt) {
+        Ok(p) => p,
+        Err(keyward_secmem::Error::NoTty) => return Err(locked()),
+        Err(e) => return Err(e.into()),
+    };
+    let vault = Vault::open_with_password(&path, &password)?;
+    drop(password);
+    if opts.cache_after_prompt {
+        // Best effort: the vault is open either way.
+        let _ = crate::keyring::store(&id, vault.key(), config.unlock_timeout);
+    }
+    Ok(vault)
+}
+
+/// Like [`open_for_helper`], but `Ok(None)` when no vault file exists yet
+/// (`get`/`list` then print nothing).
+pub fn open_for_helper_if_exists(opts: HelperOpen) -> Result<Option<Vault>> {
+    match open_for_helper(opts) {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

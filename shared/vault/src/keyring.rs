@@ -1,0 +1,145 @@
+//! The unlock cache: the vault key in the Linux kernel keyring.
+//!
+//! Where: the caller's **user keyring** (`@u`, keyrings(7)), so a `keyward
+//! unlock` in one terminal serves `git push` in another terminal of the same
+//! user. What: a `user` key described `keyward:vault:<vault id hex>`, so two
+//! vaults never see each other's key; payload = the 32-byte vault key followed
+//! by the expiry time (u64 little-endian Unix seconds, for `keyward status`).
+//! Permissions: possessor-only (view, read, write, search, link, setattr; no
+//! rights for user, group or other). Lifetime: the kernel timeout set on the
+//! key; `keyward lock` invalidates it at once.
+
+use crate::error::{Error, Result};
+use crate::format::{VaultId, VaultKey, KEY_LEN};
+use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
+use linux_keyutils::{KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
+use std::time::Duration;
+
+const PAYLOAD_LEN: usize = KEY_LEN + 8;
+
+/// The key description for a vault.
+pub fn description(id: &VaultId) -> String {
+    format!("keyward:vault:{}", id.to_hex())
+}
+
+fn err(what: &str, e: KeyError) -> Error {
+    Error::Keyring(format!("{what}: {e:?}"))
+}
+
+fn ring(create: bool) -> std::result::Result<KeyRing, KeyError> {
+    KeyRing::from_special_id(KeyRingIdentifier::User, create)
+}
+
+/// Whether the kernel keyring can be used here (`Err` says why not).
+pub fn available() -> std::result::Result<(), String> {
+    ring(true)
+        .map(|_| ())
+        .map_err(|e| format!("the user keyring is not available ({e:?})"))
+}
+
+/// Caches `key` for vault `id` for `timeout` (at least one second).
+pub fn store(id: &VaultId, key: &VaultKey, timeout: Duration) -> Result<()> {
+    let secs = timeout.as_secs().max(1);
+    let r = ring(true).map_err(|e| err("cannot open the user keyring", e))?;
+    let expires = crate::vault::now().saturating_add(secs);
+    let mut payload = SecretBytes::with_capacity(PAYLOAD_LEN)?;
+    payload.extend_from_slice(key.as_secret().expose_secret())?;
+    payload.extend_from_slice(&expires.to_le_bytes())?;
+    let k = r
+        .add_key(&description(id), payload.expose_secret())
+        .map_err(|e| err("cannot add the key", e))?;
+    let fail = |what: &str, e: KeyError| {
+        let _ = k.invalidate().or_else(|_| k.revoke());
+        err(what, e)
+    };
+    k.set_timeout(usize::try_from(secs).unwrap_or(usize::MAX))
+        .map_err(|e| fail("cannot set the key timeout", e))?;
+    let perms = KeyPermissionsBuilder::builder()
+        .posessor(Permission::ALL)
+        .build();
+    k.set_perms(perms)
+        .map_err(|e| fail("cannot set the key permissions", e))?;
+    Ok(())
+}
+
+fn absent(e: &KeyError) -> bool {
+    matches!(
+        e,
+        KeyError::KeyDoesNotExist
+            | KeyError::KeyExpired
+            | KeyError::KeyRevoked
+            | KeyError::KeyringDoesNotExist
+    )
+}
+
+fn load_payload(id: &VaultId) -> Result<Option<SecretBytes>> {
+    let r = match ring(false) {
+        Ok(r) => r,
+        Err(e) if absent(&e) => return Ok(None),
+        Err(e) => return Err(err("cannot open the user keyring", e)),
+    };
+    let k = match r.search(&description(id)) {
+        Ok(k) => k,
+        Err(e) if absent(&e) => return Ok(None),
+        Err(e) => return Err(err("cannot search the user keyring", e)),
+    };
+    let mut buf = SecretBytes::zeroed(PAYLOAD_LEN + 1)?;
+    let n = match k.read(&mut buf.expose_secret_mut()) {
+        Ok(n) => n,
+        Err(e) if absent(&e) => return Ok(None),
+        Err(e) => return Err(err("cannot read the cached key", e)),
+    };
+    if n != PAYLOAD_LEN {
+        return Err(Error::Keyring(format!(
+            "{} has an unexpected size; run `keyward lock` and `keyward unlock`",
+            description(id)
+        )));
+    }
+    buf.truncate(PAYLOAD_LEN);
+    Ok(Some(buf))
+}
+
+/// The cached vault key, if it is present and unexpired.
+pub fn load(id: &VaultId) -> Result<Option<VaultKey>> {
+    let Some(p) = load_payload(id)? else {
+        return Ok(None);
+    };
+    let key = SecretBytes::from_slice(&p.expose_secret()[..KEY_LEN])?;
+    Ok(Some(VaultKey::from_secret(key)?))
+}
+
+/// Time until the cached key expires, if it is present.
+pub fn time_left(id: &VaultId) -> Result<Option<Duration>> {
+    let Some(p) = load_payload(id)? else {
+        return Ok(None);
+    };
+    let mut t = [0u8; 8];
+    t.copy_from_slice(&p.expose_secret()[KEY_LEN..]);
+    let expires = u64::from_le_bytes(t);
+    Ok(Some(Duration::from_secs(
+        expires.saturating_sub(crate::vault::now()),
+    )))
+}
+
+/// Removes the cached key at once; `false` if none was cached.
+pub fn revoke(id: &VaultId) -> Result<bool> {
+    let r = match ring(false) {
+        Ok(r) => r,
+        Err(e) if absent(&e) => return Ok(false),
+        Err(e) => return Err(err("cannot open the user keyring", e)),
+    };
+    let mut any = false;
+    // A key added twice (e.g. from two keyrings) is removed every time it is found.
+    loop {
+        match r.search(&description(id)) {
+            Ok(k) => {
+                k.invalidate()
+                    .or_else(|_| k.revoke())
+                    .map_err(|e| err("cannot remove the cached key", e))?;
+                any = true;
+            }
+            Err(e) if absent(&e) => return Ok(any),
+            Err(e) => return Err(err("cannot search the user keyring", e)),
+        }
+    }
+}

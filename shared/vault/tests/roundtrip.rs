@@ -1,0 +1,276 @@
+//! Round trips through the public API, on throwaway vaults.
+
+use keyward_secmem::{ExposeSecret, SecretBytes};
+use keyward_vault::{
+    keyring, open_for_helper, read_vault_id, Error, HelperOpen, KdfParams, Kind, NewEntry, Vault,
+};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const CHEAP: KdfParams = KdfParams {
+    log_n: 10,
+    r: 8,
+    p: 1,
+};
+
+fn pw(s: &str) -> SecretBytes {
+    SecretBytes::from_slice(s.as_bytes()).unwrap()
+}
+
+fn tmp() -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("keyward/vault");
+    (d, p)
+}
+
+fn git(host: &str, user: &str, secret: &str) -> NewEntry {
+    NewEntry::new(Kind::Git, "https", host, "", user, pw(secret))
+}
+
+#[test]
+fn create_add_reveal_reopen() {
+    let (_d, path) = tmp();
+    let mut v = Vault::create(&path, &pw("correct horse"), CHEAP).unwrap();
+    assert!(v.entries().is_empty());
+    v.update(|t| {
+        t.upsert(git("example.com", "alice", "tok-alice"))?;
+        let mut e = git("example.com:8443", "bob", "tok-bob");
+        e.password_expiry_utc = Some(1_900_000_000);
+        e.oauth_refresh_token = Some(pw("refresh-bob"));
+        e.authtype = Some("Bearer".into());
+        e.credential = Some(pw("cred-bob"));
+        t.upsert(e)?;
+        t.upsert(NewEntry::new(
+            Kind::Docker,
+            "",
+            "https://index.docker.io/v1/",
+            "",
+            "carol",
+            pw("dock"),
+        ))?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(v.entries().len(), 3);
+    assert_eq!(v.generation(), 2);
+
+    let v2 = Vault::open_with_password(&path, &pw("correct horse")).unwrap();
+    assert_eq!(v2.id(), v.id());
+    let e = &v2.entries()[1];
+    assert_eq!(
+        (
+            e.kind,
+            e.protocol.as_str(),
+            e.host.as_str(),
+            e.username.as_str()
+        ),
+        (Kind::Git, "https", "example.com:8443", "bob")
+    );
+    assert_eq!(e.password_expiry_utc, Some(1_900_000_000));
+    assert_eq!(e.authtype.as_deref(), Some("Bearer"));
+    let s = v2.reveal(1).unwrap();
+    assert_eq!(s.password.expose_secret(), b"tok-bob");
+    assert_eq!(
+        s.oauth_refresh_token.unwrap().expose_secret(),
+        b"refresh-bob"
+    );
+    assert_eq!(s.credential.unwrap().expose_secret(), b"cred-bob");
+    let s0 = v2.reveal(0).unwrap();
+    assert_eq!(s0.password.expose_secret(), b"tok-alice");
+    assert!(s0.oauth_refresh_token.is_none());
+    assert_eq!(v2.entries()[2].kind, Kind::Docker);
+    assert_eq!(v2.reveal(2).unwrap().password.expose_secret(), b"dock");
+    assert!(v2.reveal(3).is_err());
+    // The borrowed views agree with the owned entries, index for index.
+    assert_eq!(v2.len(), 3);
+    let refs: Vec<_> = v2.entry_refs().collect();
+    assert_eq!(refs.len(), 3);
+    for (r, e) in refs.iter().zip(v2.entries()) {
+        assert_eq!(
+            (r.kind, r.protocol, r.host, r.path, r.username),
+            (e.kind, &*e.protocol, &*e.host, &*e.path, &*e.username)
+        );
+        assert_eq!(
+            (r.password_expiry_utc, r.authtype),
+            (e.password_expiry_utc, e.authtype.as_deref())
+        );
+        assert_eq!((r.created, r.updated), (e.created, e.updated));
+    }
+    let one = v2.entry(1).unwrap();
+    assert_eq!(one.host, "example.com:8443");
+    assert!(v2.entry(3).is_none() && v2.entry_ref(3).is_none());
+
+    // The key opens it without scrypt.
+    let v3 = Vault::open_with_key(&path, v2.key().try_clone().unwrap()).unwrap();
+    assert_eq!(v3.entries().len(), 3);
+    assert_eq!(read_vault_id(&path).unwrap(), v.id());
+}
+
+#[test]
+fn upsert_replaces_same_identity_and_remove_retain() {
+    let (_d, path) = tmp();
+    let mut v = Vault::create(&path, &pw("pw"), CHEAP).unwrap();
+    v.update(|t| {
+        t.upsert(git("a.example", "u", "one"))?;
+        t.upsert(git("b.example", "u", "two"))?;
+        Ok(())
+    })
+    .unwrap();
+    let created = v.entries()[0].created;
+    v.update(|t| t.upsert(git("a.example", "u", "one-new")))
+        .unwrap();
+    assert_eq!(v.entries().len(), 2);
+    assert_eq!(v.entries()[0].created, created);
+    assert_eq!(v.reveal(0).unwrap().password.expose_secret(), b"one-new");
+    // Another handle sees the change (update re-reads under the lock).
+    let mut other = Vault::open_with_password(&path, &pw("pw")).unwrap();
+    other.update(|t| t.remove(1)).unwrap();
+    v.update(|t| Ok(t.retain(|e| e.host != "nothing"))).unwrap();
+    assert_eq!(
+        v.entries().len(),
+        1,
+        "update re-read the file written by `other`"
+    );
+    v.update(|t| Ok(t.retain(|e| e.host != "a.example")))
+        .unwrap();
+    assert!(Vault::open_with_password(&path, &pw("pw"))
+        .unwrap()
+        .entries()
+        .is_empty());
+}
+
+#[test]
+fn failed_update_writes_nothing() {
+    let (_d, path) = tmp();
+    let mut v = Vault::create(&path, &pw("pw"), CHEAP).unwrap();
+    v.update(|t| t.upsert(git("a.example", "u", "one")))
+        .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let r: Result<(), Error> = v.update(|t| {
+        t.upsert(git("b.example", "u", "two"))?;
+        Err(Error::Invalid("stop".into()))
+    });
+    assert!(r.is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn wrong_password_and_passwd() {
+    let (_d, path) = tmp();
+    let mut v = Vault::create(&path, &pw("old"), CHEAP).unwrap();
+    v.update(|t| t.upsert(git("a.example", "u", "s3cret")))
+        .unwrap();
+    let e = Vault::open_with_password(&path, &pw("nope")).unwrap_err();
+    assert!(matches!(e, Error::WrongPassword { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        format!("wrong vault password for {}", path.display())
+    );
+    v.change_password(&pw("new"), CHEAP).unwrap();
+    assert!(matches!(
+        Vault::open_with_password(&path, &pw("old")).unwrap_err(),
+        Error::WrongPassword { .. }
+    ));
+    let v2 = Vault::open_with_password(&path, &pw("new")).unwrap();
+    assert_eq!(v2.reveal(0).unwrap().password.expose_secret(), b"s3cret");
+    assert_eq!(
+        v2.key().as_secret().expose_secret(),
+        v.key().as_secret().expose_secret()
+    );
+}
+
+#[test]
+fn create_refuses_existing_and_missing_is_not_found() {
+    let (_d, path) = tmp();
+    assert!(matches!(
+        Vault::open_with_password(&path, &pw("x")).unwrap_err(),
+        Error::NotFound { .. }
+    ));
+    Vault::create(&path, &pw("x"), CHEAP).unwrap();
+    assert!(matches!(
+        Vault::create(&path, &pw("x"), CHEAP).unwrap_err(),
+        Error::Exists { .. }
+    ));
+}
+
+#[test]
+#[serial_test::serial(keyring)]
+fn keyring_store_load_revoke() {
+    let (_d, path) = tmp();
+    let v = Vault::create(&path, &pw("pw"), CHEAP).unwrap();
+    let (_d2, path2) = tmp();
+    let other = Vault::create(&path2, &pw("pw"), CHEAP).unwrap();
+    assert!(keyring::load(&v.id()).unwrap().is_none());
+    keyring::store(&v.id(), v.key(), Duration::from_secs(60)).unwrap();
+    let k = keyring::load(&v.id()).unwrap().expect("cached");
+    assert_eq!(
+        k.as_secret().expose_secret(),
+        v.key().as_secret().expose_secret()
+    );
+    assert!(
+        keyring::load(&other.id()).unwrap().is_none(),
+        "two vaults never share a key"
+    );
+    let left = keyring::time_left(&v.id()).unwrap().unwrap();
+    assert!(
+        left <= Duration::from_secs(60) && left >= Duration::from_secs(55),
+        "{left:?}"
+    );
+    Vault::open_with_key(&path, k).unwrap();
+    // The key of one vault does not open another.
+    let k = keyring::load(&v.id()).unwrap().unwrap();
+    assert!(matches!(
+        Vault::open_with_key(&path2, k).unwrap_err(),
+        Error::Corrupt { .. }
+    ));
+    assert!(keyring::revoke(&v.id()).unwrap());
+    assert!(keyring::load(&v.id()).unwrap().is_none());
+    assert!(!keyring::revoke(&v.id()).unwrap());
+}
+
+#[test]
+#[serial_test::serial(keyring)]
+fn keyring_timeout_expires() {
+    let (_d, path) = tmp();
+    let v = Vault::create(&path, &pw("pw"), CHEAP).unwrap();
+    keyring::store(&v.id(), v.key(), Duration::from_secs(1)).unwrap();
+    assert!(keyring::load(&v.id()).unwrap().is_some());
+    std::thread::sleep(Duration::from_millis(2100));
+    assert!(
+        keyring::load(&v.id()).unwrap().is_none(),
+        "the kernel expired the key"
+    );
+}
+
+#[test]
+#[serial_test::serial(keyring)]
+fn helper_uses_keyring_or_fails_fast_when_locked() {
+    let (_d, path) = tmp();
+    let mut v = Vault::create(&path, &pw("pw"), CHEAP).unwrap();
+    v.update(|t| t.upsert(git("a.example", "u", "tok")))
+        .unwrap();
+    let opts = || HelperOpen {
+        vault: Some(path.clone()),
+        config: Some(keyward_vault::Config::default()),
+        no_prompt: true,
+        cache_after_prompt: false,
+    };
+    let e = open_for_helper(opts()).unwrap_err();
+    assert!(matches!(e, Error::Locked { .. }));
+    assert!(
+        e.to_string()
+            .starts_with("vault is locked: run `keyward unlock`"),
+        "{e}"
+    );
+    keyring::store(&v.id(), v.key(), Duration::from_secs(30)).unwrap();
+    let h = open_for_helper(opts()).unwrap();
+    assert_eq!(h.reveal(0).unwrap().password.expose_secret(), b"tok");
+    keyring::revoke(&v.id()).unwrap();
+    let (_d3, missing) = tmp();
+    let none = keyward_vault::open_for_helper_if_exists(HelperOpen {
+        vault: Some(missing),
+        ..opts()
+    })
+    .unwrap();
+    assert!(none.is_none());
+}
