@@ -231,6 +231,9 @@ unsafe fn entry(
             pam.log(Priority::Err, b);
         }
         let rc = logic(&mut pam, &opts, flags as PamFlag);
+        // Every secret of this call is dropped (and wiped) by now: give the
+        // pages back so the host keeps no secret memory between calls.
+        keyward_secmem::release_unused();
         if opts.debug {
             let st = keyward_secmem::status();
             pam.log(
