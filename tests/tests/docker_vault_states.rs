@@ -166,6 +166,13 @@ expect {{
     "keyward: password for vault" {{}}
     timeout {{ puts "NO PROMPT"; exit 2 }}
 }}
+# The prompt is printed before echo is turned off (with TCSAFLUSH, which
+# drops input typed in between): wait until the terminal really has echo off.
+set tty $spawn_out(slave,name)
+for {{set i 0}} {{$i < 200}} {{incr i}} {{
+    if {{[regexp {{(^|\s)-echo(\s|$)}} [exec stty -a < $tty]]}} break
+    after 25
+}}
 send "{VAULT_PASSWORD}\r"
 expect {{
     "\"Secret\":\"s3cret-token\"" {{}}
@@ -193,4 +200,36 @@ exit [lindex $result 3]
     // The key is cached now: no terminal needed.
     let out = helper_without_tty(&vh, "get", b"registry.example.com");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+/// git and docker records share the vault but never each other's answers.
+#[test]
+fn git_credentials_are_invisible_to_the_docker_helper() {
+    let vh = VaultHome::unlocked();
+    let git = |action: &str, input: &str| {
+        run(
+            vh.command(bin("git-credential-keyward")).arg(action),
+            input.as_bytes(),
+        )
+    };
+    let out = git(
+        "store",
+        "protocol=https\nhost=registry.example.com\nusername=gituser\npassword=git-secret\n\n",
+    );
+    assert!(out.status.success(), "git store: {}", text(&out.stderr));
+    assert_eq!(vh.list(), "{}\n");
+    let out = vh.helper("get", b"registry.example.com");
+    assert_eq!(
+        text(&out.stdout),
+        "credentials not found in native keychain\n"
+    );
+    assert!(vh.helper("erase", b"registry.example.com").status.success());
+    assert!(vh.helper("store", STORE).status.success());
+    assert!(vh.helper("erase", b"registry.example.com").status.success());
+    let out = git("get", "protocol=https\nhost=registry.example.com\n\n");
+    assert!(
+        text(&out.stdout).contains("password=git-secret\n"),
+        "git lost its credential: {}",
+        text(&out.stdout)
+    );
 }

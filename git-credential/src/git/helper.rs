@@ -97,12 +97,6 @@ fn key(e: &Entry) -> StoredKey<'_> {
     }
 }
 
-/// Whether an entry has something to give this caller: a username and
-/// password, or (to a caller with the capability) authtype and credential.
-fn usable(req: &Request, e: &Entry) -> bool {
-    !credential_only(e) || req.wants_authtype()
-}
-
 /// An entry stored from `authtype` + `credential` alone (its username and
 /// password are empty placeholders, not values to hand out).
 fn credential_only(e: &Entry) -> bool {
@@ -111,13 +105,26 @@ fn credential_only(e: &Entry) -> bool {
 
 /// The match to return: the most recently stored one. `store` keeps the
 /// vault in storing order (a replaced entry moves to the end), so that is the
-/// last match.
-fn find(req: &Request, entries: &[Entry]) -> Option<usize> {
-    entries
-        .iter()
+/// last match. Scans borrowed views of the index: no allocation per record.
+fn find(req: &Request, vault: &Vault) -> Option<usize> {
+    vault
+        .entry_refs()
         .enumerate()
         .rev()
-        .find(|(_, e)| e.kind == Kind::Git && matching::matches(req, key(e)) && usable(req, e))
+        .find(|(_, e)| {
+            let credential_only = e.authtype.is_some() && e.username.is_empty();
+            e.kind == Kind::Git
+                && matching::matches(
+                    req,
+                    StoredKey {
+                        protocol: e.protocol,
+                        host: e.host,
+                        path: e.path,
+                        username: e.username,
+                    },
+                )
+                && (!credential_only || req.wants_authtype())
+        })
         .map(|(i, _)| i)
 }
 
@@ -125,12 +132,14 @@ fn get(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
     let Some(vault) = keyward_vault::open_for_helper_if_exists(opts)? else {
         return Ok(());
     };
-    let Some(i) = find(req, vault.entries()) else {
+    let Some(i) = find(req, &vault) else {
         return Ok(());
     };
-    let entry = &vault.entries()[i];
+    let Some(entry) = vault.entry(i) else {
+        return Ok(());
+    };
     let secrets = vault.reveal(i)?;
-    let out = render(req, entry, &secrets)?;
+    let out = render(req, &entry, &secrets)?;
     drop(secrets);
     output::write_secret_stdout(&out).map_err(HelperError::Output)
 }

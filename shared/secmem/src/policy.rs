@@ -1,6 +1,6 @@
 //! Lock policy and the process-wide status report.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, Once};
 
 /// What to do when memory cannot be locked.
@@ -57,9 +57,6 @@ impl std::fmt::Display for Backend {
 }
 
 static POLICY: AtomicU8 = AtomicU8::new(0);
-pub(crate) static LIVE_SECRETS: AtomicUsize = AtomicUsize::new(0);
-pub(crate) static LOCKED_BYTES: AtomicUsize = AtomicUsize::new(0);
-pub(crate) static MAPPED_BYTES: AtomicUsize = AtomicUsize::new(0);
 pub(crate) static LOCK_FAILED: AtomicBool = AtomicBool::new(false);
 static WARN_ONCE: Once = Once::new();
 static WARN_SINK: Mutex<Option<fn(&str)>> = Mutex::new(None);
@@ -126,18 +123,25 @@ pub struct Status {
     pub memlock_limit: Option<u64>,
     /// Whether locking has failed at least once in this process.
     pub lock_failed: bool,
+    /// The locking backend chosen for this process (`memfd_secret` or `mlock`),
+    /// even when `backend` reports that locking failed.
+    pub locking_backend: Backend,
+    /// Pooled chunks mapped now (each between two guard pages).
+    pub chunks: usize,
 }
 
 /// The current secure-memory status.
 pub fn status() -> Status {
-    let lock_failed = LOCK_FAILED.load(Ordering::SeqCst);
+    let c = crate::alloc::counters();
     Status {
         backend: crate::alloc::backend(),
         policy: policy(),
-        live_secrets: LIVE_SECRETS.load(Ordering::SeqCst),
-        locked_bytes: LOCKED_BYTES.load(Ordering::SeqCst),
-        mapped_bytes: MAPPED_BYTES.load(Ordering::SeqCst),
+        live_secrets: c.live,
+        locked_bytes: c.locked_bytes,
+        mapped_bytes: c.mapped_bytes,
         memlock_limit: memlock_limit(),
-        lock_failed,
+        lock_failed: LOCK_FAILED.load(Ordering::SeqCst),
+        locking_backend: crate::alloc::locking_backend(),
+        chunks: c.chunks,
     }
 }

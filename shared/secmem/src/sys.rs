@@ -1,45 +1,78 @@
-//! Raw memory calls. Every `unsafe` block of the allocator lives here.
+//! Raw memory calls. The allocator's `unsafe` lives here, behind small safe
+//! (or narrowly `unsafe`) functions that `alloc` composes.
 //!
-//! This first version gives each secret its own guarded mapping; the pooled
-//! allocator replaces it without changing `Region`'s contract.
+//! A [`Guarded`] mapping is `guard | data | guard`: the guards are an anonymous
+//! `PROT_NONE` reservation that costs no locked (and no resident) memory; the
+//! data pages are either a `memfd_secret(2)` file mapped over the middle of the
+//! reservation, or the reservation itself made read-write.
 
 use std::io;
 use std::ptr::NonNull;
+use std::sync::atomic::{compiler_fence, AtomicUsize, Ordering};
+
+static PAGE: AtomicUsize = AtomicUsize::new(0);
 
 /// Page size of this machine.
 pub(crate) fn page_size() -> usize {
+    let p = PAGE.load(Ordering::Relaxed);
+    if p != 0 {
+        return p;
+    }
     // SAFETY: sysconf has no memory-safety preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if n <= 0 {
-        4096
-    } else {
-        n as usize
-    }
+    let p = if n <= 0 { 4096 } else { n as usize };
+    PAGE.store(p, Ordering::Relaxed);
+    p
 }
 
-/// Rounds `n` up to a whole number of pages.
+/// Rounds `n` up to a whole number of pages (at least one).
 pub(crate) fn round_to_pages(n: usize) -> usize {
     let p = page_size();
     n.div_ceil(p).max(1) * p
 }
 
-/// An anonymous, private mapping: `guard | data | guard`, guards inaccessible.
+/// Why a mapping could not be made.
 #[derive(Debug)]
-pub(crate) struct Mapping {
+pub(crate) enum MapError {
+    /// The kernel refused to lock the pages (RLIMIT_MEMLOCK, no permission).
+    Lock(io::Error),
+    /// Any other failure (address space, file descriptors, no kernel support).
+    Other(io::Error),
+}
+
+fn last_err() -> io::Error {
+    io::Error::last_os_error()
+}
+
+/// Whether `memfd_secret(2)` works in this process (kernel support, not disabled).
+pub(crate) fn memfd_secret_available() -> bool {
+    // SAFETY: memfd_secret takes one flags argument and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC as libc::c_ulong) };
+    if fd < 0 {
+        return false;
+    }
+    // SAFETY: we own the descriptor we just created.
+    unsafe { libc::close(fd as libc::c_int) };
+    true
+}
+
+/// `guard | data | guard`, the guards inaccessible and never locked.
+#[derive(Debug)]
+pub(crate) struct Guarded {
     base: NonNull<u8>,
     total: usize,
     data_len: usize,
 }
 
-// SAFETY: the mapping is owned exclusively by one `Mapping` value; nothing about
-// it is tied to the thread that created it.
-unsafe impl Send for Mapping {}
-// SAFETY: `Mapping` hands out no interior mutability through `&self`.
-unsafe impl Sync for Mapping {}
+// SAFETY: the mapping is owned exclusively by one `Guarded`; nothing about it is
+// tied to the thread that created it.
+unsafe impl Send for Guarded {}
+// SAFETY: `Guarded` hands out only raw pointers through `&self`.
+unsafe impl Sync for Guarded {}
 
-impl Mapping {
-    /// Maps `data_len` bytes (a multiple of the page size) between two guard pages.
-    pub(crate) fn new(data_len: usize) -> io::Result<Self> {
+impl Guarded {
+    /// Reserves `guard | data_len | guard` as one inaccessible range.
+    fn reserve(data_len: usize) -> io::Result<Self> {
         let page = page_size();
         let total = data_len + 2 * page;
         // SAFETY: anonymous private mapping with a null hint; the result is checked.
@@ -54,82 +87,205 @@ impl Mapping {
             )
         };
         if ptr == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
+            return Err(last_err());
         }
-        let base = NonNull::new(ptr.cast::<u8>()).ok_or_else(io::Error::last_os_error)?;
-        let m = Mapping {
+        let base = NonNull::new(ptr.cast::<u8>()).ok_or_else(last_err)?;
+        Ok(Guarded {
             base,
             total,
             data_len,
-        };
-        // SAFETY: the data range lies inside the mapping we just created.
+        })
+    }
+
+    fn advise(&self, advice: libc::c_int) -> io::Result<()> {
+        // SAFETY: the data range is part of our own mapping; madvise has no other
+        // memory-safety preconditions for these advice values.
+        let rc = unsafe { libc::madvise(self.data_ptr().cast(), self.data_len, advice) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(last_err())
+        }
+    }
+
+    /// Anonymous read-write data pages, excluded from core dumps and wiped in
+    /// forked children (`MADV_DONTDUMP`, `MADV_WIPEONFORK`). Not locked yet.
+    pub(crate) fn anon(data_len: usize) -> io::Result<Self> {
+        let g = Self::reserve(data_len)?;
+        // SAFETY: the data range lies inside the reservation we own.
         let rc = unsafe {
             libc::mprotect(
-                m.data_ptr().cast(),
+                g.data_ptr().cast(),
                 data_len,
                 libc::PROT_READ | libc::PROT_WRITE,
             )
         };
         if rc != 0 {
-            return Err(io::Error::last_os_error());
+            return Err(last_err());
         }
-        Ok(m)
+        g.advise(libc::MADV_DONTDUMP)?;
+        g.advise(libc::MADV_WIPEONFORK)?;
+        Ok(g)
     }
 
-    /// Start of the usable bytes.
+    /// Locks the data pages in RAM.
+    pub(crate) fn mlock(&self) -> io::Result<()> {
+        // SAFETY: the range is our own read-write mapping.
+        let rc = unsafe { libc::mlock(self.data_ptr().cast(), self.data_len) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(last_err())
+        }
+    }
+
+    /// Data pages from `memfd_secret(2)`: implicitly locked, out of the kernel's
+    /// direct map, never dumped; `MADV_DONTFORK` keeps them out of children.
+    /// The file descriptor is closed at once, so a child cannot map it either.
+    pub(crate) fn memfd_secret(data_len: usize) -> Result<Self, MapError> {
+        let g = Self::reserve(data_len).map_err(MapError::Other)?;
+        // SAFETY: memfd_secret takes one flags argument and returns a new fd or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC as libc::c_ulong) };
+        if fd < 0 {
+            return Err(MapError::Other(last_err()));
+        }
+        let fd = fd as libc::c_int;
+        let result = (|| {
+            // SAFETY: `fd` is the descriptor we just created.
+            if unsafe { libc::ftruncate(fd, data_len as libc::off_t) } != 0 {
+                return Err(MapError::Other(last_err()));
+            }
+            // SAFETY: MAP_FIXED replaces the middle of our own reservation and
+            // nothing else; the result is checked.
+            let p = unsafe {
+                libc::mmap(
+                    g.data_ptr().cast(),
+                    data_len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED | libc::MAP_FIXED,
+                    fd,
+                    0,
+                )
+            };
+            if p == libc::MAP_FAILED {
+                let e = last_err();
+                return Err(match e.raw_os_error() {
+                    Some(libc::EAGAIN) | Some(libc::ENOMEM) | Some(libc::EPERM) => {
+                        MapError::Lock(e)
+                    }
+                    _ => MapError::Other(e),
+                });
+            }
+            g.advise(libc::MADV_DONTFORK).map_err(MapError::Other)?;
+            Ok(())
+        })();
+        // SAFETY: we own the descriptor; the mapping keeps the file alive.
+        unsafe { libc::close(fd) };
+        result.map(|()| g)
+    }
+
+    /// Start of the data pages.
     pub(crate) fn data_ptr(&self) -> *mut u8 {
         // SAFETY: one guard page lies inside the mapping, so the offset stays in bounds.
         unsafe { self.base.as_ptr().add(page_size()) }
     }
 
-    /// Number of usable bytes.
+    /// Number of data bytes.
     pub(crate) fn data_len(&self) -> usize {
         self.data_len
     }
+}
 
-    /// Locks the data pages in RAM.
-    pub(crate) fn lock(&self) -> io::Result<()> {
-        // SAFETY: the range is our own mapping.
-        let rc = unsafe { libc::mlock(self.data_ptr().cast(), self.data_len) };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
-    }
-
-    /// Excludes the data pages from core dumps and wipes them in forked children.
-    pub(crate) fn advise(&self) -> io::Result<()> {
-        for advice in [libc::MADV_DONTDUMP, libc::MADV_WIPEONFORK] {
-            // SAFETY: the range is our own mapping; madvise has no other preconditions.
-            let rc = unsafe { libc::madvise(self.data_ptr().cast(), self.data_len, advice) };
-            if rc != 0 {
-                return Err(io::Error::last_os_error());
-            }
-        }
-        Ok(())
-    }
-
-    /// The usable bytes.
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: the data range is mapped read-write for the life of `self` and
-        // `&mut self` guarantees exclusive access.
-        unsafe { std::slice::from_raw_parts_mut(self.data_ptr(), self.data_len) }
-    }
-
-    /// The usable bytes.
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        // SAFETY: the data range is mapped readable for the life of `self`.
-        unsafe { std::slice::from_raw_parts(self.data_ptr(), self.data_len) }
+impl Drop for Guarded {
+    /// Unmaps (which also unlocks). Wiping is the owner's job: in a forked child
+    /// the data pages may be gone, so this never touches them.
+    fn drop(&mut self) {
+        // SAFETY: we own the whole range and nothing refers to it any more.
+        unsafe { libc::munmap(self.base.as_ptr().cast(), self.total) };
     }
 }
 
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(self.as_mut_slice());
-        // SAFETY: the range is our own mapping; unlocking has no other effect.
-        unsafe { libc::munlock(self.data_ptr().cast(), self.data_len) };
-        // SAFETY: we own the whole mapping and nothing refers to it any more.
-        unsafe { libc::munmap(self.base.as_ptr().cast(), self.total) };
+/// Overwrites `len` bytes at `ptr` with zeros through volatile stores the
+/// compiler may not elide.
+///
+/// # Safety
+/// `ptr..ptr+len` must be writable memory owned by the caller.
+pub(crate) unsafe fn wipe(ptr: *mut u8, len: usize) {
+    let mut i = 0;
+    let head = ptr.align_offset(8).min(len);
+    while i < head {
+        // SAFETY: `i < len`, inside the caller's range.
+        unsafe { ptr.wrapping_add(i).write_volatile(0) };
+        i += 1;
     }
+    while i + 8 <= len {
+        // SAFETY: `i + 8 <= len` and `ptr + i` is 8-aligned.
+        unsafe { ptr.wrapping_add(i).cast::<u64>().write_volatile(0) };
+        i += 8;
+    }
+    while i < len {
+        // SAFETY: `i < len`, inside the caller's range.
+        unsafe { ptr.wrapping_add(i).write_volatile(0) };
+        i += 1;
+    }
+    compiler_fence(Ordering::SeqCst);
+}
+
+/// Writes a 16-byte canary at `at` (any alignment).
+///
+/// # Safety
+/// `at..at+16` must be writable memory owned by the caller.
+pub(crate) unsafe fn write_canary(at: *mut u8, words: [u64; 2]) {
+    // SAFETY: the caller guarantees 16 writable bytes.
+    unsafe { at.cast::<[u64; 2]>().write_unaligned(words) };
+    compiler_fence(Ordering::SeqCst);
+}
+
+/// Reads the 16-byte canary at `at` (any alignment).
+///
+/// # Safety
+/// `at..at+16` must be readable memory owned by the caller.
+pub(crate) unsafe fn read_canary(at: *const u8) -> [u64; 2] {
+    compiler_fence(Ordering::SeqCst);
+    // SAFETY: the caller guarantees 16 readable bytes.
+    unsafe { at.cast::<[u64; 2]>().read_unaligned() }
+}
+
+/// Whether the `len` bytes at `ptr` are all zero.
+///
+/// # Safety
+/// `ptr..ptr+len` must be readable memory owned by the caller.
+pub(crate) unsafe fn all_zero(ptr: *const u8, len: usize) -> bool {
+    compiler_fence(Ordering::SeqCst);
+    // SAFETY: guaranteed by the caller.
+    let s = unsafe { std::slice::from_raw_parts(ptr, len) };
+    s.iter().all(|&b| b == 0)
+}
+
+/// Zeroes `len` bytes at `ptr` (plain stores: the bytes are about to be used).
+///
+/// # Safety
+/// `ptr..ptr+len` must be writable memory owned by the caller.
+pub(crate) unsafe fn zero(ptr: *mut u8, len: usize) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::ptr::write_bytes(ptr, 0, len) };
+}
+
+/// Writes `msg` to stderr without allocating and aborts the process.
+pub(crate) fn abort_with(msg: &str) -> ! {
+    // SAFETY: writing a valid buffer to fd 2; the result does not matter.
+    unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
+    std::process::abort()
+}
+
+/// Registers fork handlers once: `prepare` runs before `fork()`, `parent` and
+/// `child` after it in the respective process.
+pub(crate) fn register_atfork(
+    prepare: extern "C" fn(),
+    parent: extern "C" fn(),
+    child: extern "C" fn(),
+) {
+    // SAFETY: the handlers are plain functions that live as long as the program
+    // (glibc unregisters them if this library is unloaded).
+    unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
 }

@@ -29,7 +29,6 @@ pub(crate) const HEADER_LEN: usize = OFF_CHECK + 32; // 161
 pub(crate) const SECRETS_START: usize = HEADER_LEN + 8;
 
 pub(crate) const AAD_WRAP: &[u8] = b"keyward-wrap-v1";
-pub(crate) const AAD_INDEX: &[u8] = b"keyward-index-v1";
 pub(crate) const AAD_SECRET: &[u8] = b"keyward-secret-v1";
 
 /// A vault's public identity: 16 random bytes chosen at creation.
@@ -290,11 +289,8 @@ impl<'a> Reader<'a> {
         let n = self.u32()? as usize;
         self.bytes(n)
     }
-    pub fn string(&mut self) -> Result<String, Malformed> {
-        let b = self.field()?;
-        std::str::from_utf8(b)
-            .map(str::to_owned)
-            .map_err(|_| Malformed)
+    pub fn pos(&self) -> usize {
+        self.pos
     }
     pub fn done(&self) -> bool {
         self.pos == self.buf.len()
@@ -314,19 +310,18 @@ pub(crate) fn put_secret_field(out: &mut SecretBytes, b: &[u8]) -> crate::Result
     Ok(())
 }
 
-/// Encrypts the index plaintext; returns nonce ‖ ciphertext ‖ tag.
+/// Encrypts the index plaintext; returns nonce ‖ ciphertext ‖ tag. The
+/// associated data is every byte of the file before the index (it starts with
+/// the magic, which keeps it apart from the other associated data).
 pub(crate) fn seal_index(
     cipher: &Aes256Gcm,
-    aad_body: &[u8],
+    aad: &[u8],
     plain: Zeroizing<Vec<u8>>,
 ) -> crate::Result<Vec<u8>> {
     let nonce: [u8; NONCE_LEN] = random_array()?;
     let mut buf = plain;
-    let mut aad = Vec::with_capacity(AAD_INDEX.len() + aad_body.len());
-    aad.extend_from_slice(AAD_INDEX);
-    aad.extend_from_slice(aad_body);
     let tag = cipher
-        .encrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, &mut buf[..])
+        .encrypt_in_place_detached(Nonce::from_slice(&nonce), aad, &mut buf[..])
         .map_err(|_| crate::Error::Invalid("index encryption failed".into()))?;
     let mut out = Vec::with_capacity(NONCE_LEN + buf.len() + TAG_LEN);
     out.extend_from_slice(&nonce);
@@ -335,30 +330,25 @@ pub(crate) fn seal_index(
     Ok(out)
 }
 
-/// Decrypts the index (nonce ‖ ciphertext ‖ tag) into zeroize-on-drop memory.
-pub(crate) fn open_index(
+/// Decrypts the index in place: `data[index_start..]` is nonce ‖ ciphertext ‖
+/// tag; on success the plaintext is at `data[index_start + NONCE_LEN ..
+/// data.len() - TAG_LEN]` (the caller wipes it after parsing).
+pub(crate) fn open_index_in_place(
     cipher: &Aes256Gcm,
-    aad_body: &[u8],
-    sealed: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, Malformed> {
-    if sealed.len() < NONCE_LEN + TAG_LEN {
+    data: &mut [u8],
+    index_start: usize,
+) -> Result<std::ops::Range<usize>, Malformed> {
+    if data.len() < index_start + NONCE_LEN + TAG_LEN {
         return Err(Malformed);
     }
-    let (nonce, rest) = sealed.split_at(NONCE_LEN);
-    let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
-    let mut buf = Zeroizing::new(ct.to_vec());
-    let mut aad = Vec::with_capacity(AAD_INDEX.len() + aad_body.len());
-    aad.extend_from_slice(AAD_INDEX);
-    aad.extend_from_slice(aad_body);
+    let (aad, rest) = data.split_at_mut(index_start);
+    let (nonce, rest) = rest.split_at_mut(NONCE_LEN);
+    let ct_len = rest.len() - TAG_LEN;
+    let (ct, tag) = rest.split_at_mut(ct_len);
     cipher
-        .decrypt_in_place_detached(
-            Nonce::from_slice(nonce),
-            &aad,
-            &mut buf[..],
-            Tag::from_slice(tag),
-        )
+        .decrypt_in_place_detached(Nonce::from_slice(nonce), aad, ct, Tag::from_slice(tag))
         .map_err(|_| Malformed)?;
-    Ok(buf)
+    Ok(index_start + NONCE_LEN..index_start + NONCE_LEN + ct_len)
 }
 
 fn secret_aad(id: &VaultId, record: &[u8; ID_LEN]) -> Vec<u8> {

@@ -115,6 +115,11 @@ fn open_checked(path: &Path) -> Result<File> {
 
 /// Reads the whole vault file after checking the directory and the file.
 pub fn read_vault(path: &Path) -> Result<Vec<u8>> {
+    read_vault_upto(path, usize::MAX)
+}
+
+/// Like [`read_vault`], but at most `limit` bytes (the header alone, for the id).
+pub fn read_vault_upto(path: &Path, limit: usize) -> Result<Vec<u8>> {
     match check_dir(path) {
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::NotFound {
@@ -123,9 +128,12 @@ pub fn read_vault(path: &Path) -> Result<Vec<u8>> {
         }
         r => r?,
     }
-    let mut f = open_checked(path)?;
-    let mut data = Vec::with_capacity(f.metadata().map(|m| m.len() as usize).unwrap_or(0));
-    f.read_to_end(&mut data).map_err(io(path))?;
+    let f = open_checked(path)?;
+    let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    let mut data = Vec::with_capacity(len.min(limit).saturating_add(1));
+    f.take(limit as u64)
+        .read_to_end(&mut data)
+        .map_err(io(path))?;
     Ok(data)
 }
 

@@ -12,8 +12,8 @@
 //!
 //! Verification runs scrypt with the hash's own parameters into locked memory
 //! and compares the fixed-length digests in constant time
-//! ([`keyward_secmem::ct_eq_fixed`]). [`Hash::dummy`] gives unknown users the
-//! same work.
+//! ([`keyward_secmem::ct_eq_fixed`]). [`Hash::dummy_with`] and
+//! [`PassDb::typical_params`] give unknown users the same work.
 
 use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
 use nix::fcntl::{Flock, FlockArg};
@@ -210,13 +210,18 @@ impl Hash {
     /// users are verified against it so they cost the same scrypt work.
     pub fn dummy() -> &'static Hash {
         static DUMMY: OnceLock<Hash> = OnceLock::new();
-        DUMMY.get_or_init(|| Hash {
-            params: KdfParams::default(),
+        DUMMY.get_or_init(|| Hash::dummy_with(KdfParams::default()))
+    }
+
+    /// A hash no password matches, with `params`.
+    pub fn dummy_with(params: KdfParams) -> Hash {
+        Hash {
+            params,
             salt: b"keyward-dummy-salt".to_vec(),
             // Not the output of any known password; the caller ignores the
             // result anyway.
             digest: [0u8; DIGEST_LEN],
-        })
+        }
     }
 }
 
@@ -336,6 +341,21 @@ impl PassDb {
             Line::Entry(e) => Some(e),
             Line::Verbatim(_) => None,
         })
+    }
+
+    /// The cost parameters most entries use (the first such on a tie), or
+    /// `None` for an empty database. Unknown users are verified against a
+    /// dummy hash with these, so they cost what a typical known user costs.
+    pub fn typical_params(&self) -> Option<KdfParams> {
+        let mut counts: Vec<(KdfParams, usize)> = Vec::new();
+        for e in self.entries() {
+            match counts.iter_mut().find(|(p, _)| *p == e.hash.params) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((e.hash.params, 1)),
+            }
+        }
+        let best = counts.iter().map(|(_, n)| *n).max()?;
+        counts.into_iter().find(|(_, n)| *n == best).map(|(p, _)| p)
     }
 
     /// Sets `user`'s hash, replacing their line in place or appending one.
@@ -667,6 +687,62 @@ mod tests {
         assert_eq!(again.entries().count(), 1);
         assert!(again.render().starts_with(b"# keep me\nalice:$scrypt$"));
         assert!(db.set("a:b", Hash::dummy().clone()).is_err());
+    }
+
+    #[test]
+    fn typical_params_is_the_most_common() {
+        let mut db = PassDb::default();
+        assert_eq!(db.typical_params(), None);
+        let other = KdfParams {
+            log_n: 5,
+            r: 8,
+            p: 1,
+        };
+        db.set("a", Hash::new(b"a", other).unwrap()).unwrap();
+        db.set("b", Hash::new(b"b", FAST).unwrap()).unwrap();
+        db.set("c", Hash::new(b"c", FAST).unwrap()).unwrap();
+        assert_eq!(db.typical_params(), Some(FAST));
+        let d = Hash::dummy_with(FAST);
+        assert_eq!(d.params(), FAST);
+        assert!(!d.verify(b"").unwrap() && !d.verify(b"a").unwrap());
+    }
+
+    #[test]
+    fn parser_never_panics_and_rendering_is_stable() {
+        let good = Hash::new(b"a", FAST).unwrap().to_phc();
+        let pieces: [&[u8]; 12] = [
+            b"alice",
+            b":",
+            b"$scrypt$",
+            b"ln=",
+            b"17",
+            b",r=8,p=1",
+            b"$c2FsdHNhbHQ",
+            b"\n",
+            b"#",
+            b" ",
+            b"\xff",
+            good.as_bytes(),
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..3000 {
+            let mut doc = Vec::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for _ in 0..(x % 24) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                doc.extend_from_slice(pieces[(x % 12) as usize]);
+            }
+            let once = PassDb::parse(&doc).render();
+            let twice = PassDb::parse(&once).render();
+            assert_eq!(once, twice);
+            if doc.ends_with(b"\n") && PassDb::parse(&doc).entries().count() == 0 {
+                assert_eq!(once, doc);
+            }
+        }
     }
 
     #[test]

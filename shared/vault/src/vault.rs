@@ -113,6 +113,22 @@ impl std::fmt::Debug for Entry {
 }
 
 impl Entry {
+    fn duplicate(&self) -> Entry {
+        Entry {
+            kind: self.kind,
+            protocol: self.protocol.clone(),
+            host: self.host.clone(),
+            path: self.path.clone(),
+            username: self.username.clone(),
+            password_expiry_utc: self.password_expiry_utc,
+            authtype: self.authtype.clone(),
+            created: self.created,
+            updated: self.updated,
+            record: self.record,
+            blob: self.blob.clone(),
+        }
+    }
+
     /// Whether this record has the identity (kind, protocol, host, path, username) of `n`.
     pub fn same_identity(&self, n: &NewEntry) -> bool {
         self.kind == n.kind
@@ -204,12 +220,31 @@ pub struct Vault {
     state: State,
 }
 
-/// What one read of the file yields.
+/// The file as read, with the index decrypted in place: header ‖ sealed
+/// secrets region ‖ index plaintext. The index plaintext is wiped on drop.
+struct FileBuf {
+    bytes: Vec<u8>,
+    index: std::ops::Range<usize>,
+}
+
+impl Drop for FileBuf {
+    fn drop(&mut self) {
+        if let Some(s) = self.bytes.get_mut(self.index.clone()) {
+            s.zeroize();
+        }
+    }
+}
+
+/// What one read of the file yields. Records are validated at open but only
+/// turned into [`Entry`] values (allocations) when [`Vault::entries`] is
+/// first called; lookups go through [`EntryRef`] views of the index.
 struct State {
     header: Header,
-    data: Vec<u8>,
+    buf: FileBuf,
     generation: u64,
-    entries: Vec<Entry>,
+    /// Where each record starts in `buf.bytes`.
+    offsets: Vec<u32>,
+    entries: std::sync::OnceLock<Vec<Entry>>,
 }
 
 impl std::fmt::Debug for State {
@@ -217,8 +252,143 @@ impl std::fmt::Debug for State {
         f.debug_struct("State")
             .field("id", &self.header.id)
             .field("generation", &self.generation)
-            .field("entries", &self.entries.len())
+            .field("records", &self.offsets.len())
             .finish()
+    }
+}
+
+/// A borrowed view of one record's metadata, straight from the decrypted
+/// index (no allocation). Secrets stay sealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryRef<'a> {
+    /// git or docker.
+    pub kind: Kind,
+    /// Protocol (git); empty for docker.
+    pub protocol: &'a str,
+    /// Host with optional port, or registry server.
+    pub host: &'a str,
+    /// Path; empty when not used.
+    pub path: &'a str,
+    /// User name.
+    pub username: &'a str,
+    /// git's `password_expiry_utc`.
+    pub password_expiry_utc: Option<u64>,
+    /// git's `authtype`.
+    pub authtype: Option<&'a str>,
+    /// Creation time (Unix seconds).
+    pub created: u64,
+    /// Last update time (Unix seconds).
+    pub updated: u64,
+}
+
+const EMPTY_REF: EntryRef<'static> = EntryRef {
+    kind: Kind::Git,
+    protocol: "",
+    host: "",
+    path: "",
+    username: "",
+    password_expiry_utc: None,
+    authtype: None,
+    created: 0,
+    updated: 0,
+};
+
+/// One decoded index record.
+struct Raw<'a> {
+    view: EntryRef<'a>,
+    record: [u8; ID_LEN],
+    /// Blob position inside the secrets region.
+    off: usize,
+    len: usize,
+}
+
+fn str_field<'a>(r: &mut Reader<'a>) -> Result<&'a str, Malformed> {
+    std::str::from_utf8(r.field()?).map_err(|_| Malformed)
+}
+
+fn decode_record<'a>(r: &mut Reader<'a>) -> Result<Raw<'a>, Malformed> {
+    let record: [u8; ID_LEN] = r.bytes(ID_LEN)?.try_into().map_err(|_| Malformed)?;
+    let kind = Kind::from_byte(r.u8()?).ok_or(Malformed)?;
+    let created = r.u64()?;
+    let updated = r.u64()?;
+    let password_expiry_utc = match r.u8()? {
+        0 => None,
+        1 => Some(r.u64()?),
+        _ => return Err(Malformed),
+    };
+    let protocol = str_field(r)?;
+    let host = str_field(r)?;
+    let path = str_field(r)?;
+    let username = str_field(r)?;
+    let authtype = match r.u8()? {
+        0 => None,
+        1 => Some(str_field(r)?),
+        _ => return Err(Malformed),
+    };
+    let off = usize::try_from(r.u64()?).map_err(|_| Malformed)?;
+    let len = r.u32()? as usize;
+    Ok(Raw {
+        view: EntryRef {
+            kind,
+            protocol,
+            host,
+            path,
+            username,
+            password_expiry_utc,
+            authtype,
+            created,
+            updated,
+        },
+        record,
+        off,
+        len,
+    })
+}
+
+impl State {
+    fn raw(&self, i: usize) -> Option<Raw<'_>> {
+        let start = *self.offsets.get(i)? as usize;
+        let mut r = Reader::new(&self.buf.bytes[start..self.buf.index.end]);
+        // Validated when the file was opened.
+        decode_record(&mut r).ok()
+    }
+
+    fn view(&self, i: usize) -> Option<EntryRef<'_>> {
+        self.raw(i).map(|r| r.view)
+    }
+
+    fn materialize(&self) -> Vec<Entry> {
+        (0..self.offsets.len())
+            .filter_map(|i| self.raw(i))
+            .map(|r| self.to_entry(r))
+            .collect()
+    }
+
+    fn to_entry(&self, r: Raw<'_>) -> Entry {
+        Entry {
+            kind: r.view.kind,
+            protocol: r.view.protocol.to_string(),
+            host: r.view.host.to_string(),
+            path: r.view.path.to_string(),
+            username: r.view.username.to_string(),
+            password_expiry_utc: r.view.password_expiry_utc,
+            authtype: r.view.authtype.map(str::to_string),
+            created: r.view.created,
+            updated: r.view.updated,
+            record: r.record,
+            blob: Blob::File {
+                off: format::SECRETS_START + r.off,
+                len: r.len,
+            },
+        }
+    }
+
+    /// The records as owned values (for a transaction), reusing a materialized list.
+    fn take_entries(&mut self) -> Vec<Entry> {
+        match self.entries.take() {
+            Some(v) => v,
+            None => self.materialize(),
+        }
     }
 }
 
@@ -231,7 +401,7 @@ pub(crate) fn now() -> u64 {
 
 /// Reads only the header: the vault id, for looking up a cached key.
 pub fn read_vault_id(path: &Path) -> Result<VaultId> {
-    let data = fs::read_vault(path)?;
+    let data = fs::read_vault_upto(path, format::HEADER_LEN)?;
     Header::decode(&data)
         .map(|h| h.id)
         .map_err(|_| corrupt(path))
@@ -243,7 +413,8 @@ fn corrupt(path: &Path) -> Error {
     }
 }
 
-/// Parses and authenticates a whole file under `key`.
+/// Authenticates a whole file under `key`, decrypts the index in place and
+/// validates every record (without allocating per record).
 fn parse(path: &Path, data: Vec<u8>, header: Header, key: &VaultKey) -> Result<State> {
     let bad = |_: Malformed| corrupt(path);
     let mut r = Reader::new(&data[format::HEADER_LEN..]);
@@ -252,72 +423,52 @@ fn parse(path: &Path, data: Vec<u8>, header: Header, key: &VaultKey) -> Result<S
         .checked_add(secrets_len)
         .filter(|&e| e <= data.len())
         .ok_or_else(|| corrupt(path))?;
-    let cipher = key.cipher();
+    if u32::try_from(data.len()).is_err() {
+        return Err(corrupt(path));
+    }
+    let mut buf = FileBuf {
+        bytes: data,
+        index: 0..0,
+    };
     let plain =
-        format::open_index(&cipher, &data[..index_start], &data[index_start..]).map_err(bad)?;
-    let (generation, entries) = decode_index(&plain, secrets_len).map_err(bad)?;
+        format::open_index_in_place(&key.cipher(), &mut buf.bytes, index_start).map_err(bad)?;
+    buf.index = plain.clone();
+    let (generation, offsets) = index_offsets(&buf.bytes, plain, secrets_len).map_err(bad)?;
     Ok(State {
         header,
-        data,
+        buf,
         generation,
-        entries,
+        offsets,
+        entries: std::sync::OnceLock::new(),
     })
 }
 
-fn decode_index(plain: &[u8], secrets_len: usize) -> Result<(u64, Vec<Entry>), Malformed> {
-    let mut r = Reader::new(plain);
+fn index_offsets(
+    bytes: &[u8],
+    plain: std::ops::Range<usize>,
+    secrets_len: usize,
+) -> Result<(u64, Vec<u32>), Malformed> {
+    let base = plain.start;
+    let index = &bytes[plain];
+    let mut r = Reader::new(index);
     let generation = r.u64()?;
     let count = r.u32()? as usize;
     // Each record takes at least 50 bytes: refuse absurd counts before allocating.
-    if count > plain.len() / 50 + 1 {
+    if count > index.len() / 50 + 1 {
         return Err(Malformed);
     }
-    let mut entries = Vec::with_capacity(count);
+    let mut offsets = Vec::with_capacity(count);
     for _ in 0..count {
-        let record: [u8; ID_LEN] = r.bytes(ID_LEN)?.try_into().map_err(|_| Malformed)?;
-        let kind = Kind::from_byte(r.u8()?).ok_or(Malformed)?;
-        let created = r.u64()?;
-        let updated = r.u64()?;
-        let password_expiry_utc = match r.u8()? {
-            0 => None,
-            1 => Some(r.u64()?),
-            _ => return Err(Malformed),
-        };
-        let protocol = r.string()?;
-        let host = r.string()?;
-        let path = r.string()?;
-        let username = r.string()?;
-        let authtype = match r.u8()? {
-            0 => None,
-            1 => Some(r.string()?),
-            _ => return Err(Malformed),
-        };
-        let off = usize::try_from(r.u64()?).map_err(|_| Malformed)?;
-        let len = r.u32()? as usize;
-        if off.checked_add(len).is_none_or(|e| e > secrets_len) {
+        offsets.push(u32::try_from(base + r.pos()).map_err(|_| Malformed)?);
+        let raw = decode_record(&mut r)?;
+        if raw.off.checked_add(raw.len).is_none_or(|e| e > secrets_len) {
             return Err(Malformed);
         }
-        entries.push(Entry {
-            kind,
-            protocol,
-            host,
-            path,
-            username,
-            password_expiry_utc,
-            authtype,
-            created,
-            updated,
-            record,
-            blob: Blob::File {
-                off: format::SECRETS_START + off,
-                len,
-            },
-        });
     }
     if !r.done() {
         return Err(Malformed);
     }
-    Ok((generation, entries))
+    Ok((generation, offsets))
 }
 
 fn decode_secrets(plain: &SecretBytes) -> Result<Secrets> {
@@ -347,16 +498,19 @@ fn reveal_blob(
     path: &Path,
     key: &VaultKey,
     id: &VaultId,
-    e: &Entry,
-    data: &[u8],
+    record: &[u8; ID_LEN],
+    blob: &[u8],
 ) -> Result<Secrets> {
-    let blob: &[u8] = match &e.blob {
-        Blob::File { off, len } => data.get(*off..*off + *len).ok_or_else(|| corrupt(path))?,
-        Blob::New(v) => v,
-    };
     let plain =
-        format::open_secret(&key.cipher(), id, &e.record, blob)?.ok_or_else(|| corrupt(path))?;
+        format::open_secret(&key.cipher(), id, record, blob)?.ok_or_else(|| corrupt(path))?;
     decode_secrets(&plain).map_err(|_| corrupt(path))
+}
+
+fn entry_blob<'a>(path: &Path, e: &'a Entry, data: &'a [u8]) -> Result<&'a [u8]> {
+    match &e.blob {
+        Blob::File { off, len } => data.get(*off..*off + *len).ok_or_else(|| corrupt(path)),
+        Blob::New(v) => Ok(v),
+    }
 }
 
 fn check_field(name: &str, v: &str) -> Result<()> {
@@ -505,24 +659,64 @@ impl Vault {
         self.state.generation
     }
 
-    /// Record metadata; secrets stay sealed.
+    /// Record metadata as owned values; secrets stay sealed. Built on first
+    /// use; for a lookup among many records prefer [`Vault::entry_refs`].
     pub fn entries(&self) -> &[Entry] {
-        &self.state.entries
+        self.state.entries.get_or_init(|| self.state.materialize())
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.state.offsets.len()
+    }
+
+    /// Whether the vault holds no records.
+    pub fn is_empty(&self) -> bool {
+        self.state.offsets.is_empty()
+    }
+
+    /// Borrowed views of every record's metadata, in the same order (and with
+    /// the same indices) as [`Vault::entries`], without allocating per record.
+    pub fn entry_refs(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = EntryRef<'_>> + ExactSizeIterator + '_ {
+        // Every record was validated at open, so `view` never fails here; an
+        // empty view stands in rather than a panic.
+        (0..self.len()).map(|i| self.state.view(i).unwrap_or(EMPTY_REF))
+    }
+
+    /// Record `index` as an owned value (one record materialized, not all).
+    pub fn entry(&self, index: usize) -> Option<Entry> {
+        if let Some(all) = self.state.entries.get() {
+            return all.get(index).map(Entry::duplicate);
+        }
+        self.state.raw(index).map(|r| self.state.to_entry(r))
+    }
+
+    /// A view of record `index`.
+    pub fn entry_ref(&self, index: usize) -> Option<EntryRef<'_>> {
+        self.state.view(index)
     }
 
     /// Decrypts one record's secret fields into locked memory.
     pub fn reveal(&self, index: usize) -> Result<Secrets> {
-        let e = self
+        let raw = self
             .state
-            .entries
-            .get(index)
+            .raw(index)
             .ok_or_else(|| Error::Invalid(format!("no record number {index}")))?;
+        let start = format::SECRETS_START + raw.off;
+        let blob = self
+            .state
+            .buf
+            .bytes
+            .get(start..start + raw.len)
+            .ok_or_else(|| corrupt(&self.path))?;
         reveal_blob(
             &self.path,
             &self.key,
             &self.state.header.id,
-            e,
-            &self.state.data,
+            &raw.record,
+            blob,
         )
     }
 
@@ -531,13 +725,14 @@ impl Vault {
     /// any error nothing is written and the vault on disk is unchanged.
     pub fn update<R>(&mut self, f: impl FnOnce(&mut Txn) -> Result<R>) -> Result<R> {
         let _lock = fs::lock(&self.path)?;
-        let fresh = self.reread()?;
+        let mut fresh = self.reread()?;
+        let entries = fresh.take_entries();
         let mut txn = Txn {
             path: self.path.clone(),
             id: fresh.header.id,
             key: &self.key,
-            data: fresh.data,
-            entries: fresh.entries,
+            data: &fresh.buf.bytes,
+            entries,
             dirty: false,
         };
         let r = f(&mut txn)?;
@@ -548,19 +743,18 @@ impl Vault {
                 &self.key,
                 generation,
                 &txn.entries,
-                &txn.data,
+                &fresh.buf.bytes,
             )?;
             fs::write_atomic(&self.path, &data)?;
-            let header = fresh.header;
             drop(txn);
+            let header = fresh.header.clone();
+            drop(fresh);
             self.state = parse(&self.path, data, header, &self.key)?;
         } else {
-            self.state = State {
-                header: fresh.header,
-                generation: fresh.generation,
-                data: txn.data,
-                entries: std::mem::take(&mut txn.entries),
-            };
+            let entries = std::mem::take(&mut txn.entries);
+            drop(txn);
+            let _ = fresh.entries.set(entries);
+            self.state = fresh;
         }
         Ok(r)
     }
@@ -582,7 +776,8 @@ impl Vault {
     pub fn change_password(&mut self, new: &SecretBytes, kdf: KdfParams) -> Result<()> {
         kdf.check().map_err(Error::Invalid)?;
         let _lock = fs::lock(&self.path)?;
-        let fresh = self.reread()?;
+        let mut fresh = self.reread()?;
+        let entries = fresh.take_entries();
         let salt: [u8; SALT_LEN] = format::random_array()?;
         let kek = format::derive_kek(new, &salt, kdf)?;
         let header = Header::wrap(fresh.header.id, kdf, salt, &kek, &self.key)?;
@@ -591,8 +786,8 @@ impl Vault {
             &header,
             &self.key,
             fresh.generation + 1,
-            &fresh.entries,
-            &fresh.data,
+            &entries,
+            &fresh.buf.bytes,
         )?;
         fs::write_atomic(&self.path, &data)?;
         self.state = parse(&self.path, data, header, &self.key)?;
@@ -606,7 +801,7 @@ pub struct Txn<'a> {
     path: PathBuf,
     id: VaultId,
     key: &'a VaultKey,
-    data: Vec<u8>,
+    data: &'a [u8],
     entries: Vec<Entry>,
     dirty: bool,
 }
@@ -623,7 +818,8 @@ impl Txn<'_> {
             .entries
             .get(index)
             .ok_or_else(|| Error::Invalid(format!("no record number {index}")))?;
-        reveal_blob(&self.path, self.key, &self.id, e, &self.data)
+        let blob = entry_blob(&self.path, e, self.data)?;
+        reveal_blob(&self.path, self.key, &self.id, &e.record, blob)
     }
 
     /// Adds a record, replacing one with the same kind, protocol, host, path

@@ -81,6 +81,24 @@ fn create_add_reveal_reopen() {
     assert_eq!(v2.entries()[2].kind, Kind::Docker);
     assert_eq!(v2.reveal(2).unwrap().password.expose_secret(), b"dock");
     assert!(v2.reveal(3).is_err());
+    // The borrowed views agree with the owned entries, index for index.
+    assert_eq!(v2.len(), 3);
+    let refs: Vec<_> = v2.entry_refs().collect();
+    assert_eq!(refs.len(), 3);
+    for (r, e) in refs.iter().zip(v2.entries()) {
+        assert_eq!(
+            (r.kind, r.protocol, r.host, r.path, r.username),
+            (e.kind, &*e.protocol, &*e.host, &*e.path, &*e.username)
+        );
+        assert_eq!(
+            (r.password_expiry_utc, r.authtype),
+            (e.password_expiry_utc, e.authtype.as_deref())
+        );
+        assert_eq!((r.created, r.updated), (e.created, e.updated));
+    }
+    let one = v2.entry(1).unwrap();
+    assert_eq!(one.host, "example.com:8443");
+    assert!(v2.entry(3).is_none() && v2.entry_ref(3).is_none());
 
     // The key opens it without scrypt.
     let v3 = Vault::open_with_key(&path, v2.key().try_clone().unwrap()).unwrap();
