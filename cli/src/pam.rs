@@ -170,6 +170,12 @@ fn warn_skipped(path: &Path, db: &PassDb) {
 
 fn list(a: DbArg) -> Result<()> {
     let (path, trusted) = target(&a, false)?;
+    if !path.exists() {
+        return Err(CliError::Other(format!(
+            "no password database at {}: add a user with `keyward pam passwd USER`",
+            path.display()
+        )));
+    }
     let db = passdb::load(&path, &trusted).map_err(db_error)?;
     warn_skipped(&path, &db);
     for e in db.entries() {

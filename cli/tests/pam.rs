@@ -168,3 +168,41 @@ fn bad_input_is_refused_and_changes_nothing() {
         .unwrap()
         .contains("\ngarbage-SENTINEL\nbob:$scrypt$"));
 }
+
+#[test]
+fn the_system_database_needs_root_to_write() {
+    let (h, db) = setup();
+    let out = h.keyward(&["pam", "list", "--db", &db], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "keyward: no password database at {db}: add a user with `keyward pam passwd USER`\n"
+        )
+    );
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "run as root (scripts/test does) to check what a non-root user sees"
+    );
+    let out = std::process::Command::new("setpriv")
+        .args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            "env",
+            "-i",
+            "HOME=/nonexistent",
+        ])
+        .arg(keyward_tests::bin("keyward"))
+        .args(["pam", "passwd", "alice", "--password-fd", "0"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("setpriv (util-linux)");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "keyward: writing /etc/keyward/shadow needs root: run `sudo keyward pam ...`, or use --db PATH\n"
+    );
+}

@@ -231,6 +231,9 @@ unsafe fn entry(
             pam.log(Priority::Err, b);
         }
         let rc = logic(&mut pam, &opts, flags as PamFlag);
+        // Every secret of this call is dropped (and wiped) by now: give the
+        // pages back so the host keeps no secret memory between calls.
+        keyward_secmem::release_unused();
         if opts.debug {
             let st = keyward_secmem::status();
             pam.log(
@@ -283,3 +286,46 @@ entry_point!(pam_sm_acct_mgmt, auth::acct_mgmt);
 entry_point!(pam_sm_chauthtok, auth::chauthtok);
 entry_point!(pam_sm_open_session, auth::session);
 entry_point!(pam_sm_close_session, auth::session);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panics(_: &mut dyn Host, _: &Options, _: PamFlag) -> PamResultCode {
+        panic!("deliberate panic in module logic");
+    }
+
+    fn succeeds(_: &mut dyn Host, _: &Options, _: PamFlag) -> PamResultCode {
+        PamResultCode::PAM_SUCCESS
+    }
+
+    #[test]
+    fn a_panic_becomes_a_pam_error_code() {
+        // The logic never touches the handle, so any non-null pointer will do.
+        let pamh = std::ptr::NonNull::<PamHandle>::dangling().as_ptr();
+        // SAFETY: argc 0 and a null argv; the handle is never dereferenced.
+        let rc = unsafe { entry("test", pamh, 0, 0, std::ptr::null(), panics) };
+        assert_eq!(rc, PamResultCode::PAM_SYSTEM_ERR as c_int);
+        // SAFETY: as above.
+        let rc = unsafe { entry("test", pamh, 0, 0, std::ptr::null(), succeeds) };
+        assert_eq!(rc, PamResultCode::PAM_SUCCESS as c_int);
+        // The handle is restored for the warning sink.
+        assert!(CURRENT.with(Cell::get).is_null());
+    }
+
+    #[test]
+    fn a_null_handle_is_refused() {
+        // SAFETY: a null handle is part of `entry`'s contract.
+        let rc = unsafe {
+            entry(
+                "test",
+                std::ptr::null_mut(),
+                0,
+                0,
+                std::ptr::null(),
+                succeeds,
+            )
+        };
+        assert_eq!(rc, PamResultCode::PAM_SYSTEM_ERR as c_int);
+    }
+}

@@ -104,6 +104,15 @@ pub fn prefer_backend(backend: Backend) {
     PREFERRED.store(v, Ordering::SeqCst);
 }
 
+/// Unmaps the pooled chunks that hold no live secret and returns how many
+/// bytes that released. The pool keeps one empty chunk per size class for
+/// speed; a long-lived host that must keep no secret pages between uses (the
+/// PAM module: memfd_secret pages block hibernation while they exist) calls
+/// this once its secrets are dropped.
+pub fn release_unused() -> usize {
+    lock().release_unused()
+}
+
 fn choose_backend() -> u8 {
     let b = BACKEND.load(Ordering::SeqCst);
     if b != 0 {
@@ -367,6 +376,34 @@ impl Pool {
             }
             self.grow(ci)?;
         }
+    }
+
+    /// Unmaps every chunk without a live slot; returns the bytes released.
+    fn release_unused(&mut self) -> usize {
+        let mut released = 0;
+        for ci in 0..NCLASS {
+            let empty: Vec<u32> = self.classes[ci]
+                .chunks
+                .iter()
+                .enumerate()
+                .filter_map(|(id, c)| match c {
+                    Some(c) if c.free.len() == c.nslots as usize => u32::try_from(id).ok(),
+                    _ => None,
+                })
+                .collect();
+            for id in empty {
+                let class = &mut self.classes[ci];
+                if let Some(chunk) = class.chunks[id as usize].take() {
+                    class.partial.retain(|&c| c != id);
+                    class.vacant.push(id);
+                    self.counters.chunks -= 1;
+                    released += chunk.map.g.data_len();
+                    self.account(&chunk.map, false);
+                    // Slots are wiped on free; Guarded's drop unmaps.
+                }
+            }
+        }
+        released
     }
 
     fn put_slot(&mut self, ci: usize, id: u32, slot: u32) {

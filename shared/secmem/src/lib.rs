@@ -32,7 +32,7 @@ mod policy;
 mod secret;
 mod sys;
 
-pub use alloc::{prefer_backend, MAX_SECRET_LEN};
+pub use alloc::{prefer_backend, release_unused, MAX_SECRET_LEN};
 pub use ct::{ct_eq, ct_eq_fixed};
 pub use error::{Error, Result};
 pub use harden::{harden_process, is_dumpable};

@@ -708,6 +708,44 @@ mod tests {
     }
 
     #[test]
+    fn parser_never_panics_and_rendering_is_stable() {
+        let good = Hash::new(b"a", FAST).unwrap().to_phc();
+        let pieces: [&[u8]; 12] = [
+            b"alice",
+            b":",
+            b"$scrypt$",
+            b"ln=",
+            b"17",
+            b",r=8,p=1",
+            b"$c2FsdHNhbHQ",
+            b"\n",
+            b"#",
+            b" ",
+            b"\xff",
+            good.as_bytes(),
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..3000 {
+            let mut doc = Vec::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for _ in 0..(x % 24) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                doc.extend_from_slice(pieces[(x % 12) as usize]);
+            }
+            let once = PassDb::parse(&doc).render();
+            let twice = PassDb::parse(&once).render();
+            assert_eq!(once, twice);
+            if doc.ends_with(b"\n") && PassDb::parse(&doc).entries().count() == 0 {
+                assert_eq!(once, doc);
+            }
+        }
+    }
+
+    #[test]
     fn user_names() {
         for ok in ["alice", "a.b-c_d", "DOMAIN$x@y"] {
             validate_user(ok).unwrap();
