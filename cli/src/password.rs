@@ -2,7 +2,7 @@
 //! file descriptor given with `--password-fd N`. Never argv or the environment.
 
 use crate::exit::{CliError, Result};
-use keyward_secmem::{prompt_secret, read_secret_from_fd, ExposeSecret, SecretBytes};
+use keyward_secmem::{prompt_secret, read_secret_from_fd, SecretBytes};
 use std::fs::File;
 use std::os::fd::AsFd;
 
@@ -50,7 +50,6 @@ impl Source {
                 ));
             }
         }
-        let _ = pw.expose_secret();
         Ok(pw)
     }
 }

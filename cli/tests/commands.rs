@@ -292,3 +292,49 @@ fn every_command_has_help_with_exit_codes() {
         assert!(s.contains("Exit codes:"), "{cmd} --help: {s}");
     }
 }
+
+#[test]
+fn doctor_reports_every_check_and_a_fix_for_each_problem() {
+    let h = TestHome::new();
+    h.init_unlocked_vault("pw");
+    let out = h.keyward(&["doctor"], "");
+    let report = text(&out.stdout);
+    for what in [
+        "secure memory:",
+        "RLIMIT_MEMLOCK:",
+        "kernel keyring:",
+        "core dumps: keyward processes are undumpable",
+        "swap:",
+        "vault:",
+        "config:",
+    ] {
+        assert!(
+            report.contains(what),
+            "doctor says nothing about {what}:\n{report}"
+        );
+    }
+    let lines: Vec<&str> = report.lines().collect();
+    let mut warnings = 0;
+    for (i, l) in lines.iter().enumerate() {
+        if l.starts_with("WARN") {
+            warnings += 1;
+            assert!(
+                lines
+                    .get(i + 1)
+                    .is_some_and(|n| n.trim_start().starts_with("fix: ")),
+                "no fix after {l}"
+            );
+        }
+    }
+    assert_eq!(out.status.success(), warnings == 0, "{report}");
+    assert!(report.contains(&format!("ok    vault: {}", h.vault_path().display())));
+    // A group-writable config file is flagged with its fix.
+    use std::os::unix::fs::PermissionsExt;
+    let cfg = h.path().join(".config/keyward/config.toml");
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let report = text(&h.keyward(&["doctor"], "").stdout);
+    assert!(
+        report.contains(&format!("fix: `chmod go-w {}`", cfg.display())),
+        "{report}"
+    );
+}

@@ -133,3 +133,20 @@ impl TestHome {
         }
     }
 }
+
+impl Drop for TestHome {
+    /// Forgets this home's unlocked vault key (if any) so that test runs do
+    /// not pile up keys in the user keyring (a non-root user may hold 200).
+    fn drop(&mut self) {
+        let kw = target_dir().join("keyward");
+        if kw.exists() && self.vault_path().exists() {
+            let _ = self
+                .command(kw)
+                .arg("lock")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}

@@ -2,12 +2,16 @@
 //! Enable it with `git config --global credential.helper keyward`.
 #![forbid(unsafe_code)]
 
+use std::io::Write;
+
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     match keyward_credential::git::run(&args) {
         Ok(()) => std::process::exit(0),
         Err(e) => {
-            eprintln!("git-credential-keyward: {e}");
+            // One write(2), so concurrent helpers never interleave their lines.
+            let line = format!("git-credential-keyward: {e}\n");
+            let _ = std::io::stderr().write_all(line.as_bytes());
             std::process::exit(e.exit_code());
         }
     }

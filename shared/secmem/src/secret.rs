@@ -234,3 +234,50 @@ impl fmt::Debug for SecretString {
         f.write_str("SecretString([REDACTED])")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alloc::LAST_FREED;
+
+    fn last_freed_is_zero(len: usize) -> bool {
+        LAST_FREED.with(|l| {
+            let l = l.borrow();
+            l.len() == len && l.iter().all(|&b| b == 0)
+        })
+    }
+
+    #[test]
+    fn dropping_a_secret_wipes_its_slot() {
+        let s = SecretBytes::from_slice(b"correct horse battery staple").unwrap();
+        let cap = s.capacity();
+        drop(s);
+        assert!(last_freed_is_zero(cap));
+    }
+
+    #[test]
+    fn growing_copies_and_wipes_the_old_buffer() {
+        let mut s = SecretBytes::with_capacity(16).unwrap();
+        s.extend_from_slice(b"0123456789abcdef").unwrap();
+        s.push(b'!').unwrap();
+        assert!(last_freed_is_zero(16), "old buffer not wiped on growth");
+        assert_eq!(s.expose_secret(), b"0123456789abcdef!");
+        assert!(s.capacity() >= 17);
+    }
+
+    #[test]
+    fn debug_is_redacted_and_string_checks_utf8() {
+        let s = SecretString::from_str_copy("hunter2").unwrap();
+        assert_eq!(format!("{s:?}"), "SecretString([REDACTED])");
+        let b = SecretBytes::from_slice(b"hunter2").unwrap();
+        assert!(!format!("{b:?}").contains("hunter2"));
+        let bad = SecretBytes::from_slice(&[0xff, 0xfe]).unwrap();
+        assert!(matches!(
+            SecretString::from_bytes(bad),
+            Err(Error::InvalidUtf8)
+        ));
+        let r = SecretBytes::random(32).unwrap();
+        assert_eq!(r.len(), 32);
+        assert!(r.expose_secret().iter().any(|&x| x != 0));
+    }
+}

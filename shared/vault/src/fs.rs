@@ -24,9 +24,17 @@ fn perm_err(path: &Path, why: String) -> Error {
     }
 }
 
-/// Checks ownership and mode of an already-stat'ed file or directory.
+/// The filesystem uid in effect: the euid, unless a root process switched it
+/// with `setfsuid(2)` to act on a user's files (the PAM module does).
+/// `setfsuid(-1)` changes nothing and returns the current value.
+pub fn fs_uid() -> u32 {
+    nix::unistd::setfsuid(nix::unistd::Uid::from_raw(u32::MAX)).as_raw()
+}
+
+/// Checks ownership and mode of an already-stat'ed file or directory: owned
+/// by the filesystem uid in effect, no group/world bits, not a symlink.
 pub(crate) fn check_meta(path: &Path, meta: &std::fs::Metadata, is_dir: bool) -> Result<()> {
-    let me = nix::unistd::geteuid().as_raw();
+    let me = fs_uid();
     if meta.file_type().is_symlink() {
         return Err(perm_err(
             path,

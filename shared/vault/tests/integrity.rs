@@ -205,3 +205,51 @@ fn loose_modes_symlinks_and_foreign_owners_are_refused() {
         eprintln!("foreign-owner case not run: chown to another uid needs root");
     }
 }
+
+/// A root process acting for a user with `setfsuid` (as the PAM module does)
+/// may open that user's vault; the owner check follows the filesystem uid.
+#[test]
+fn owner_check_follows_the_filesystem_uid() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("not run: setfsuid to another user needs root");
+        return;
+    }
+    let (d, path, _v) = small_vault();
+    let dir = path.parent().unwrap().to_path_buf();
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    for p in [&dir, &path, &dir.join("vault.lock")] {
+        std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
+    }
+    // As root (fsuid 0) the user's vault is someone else's.
+    refused(
+        Vault::open_with_password(&path, &pw("pw")),
+        &dir,
+        "owned by uid 65534",
+    );
+    let p2 = path.clone();
+    let r = std::thread::spawn(move || {
+        nix::unistd::setfsuid(nix::unistd::Uid::from_raw(65534));
+        let mut v = Vault::open_with_password(&p2, &pw("pw")).map_err(|e| e.to_string())?;
+        v.update(|t| {
+            t.upsert(NewEntry::new(
+                Kind::Git,
+                "https",
+                "as-user",
+                "",
+                "u",
+                pw("s"),
+            ))
+        })
+        .map_err(|e| e.to_string())?;
+        Ok::<usize, String>(v.entries().len())
+    })
+    .join()
+    .unwrap();
+    assert_eq!(r, Ok(3));
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().uid(),
+        65534,
+        "written as the user"
+    );
+}
