@@ -285,9 +285,21 @@ fn config_errors_name_file_and_key() {
 fn every_command_has_help_with_exit_codes() {
     let h = TestHome::new();
     for cmd in [
-        "init", "unlock", "lock", "status", "list", "rm", "passwd", "import", "doctor",
+        "init",
+        "unlock",
+        "lock",
+        "status",
+        "list",
+        "rm",
+        "passwd",
+        "import",
+        "import git",
+        "import docker",
+        "doctor",
     ] {
-        let out = h.keyward(&[cmd, "--help"], "");
+        let mut args: Vec<&str> = cmd.split(' ').collect();
+        args.push("--help");
+        let out = h.keyward(&args, "");
         let s = ok(&out);
         assert!(s.contains("Exit codes:"), "{cmd} --help: {s}");
     }
