@@ -141,6 +141,10 @@ fn import_docker_config_json() {
     );
     assert_eq!(after["currentContext"], "default");
 
+    let out = h.keyward(&["import", "git"], "");
+    assert_eq!(out.status.code(), Some(7));
+    assert!(text(&out.stderr).contains(".git-credentials: no such file: nothing to import"));
+
     std::fs::write(&cfg, "{\"auths\": {\"x\": {\"auth\": \"!!notbase64\"}}}").unwrap();
     let out = h.keyward(&["import", "docker"], "");
     assert_eq!(out.status.code(), Some(1));
