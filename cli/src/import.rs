@@ -20,9 +20,11 @@ pub(crate) struct ImportArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ImportWhat {
     /// Import `git credential-store` lines (`https://user:pass@host/path`), default ~/.git-credentials.
+    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
     Git(ImportOpts),
     /// Import `auths` (base64 `auth`, `identitytoken`) from docker's config.json,
     /// default $DOCKER_CONFIG/config.json or ~/.docker/config.json.
+    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
     Docker(ImportOpts),
 }
 

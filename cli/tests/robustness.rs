@@ -87,6 +87,16 @@ fn writers_killed_at_random_points() {
         .status
         .success());
 
+    // How long one uninterrupted writer lives: kill points are drawn from that span.
+    let mut life = Duration::MAX;
+    for i in 0..3 {
+        let start = Instant::now();
+        let st = writer(&h, &format!("warm{i}.example")).status().unwrap();
+        assert!(st.success());
+        life = life.min(start.elapsed());
+    }
+    let span = life.as_micros() as u64 * 11 / 10 + 1;
+
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -94,17 +104,18 @@ fn writers_killed_at_random_points() {
         | 1;
     let mut rng = Rng(seed);
     let mut committed = BTreeSet::new();
-    let mut killed = 0;
+    let (mut killed, mut mid_write) = (0, 0);
+    let mut temps_seen: BTreeSet<String> = BTreeSet::new();
     for i in 0..60 {
         let host = format!("k{i}.example");
         let mut child = writer(&h, &host).spawn().unwrap();
-        let delay = Duration::from_micros(rng.next() % 25_000);
+        let delay = Duration::from_micros(rng.next() % span);
         let start = Instant::now();
         while start.elapsed() < delay {
             if child.try_wait().unwrap().is_some() {
                 break;
             }
-            std::thread::sleep(Duration::from_micros(200));
+            std::thread::sleep(Duration::from_micros(100));
         }
         let _ = child.kill(); // SIGKILL
         let status = child.wait().unwrap();
@@ -112,6 +123,12 @@ fn writers_killed_at_random_points() {
             committed.insert(host.clone());
         } else {
             killed += 1;
+            // A new temp file left behind: killed between creating it and the rename.
+            let temps: BTreeSet<String> = leftover_temps(&h).into_iter().collect();
+            if temps.difference(&temps_seen).next().is_some() {
+                mid_write += 1;
+            }
+            temps_seen.extend(temps);
         }
         let got = hosts(&h);
         for c in &committed {
@@ -127,7 +144,7 @@ fn writers_killed_at_random_points() {
         );
     }
     eprintln!(
-        "seed {seed}: {killed} of 60 writers killed, {} committed",
+        "seed {seed}: writer life {life:?}; {killed} of 60 killed ({mid_write} while writing), {} committed",
         committed.len()
     );
     assert!(
@@ -169,10 +186,18 @@ fn full_disk_leaves_the_old_vault_intact() {
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(
-        err.starts_with(&format!("keyward: {}: ", h.vault_path().display())),
+        err.starts_with(&format!(
+            "keyward: cannot write {}: File too large",
+            h.vault_path().display()
+        )),
         "{err}"
     );
-    assert!(err.contains("File too large"), "{err}");
+    assert!(
+        err.trim_end().ends_with(
+            "the vault was left as it was (free some space or fix the cause, then retry)"
+        ),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read(h.vault_path()).unwrap(),
         before,

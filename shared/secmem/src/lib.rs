@@ -1,26 +1,66 @@
 //! # keyward-secmem: memory for passwords, tokens and keys
 //!
 //! ## What it guarantees
-//! - Secret bytes live only in dedicated mappings, never in the ordinary heap:
-//!   locked in RAM (`mlock`), excluded from core dumps (`MADV_DONTDUMP`), wiped
-//!   in forked children (`MADV_WIPEONFORK`), between inaccessible guard pages.
-//! - Every secret is wiped on drop, on panic unwinding, and before its memory
-//!   is reused; growing a secret copies it and wipes the old copy (no `realloc`).
-//! - Secrets print as `[REDACTED]` in `Debug`, have no `Display`, no
-//!   `Serialize`, no implicit `Clone`; reading them takes an explicit
-//!   `expose_secret()`.
-//! - If memory cannot be locked, the [`LockPolicy`] decides: `best-effort`
-//!   warns once and goes on in unlocked (still guarded, dump-excluded, wiped)
-//!   memory; `required` returns [`Error::MemlockExhausted`]. Never silent,
-//!   never a panic. [`status()`] reports what happened.
+//! - **Never the ordinary heap.** Secret bytes live only in dedicated
+//!   mappings. Where the kernel allows it (Linux 5.14+, `secretmem` enabled)
+//!   they are `memfd_secret(2)` pages: locked, removed from the kernel's direct
+//!   map (even `/proc/PID/mem` reads give `EIO`), never dumped, and mapped
+//!   `MADV_DONTFORK`. Otherwise anonymous pages with `mlock` +
+//!   `MADV_DONTDUMP` + `MADV_WIPEONFORK`. The backend is chosen once per
+//!   process ([`prefer_backend`] or `KEYWARD_SECMEM_BACKEND=mlock|memfd_secret`
+//!   override the probe) and reported by [`status()`].
+//! - **Pooled, guarded, canaried.** Secrets up to 2 KiB share size-class
+//!   slabs in chunks that grow geometrically (4 KiB up to 256 KiB); every
+//!   chunk sits between two `PROT_NONE` guard pages that cost no locked
+//!   memory. Every slot has a random 16-byte canary on each side, and its
+//!   unused tail must stay zero; all are checked on free, and a mismatch
+//!   aborts the process with a message saying which side of how large a
+//!   secret was overwritten. Larger secrets get a guarded, canaried mapping of
+//!   their own. Free lists and all bookkeeping live in the ordinary heap,
+//!   never beside the secrets. A 32-byte secret costs 48 locked bytes.
+//! - **Wiped.** Every slot is wiped with volatile stores on drop (panic
+//!   unwinding included) and zeroed again before reuse; growing a
+//!   [`SecretBytes`] copies into a new slot and wipes the old one (no
+//!   `realloc`). Empty chunks go back to the kernel ([`release_unused`]).
+//! - **Forked children never see secrets**: they read zeros
+//!   (`MADV_WIPEONFORK`) or fault (`MADV_DONTFORK`). A child that drops
+//!   inherited secrets does not touch them or the parent's bookkeeping.
+//! - **Narrow API.** Secrets print as `[REDACTED]` in `Debug`, have no
+//!   `Display`, no `Serialize`, no implicit `Clone`; reading takes an explicit
+//!   `expose_secret()` ([`ExposeSecret`]/[`ExposeSecretMut`]).
+//! - **Locking failures are never silent and never a panic.** The
+//!   [`LockPolicy`] decides: `best-effort` (default) warns once and goes on in
+//!   unlocked but still guarded, dump-excluded, fork-wiped memory;
+//!   `required` returns [`Error::MemlockExhausted`] (how many bytes, how many
+//!   locked, the limit, and how to raise it). [`status()`] reports the backend,
+//!   live secrets, locked bytes, RLIMIT_MEMLOCK, the policy and whether locking
+//!   ever failed.
+//! - **Input straight into locked memory.** [`prompt_secret`] reads `/dev/tty`
+//!   byte by byte with echo off and restores the terminal on every path,
+//!   including Ctrl-C, SIGTERM, SIGHUP and SIGQUIT; [`read_secret_from_fd`]
+//!   does the same for scripts. [`SecretBytes::random`] fills locked memory
+//!   straight from the OS CSPRNG.
+//! - **Constant-time comparison** ([`ct_eq`], [`ct_eq_fixed`] for digests, so
+//!   length leaks nothing), checked with a dudect-style Welch t-test
+//!   (`cargo bench -p keyward-secmem --bench report`).
+//! - [`harden_process`] (for keyward's own binaries, not the PAM module):
+//!   `PR_SET_DUMPABLE=0` and `RLIMIT_CORE=0`.
 //!
 //! ## What it does not guarantee
 //! - Copies the compiler leaves in registers or on the stack, or that
 //!   libraries (AES key schedules, scrypt's work area) make internally.
-//! - Copies made by the kernel (pipe and tty buffers) or by other programs
-//!   (git, docker, the terminal) before or after a secret passes through us.
+//! - Copies made by the kernel (pipe and tty buffers, the tty line editor) or
+//!   by other programs (git, docker, the terminal) before or after a secret
+//!   passes through us.
 //! - Protection from root, from a debugger attached with the user's consent,
 //!   or from hardware attacks (cold boot, Rowhammer, speculative execution).
+//! - Detection of an overflow before the slot is freed, or of a write that
+//!   skips over a canary; canaries catch accidents, not a determined attacker
+//!   who can already write our memory.
+//! - Fork from a thread while another thread is inside the allocator is made
+//!   safe by a `pthread_atfork` handler; raw `clone(2)` without it is not.
+//! - `memfd_secret` pages block hibernation while they exist; choose `mlock`
+//!   ([`prefer_backend`]) where that matters.
 #![deny(missing_docs)]
 
 mod alloc;
