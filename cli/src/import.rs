@@ -20,9 +20,11 @@ pub(crate) struct ImportArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ImportWhat {
     /// Import `git credential-store` lines (`https://user:pass@host/path`), default ~/.git-credentials.
+    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
     Git(ImportOpts),
     /// Import `auths` (base64 `auth`, `identitytoken`) from docker's config.json,
     /// default $DOCKER_CONFIG/config.json or ~/.docker/config.json.
+    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
     Docker(ImportOpts),
 }
 
@@ -199,7 +201,14 @@ fn store(ctx: &Ctx, o: &ImportOpts, records: Vec<NewEntry>) -> Result<()> {
     }
     let mut v = open(ctx, o.password_fd)?;
     v.update(|t| {
-        for r in records {
+        // The helpers answer with the most recently stored match (the last
+        // one in the vault); credential-store with the first line of its
+        // file. So store the last line first, each one replacing and moving
+        // to the end any entry with its identity: the first line wins.
+        for r in records.into_iter().rev() {
+            if let Some(i) = t.entries().iter().position(|e| e.same_identity(&r)) {
+                t.remove(i)?;
+            }
             t.upsert(r)?;
         }
         Ok(())

@@ -14,8 +14,16 @@ const MAX_FILE: usize = 8 << 20;
 /// Reads a whole file straight into locked memory (symlinks are followed: these
 /// are the user's own plaintext files, and we only read them).
 pub(crate) fn read(path: &Path) -> Result<SecretBytes> {
-    let mut f = std::fs::File::open(path)
-        .map_err(|e| CliError::Other(format!("{}: {e}", path.display())))?;
+    let mut f = std::fs::File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            CliError::NotFound(format!(
+                "{}: no such file: nothing to import (name the file: `keyward import git|docker FILE`)",
+                path.display()
+            ))
+        } else {
+            CliError::Other(format!("{}: {e}", path.display()))
+        }
+    })?;
     let len = f
         .metadata()
         .map(|m| m.len() as usize)

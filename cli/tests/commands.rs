@@ -141,6 +141,10 @@ fn import_docker_config_json() {
     );
     assert_eq!(after["currentContext"], "default");
 
+    let out = h.keyward(&["import", "git"], "");
+    assert_eq!(out.status.code(), Some(7));
+    assert!(text(&out.stderr).contains(".git-credentials: no such file: nothing to import"));
+
     std::fs::write(&cfg, "{\"auths\": {\"x\": {\"auth\": \"!!notbase64\"}}}").unwrap();
     let out = h.keyward(&["import", "docker"], "");
     assert_eq!(out.status.code(), Some(1));
@@ -285,9 +289,21 @@ fn config_errors_name_file_and_key() {
 fn every_command_has_help_with_exit_codes() {
     let h = TestHome::new();
     for cmd in [
-        "init", "unlock", "lock", "status", "list", "rm", "passwd", "import", "doctor",
+        "init",
+        "unlock",
+        "lock",
+        "status",
+        "list",
+        "rm",
+        "passwd",
+        "import",
+        "import git",
+        "import docker",
+        "doctor",
     ] {
-        let out = h.keyward(&[cmd, "--help"], "");
+        let mut args: Vec<&str> = cmd.split(' ').collect();
+        args.push("--help");
+        let out = h.keyward(&args, "");
         let s = ok(&out);
         assert!(s.contains("Exit codes:"), "{cmd} --help: {s}");
     }

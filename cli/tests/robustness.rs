@@ -186,10 +186,18 @@ fn full_disk_leaves_the_old_vault_intact() {
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(
-        err.starts_with(&format!("keyward: {}: ", h.vault_path().display())),
+        err.starts_with(&format!(
+            "keyward: cannot write {}: File too large",
+            h.vault_path().display()
+        )),
         "{err}"
     );
-    assert!(err.contains("File too large"), "{err}");
+    assert!(
+        err.trim_end().ends_with(
+            "the vault was left as it was (free some space or fix the cause, then retry)"
+        ),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read(h.vault_path()).unwrap(),
         before,

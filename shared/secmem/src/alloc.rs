@@ -611,8 +611,12 @@ pub(crate) fn allocate(cap: usize) -> Result<Region> {
         let ci = class_of(cap);
         let (ptr, chunk, slot, epoch) = {
             let mut pool = lock();
-            let (ptr, chunk, slot) = pool.take_slot(ci)?;
-            (ptr, chunk, slot, pool.epoch)
+            let taken = pool.take_slot(ci);
+            let epoch = pool.epoch;
+            drop(pool);
+            policy::flush_warning();
+            let (ptr, chunk, slot) = taken?;
+            (ptr, chunk, slot, epoch)
         };
         let size = CLASS_SIZES[ci];
         // SAFETY: the slot is ours now; wiped on its last free, zeroed again here.
@@ -632,11 +636,20 @@ pub(crate) fn allocate(cap: usize) -> Result<Region> {
     let data_len = sys::round_to_pages(cap + 2 * CANARY);
     let mut pool = lock();
     let key = pool.key()?;
-    let map = new_map(data_len, pool.counters.locked_bytes)?;
+    let map = new_map(data_len, pool.counters.locked_bytes);
+    let map = match map {
+        Ok(m) => m,
+        Err(e) => {
+            drop(pool);
+            policy::flush_warning();
+            return Err(e);
+        }
+    };
     pool.account(&map, true);
     pool.counters.live += 1;
     let epoch = pool.epoch;
     drop(pool);
+    policy::flush_warning();
     let data = map.g.data_ptr();
     let end = data.wrapping_add(CANARY + cap);
     // SAFETY: both canaries lie inside the fresh mapping (`cap + 2C <= data_len`).

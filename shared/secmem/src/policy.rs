@@ -1,7 +1,7 @@
 //! Lock policy and the process-wide status report.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::Mutex;
 
 /// What to do when memory cannot be locked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,7 +58,9 @@ impl std::fmt::Display for Backend {
 
 static POLICY: AtomicU8 = AtomicU8::new(0);
 pub(crate) static LOCK_FAILED: AtomicBool = AtomicBool::new(false);
-static WARN_ONCE: Once = Once::new();
+static WARNED: AtomicBool = AtomicBool::new(false);
+static PENDING: Mutex<Option<String>> = Mutex::new(None);
+static HAS_PENDING: AtomicBool = AtomicBool::new(false);
 static WARN_SINK: Mutex<Option<fn(&str)>> = Mutex::new(None);
 
 /// Sets the lock policy for this process. Call before the first secret is made.
@@ -82,19 +84,49 @@ pub fn set_warning_sink(sink: fn(&str)) {
     }
 }
 
+/// Records that locking failed; the warning goes out from
+/// [`flush_warning`] once the allocator's lock is released, so a warning sink
+/// may itself use secure memory.
 pub(crate) fn warn_unlocked_once(reason: &std::io::Error) {
     LOCK_FAILED.store(true, Ordering::SeqCst);
-    WARN_ONCE.call_once(|| {
-        let msg = format!(
-            "keyward: warning: cannot lock memory ({reason}); secrets may be written to swap. \
-             Run `keyward doctor` for the fix."
-        );
+    if !WARNED.load(Ordering::SeqCst) {
+        if let Ok(mut p) = PENDING.lock() {
+            if p.is_none() {
+                *p = Some(format!(
+                    "keyward: warning: cannot lock memory ({reason}); secrets may be written \
+                     to swap. Run `keyward doctor` for the fix."
+                ));
+            }
+        }
+        HAS_PENDING.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Emits the one-time warning recorded by [`warn_unlocked_once`], if any.
+/// Called with no allocator lock held.
+#[inline]
+pub(crate) fn flush_warning() {
+    if HAS_PENDING.load(Ordering::Relaxed) {
+        flush_warning_slow();
+    }
+}
+
+#[cold]
+fn flush_warning_slow() {
+    HAS_PENDING.store(false, Ordering::SeqCst);
+    // Not a `Once`: the sink may allocate secure memory, fail to lock it and
+    // come back here; that re-entry must find the warning already given.
+    if WARNED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let msg = PENDING.lock().ok().and_then(|mut p| p.take());
+    if let Some(msg) = msg {
         let sink = WARN_SINK.lock().ok().and_then(|s| *s);
         match sink {
             Some(f) => f(&msg),
             None => eprintln!("{msg}"),
         }
-    });
+    }
 }
 
 /// RLIMIT_MEMLOCK soft limit in bytes; `None` means unlimited.

@@ -256,6 +256,17 @@ mod tests {
     }
 
     #[test]
+    fn panic_unwinding_wipes_the_secret() {
+        let r = std::panic::catch_unwind(|| {
+            let s = SecretBytes::from_slice(&[0xC3; 64]).unwrap();
+            assert_eq!(s.len(), 64);
+            panic!("error path while a secret is alive");
+        });
+        assert!(r.is_err());
+        assert!(last_freed_is_zero(64), "secret not wiped during unwinding");
+    }
+
+    #[test]
     fn growing_copies_and_wipes_the_old_buffer() {
         let mut s = SecretBytes::with_capacity(16).unwrap();
         s.extend_from_slice(b"0123456789abcdef").unwrap();

@@ -290,6 +290,10 @@ fn child_core() {
     }
     if std::env::var_os("KEYWARD_HARDEN").is_some() {
         keyward_secmem::harden_process().unwrap();
+        assert!(!keyward_secmem::is_dumpable());
+        let (soft, hard) = getrlimit(Resource::RLIMIT_CORE).unwrap();
+        assert_eq!((soft, hard), (0, 0));
+        println!("hardened");
     }
     let secret = SecretBytes::random(32).unwrap();
     let big = SecretBytes::random(8192).unwrap();
@@ -416,4 +420,56 @@ fn common_markers(stdout: &[u8]) -> Option<usize> {
     let tag = b"MARKERS:";
     let i = stdout.windows(tag.len()).position(|w| w == tag)? + tag.len();
     (stdout.len() >= i + 96).then_some(i)
+}
+
+#[test]
+#[ignore = "child scenario"]
+fn child_fork_while_threads_allocate() {
+    if !in_child() {
+        return;
+    }
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let v: Vec<_> = (0..20)
+                        .map(|i| SecretBytes::zeroed(8 + i * 300).unwrap())
+                        .collect();
+                    drop(v);
+                }
+            })
+        })
+        .collect();
+    for _ in 0..200 {
+        let st = in_fork(|| {
+            // The pool lock was held across fork, so this cannot deadlock.
+            let s = SecretBytes::from_slice(b"in the child").unwrap();
+            if s.expose_secret() != b"in the child" {
+                // SAFETY: leaving the child with a failure status.
+                unsafe { libc::_exit(4) };
+            }
+        });
+        assert!(
+            libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0,
+            "child status {st}"
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    println!("forks ok");
+}
+
+#[test]
+fn fork_while_other_threads_allocate_never_deadlocks_the_child() {
+    for b in BACKENDS {
+        let out = run_child("child_fork_while_threads_allocate", b, &[], None);
+        assert!(out.status.success(), "{b}: {}", describe(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("forks ok"));
+    }
 }

@@ -54,6 +54,14 @@ fn child_memlock() {
     let env = |k: &str| std::env::var(k).unwrap();
     become_unprivileged(env("KW_LIMIT").parse().unwrap());
     set_policy(env("KW_POLICY").parse().unwrap());
+    if std::env::var_os("KW_SINK").is_some() {
+        // A sink that itself uses secure memory must not deadlock the allocator.
+        fn sink(msg: &str) {
+            let s = SecretBytes::from_slice(b"x").unwrap();
+            println!("sink({}): {msg}", s.len());
+        }
+        keyward_secmem::set_warning_sink(sink);
+    }
     let count: usize = env("KW_COUNT").parse().unwrap();
     let mut held = Vec::with_capacity(count);
     for i in 0..count {
@@ -96,18 +104,25 @@ fn field<'a>(text: &'a str, key: &str) -> &'a str {
 }
 
 fn run(backend: &str, policy: &str, limit: u64, count: usize) -> (String, String) {
+    run_env(backend, policy, limit, count, &[])
+}
+
+fn run_env(
+    backend: &str,
+    policy: &str,
+    limit: u64,
+    count: usize,
+    extra: &[(&str, &str)],
+) -> (String, String) {
     let limit = limit.to_string();
     let count = count.to_string();
-    let out = run_child(
-        "child_memlock",
-        backend,
-        &[
-            ("KW_LIMIT", &limit),
-            ("KW_POLICY", policy),
-            ("KW_COUNT", &count),
-        ],
-        None,
-    );
+    let mut env = vec![
+        ("KW_LIMIT", limit.as_str()),
+        ("KW_POLICY", policy),
+        ("KW_COUNT", count.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    let out = run_child("child_memlock", backend, &env, None);
     assert!(
         out.status.success(),
         "{backend}/{policy}: {}",
@@ -173,4 +188,26 @@ fn hundred_thousand_secrets_fit_in_8_mib_without_cap_ipc_lock() {
         assert!(per <= 64, "{b}: {per} locked bytes per 32-byte secret");
         println!("{b}: {per} locked bytes per 32-byte secret");
     }
+}
+
+#[test]
+fn warning_sink_may_use_secure_memory_itself() {
+    let (out, err) = run_env(
+        "mlock",
+        "best-effort",
+        64 * 1024,
+        5_000,
+        &[("KW_SINK", "1")],
+    );
+    assert_eq!(field(&out, "allocated "), "5000", "{out}");
+    assert_eq!(
+        out.matches("sink(1): keyward: warning: cannot lock memory")
+            .count(),
+        1,
+        "{out}"
+    );
+    assert!(
+        !err.contains("cannot lock memory"),
+        "went to stderr despite the sink: {err}"
+    );
 }

@@ -53,6 +53,15 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// Writing the new vault failed (disk full, quota, I/O error); the old
+    /// file is untouched.
+    #[error("cannot write {}: {source}; the vault was left as it was (free some space or fix the cause, then retry)", path.display())]
+    WriteFailed {
+        /// The vault path.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// A bad or unknown configuration key.
     #[error("{}: {key}: {why}", file.display())]
     Config {

@@ -117,6 +117,7 @@ pub(crate) struct Header {
 }
 
 /// Header problems that are not authenticated failures.
+#[derive(Debug)]
 pub(crate) struct Malformed;
 
 impl Header {

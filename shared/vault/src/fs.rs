@@ -237,11 +237,18 @@ pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(&tmp)
-            .map_err(io(&tmp))?;
-        f.write_all(data).map_err(io(path))?;
-        f.sync_all().map_err(io(path))?;
+            .map_err(|source| Error::WriteFailed {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let failed = |source| Error::WriteFailed {
+            path: path.to_path_buf(),
+            source,
+        };
+        f.write_all(data).map_err(failed)?;
+        f.sync_all().map_err(failed)?;
         drop(f);
-        std::fs::rename(&tmp, path).map_err(io(path))?;
+        std::fs::rename(&tmp, path).map_err(failed)?;
         Ok(())
     })();
     if result.is_err() {

@@ -2,12 +2,16 @@
 //! configuration and the kernel-keyring unlock cache.
 //!
 //! - [`Vault`]: create/open (password or cached key), read metadata
-//!   ([`Vault::entries`]), decrypt one record's secrets ([`Vault::reveal`]),
-//!   change records under a file lock ([`Vault::update`]).
+//!   ([`Vault::entries`], or without allocating per record [`Vault::entry_refs`],
+//!   which lookups should use), decrypt one record's secrets
+//!   ([`Vault::reveal`]), change records under a file lock ([`Vault::update`]).
 //! - [`keyring`]: the unlock cache.
 //! - [`open_for_helper`]: what the credential helpers and PAM module call.
 //! - [`passdb`]: the PAM password database (`/etc/keyward/shadow`).
 //! - [`Config`]: `/etc/keyward/keyward.toml` and the user's `config.toml`.
+//!
+//! Every error is one [`Error`] whose message is one line naming the path (or
+//! configuration key) and the fix; no message ever holds a secret.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

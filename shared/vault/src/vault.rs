@@ -903,3 +903,82 @@ impl Txn<'_> {
         removed
     }
 }
+
+#[cfg(test)]
+mod parser_tests {
+    //! The parsers behind authenticated data must still never panic on any
+    //! input (a bug or a key holder could hand them anything).
+    use super::*;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    fn valid_index() -> Vec<u8> {
+        let mut e = Vec::new();
+        e.extend_from_slice(&7u64.to_le_bytes());
+        e.extend_from_slice(&2u32.to_le_bytes());
+        for i in 0..2u8 {
+            e.extend_from_slice(&[i; ID_LEN]);
+            e.push(1);
+            e.extend_from_slice(&1u64.to_le_bytes());
+            e.extend_from_slice(&2u64.to_le_bytes());
+            e.push(1);
+            e.extend_from_slice(&3u64.to_le_bytes());
+            for s in ["https", "example.com", "", "user"] {
+                format::put_field(&mut e, s.as_bytes());
+            }
+            e.push(1);
+            format::put_field(&mut e, b"Bearer");
+            e.extend_from_slice(&(u64::from(i) * 40).to_le_bytes());
+            e.extend_from_slice(&40u32.to_le_bytes());
+        }
+        e
+    }
+
+    #[test]
+    fn index_parser_accepts_valid_and_survives_garbage() {
+        let good = valid_index();
+        let (generation, offsets) = index_offsets(&good, 0..good.len(), 80).unwrap();
+        assert_eq!((generation, offsets.len()), (7, 2));
+        assert!(
+            index_offsets(&good, 0..good.len(), 79).is_err(),
+            "blob past the region"
+        );
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for round in 0..20_000 {
+            let mut bad = good.clone();
+            match round % 3 {
+                0 => {
+                    for _ in 0..1 + rng.next() % 4 {
+                        let i = (rng.next() as usize) % bad.len();
+                        bad[i] = rng.next() as u8;
+                    }
+                }
+                1 => bad.truncate((rng.next() as usize) % good.len()),
+                _ => {
+                    let n = (rng.next() % 300) as usize;
+                    bad = (0..n).map(|_| rng.next() as u8).collect();
+                }
+            }
+            let _ = index_offsets(&bad, 0..bad.len(), (rng.next() % 200) as usize);
+        }
+    }
+
+    #[test]
+    fn secret_parser_survives_garbage() {
+        let mut rng = Rng(42);
+        for _ in 0..5_000 {
+            let n = (rng.next() % 64) as usize;
+            let bytes: Vec<u8> = (0..n).map(|_| (rng.next() % 4) as u8).collect();
+            let s = SecretBytes::from_slice(&bytes).unwrap();
+            let _ = decode_secrets(&s);
+        }
+    }
+}

@@ -32,7 +32,23 @@ pub fn run_child(name: &str, backend: &str, env: &[(&str, &str)], cwd: Option<&P
     if let Some(d) = cwd {
         cmd.current_dir(d);
     }
-    cmd.output().expect("run test child")
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("run test child");
+    let pid = child.id() as i32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(120)) {
+        Ok(out) => out.expect("wait for test child"),
+        Err(_) => {
+            // SAFETY: signalling our own child, which is still unreaped.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let out = rx.recv().expect("child output").expect("wait");
+            panic!("scenario {name} hung for 120 s; {}", describe(&out));
+        }
+    }
 }
 
 /// Signal that ended the child, if any.
