@@ -24,6 +24,10 @@ enum Step {
     Lock,
     Unlock,
     Tamper,
+    /// `$ @docker HOST USER PASSWORD`: a docker entry, as the docker helper stores it.
+    Docker(String, String, String),
+    /// `$ @count-docker N`: the vault holds N docker entries.
+    CountDocker(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +142,18 @@ fn parse(text: &str) -> Transcript {
                 t.steps.push(Step::Tamper);
                 continue;
             }
+            _ if cmd.starts_with("@docker ") => {
+                let f: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+                assert_eq!(f.len(), 3, "line {i}: @docker HOST USER PASSWORD");
+                t.steps
+                    .push(Step::Docker(f[0].into(), f[1].into(), f[2].into()));
+                continue;
+            }
+            _ if cmd.starts_with("@count-docker ") => {
+                let n = cmd["@count-docker ".len()..].trim().parse().expect("count");
+                t.steps.push(Step::CountDocker(n));
+                continue;
+            }
             _ => {}
         }
         let step_line = i;
@@ -225,6 +241,17 @@ fn run_transcript(path: &Path) -> Vec<String> {
             }
             Step::Tamper => {
                 home.tamper();
+                continue;
+            }
+            Step::Docker(host, user, password) => {
+                home.add_docker(host, user, password);
+                continue;
+            }
+            Step::CountDocker(n) => {
+                let got = home.count_docker();
+                if got != *n {
+                    failures.push(format!("{name}: {got} docker entries, expected {n}"));
+                }
                 continue;
             }
             Step::Run {

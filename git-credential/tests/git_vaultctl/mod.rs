@@ -3,7 +3,7 @@
 //! keyward-credential`). Cheap scrypt parameters: these vaults guard nothing.
 
 use keyward_secmem::SecretBytes;
-use keyward_vault::{keyring, read_vault_id, KdfParams, Vault};
+use keyward_vault::{keyring, read_vault_id, KdfParams, Kind, NewEntry, Vault};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -79,6 +79,30 @@ impl Home {
 }
 
 impl Home {
+    fn open(&self) -> Vault {
+        let pw = SecretBytes::from_slice(PASSWORD).unwrap();
+        Vault::open_with_password(&self.vault, &pw).expect("open vault")
+    }
+
+    /// Adds a docker credential (kind Docker) through the vault API.
+    pub fn add_docker(&self, host: &str, user: &str, password: &str) {
+        let mut v = self.open();
+        let secret = SecretBytes::from_slice(password.as_bytes()).unwrap();
+        v.update(|t| {
+            t.upsert(NewEntry::new(Kind::Docker, "", host, "", user, secret))
+                .map(|_| ())
+        })
+        .expect("add docker entry");
+    }
+
+    /// How many docker entries the vault holds.
+    pub fn count_docker(&self) -> usize {
+        self.open()
+            .entry_refs()
+            .filter(|e| e.kind == Kind::Docker)
+            .count()
+    }
+
     /// Flips one bit near the end of the vault file (inside the sealed index).
     pub fn tamper(&self) {
         let mut data = std::fs::read(&self.vault).expect("read vault");
