@@ -206,3 +206,53 @@ fn the_system_database_needs_root_to_write() {
         "keyward: writing /etc/keyward/shadow needs root: run `sudo keyward pam ...`, or use --db PATH\n"
     );
 }
+
+#[test]
+fn passwd_prompts_twice_on_the_terminal() {
+    let (h, db) = setup();
+    assert!(keyward_tests::have("expect"), "expect missing: install it");
+    let kw = keyward_tests::bin("keyward");
+    let script = h.path().join("passwd.exp");
+    let run = |first: &str, second: &str| {
+        std::fs::write(
+            &script,
+            format!(
+                "set timeout 30\n\
+                 spawn {kw} pam passwd alice --db {db}\n\
+                 expect \"New PAM password for alice: \"\n\
+                 send \"{first}\\r\"\n\
+                 expect \"Repeat it: \"\n\
+                 send \"{second}\\r\"\n\
+                 expect eof\n\
+                 catch wait result\n\
+                 exit [lindex $result 3]\n",
+                kw = kw.display()
+            ),
+        )
+        .unwrap();
+        h.command("expect").arg(&script).output().unwrap()
+    };
+    let out = run("tty-secret-1", "tty-secret-2");
+    let all = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("the two passwords differ: nothing was changed"),
+        "{all}"
+    );
+    assert!(!std::path::Path::new(&db).exists());
+    let out = run("tty-secret-1", "tty-secret-1");
+    let all = text(&out.stdout);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains(&format!("set the PAM password of alice in {db}")),
+        "{all}"
+    );
+    // Echo was off: the password never appeared on the terminal.
+    assert!(!all.contains("tty-secret"), "{all}");
+    let pdb = passdb::load(
+        std::path::Path::new(&db),
+        &[0, nix::unistd::geteuid().as_raw()],
+    )
+    .unwrap();
+    assert!(pdb.find("alice").unwrap().verify(b"tty-secret-1").unwrap());
+}

@@ -20,8 +20,8 @@ use crate::policy::{self, Backend, LockPolicy};
 use crate::sys::{self, Guarded, MapError};
 use std::cell::RefCell;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Mutex, MutexGuard, Once};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 /// Largest single secret keyward handles (tokens, keys, a whole decrypted record).
 pub const MAX_SECRET_LEN: usize = 16 << 20;
@@ -49,7 +49,21 @@ static PREFERRED: AtomicU8 = AtomicU8::new(0);
 static CANARY_KEY: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 
 static POOL: Mutex<Pool> = Mutex::new(Pool::new());
-static ATFORK: Once = Once::new();
+static ATFORK: AtomicBool = AtomicBool::new(false);
+
+/// Registers the fork handlers. Runs when the program or library is loaded
+/// (before `main`, before any thread can be inside the allocator), so a fork
+/// can never catch the registration half done; `lock()` calls it too in case
+/// the loader did not.
+extern "C" fn register_fork_handlers() {
+    if !ATFORK.swap(true, Ordering::SeqCst) {
+        sys::register_atfork(fork_prepare, fork_parent, fork_child);
+    }
+}
+
+#[used]
+#[cfg_attr(target_os = "linux", link_section = ".init_array")]
+static REGISTER_AT_LOAD: extern "C" fn() = register_fork_handlers;
 
 thread_local! {
     /// The pool lock, held across `fork()` so the child gets a consistent pool.
@@ -76,7 +90,9 @@ fn lock_raw() -> MutexGuard<'static, Pool> {
 
 /// The pool, reset first if this is a forked child's first use.
 fn lock() -> MutexGuard<'static, Pool> {
-    ATFORK.call_once(|| sys::register_atfork(fork_prepare, fork_parent, fork_child));
+    if !ATFORK.load(Ordering::Relaxed) {
+        register_fork_handlers();
+    }
     let mut g = lock_raw();
     let epoch = EPOCH.load(Ordering::SeqCst);
     if g.epoch != epoch {

@@ -72,14 +72,24 @@ impl Last for SecretBytes {
 
 /// Signals that would end the process while echo is off: their handlers put
 /// the terminal back first.
-const SIGNALS: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+/// SIGTSTP (Ctrl-Z) restores it while the process is stopped and SIGCONT
+/// turns echo off again.
+const SIGNALS: [libc::c_int; 6] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGTSTP,
+    libc::SIGCONT,
+];
 
 /// What a signal handler needs to restore the terminal. Written only while
 /// `PROMPT` is held and before the handlers are installed.
 struct Saved {
     fd: AtomicI32,
     termios: UnsafeCell<MaybeUninit<libc::termios>>,
-    old: [UnsafeCell<MaybeUninit<libc::sigaction>>; 4],
+    quiet: UnsafeCell<MaybeUninit<libc::termios>>,
+    old: [UnsafeCell<MaybeUninit<libc::sigaction>>; 6],
 }
 
 // SAFETY: the cells are written only by the thread holding `PROMPT`, before
@@ -89,7 +99,10 @@ unsafe impl Sync for Saved {}
 static SAVED: Saved = Saved {
     fd: AtomicI32::new(-1),
     termios: UnsafeCell::new(MaybeUninit::uninit()),
+    quiet: UnsafeCell::new(MaybeUninit::uninit()),
     old: [
+        UnsafeCell::new(MaybeUninit::uninit()),
+        UnsafeCell::new(MaybeUninit::uninit()),
         UnsafeCell::new(MaybeUninit::uninit()),
         UnsafeCell::new(MaybeUninit::uninit()),
         UnsafeCell::new(MaybeUninit::uninit()),
@@ -107,6 +120,19 @@ static PROMPT: Mutex<()> = Mutex::new(());
 /// the program's own handling (or the default: termination) follows.
 extern "C" fn on_signal(sig: libc::c_int) {
     let fd = SAVED.fd.load(Ordering::SeqCst);
+    if sig == libc::SIGCONT {
+        // Back in the foreground after Ctrl-Z: echo off again, and catch the
+        // next Ctrl-Z too.
+        if fd >= 0 {
+            // SAFETY: tcsetattr is async-signal-safe; `quiet` was written
+            // before `fd` was published.
+            unsafe {
+                libc::tcsetattr(fd, libc::TCSANOW, SAVED.quiet.get().cast::<libc::termios>())
+            };
+            install(libc::SIGTSTP, None);
+        }
+        return;
+    }
     if fd >= 0 {
         // SAFETY: tcsetattr is async-signal-safe; `termios` was written before
         // `fd` was published.
@@ -118,11 +144,13 @@ extern "C" fn on_signal(sig: libc::c_int) {
             )
         };
     }
-    INTERRUPTED.store(true, Ordering::SeqCst);
-    let wake = WAKE.load(Ordering::SeqCst);
-    if wake >= 0 {
-        // SAFETY: write is async-signal-safe; one byte from a valid buffer.
-        unsafe { libc::write(wake, [1u8].as_ptr().cast(), 1) };
+    if sig != libc::SIGTSTP {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        let wake = WAKE.load(Ordering::SeqCst);
+        if wake >= 0 {
+            // SAFETY: write is async-signal-safe; one byte from a valid buffer.
+            unsafe { libc::write(wake, [1u8].as_ptr().cast(), 1) };
+        }
     }
     if let Some(i) = SIGNALS.iter().position(|&s| s == sig) {
         // SAFETY: sigaction is async-signal-safe; the old action was saved
@@ -140,11 +168,27 @@ extern "C" fn on_signal(sig: libc::c_int) {
     }
 }
 
+/// Installs `on_signal` for `sig`, saving the previous action into `old`.
+/// Async-signal-safe.
+fn install(sig: libc::c_int, old: Option<*mut libc::sigaction>) {
+    // SAFETY: an all-zero sigaction is a valid value to fill in.
+    let mut act: libc::sigaction = unsafe { std::mem::zeroed() };
+    act.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+    // No SA_RESTART: a read interrupted by a caught signal returns EINTR.
+    act.sa_flags = 0;
+    let old = old.unwrap_or(std::ptr::null_mut());
+    // SAFETY: installs a handler that only makes async-signal-safe calls;
+    // `old` is null or points to a saved-action slot.
+    unsafe { libc::sigaction(sig, &act, old) };
+}
+
 /// Restores the terminal's settings and the previous signal handlers when
 /// dropped, on every exit path (return, error, panic).
 struct EchoGuard<'a> {
     tty: &'a File,
     saved: termios::Termios,
+    /// The prompt's settings: echo off, canonical, signals on.
+    quiet: termios::Termios,
     handlers: bool,
     /// Read end of the wake-up pipe; the write end is in `WAKE`.
     wake: Option<(OwnedFd, OwnedFd)>,
@@ -156,8 +200,14 @@ impl EchoGuard<'_> {
         let one = PROMPT.lock().unwrap_or_else(|e| e.into_inner());
         let saved = termios::tcgetattr(tty.as_fd()).map_err(|_| Error::NoTty)?;
         INTERRUPTED.store(false, Ordering::SeqCst);
+        let mut quiet = saved.clone();
+        quiet.local_flags.remove(LocalFlags::ECHO);
+        quiet
+            .local_flags
+            .insert(LocalFlags::ECHONL | LocalFlags::ICANON | LocalFlags::ISIG);
         let mut g = EchoGuard {
             tty,
+            quiet,
             saved,
             handlers: false,
             wake: None,
@@ -174,16 +224,15 @@ impl EchoGuard<'_> {
         if rc != 0 {
             return Ok(g);
         }
+        // SAFETY: as above; `termios` was just filled in.
+        let mut q: libc::termios = unsafe { SAVED.termios.get().cast::<libc::termios>().read() };
+        q.c_lflag &= !libc::ECHO;
+        q.c_lflag |= libc::ECHONL | libc::ICANON | libc::ISIG;
+        // SAFETY: as above; nothing reads `quiet` until `fd` is published.
+        unsafe { SAVED.quiet.get().cast::<libc::termios>().write(q) };
         SAVED.fd.store(fd, Ordering::SeqCst);
-        // SAFETY: an all-zero sigaction is a valid value to fill in.
-        let mut act: libc::sigaction = unsafe { std::mem::zeroed() };
-        act.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
-        // No SA_RESTART: a read interrupted by a caught signal returns EINTR.
-        act.sa_flags = 0;
         for (i, &sig) in SIGNALS.iter().enumerate() {
-            // SAFETY: installs a handler that only makes async-signal-safe
-            // calls; the previous action goes into its saved slot.
-            unsafe { libc::sigaction(sig, &act, SAVED.old[i].get().cast::<libc::sigaction>()) };
+            install(sig, Some(SAVED.old[i].get().cast::<libc::sigaction>()));
         }
         g.handlers = true;
         Ok(g)
@@ -243,8 +292,10 @@ fn wait_readable(tty: &File, wake: Option<&OwnedFd>) -> bool {
 ///
 /// The terminal is restored on every exit path: normal return, error, panic,
 /// and SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGQUIT, whose handlers restore it
-/// before the signal takes its usual effect. If the program handles the
-/// signal itself and carries on, the prompt returns [`Error::Interrupted`]; so
+/// before the signal takes its usual effect. Ctrl-Z (SIGTSTP) shows the
+/// terminal restored while the process is stopped; SIGCONT hides input
+/// again. If the program handles the signal itself and carries on, the prompt
+/// returns [`Error::Interrupted`]; so
 /// does Ctrl-D on an empty line.
 pub fn prompt_secret(prompt: &str) -> Result<SecretBytes> {
     let tty = OpenOptions::new()
@@ -258,12 +309,7 @@ pub fn prompt_secret(prompt: &str) -> Result<SecretBytes> {
 /// Like [`prompt_secret`] on an already open terminal.
 pub fn prompt_on(tty: &File, prompt: &str) -> Result<SecretBytes> {
     let guard = EchoGuard::new(tty)?;
-    let mut quiet = guard.saved.clone();
-    quiet.local_flags.remove(LocalFlags::ECHO);
-    quiet
-        .local_flags
-        .insert(LocalFlags::ECHONL | LocalFlags::ICANON | LocalFlags::ISIG);
-    termios::tcsetattr(tty.as_fd(), SetArg::TCSAFLUSH, &quiet)
+    termios::tcsetattr(tty.as_fd(), SetArg::TCSAFLUSH, &guard.quiet)
         .map_err(|e| io_err("cannot turn off echo")(e.into()))?;
     let mut w = tty;
     w.write_all(prompt.as_bytes())

@@ -37,7 +37,8 @@
 //!   ever failed.
 //! - **Input straight into locked memory.** [`prompt_secret`] reads `/dev/tty`
 //!   byte by byte with echo off and restores the terminal on every path,
-//!   including Ctrl-C, SIGTERM, SIGHUP and SIGQUIT; [`read_secret_from_fd`]
+//!   including Ctrl-C, SIGTERM, SIGHUP and SIGQUIT (Ctrl-Z shows it restored
+//!   while stopped); [`read_secret_from_fd`]
 //!   does the same for scripts. [`SecretBytes::random`] fills locked memory
 //!   straight from the OS CSPRNG.
 //! - **Constant-time comparison** ([`ct_eq`], [`ct_eq_fixed`] for digests, so

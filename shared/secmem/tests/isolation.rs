@@ -19,6 +19,10 @@ fn in_fork(f: impl FnOnce()) -> i32 {
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
+        // A child that hangs (a lock inherited mid-use) dies instead of
+        // lingering; the parent then sees SIGALRM.
+        // SAFETY: alarm has no memory-safety preconditions.
+        unsafe { libc::alarm(20) };
         f();
         // SAFETY: terminating the forked child without running parent's atexit.
         unsafe { libc::_exit(0) };

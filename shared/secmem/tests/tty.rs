@@ -139,17 +139,6 @@ fn prompt_in_child(env: &[(&str, &str)], act: impl FnOnce(&mut File, u32)) -> st
     for (k, v) in env {
         cmd.env(k, v);
     }
-    fn make_controlling_tty() -> std::io::Result<()> {
-        // SAFETY: setsid is async-signal-safe and has no memory preconditions.
-        if unsafe { libc::setsid() } < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: TIOCSCTTY on fd 0 (the pty) takes an integer argument.
-        if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(())
-    }
     // SAFETY: the hook only makes async-signal-safe calls; it makes the pty on
     // fd 0 the child's controlling terminal so Ctrl-C reaches it as SIGINT.
     unsafe { cmd.pre_exec(make_controlling_tty) };
@@ -199,4 +188,130 @@ fn typed_line_in_child_is_read() {
     let out = prompt_in_child(&[], |m, _| m.write_all(b"s3cret\n").unwrap());
     assert!(out.status.success(), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("read 6 bytes"));
+}
+
+#[test]
+#[ignore = "child scenario"]
+fn child_session() {
+    if !in_child() {
+        return;
+    }
+    // A session leader whose child runs the prompt as the terminal's
+    // foreground job, like a shell does, so that Ctrl-Z really stops it.
+    fn foreground() -> std::io::Result<()> {
+        // Async-signal-safe calls between fork and exec: a process group of
+        // its own, made the terminal's foreground group (SIGTTOU is ignored
+        // for that one call, as shells do).
+        // SAFETY: no memory is involved.
+        unsafe { libc::setpgid(0, 0) };
+        // SAFETY: as above.
+        unsafe { libc::signal(libc::SIGTTOU, libc::SIG_IGN) };
+        // SAFETY: as above.
+        let pgrp = unsafe { libc::getpgrp() };
+        // SAFETY: as above.
+        unsafe { libc::tcsetpgrp(0, pgrp) };
+        // SAFETY: as above.
+        unsafe { libc::signal(libc::SIGTTOU, libc::SIG_DFL) };
+        Ok(())
+    }
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["child_prompt", "--exact", "--ignored", "--nocapture"]);
+    // SAFETY: the hook only makes async-signal-safe calls.
+    unsafe { cmd.pre_exec(foreground) };
+    let mut b = cmd.spawn().unwrap();
+    println!("\nbpid={}", b.id());
+    let st = b.wait().unwrap();
+    assert!(st.success(), "{st:?}");
+}
+
+fn proc_state(pid: u32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(')')
+        .next()
+        .and_then(|r| r.trim_start().chars().next())
+        .unwrap_or('?')
+}
+
+fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn ctrl_z_shows_echo_while_stopped_and_hides_it_again_on_resume() {
+    use std::io::BufRead;
+    let (mut master, slave) = pty();
+    let stdin: OwnedFd = slave.try_clone().unwrap().into();
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["child_session", "--exact", "--ignored", "--nocapture"])
+        .env("KEYWARD_CHILD", "1")
+        .stdin(Stdio::from(stdin))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: the hook only makes async-signal-safe calls.
+    unsafe { cmd.pre_exec(make_controlling_tty) };
+    let mut a = cmd.spawn().unwrap();
+    let mut lines = std::io::BufReader::new(a.stdout.take().unwrap());
+    let mut bpid = None;
+    let mut line = String::new();
+    while bpid.is_none() {
+        line.clear();
+        assert!(lines.read_line(&mut line).unwrap() > 0, "no bpid line");
+        bpid = line
+            .trim()
+            .strip_prefix("bpid=")
+            .map(|p| p.parse::<u32>().unwrap());
+    }
+    let bpid = bpid.unwrap();
+    // Leave no stopped or waiting process behind if an assertion fails.
+    struct Reap(u32, u32);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            for p in [self.0, self.1] {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(p as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+    }
+    let reap = Reap(bpid, a.id());
+    read_until(&mut master, b"Password: ");
+    assert!(!echo_on(&slave), "echo on during the prompt");
+    master.write_all(&[0x1a]).unwrap();
+    wait_for("the prompt to stop on Ctrl-Z", || proc_state(bpid) == 'T');
+    assert!(
+        echo_on(&slave),
+        "echo stayed off while the process was stopped"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(bpid as i32),
+        nix::sys::signal::Signal::SIGCONT,
+    )
+    .unwrap();
+    wait_for("echo off again after SIGCONT", || !echo_on(&slave));
+    master.write_all(b"abcd\n").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut lines, &mut rest).unwrap();
+    // Both have finished; their pids must not be signalled any more.
+    std::mem::forget(reap);
+    let st = a.wait().unwrap();
+    assert!(st.success(), "{st:?}: {rest}");
+    assert!(rest.contains("read 4 bytes"), "{rest}");
+    assert!(echo_on(&slave));
+}
+
+fn make_controlling_tty() -> std::io::Result<()> {
+    // SAFETY: setsid is async-signal-safe and has no memory preconditions.
+    if unsafe { libc::setsid() } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: TIOCSCTTY on fd 0 (the pty) takes an integer argument.
+    if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
