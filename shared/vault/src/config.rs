@@ -66,6 +66,10 @@ pub struct Config {
     pub memory_lock: LockPolicy,
     /// Vault path (`~` expanded); `KEYWARD_VAULT` and `--vault` override it.
     pub vault_path: Option<PathBuf>,
+    /// Whether pam_keyward's `unlock` may unlock this vault at login and
+    /// rewrap it when the login password changes (default `true`; `false`
+    /// spares a user whose vault password differs one scrypt per login).
+    pub login_unlock: bool,
     /// Files that were read, in order.
     pub files: Vec<PathBuf>,
 }
@@ -77,6 +81,7 @@ impl Default for Config {
             kdf: KdfParams::default(),
             memory_lock: LockPolicy::BestEffort,
             vault_path: None,
+            login_unlock: true,
             files: Vec::new(),
         }
     }
@@ -121,8 +126,39 @@ impl Config {
         Ok(c)
     }
 
+    /// Reads `files` in order for the user whose home is `home`: `~/` in
+    /// `vault_path` means `home`, whatever the process environment says (the
+    /// PAM module runs in the caller's environment, not the user's).
+    pub fn load_for_home(files: &[PathBuf], home: &Path) -> Result<Config> {
+        let mut c = Config::default();
+        for f in files {
+            match std::fs::read_to_string(f) {
+                Ok(text) => {
+                    c.merge_in(f, &text, Some(home))?;
+                    c.files.push(f.clone());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(crate::error::io(f)(e)),
+            }
+        }
+        Ok(c)
+    }
+
+    /// The vault path of the user whose home is `home`: `vault_path` from the
+    /// configuration, else `HOME/.local/share/keyward/vault`. The environment
+    /// (`KEYWARD_VAULT`, `XDG_DATA_HOME`) is not consulted.
+    pub fn vault_path_in(&self, home: &Path) -> PathBuf {
+        self.vault_path
+            .clone()
+            .unwrap_or_else(|| home.join(".local/share/keyward/vault"))
+    }
+
     /// Applies the settings of one file's text on top of `self`.
     pub fn merge(&mut self, file: &Path, text: &str) -> Result<()> {
+        self.merge_in(file, text, home().as_deref())
+    }
+
+    fn merge_in(&mut self, file: &Path, text: &str, home: Option<&Path>) -> Result<()> {
         let err = |key: &str, why: String| Error::Config {
             file: file.to_path_buf(),
             key: key.to_string(),
@@ -155,7 +191,12 @@ impl Config {
                     if s.is_empty() {
                         return Err(err(key, "empty path".into()));
                     }
-                    self.vault_path = Some(expand_tilde(s).map_err(|why| err(key, why))?);
+                    self.vault_path = Some(expand_tilde(s, home).map_err(|why| err(key, why))?);
+                }
+                "login_unlock" => {
+                    self.login_unlock = value
+                        .as_bool()
+                        .ok_or_else(|| err(key, "expected true or false".into()))?;
                 }
                 "kdf" => {
                     let t = value
@@ -197,9 +238,9 @@ impl Config {
     }
 }
 
-fn expand_tilde(s: &str) -> std::result::Result<PathBuf, String> {
+fn expand_tilde(s: &str, home: Option<&Path>) -> std::result::Result<PathBuf, String> {
     if let Some(rest) = s.strip_prefix("~/") {
-        let h = home().ok_or("`~` used but HOME is not set")?;
+        let h = home.ok_or("`~` used but HOME is not set")?;
         Ok(h.join(rest))
     } else if Path::new(s).is_absolute() {
         Ok(PathBuf::from(s))
@@ -332,6 +373,26 @@ mod tests {
         );
         let e = c.merge(f, "[kdf]\nsalt = 1\n").unwrap_err().to_string();
         assert_eq!(e, "/x/config.toml: kdf.salt: unknown key");
+        c.merge(f, "login_unlock = false\n").unwrap();
+        assert!(!c.login_unlock);
+        let e = c.merge(f, "login_unlock = 1\n").unwrap_err().to_string();
+        assert_eq!(e, "/x/config.toml: login_unlock: expected true or false");
+    }
+
+    #[test]
+    fn load_for_home_ignores_the_environment() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("c.toml");
+        std::fs::write(&f, "vault_path = \"~/v/vault\"\nunlock_timeout = \"2h\"\n").unwrap();
+        let home = Path::new("/home/alice");
+        let c = Config::load_for_home(&[f, d.path().join("missing")], home).unwrap();
+        assert_eq!(c.vault_path_in(home), PathBuf::from("/home/alice/v/vault"));
+        assert_eq!(c.unlock_timeout, Duration::from_secs(7200));
+        let c = Config::load_for_home(&[], home).unwrap();
+        assert_eq!(
+            c.vault_path_in(home),
+            PathBuf::from("/home/alice/.local/share/keyward/vault")
+        );
     }
 }
 

@@ -6,6 +6,7 @@
 //!   which lookups should use), decrypt one record's secrets
 //!   ([`Vault::reveal`]), change records under a file lock ([`Vault::update`]).
 //! - [`keyring`]: the unlock cache.
+//! - [`login`]: what the PAM module's login unlock runs as root and as the user.
 //! - [`open_for_helper`]: what the credential helpers and PAM module call.
 //! - [`passdb`]: the PAM password database (`/etc/keyward/shadow`).
 //! - [`Config`]: `/etc/keyward/keyward.toml` and the user's `config.toml`.
@@ -21,6 +22,7 @@ mod format;
 pub mod fs;
 mod helper;
 pub mod keyring;
+pub mod login;
 pub mod passdb;
 mod vault;
 

@@ -775,13 +775,24 @@ impl Vault {
     /// (records are not re-encrypted), atomically.
     pub fn change_password(&mut self, new: &SecretBytes, kdf: KdfParams) -> Result<()> {
         kdf.check().map_err(Error::Invalid)?;
+        let salt: [u8; SALT_LEN] = format::random_array()?;
+        let kek = format::derive_kek(new, &salt, kdf)?;
+        self.rewrap_with(salt, kdf, &kek)
+    }
+
+    /// Rewraps the vault key under `kek` (derived from the new password with
+    /// `salt` and `kdf`), under the writers' lock, atomically.
+    pub(crate) fn rewrap_with(
+        &mut self,
+        salt: [u8; SALT_LEN],
+        kdf: KdfParams,
+        kek: &SecretBytes,
+    ) -> Result<()> {
+        kdf.check().map_err(Error::Invalid)?;
         let _lock = fs::lock(&self.path)?;
         let mut fresh = self.reread()?;
         let entries = fresh.take_entries();
-        let salt: [u8; SALT_LEN] = format::random_array()?;
-        let kek = format::derive_kek(new, &salt, kdf)?;
-        let header = Header::wrap(fresh.header.id, kdf, salt, &kek, &self.key)?;
-        drop(kek);
+        let header = Header::wrap(fresh.header.id, kdf, salt, kek, &self.key)?;
         let data = encode(
             &header,
             &self.key,

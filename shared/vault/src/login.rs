@@ -1,0 +1,174 @@
+//! Login unlock: the split the PAM module needs between a root process that
+//! holds the login password and a child running as the user that touches the
+//! user's files and keyring.
+//!
+//! The user's side ([`read_header`], [`Vault::rewrap`], [`crate::keyring`])
+//! runs with the user's credentials and refuses symlinks, other owners and
+//! loose modes as every vault open does. The root side ([`unwrap_header`],
+//! [`NewWrap::derive`]) never opens a path: it gets the header's bytes (161
+//! public bytes: id, KDF parameters, salt, wrapped key) from the child, runs
+//! scrypt, and hands the child only derived keys, never a password.
+
+use crate::config::KdfParams;
+use crate::error::{Error, Result};
+use crate::format::{self, Header, VaultId, VaultKey, KEY_LEN, SALT_LEN};
+use crate::vault::Vault;
+use keyward_secmem::{ExposeSecret, SecretBytes};
+use std::path::Path;
+
+/// Bytes of the fixed vault header.
+pub const HEADER_LEN: usize = format::HEADER_LEN;
+/// Bytes of a [`NewWrap`] on the wire ([`NewWrap::to_wire`]).
+pub const WRAP_WIRE_LEN: usize = SALT_LEN + 9 + KEY_LEN;
+
+/// Reads the vault's header with the caller's credentials (directory and
+/// file checked: owner, mode, no symlink).
+pub fn read_header(path: &Path) -> Result<Vec<u8>> {
+    let data = crate::fs::read_vault_upto(path, HEADER_LEN)?;
+    Header::decode(&data).map_err(|_| Error::Corrupt {
+        path: path.to_path_buf(),
+    })?;
+    Ok(data)
+}
+
+/// Runs scrypt on `password` with the parameters and salt of `header` and
+/// unwraps the vault key. [`Error::WrongPassword`] when it does not unwrap;
+/// [`Error::Corrupt`] when the header does not parse. `path` only names the
+/// vault in errors.
+pub fn unwrap_header(
+    path: &Path,
+    header: &[u8],
+    password: &SecretBytes,
+) -> Result<(VaultId, VaultKey)> {
+    let h = Header::decode(header).map_err(|_| Error::Corrupt {
+        path: path.to_path_buf(),
+    })?;
+    let kek = h.derive_kek(password)?;
+    let key = h.unwrap_key(&kek)?.ok_or_else(|| Error::WrongPassword {
+        path: path.to_path_buf(),
+    })?;
+    Ok((h.id, key))
+}
+
+/// The vault id in a header.
+pub fn header_id(path: &Path, header: &[u8]) -> Result<VaultId> {
+    Header::decode(header)
+        .map(|h| h.id)
+        .map_err(|_| Error::Corrupt {
+            path: path.to_path_buf(),
+        })
+}
+
+/// A key-encryption key derived from a new password, with its salt and
+/// parameters: everything [`Vault::rewrap`] needs to wrap the vault key
+/// under that password, without the password itself.
+#[derive(Debug)]
+pub struct NewWrap {
+    pub(crate) salt: [u8; SALT_LEN],
+    pub(crate) kdf: KdfParams,
+    pub(crate) kek: SecretBytes,
+}
+
+impl NewWrap {
+    /// scrypt(`password`, fresh random salt) with `kdf`.
+    pub fn derive(password: &SecretBytes, kdf: KdfParams) -> Result<NewWrap> {
+        kdf.check().map_err(Error::Invalid)?;
+        let salt: [u8; SALT_LEN] = format::random_array()?;
+        let kek = format::derive_kek(password, &salt, kdf)?;
+        Ok(NewWrap { salt, kdf, kek })
+    }
+
+    /// salt ‖ log_n ‖ r (LE) ‖ p (LE) ‖ kek, in locked memory.
+    pub fn to_wire(&self) -> Result<SecretBytes> {
+        let mut out = SecretBytes::with_capacity(WRAP_WIRE_LEN)?;
+        out.extend_from_slice(&self.salt)?;
+        out.push(self.kdf.log_n)?;
+        out.extend_from_slice(&self.kdf.r.to_le_bytes())?;
+        out.extend_from_slice(&self.kdf.p.to_le_bytes())?;
+        out.extend_from_slice(self.kek.expose_secret())?;
+        Ok(out)
+    }
+
+    /// Parses [`Self::to_wire`]'s output (parameters checked).
+    pub fn from_wire(b: &SecretBytes) -> Result<NewWrap> {
+        let b = b.expose_secret();
+        let bad = || Error::Invalid("malformed key-wrapping message".into());
+        if b.len() != WRAP_WIRE_LEN {
+            return Err(bad());
+        }
+        let salt: [u8; SALT_LEN] = b[..SALT_LEN].try_into().map_err(|_| bad())?;
+        let k = SALT_LEN;
+        let u32_at = |i: usize| -> Result<u32> {
+            Ok(u32::from_le_bytes(b[i..i + 4].try_into().map_err(|_| bad())?))
+        };
+        let kdf = KdfParams {
+            log_n: b[k],
+            r: u32_at(k + 1)?,
+            p: u32_at(k + 5)?,
+        };
+        kdf.check().map_err(|_| bad())?;
+        let kek = SecretBytes::from_slice(&b[k + 9..])?;
+        Ok(NewWrap { salt, kdf, kek })
+    }
+}
+
+impl Vault {
+    /// Rewraps the vault key under `wrap` (records are not re-encrypted),
+    /// atomically, as [`Vault::change_password`] does.
+    pub fn rewrap(&mut self, wrap: &NewWrap) -> Result<()> {
+        self.rewrap_with(wrap.salt, wrap.kdf, &wrap.kek)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAST: KdfParams = KdfParams {
+        log_n: 4,
+        r: 8,
+        p: 1,
+    };
+
+    #[test]
+    fn header_unwraps_with_the_password_only_and_rewrap_moves_it() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("v/vault");
+        let pw = SecretBytes::from_slice(b"old password").unwrap();
+        let v = Vault::create(&path, &pw, FAST).unwrap();
+        let header = read_header(&path).unwrap();
+        assert_eq!(header.len(), HEADER_LEN);
+        let (id, key) = unwrap_header(&path, &header, &pw).unwrap();
+        assert_eq!(id, v.id());
+        assert_eq!(header_id(&path, &header).unwrap(), v.id());
+        assert_eq!(
+            key.as_secret().expose_secret(),
+            v.key().as_secret().expose_secret()
+        );
+        let wrong = SecretBytes::from_slice(b"other").unwrap();
+        assert!(matches!(
+            unwrap_header(&path, &header, &wrong),
+            Err(Error::WrongPassword { .. })
+        ));
+        let mut bad = header.clone();
+        bad[40] ^= 1;
+        assert!(matches!(
+            unwrap_header(&path, &bad, &pw),
+            Err(Error::Corrupt { .. })
+        ));
+
+        let new = SecretBytes::from_slice(b"new password").unwrap();
+        let wrap = NewWrap::derive(&new, FAST).unwrap();
+        let wire = wrap.to_wire().unwrap();
+        let back = NewWrap::from_wire(&wire).unwrap();
+        let mut opened = Vault::open_with_key(&path, key).unwrap();
+        opened.rewrap(&back).unwrap();
+        assert!(Vault::open_with_password(&path, &new).is_ok());
+        assert!(matches!(
+            Vault::open_with_password(&path, &pw),
+            Err(Error::WrongPassword { .. })
+        ));
+        let short = SecretBytes::from_slice(&wire.expose_secret()[1..]).unwrap();
+        assert!(NewWrap::from_wire(&short).is_err());
+    }
+}
