@@ -1,9 +1,12 @@
 //! Module arguments from the PAM stack line.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Default tally directory for `deny=` (tmpfs, cleared at boot, like pam_faillock's).
 pub const DEFAULT_TALLY_DIR: &str = "/run/keyward/tally";
+/// Default directory of the per-user session counts for `lock_on_close`.
+pub const DEFAULT_SESSION_DIR: &str = "/run/keyward/sessions";
 /// Default lockout duration in seconds (pam_faillock's default).
 pub const DEFAULT_UNLOCK_TIME: u64 = 600;
 
@@ -43,6 +46,17 @@ pub struct Options {
     pub unlock_time: u64,
     /// `tally_dir=PATH`: where failure counts live.
     pub tally_dir: PathBuf,
+    /// `unlock`: login unlock. In `auth`, stash the password the stack
+    /// authenticated (never verify, never change the result); in `session`,
+    /// unlock the user's vault with it; in `password`, rewrap the vault.
+    pub unlock: bool,
+    /// `timeout=DURATION`: how long the session's unlock lasts (default: the
+    /// user's `unlock_timeout`).
+    pub timeout: Option<Duration>,
+    /// `lock_on_close`: revoke the key when the user's last session closes.
+    pub lock_on_close: bool,
+    /// `session_dir=PATH`: where `lock_on_close` counts sessions.
+    pub session_dir: PathBuf,
 }
 
 impl Default for Options {
@@ -60,6 +74,10 @@ impl Default for Options {
             deny: 0,
             unlock_time: DEFAULT_UNLOCK_TIME,
             tally_dir: PathBuf::from(DEFAULT_TALLY_DIR),
+            unlock: false,
+            timeout: None,
+            lock_on_close: false,
+            session_dir: PathBuf::from(DEFAULT_SESSION_DIR),
         }
     }
 }
@@ -85,6 +103,14 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> (Options, Vec<Stri
             ("use_first_pass", None) => o.use_first_pass = true,
             ("try_first_pass", None) => o.try_first_pass = true,
             ("use_authtok", None) => o.use_authtok = true,
+            ("unlock", None) => o.unlock = true,
+            ("lock_on_close", None) => o.lock_on_close = true,
+            ("timeout", Some(v)) => match keyward_vault::parse_duration(v) {
+                Ok(d) if !d.is_zero() => o.timeout = Some(d),
+                Ok(_) => bad.push(format!("ignoring {arg:?}: the timeout must be at least 1s")),
+                Err(e) => bad.push(format!("ignoring {arg:?}: {e}")),
+            },
+            ("session_dir", Some(v)) if v.starts_with('/') => o.session_dir = PathBuf::from(v),
             ("db", Some(v)) if v.starts_with('/') => o.db = PathBuf::from(v),
             ("config", Some(v)) if v.starts_with('/') => o.config = Some(PathBuf::from(v)),
             ("tally_dir", Some(v)) if v.starts_with('/') => o.tally_dir = PathBuf::from(v),
@@ -98,7 +124,7 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> (Options, Vec<Stri
                 Ok(n) => o.unlock_time = n,
                 Err(_) => bad.push(format!("ignoring {arg:?}: not a number")),
             },
-            ("db" | "config" | "tally_dir", Some(_)) => {
+            ("db" | "config" | "tally_dir" | "session_dir", Some(_)) => {
                 bad.push(format!("ignoring {arg:?}: the path must be absolute"))
             }
             ("unknown_user", Some(_)) => bad.push(format!(
@@ -144,6 +170,10 @@ mod tests {
             "deny=3",
             "unlock_time=60",
             "tally_dir=/x/tally",
+            "unlock",
+            "timeout=1h30m",
+            "lock_on_close",
+            "session_dir=/x/sessions",
         ]);
         assert!(bad.is_empty(), "{bad:?}");
         assert!(o.debug && o.nullok && o.nodelay && o.use_first_pass);
@@ -153,6 +183,12 @@ mod tests {
         assert_eq!(o.unknown_user, UnknownUser::UserUnknown);
         assert_eq!((o.deny, o.unlock_time), (3, 60));
         assert_eq!(o.tally_dir, PathBuf::from("/x/tally"));
+        assert!(o.unlock && o.lock_on_close);
+        assert_eq!(o.timeout, Some(Duration::from_secs(5400)));
+        assert_eq!(o.session_dir, PathBuf::from("/x/sessions"));
+        let (o, bad) = p(&["timeout=0", "timeout=soon"]);
+        assert_eq!(bad.len(), 2, "{bad:?}");
+        assert_eq!(o.timeout, None);
     }
 
     #[test]

@@ -82,6 +82,29 @@ pub trait Host {
     fn uid(&self) -> u32;
     /// Seconds since the epoch.
     fn now(&self) -> u64;
+    /// `pam_get_item(PAM_AUTHTOK / PAM_OLDAUTHTOK)` copied into locked
+    /// memory; never prompts. `None` when the item is not set.
+    fn peek_token(&self, _item: TokenItem) -> Option<Token> {
+        None
+    }
+    /// Keeps a secret for a later entry point of this PAM handle
+    /// (`pam_set_data`; the cleanup wipes it). Replaces an earlier one.
+    fn stash_put(&mut self, _secret: SecretBytes) -> Result<(), PamResultCode> {
+        Err(PamResultCode::PAM_SYSTEM_ERR)
+    }
+    /// Takes the stashed secret (a copy in locked memory) and wipes the stash.
+    fn stash_take(&mut self) -> Option<SecretBytes> {
+        None
+    }
+    /// Forks a child that drops to `account` for good and runs `job` on its
+    /// end of a socket pair; returns the parent's end and the child's pid.
+    fn fork_as(
+        &mut self,
+        _account: &crate::login::Account,
+        _job: &mut dyn FnMut(&std::os::unix::net::UnixStream) -> u8,
+    ) -> std::io::Result<(std::os::unix::net::UnixStream, nix::unistd::Pid)> {
+        Err(std::io::ErrorKind::Unsupported.into())
+    }
 }
 
 /// Makes a user-supplied string safe for one log line.
@@ -128,8 +151,12 @@ fn tally(o: &Options) -> Option<Tally> {
     (o.deny > 0).then(|| Tally::new(&o.tally_dir, o.deny, o.unlock_time, TRUSTED_UIDS))
 }
 
-/// `pam_sm_authenticate`.
+/// `pam_sm_authenticate`. With `unlock`: only keep the password for the
+/// session ([`crate::login::stash`]).
 pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode {
+    if o.unlock {
+        return crate::login::stash(h, o);
+    }
     if !o.nodelay {
         h.fail_delay(FAIL_DELAY_USEC);
     }
@@ -249,7 +276,8 @@ pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultC
     }
 }
 
-/// `pam_sm_setcred`: nothing to establish.
+/// `pam_sm_setcred`: nothing to establish (also with `unlock`: the vault is
+/// unlocked by the session, whose keyring pam_keyinit has set up by then).
 pub fn setcred(_h: &mut dyn Host, _o: &Options, _flags: PamFlag) -> PamResultCode {
     PamResultCode::PAM_SUCCESS
 }
@@ -277,8 +305,21 @@ pub fn acct_mgmt(h: &mut dyn Host, o: &Options, _flags: PamFlag) -> PamResultCod
     }
 }
 
-/// `pam_sm_open_session` / `pam_sm_close_session`: not this module's business yet.
-pub fn session(_h: &mut dyn Host, _o: &Options, _flags: PamFlag) -> PamResultCode {
+/// `pam_sm_open_session`: with `unlock`, unlock the user's vault
+/// ([`crate::login::open_session`]); otherwise nothing to do.
+pub fn open_session(h: &mut dyn Host, o: &Options, _flags: PamFlag) -> PamResultCode {
+    if o.unlock {
+        return crate::login::open_session(h, o);
+    }
+    PamResultCode::PAM_IGNORE
+}
+
+/// `pam_sm_close_session`: with `unlock lock_on_close`, the user's last
+/// session locks the vault ([`crate::login::close_session`]).
+pub fn close_session(h: &mut dyn Host, o: &Options, _flags: PamFlag) -> PamResultCode {
+    if o.unlock {
+        return crate::login::close_session(h, o);
+    }
     PamResultCode::PAM_IGNORE
 }
 
@@ -329,6 +370,9 @@ fn check_old(h: &mut dyn Host, user: &str, hash: &Hash) -> PamResultCode {
 /// `pam_sm_chauthtok`: verify the old password (skipped for root), take the
 /// new one, write its hash atomically.
 pub fn chauthtok(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode {
+    if o.unlock {
+        return crate::login::chauthtok(h, o, flags);
+    }
     let user = match h.user() {
         Ok(u) => u,
         Err(PamResultCode::PAM_CONV_AGAIN) => return PamResultCode::PAM_INCOMPLETE,

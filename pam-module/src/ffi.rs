@@ -1,16 +1,20 @@
-//! The C side: `pam_sm_*` entry points and the libpam calls pam-bindings
-//! lacks. The only `unsafe` code of the module; everything else is in safe
-//! modules ([`crate::auth`], [`crate::args`], [`crate::tally`]).
+//! The C side: `pam_sm_*` entry points, the libpam calls pam-bindings lacks
+//! (including `pam_set_data`/`pam_get_data` for the login-unlock stash), and
+//! the fork of the login-unlock child. The only `unsafe` code of the module;
+//! everything else is in safe modules ([`crate::auth`], [`crate::login`],
+//! [`crate::args`], [`crate::tally`], [`crate::sessions`]).
 #![allow(unsafe_code)]
 
 use crate::args::{self, Options};
 use crate::auth::{self, Host, Priority, StrItem, Token, TokenItem};
+use crate::login::{self, Account};
 use keyward_secmem::SecretBytes;
 use keyward_vault::passdb::MAX_PASSWORD_LEN;
 use pam::constants::{PamFlag, PamResultCode, PAM_SILENT, PAM_TEXT_INFO};
 use pam::module::PamHandle;
 use std::cell::Cell;
-use std::ffi::{c_char, c_int, c_uint, CStr, CString};
+use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
+use std::os::unix::net::UnixStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 const PAM_AUTHTOK: c_int = 6;
@@ -33,6 +37,41 @@ extern "C" {
         fmt: *const c_char,
         ...
     ) -> c_int;
+    fn pam_set_data(
+        pamh: *mut PamHandle,
+        module_data_name: *const c_char,
+        data: *mut c_void,
+        cleanup: Option<extern "C" fn(*mut PamHandle, *mut c_void, c_int)>,
+    ) -> c_int;
+    fn pam_get_data(
+        pamh: *const PamHandle,
+        module_data_name: *const c_char,
+        data: *mut *const c_void,
+    ) -> c_int;
+}
+
+/// The `pam_set_data` name of the login-unlock stash.
+const STASH: &CStr = c"keyward_login_unlock_password";
+
+/// `pam_set_data` cleanup of the stash: libpam calls it exactly once per
+/// stored value, when it is replaced (`PAM_DATA_REPLACE` in `error_status`,
+/// e.g. by `stash_take`) or at `pam_end` (whatever `error_status` says:
+/// success, failure, `PAM_DATA_SILENT` in a forked child). In every case the
+/// password is wiped (dropping a `SecretBytes` wipes it; in a forked child
+/// its pages are already wiped or absent and the drop leaves them alone).
+/// Never unwinds into libpam.
+extern "C" fn stash_cleanup(_pamh: *mut PamHandle, data: *mut c_void, _error_status: c_int) {
+    if data.is_null() {
+        return;
+    }
+    let r = catch_unwind(|| {
+        // SAFETY: non-null data under STASH is only ever a `Box<SecretBytes>`
+        // leaked by `stash_put`, and libpam hands each one to us exactly once.
+        drop(unsafe { Box::from_raw(data.cast::<SecretBytes>()) });
+    });
+    if let Err(payload) = r {
+        std::mem::forget(payload);
+    }
 }
 
 thread_local! {
@@ -169,6 +208,61 @@ impl Host for Pam<'_> {
         nix::unistd::getuid().as_raw()
     }
 
+    fn peek_token(&self, item: TokenItem) -> Option<Token> {
+        use pam::items::{AuthTok, OldAuthTok};
+        fn copy(bytes: &[u8]) -> Option<Token> {
+            if bytes.len() > MAX_PASSWORD_LEN {
+                return Some(Token::TooLong);
+            }
+            // Straight into locked memory; the item stays libpam's.
+            SecretBytes::from_slice(bytes).ok().map(Token::Secret)
+        }
+        match item {
+            TokenItem::Current => copy(self.pamh.get_item::<AuthTok>().ok().flatten()?.as_bytes()),
+            TokenItem::Old => copy(self.pamh.get_item::<OldAuthTok>().ok().flatten()?.as_bytes()),
+        }
+    }
+
+    fn stash_put(&mut self, secret: SecretBytes) -> Result<(), PamResultCode> {
+        let data = Box::into_raw(Box::new(secret));
+        let pamh = self.raw();
+        // SAFETY: `pamh` is live; STASH is NUL-terminated and static; `data`
+        // is a leaked Box that `stash_cleanup` takes back exactly once.
+        let rc = unsafe { pam_set_data(pamh, STASH.as_ptr(), data.cast(), Some(stash_cleanup)) };
+        if rc != 0 {
+            // SAFETY: libpam did not take `data`; it is still ours alone.
+            drop(unsafe { Box::from_raw(data) });
+            return Err(code(rc));
+        }
+        Ok(())
+    }
+
+    fn stash_take(&mut self) -> Option<SecretBytes> {
+        let pamh = self.raw();
+        let mut data: *const c_void = std::ptr::null();
+        // SAFETY: `pamh` is live; `data` is a valid out pointer.
+        let rc = unsafe { pam_get_data(pamh, STASH.as_ptr(), &mut data) };
+        if rc != 0 || data.is_null() {
+            return None;
+        }
+        // SAFETY: non-null data under STASH is a live `Box<SecretBytes>` from
+        // `stash_put`; it stays alive until the pam_set_data below.
+        let copy = unsafe { &*data.cast::<SecretBytes>() }.try_clone().ok();
+        // SAFETY: `pamh` is live; replacing the entry runs `stash_cleanup` on
+        // the old value (PAM_DATA_REPLACE), which wipes it; a null value with
+        // no cleanup is left behind (pam_get_data then yields null).
+        unsafe { pam_set_data(pamh, STASH.as_ptr(), std::ptr::null_mut(), None) };
+        copy
+    }
+
+    fn fork_as(
+        &mut self,
+        account: &Account,
+        job: &mut dyn FnMut(&UnixStream) -> u8,
+    ) -> std::io::Result<(UnixStream, nix::unistd::Pid)> {
+        fork_as(account, job)
+    }
+
     fn now(&self) -> u64 {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -284,8 +378,100 @@ entry_point!(pam_sm_authenticate, auth::authenticate);
 entry_point!(pam_sm_setcred, auth::setcred);
 entry_point!(pam_sm_acct_mgmt, auth::acct_mgmt);
 entry_point!(pam_sm_chauthtok, auth::chauthtok);
-entry_point!(pam_sm_open_session, auth::session);
-entry_point!(pam_sm_close_session, auth::session);
+entry_point!(pam_sm_open_session, auth::open_session);
+entry_point!(pam_sm_close_session, auth::close_session);
+
+/// Drops to `a` for good: supplementary groups, then gid, then uid (real,
+/// effective, saved, and with them the filesystem ids), and checks that the
+/// old ids cannot be regained. A process that is already `a` (a non-root
+/// host, e.g. `passwd` run by the user has euid 0 and is handled above)
+/// changes nothing.
+fn drop_privileges(a: &Account) -> nix::Result<()> {
+    use nix::unistd::{getresgid, getresuid, setgroups, setresgid, setresuid, Gid, Uid};
+    let (u, g) = (Uid::from_raw(a.uid), Gid::from_raw(a.gid));
+    if Uid::effective().is_root() {
+        let groups: Vec<Gid> = a.groups.iter().map(|&g| Gid::from_raw(g)).collect();
+        setgroups(&groups)?;
+        setresgid(g, g, g)?;
+        setresuid(u, u, u)?;
+    }
+    let r = getresuid()?;
+    let rg = getresgid()?;
+    if [r.real, r.effective, r.saved] != [u; 3] || [rg.real, rg.effective, rg.saved] != [g; 3] {
+        return Err(nix::errno::Errno::EPERM);
+    }
+    let root = Uid::from_raw(0);
+    if !u.is_root() && (setresuid(root, root, root).is_ok() || nix::unistd::seteuid(root).is_ok())
+    {
+        return Err(nix::errno::Errno::EPERM);
+    }
+    Ok(())
+}
+
+/// Gives the child a session keyring of its own with the user keyring
+/// linked into it, as pam_keyinit does for a login: keys it adds to (or
+/// finds in) the user keyring are then possessed, whatever session keyring
+/// the host had (possibly root's, or a revoked one at close).
+fn own_session_keyring() {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) takes no pointer
+    // but the null name; it only changes this (child) process's keyrings.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            std::ptr::null::<c_char>(),
+        )
+    };
+    if rc >= 0 {
+        use linux_keyutils::{KeyRing, KeyRingIdentifier};
+        if let Ok(s) = KeyRing::from_special_id(KeyRingIdentifier::Session, false) {
+            let _ = s.link_keyring_id(KeyRingIdentifier::User);
+        }
+    }
+}
+
+/// Forks the login-unlock child: it drops to `account`, joins its own
+/// session keyring, makes itself undumpable and runs `job` on its end of a
+/// socket pair, then leaves with `_exit` (no atexit handlers or stdio
+/// flushes of the host run twice). The parent gets its end and the pid.
+fn fork_as(
+    account: &Account,
+    job: &mut dyn FnMut(&UnixStream) -> u8,
+) -> std::io::Result<(UnixStream, nix::unistd::Pid)> {
+    let (parent_end, child_end) = UnixStream::pair()?;
+    // SAFETY: the child runs only this module's code: set*id, keyctl, file
+    // reads and writes, secure memory (whose fork handler resets its pool in
+    // the child), malloc (fork-safe in glibc); it reads no environment and
+    // takes no lock of the host, and ends with `_exit`.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Parent { child } => {
+            drop(child_end);
+            Ok((parent_end, child))
+        }
+        nix::unistd::ForkResult::Child => {
+            drop(parent_end);
+            let r = catch_unwind(AssertUnwindSafe(|| {
+                if drop_privileges(account).is_err() {
+                    return login::EXIT_PRIVILEGES;
+                }
+                own_session_keyring();
+                // Undumpable, no core: the vault key will be in this process.
+                let _ = keyward_secmem::harden_process();
+                job(&child_end)
+            }));
+            let code = match r {
+                Ok(c) => c,
+                Err(payload) => {
+                    std::mem::forget(payload);
+                    login::EXIT_PANIC
+                }
+            };
+            // SAFETY: ends this child at once, as after any fork in a library.
+            unsafe { libc::_exit(c_int::from(code)) }
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

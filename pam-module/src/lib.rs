@@ -8,12 +8,19 @@
 //! pam-bindings lacks. The logic ([`auth`]), argument parsing ([`args`]) and
 //! lockout tally ([`tally`]) are safe and unit-tested.
 //!
+//! With `unlock` it also unlocks the user's vault at login ([`login`]): the
+//! authenticated password is stashed in locked memory between `auth` and
+//! `session`, and a forked child running as the user puts the vault key in
+//! the user's kernel keyring.
+//!
 //! The module changes no process-wide state of its host (no rlimits, no
 //! dumpable flag, no signal handlers) and holds no secret once an entry point
-//! returns.
+//! returns, except the login-unlock stash between `auth` and `session`.
 #![deny(unsafe_code)]
 
 pub mod args;
 pub mod auth;
 mod ffi;
+pub mod login;
+pub mod sessions;
 pub mod tally;
