@@ -2,7 +2,7 @@
 //! and parse, tally, logging, locked memory) against `Hash::verify` alone,
 //! with a negligible scrypt cost (ln=1) so the difference is the overhead;
 //! then one production-cost verification for scale.
-//!   cargo bench -p pam-keyward --bench overhead
+//!   cargo bench -p keyward-pam --bench overhead
 //! Runs as root (the module trusts only root-owned databases).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};

@@ -1,0 +1,104 @@
+//! Documentation-only clap definitions of the two credential helpers. The
+//! helpers parse their one protocol argument by hand (git and docker call
+//! them, never a person); these definitions exist so their man pages are
+//! written the same way as keyward's. Keep them in step with
+//! `git-credential/src/git/helper.rs` and `git-credential/src/docker/mod.rs`.
+
+use crate::Extra;
+use clap::builder::PossibleValue;
+use clap::{Arg, Command};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `git-credential-keyward(1)`.
+pub(crate) fn git() -> (Command, Extra) {
+    let cmd = Command::new("git-credential-keyward")
+        .version(VERSION)
+        .about("git credential helper over the keyward vault")
+        .long_about(
+            "A git credential helper (see gitcredentials(7)) that keeps every password and token \
+             in the encrypted keyward vault and hands it to git from locked memory. git runs it; \
+             people do not. Enable it with: git config --global credential.helper keyward",
+        )
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(action([
+            ("get", "Read a credential description on stdin; print the matching credential."),
+            ("store", "Store the credential read on stdin, replacing the one with the same protocol, host, path and username."),
+            ("erase", "Remove every matching credential (refuses an empty pattern)."),
+            ("capability", "Print the protocol capabilities: version 0, capability authtype."),
+        ]))
+        .after_help("Exit codes:\n  0  success (also for actions it does not know, as git expects)\n  1  error: bad request, locked or damaged vault (one line on stderr)\n  2  usage error");
+    let extra = Extra {
+        sections: vec![(
+            "BEHAVIOUR",
+            vec![
+                "\tgit config --global credential.helper keyward".into(),
+                "Requests and answers are the key=value lines of git-credential(1): protocol, host, path, username, password, password_expiry_utc, oauth_refresh_token, url, authtype and credential (with capability[]=authtype), ephemeral, wwwauth[], state[] and continue. A field in the request must equal the stored one; an absent field matches anything.".into(),
+                "With the vault unlocked (keyward unlock, or pam_keyward(8) at login) the vault key is read from the kernel keyring. With a locked vault and a terminal, the helper asks for the vault password on /dev/tty; with no terminal, or GIT_TERMINAL_PROMPT=0, get prints nothing and one line saying to run keyward unlock, and git falls back to its own prompt.".into(),
+                "Lines are at most 65535 bytes; a longer line, a NUL byte or a line without = is one error line on stderr and exit status 1, with the vault untouched.".into(),
+            ],
+        )],
+        environment: vec![
+            ("GIT_TERMINAL_PROMPT", "0: never ask for the vault password on the terminal."),
+            ("KEYWARD_VAULT", "Vault file, instead of the configured one."),
+        ],
+        files: vec![
+            ("~/.local/share/keyward/vault", "The vault (or $XDG_DATA_HOME/keyward/vault)."),
+            ("/etc/keyward/keyward.toml", "Configuration; see keyward.toml(5)."),
+        ],
+        see_also: vec!["keyward(1)", "gitcredentials(7)", "git-credential(1)", "keyward.toml(5)"],
+    };
+    (cmd, extra)
+}
+
+/// `docker-credential-keyward(1)`.
+pub(crate) fn docker() -> (Command, Extra) {
+    let cmd = Command::new("docker-credential-keyward")
+        .version(VERSION)
+        .about("docker credential helper over the keyward vault")
+        .long_about(
+            "A credential helper in the protocol of github.com/docker/docker-credential-helpers, \
+             for the docker CLI, docker-py, skopeo, podman and buildah. Registry passwords and \
+             tokens are kept in the encrypted keyward vault. The payload comes on stdin, the \
+             answer and any error go to stdout, as the clients expect.",
+        )
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(action([
+            ("store", "Store {\"ServerURL\":..,\"Username\":..,\"Secret\":..} read on stdin, replacing that server's credential."),
+            ("get", "Read a server on stdin; print {\"ServerURL\":..,\"Username\":..,\"Secret\":..}."),
+            ("erase", "Read a server on stdin; remove its credential (erasing what is not there succeeds)."),
+            ("list", "Print {\"server\":\"username\",..} without decrypting any secret."),
+            ("version", "Print the version (also -v, --version; -h, --help prints the usage line)."),
+        ]))
+        .after_help("Exit codes:\n  0  success\n  1  error, including \"credentials not found in native keychain\" (the message is on stdout)");
+    let extra = Extra {
+        sections: vec![(
+            "CONFIGURATION",
+            vec![
+                "For every registry, in ~/.docker/config.json (docker, docker-py; skopeo and podman read it too):".into(),
+                "\t{ \"credsStore\": \"keyward\" }".into(),
+                "For some registries only, in ~/.docker/config.json or containers-auth.json(5) ($XDG_RUNTIME_DIR/containers/auth.json):".into(),
+                "\t{ \"credHelpers\": { \"registry.example:5000\": \"keyward\" } }".into(),
+                "Docker Hub is stored under https://index.docker.io/v1/ and found under any of its spellings (docker.io, index.docker.io, registry-1.docker.io). A locked vault with no terminal answers at once with an error telling to run keyward unlock.".into(),
+            ],
+        )],
+        environment: vec![("KEYWARD_VAULT", "Vault file, instead of the configured one.")],
+        files: vec![
+            ("~/.local/share/keyward/vault", "The vault (or $XDG_DATA_HOME/keyward/vault)."),
+            ("/etc/keyward/keyward.toml", "Configuration; see keyward.toml(5)."),
+        ],
+        see_also: vec!["keyward(1)", "keyward.toml(5)", "containers-auth.json(5)"],
+    };
+    (cmd, extra)
+}
+
+/// The one positional argument both helpers take.
+fn action<const N: usize>(actions: [(&'static str, &'static str); N]) -> Arg {
+    Arg::new("action")
+        .value_name("ACTION")
+        .required(true)
+        .help("What the client asks for")
+        .value_parser(actions.map(|(name, help)| PossibleValue::new(name).help(help)))
+}
