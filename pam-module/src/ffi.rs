@@ -219,7 +219,13 @@ impl Host for Pam<'_> {
         }
         match item {
             TokenItem::Current => copy(self.pamh.get_item::<AuthTok>().ok().flatten()?.as_bytes()),
-            TokenItem::Old => copy(self.pamh.get_item::<OldAuthTok>().ok().flatten()?.as_bytes()),
+            TokenItem::Old => copy(
+                self.pamh
+                    .get_item::<OldAuthTok>()
+                    .ok()
+                    .flatten()?
+                    .as_bytes(),
+            ),
         }
     }
 
@@ -401,8 +407,7 @@ fn drop_privileges(a: &Account) -> nix::Result<()> {
         return Err(nix::errno::Errno::EPERM);
     }
     let root = Uid::from_raw(0);
-    if !u.is_root() && (setresuid(root, root, root).is_ok() || nix::unistd::seteuid(root).is_ok())
-    {
+    if !u.is_root() && (setresuid(root, root, root).is_ok() || nix::unistd::seteuid(root).is_ok()) {
         return Err(nix::errno::Errno::EPERM);
     }
     Ok(())

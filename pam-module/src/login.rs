@@ -29,8 +29,7 @@
 
 use crate::args::Options;
 use crate::auth::{
-    sanitize, Host, Priority, Token, TokenItem, PAM_PRELIM_CHECK, PAM_UPDATE_AUTHTOK,
-    TRUSTED_UIDS,
+    sanitize, Host, Priority, Token, TokenItem, PAM_PRELIM_CHECK, PAM_UPDATE_AUTHTOK, TRUSTED_UIDS,
 };
 use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
 use keyward_vault::login::{self as vl, NewWrap, HEADER_LEN, WRAP_WIRE_LEN};
@@ -298,16 +297,17 @@ fn child_job(job: Job, home: &Path, files: &[PathBuf], s: &UnixStream) -> Result
             t.copy_from_slice(&m[KEY_LEN..]);
             let timeout = Duration::from_secs(u64::from_le_bytes(t).max(1));
             keyring::store(&id, vault.key(), timeout).map_err(|e| e.to_string())?;
-            format!("unlocked {} for {}", path.display(), format_duration(timeout))
+            format!(
+                "unlocked {} for {}",
+                path.display(),
+                format_duration(timeout)
+            )
         }
         _ => {
             let wire = SecretBytes::from_slice(&m[KEY_LEN..]).map_err(|e| e.to_string())?;
             let wrap = NewWrap::from_wire(&wire).map_err(|e| e.to_string())?;
             vault.rewrap(&wrap).map_err(|e| e.to_string())?;
-            format!(
-                "rewrapped {} under the new login password",
-                path.display()
-            )
+            format!("rewrapped {} under the new login password", path.display())
         }
     };
     send_frame(s, T_OK, done.as_bytes()).map_err(io)
@@ -329,13 +329,8 @@ impl Drop for Child {
         if self.kill {
             let _ = nix::sys::signal::kill(self.pid, nix::sys::signal::Signal::SIGKILL);
         }
-        loop {
-            // ECHILD: the host's SIGCHLD handler reaped it already (sshd does).
-            match nix::sys::wait::waitpid(self.pid, None) {
-                Err(nix::errno::Errno::EINTR) => continue,
-                _ => break,
-            }
-        }
+        // ECHILD: the host's SIGCHLD handler reaped it already (sshd does).
+        while let Err(nix::errno::Errno::EINTR) = nix::sys::wait::waitpid(self.pid, None) {}
     }
 }
 
@@ -386,7 +381,8 @@ fn last_word(child: &mut Child) -> Outcome {
             }
         }
     })();
-    let out = r.unwrap_or_else(|e| Outcome::Failed(format!("no answer from the user's process: {e}")));
+    let out =
+        r.unwrap_or_else(|e| Outcome::Failed(format!("no answer from the user's process: {e}")));
     child.kill = !matches!(out, Outcome::Done(_) | Outcome::Skipped(_));
     out
 }
@@ -441,7 +437,8 @@ fn with_vault(
         Err(e) => return Outcome::Failed(e.to_string()),
     };
     let msg = (|| -> Result<SecretBytes, String> {
-        let mut m = SecretBytes::with_capacity(KEY_LEN + WRAP_WIRE_LEN).map_err(|e| e.to_string())?;
+        let mut m =
+            SecretBytes::with_capacity(KEY_LEN + WRAP_WIRE_LEN).map_err(|e| e.to_string())?;
         m.extend_from_slice(key.as_secret().expose_secret())
             .map_err(|e| e.to_string())?;
         match (job, new) {

@@ -42,7 +42,8 @@ pub fn change(dir: &Path, trusted: &[u32], uid: u32, delta: i64) -> std::io::Res
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(dir.join(uid.to_string()))?;
-    let mut f = Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| std::io::Error::from(e))?;
+    let mut f =
+        Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| std::io::Error::from(e))?;
     let mut s = String::new();
     f.read_to_string(&mut s)?;
     // Only root writes here; an unreadable count counts as zero.

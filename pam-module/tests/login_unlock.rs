@@ -17,6 +17,14 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// pam_wrapper copies service files into `/tmp/pam.X` directories with
+/// one-character names; processes of this binary take turns.
+static PAM_WRAPPER_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    PAM_WRAPPER_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 const WRAPPER: &str = "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so";
 const PAM_SUCCESS: i64 = 0;
 const PAM_AUTH_ERR: i64 = 7;
@@ -38,7 +46,10 @@ fn skip_unless_root() -> bool {
     }
     assert!(Path::new(WRAPPER).exists(), "install libpam-wrapper");
     for t in ["useradd", "userdel", "setpriv", "keyctl"] {
-        assert!(keyward_tests::have(t), "{t} missing (see scripts/test PKGS)");
+        assert!(
+            keyward_tests::have(t),
+            "{t} missing (see scripts/test PKGS)"
+        );
     }
     false
 }
@@ -151,7 +162,10 @@ impl User {
         let pw = format!("{password}\n");
         for (args, input) in [
             (vec![kw, "init", "--password-fd", "0"], pw.as_str()),
-            (vec![kw, "unlock", "--password-fd", "0", "--timeout", "60"], &pw),
+            (
+                vec![kw, "unlock", "--password-fd", "0", "--timeout", "60"],
+                &pw,
+            ),
             (
                 vec![helper.to_str().unwrap(), "store"],
                 &format!("protocol=https\nhost=forge.example\nusername=dev\npassword={TOKEN}\n\n"),
@@ -240,6 +254,7 @@ impl Env {
     /// Runs `steps` in one process; returns the results and the PAM log.
     /// Asserts that none of `secrets` is in the log.
     fn steps(&self, steps: Value, secrets: &[&str]) -> (Vec<Value>, String) {
+        let _serial = serial();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/login.py");
         let mut child = self
             .wrapped("/usr/bin/python3")
@@ -276,7 +291,7 @@ fn run(argv: Vec<String>, stdin: &str) -> Value {
 }
 
 fn assert_pam_ok(v: &Value, log: &str) {
-    assert_eq!(v["ok"], true, "{v} / log: {log}");
+    assert_eq!(v["ok"], true, "{v}\n log: {log}");
 }
 
 /// The stack of a login that authenticates with pam_keyward's own database.
@@ -302,14 +317,22 @@ fn login_unlocks_the_vault_for_the_users_helpers() {
     let (r, log) = e.steps(
         json!([
             run(u.get_argv(), CRED_REQUEST),
-            pam("login", &u, &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)], &["same-as-login-pw"]),
+            pam(
+                "login",
+                &u,
+                &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
+                &["same-as-login-pw"]
+            ),
             run(u.get_argv(), CRED_REQUEST),
             run(u.argv(&["cat", "/proc/keys"]), ""),
         ]),
         &["same-as-login-pw", TOKEN],
     );
     assert_ne!(r[0]["rc"], 0, "{r:?}");
-    assert!(r[0]["stderr"].as_str().unwrap().contains("vault is locked"), "{r:?}");
+    assert!(
+        r[0]["stderr"].as_str().unwrap().contains("vault is locked"),
+        "{r:?}"
+    );
     assert_pam_ok(&r[1], &log);
     assert!(
         log.contains(&format!(
@@ -334,9 +357,430 @@ fn login_unlocks_the_vault_for_the_users_helpers() {
     let f: Vec<&str> = line.split_whitespace().collect();
     // ID FLAGS USAGE TIMEOUT PERM UID GID TYPE DESCRIPTION
     assert_ne!(f[3], "perm", "the key must expire: {line}");
-    assert!(f[3].ends_with('m') && f[3].trim_end_matches('m').parse::<u32>().unwrap() <= 10, "{line}");
+    assert!(
+        f[3].ends_with('m') && f[3].trim_end_matches('m').parse::<u32>().unwrap() <= 10,
+        "{line}"
+    );
     assert_eq!(f[4], "3f000000", "possessor-only: {line}");
     assert_eq!(f[5], u.uid.to_string(), "owned by the user: {line}");
     assert_eq!(f[7], "user");
 }
 
+fn locked(r: &Value) -> bool {
+    r["rc"] != 0
+        && r["stderr"]
+            .as_str()
+            .unwrap_or("")
+            .contains("vault is locked")
+}
+
+fn unlock_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| l.contains("login unlock:"))
+        .collect()
+}
+
+#[test]
+fn wrong_or_different_password_leaves_the_vault_locked() {
+    if skip_unless_root() {
+        return;
+    }
+    let e = Env::new();
+    let u = User::new();
+    u.make_vault("vault-only-pw");
+    e.login_password(&u.name, "the-login-pw");
+    e.service("login", LOGIN);
+    let (r, log) = e.steps(
+        json!([
+            // A wrong login password: no session, no key.
+            pam(
+                "login",
+                &u,
+                &[("auth", PAM_AUTH_ERR, 0)],
+                &["vault-only-pw"]
+            ),
+            run(u.get_argv(), CRED_REQUEST),
+            // The right login password, but the vault has another: the login
+            // goes on, the vault stays locked.
+            pam(
+                "login",
+                &u,
+                &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
+                &["the-login-pw"]
+            ),
+            run(u.get_argv(), CRED_REQUEST),
+        ]),
+        &["vault-only-pw", "the-login-pw", TOKEN],
+    );
+    assert_pam_ok(&r[0], &log);
+    assert!(locked(&r[1]), "{r:?}");
+    assert_pam_ok(&r[2], &log);
+    assert!(locked(&r[3]), "{r:?}");
+    let lines = unlock_lines(&log);
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(
+        lines[0].ends_with(&format!(
+            "login unlock: user={}: the password of {} is not the login password; vault left as it was",
+            u.name,
+            u.vault().display()
+        )),
+        "{log}"
+    );
+}
+
+/// A session stack whose result tells PAM_IGNORE from anything else:
+/// ignore skips pam_deny; any other code goes on to it.
+const IGNORE_PROBE: &str = "auth required {so} db={db} nodelay\n\
+                            {stash}\
+                            session [ignore=1 default=ok] {so} unlock\n\
+                            session requisite pam_deny.so\n\
+                            session required pam_permit.so\n";
+/// What pam_deny returns from a session.
+const PAM_SESSION_ERR: i64 = 14;
+
+#[test]
+fn no_stash_is_ignored_with_one_log_line() {
+    if skip_unless_root() {
+        return;
+    }
+    let e = Env::new();
+    let u = User::new();
+    u.make_vault("pw-for-both");
+    e.login_password(&u.name, "pw-for-both");
+    e.service("nostash", &IGNORE_PROBE.replace("{stash}", ""));
+    e.service(
+        "stash",
+        &IGNORE_PROBE.replace("{stash}", "auth optional {so} unlock\n"),
+    );
+    let (r, log) = e.steps(
+        json!([
+            // A session with no authentication in this PAM context (SSH
+            // keys, auto-login, a separate context): PAM_IGNORE.
+            pam("nostash", &u, &[("open_session", PAM_SUCCESS, 0)], &[]),
+            // A password login whose stack has no `auth … unlock`: the same.
+            pam(
+                "nostash",
+                &u,
+                &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
+                &["pw-for-both"]
+            ),
+            run(u.get_argv(), CRED_REQUEST),
+            // The probe tells success apart: with the stash, the module
+            // unlocks and returns PAM_SUCCESS, which reaches pam_deny.
+            pam(
+                "stash",
+                &u,
+                &[
+                    ("auth", PAM_SUCCESS, 0),
+                    ("open_session", PAM_SESSION_ERR, 0)
+                ],
+                &["pw-for-both"]
+            ),
+            run(u.get_argv(), CRED_REQUEST),
+        ]),
+        &["pw-for-both", TOKEN],
+    );
+    for i in [0, 1, 3] {
+        assert_pam_ok(&r[i], &log);
+    }
+    assert!(locked(&r[2]), "{r:?}");
+    assert_eq!(r[4]["rc"], 0, "{r:?}");
+    let lines = unlock_lines(&log);
+    let no_stash = format!("login unlock: user={}: no password from this login", u.name);
+    assert_eq!(lines.len(), 3, "{log}");
+    assert!(lines[0].contains(&no_stash), "{log}");
+    assert!(lines[1].contains(&no_stash), "{log}");
+    assert!(lines[2].contains("unlocked"), "{log}");
+}
+
+#[test]
+fn password_change_rewraps_the_vault() {
+    if skip_unless_root() {
+        return;
+    }
+    let e = Env::new();
+    let u = User::new();
+    u.make_vault("first-login-pw");
+    e.login_password(&u.name, "first-login-pw");
+    e.service("login", LOGIN);
+    let kw = keyward_tests::bin("keyward");
+    let kw = kw.to_str().unwrap();
+    let (r, log) = e.steps(
+        json!([
+            // The user changes the password (old one asked, as for an
+            // expired password even when root runs it).
+            pam(
+                "login",
+                &u,
+                &[("chauthtok", PAM_SUCCESS, PAM_CHANGE_EXPIRED_AUTHTOK)],
+                &["first-login-pw", "second-login-pw", "second-login-pw"]
+            ),
+            // Root sets a password (`passwd USER`): no old password, the
+            // vault is left alone and the user is told.
+            pam(
+                "login",
+                &u,
+                &[("chauthtok", PAM_SUCCESS, 0)],
+                &["third-login-pw", "third-login-pw"]
+            ),
+        ]),
+        &["first-login-pw", "second-login-pw", "third-login-pw"],
+    );
+    assert_pam_ok(&r[0], &log);
+    assert!(
+        r[0]["info"]
+            .to_string()
+            .contains("your vault now opens with the new password"),
+        "{r:?}"
+    );
+    assert!(
+        log.contains(&format!(
+            "login unlock: user={}: rewrapped {} under the new login password",
+            u.name,
+            u.vault().display()
+        )),
+        "{log}"
+    );
+    assert_pam_ok(&r[1], &log);
+    assert!(
+        r[1]["info"]
+            .to_string()
+            .contains("still opens with the old password; change it with `keyward passwd`"),
+        "{r:?}"
+    );
+    // The new password opens the vault, the old one does not, the records are intact.
+    let out = u.run(&[kw, "unlock", "--password-fd", "0"], "first-login-pw\n");
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong vault password"));
+    let out = u.run(
+        &[kw, "list", "--json", "--password-fd", "0"],
+        "second-login-pw\n",
+    );
+    assert!(out.status.success(), "{out:?}");
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["host"], "forge.example");
+    // And logging in with the second password unlocks it for the helper.
+    e.login_password(&u.name, "second-login-pw");
+    let (r, log) = e.steps(
+        json!([
+            pam(
+                "login",
+                &u,
+                &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
+                &["second-login-pw"]
+            ),
+            run(u.get_argv(), CRED_REQUEST),
+        ]),
+        &["second-login-pw", TOKEN],
+    );
+    assert_pam_ok(&r[0], &log);
+    assert_eq!(
+        r[1]["stdout"].as_str().unwrap(),
+        format!("username=dev\npassword={TOKEN}\n"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn unsafe_vault_paths_are_refused() {
+    if skip_unless_root() {
+        return;
+    }
+    let e = Env::new();
+    let u = User::new();
+    u.make_vault("pw-unsafe");
+    e.login_password(&u.name, "pw-unsafe");
+    e.service("login", LOGIN);
+    let login = |what: &str| {
+        let (r, log) = e.steps(
+            json!([
+                pam(
+                    "login",
+                    &u,
+                    &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
+                    &["pw-unsafe"]
+                ),
+                run(u.get_argv(), CRED_REQUEST),
+            ]),
+            &["pw-unsafe", TOKEN],
+        );
+        assert_pam_ok(&r[0], &log);
+        let lines = unlock_lines(&log);
+        assert_eq!(lines.len(), 1, "{what}: {log}");
+        assert!(lines[0].contains("refusing"), "{what}: {log}");
+        assert!(!lines[0].contains("unlocked"), "{what}: {log}");
+        lines[0].to_owned()
+    };
+    let chown = |p: &Path| std::os::unix::fs::lchown(p, Some(u.uid), Some(u.gid)).unwrap();
+    let vault = u.vault();
+    let dir = vault.parent().unwrap().to_path_buf();
+    // 1. The vault file is a symlink (to the user's own real vault).
+    let real = u.home.join("real-vault");
+    std::fs::rename(&vault, &real).unwrap();
+    std::os::unix::fs::symlink(&real, &vault).unwrap();
+    chown(&vault);
+    assert!(login("file symlink").contains("symlink"));
+    std::fs::remove_file(&vault).unwrap();
+    // 2. A symlink to a root-only file: never opened as root, refused as the user.
+    std::os::unix::fs::symlink("/etc/shadow", &vault).unwrap();
+    chown(&vault);
+    assert!(login("symlink to /etc/shadow").contains("symlink"));
+    std::fs::remove_file(&vault).unwrap();
+    std::fs::rename(&real, &vault).unwrap();
+    // 3. The vault's directory is a symlink.
+    let real_dir = u.home.join("real-dir");
+    std::fs::rename(&dir, &real_dir).unwrap();
+    std::os::unix::fs::symlink(&real_dir, &dir).unwrap();
+    chown(&dir);
+    assert!(login("directory symlink").contains("symlink"));
+    std::fs::remove_file(&dir).unwrap();
+    std::fs::rename(&real_dir, &dir).unwrap();
+    // 4. Loose permissions.
+    std::fs::set_permissions(&vault, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(login("mode 644").contains("group/world accessible"));
+    std::fs::set_permissions(&vault, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // Repaired: the same login unlocks it.
+    let (r, log) = e.steps(
+        json!([
+            pam(
+                "login",
+                &u,
+                &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
+                &["pw-unsafe"]
+            ),
+            run(u.get_argv(), CRED_REQUEST),
+        ]),
+        &["pw-unsafe", TOKEN],
+    );
+    assert_pam_ok(&r[0], &log);
+    assert_eq!(r[1]["rc"], 0, "{r:?} {log}");
+}
+
+#[test]
+fn lock_on_close_locks_when_the_last_session_ends() {
+    if skip_unless_root() {
+        return;
+    }
+    let e = Env::new();
+    let u = User::new();
+    u.make_vault("pw-sessions");
+    e.login_password(&u.name, "pw-sessions");
+    e.service(
+        "login",
+        "auth required {so} db={db} nodelay\n\
+         auth optional {so} unlock\n\
+         session optional pam_keyinit.so force revoke\n\
+         session optional {so} unlock lock_on_close session_dir={sessions}\n",
+    );
+    let open = || {
+        pam(
+            "login",
+            &u,
+            &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
+            &["pw-sessions"],
+        )
+    };
+    let close = || pam("login", &u, &[("close_session", PAM_SUCCESS, 0)], &[]);
+    let (r, log) = e.steps(
+        json!([
+            open(),
+            open(),
+            close(),
+            run(u.get_argv(), CRED_REQUEST),
+            close(),
+            run(u.get_argv(), CRED_REQUEST),
+        ]),
+        &["pw-sessions", TOKEN],
+    );
+    for i in [0, 1, 2, 4] {
+        assert_pam_ok(&r[i], &log);
+    }
+    assert_eq!(r[3]["rc"], 0, "one session still open: {r:?}");
+    assert!(locked(&r[5]), "the last session closed: {r:?}");
+    assert!(
+        log.contains(&format!(
+            "login unlock: user={}: last session closed: locked {}",
+            u.name,
+            u.vault().display()
+        )),
+        "{log}"
+    );
+    let count = std::fs::read_to_string(e.sessions().join(u.uid.to_string())).unwrap();
+    assert_eq!(count.trim(), "0");
+}
+
+/// A real login program: `su -l` driven through expect on a pty, under
+/// pam_wrapper, then `git credential fill` in the user's login shell.
+#[test]
+fn su_login_then_git_credential_fill_without_a_prompt() {
+    if skip_unless_root() {
+        return;
+    }
+    assert!(keyward_tests::have("expect"), "expect missing: install it");
+    assert!(keyward_tests::have("su"), "su missing");
+    assert!(keyward_tests::have("git"), "git missing");
+    let e = Env::new();
+    let u = User::new();
+    u.make_vault("su-login-pw");
+    e.login_password(&u.name, "su-login-pw");
+    let helper = keyward_tests::bin("git-credential-keyward");
+    std::fs::write(
+        u.home.join(".gitconfig"),
+        format!("[credential]\n\thelper = {}\n", helper.display()),
+    )
+    .unwrap();
+    nix::unistd::chown(
+        &u.home.join(".gitconfig"),
+        Some(nix::unistd::Uid::from_raw(u.uid)),
+        Some(nix::unistd::Gid::from_raw(u.gid)),
+    )
+    .unwrap();
+    // `su -l` uses the su-l service and clears the environment, so the login
+    // shell does not load pam_wrapper.
+    e.service(
+        "su-l",
+        "auth required {so} db={db} nodelay\n\
+         auth optional {so} unlock\n\
+         account required {so} db={db}\n\
+         session optional pam_keyinit.so force revoke\n\
+         session optional {so} unlock\n\
+         password required pam_deny.so\n",
+    );
+    let script = e.dir.path().join("su.exp");
+    let shell = "printf 'protocol=https\\nhost=forge.example\\n\\n' | GIT_TERMINAL_PROMPT=0 git credential fill; echo FILL-RC=\\$?";
+    std::fs::write(
+        &script,
+        format!(
+            "set timeout 30\n\
+             spawn su -l -s /bin/sh -c \"{shell}\" {user}\n\
+             expect \"assword:\"\n\
+             send \"su-login-pw\\r\"\n\
+             expect eof\n\
+             catch wait result\n\
+             exit [lindex $result 3]\n",
+            user = u.name
+        ),
+    )
+    .unwrap();
+    let _serial = serial();
+    let out = e.wrapped("expect").arg(&script).output().unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("FILL-RC=0"), "{all}");
+    assert!(
+        all.contains(&format!("username=dev\r\npassword={TOKEN}")),
+        "{all}"
+    );
+    assert!(!all.contains("password for vault"), "no prompt: {all}");
+    assert!(
+        all.contains(&format!("login unlock: user={}: unlocked", u.name)),
+        "{all}"
+    );
+    // The pty echoed nothing back (echo off); the log has no password.
+    assert!(!all.contains("su-login-pw"), "{all}");
+}

@@ -99,7 +99,9 @@ impl NewWrap {
         let salt: [u8; SALT_LEN] = b[..SALT_LEN].try_into().map_err(|_| bad())?;
         let k = SALT_LEN;
         let u32_at = |i: usize| -> Result<u32> {
-            Ok(u32::from_le_bytes(b[i..i + 4].try_into().map_err(|_| bad())?))
+            Ok(u32::from_le_bytes(
+                b[i..i + 4].try_into().map_err(|_| bad())?,
+            ))
         };
         let kdf = KdfParams {
             log_n: b[k],
