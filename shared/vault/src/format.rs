@@ -2,8 +2,11 @@
 //! encrypted index of record metadata, and the encrypted secret blobs.
 
 use crate::config::KdfParams;
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
+use aes_gcm::aead::{inout::InOutBuf, AeadInOut};
+use aes_gcm::{Aes256Gcm, KeyInit};
+
+type Nonce = aes_gcm::aead::Nonce<Aes256Gcm>;
+type Tag = aes_gcm::aead::Tag<Aes256Gcm>;
 use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -84,7 +87,7 @@ impl VaultKey {
         Ok(VaultKey(self.0.try_clone()?))
     }
 
-    pub(crate) fn cipher(&self) -> Aes256Gcm {
+    pub(crate) fn cipher(&self) -> crate::Result<Aes256Gcm> {
         cipher_for(&self.0)
     }
 }
@@ -95,9 +98,25 @@ impl std::fmt::Debug for VaultKey {
     }
 }
 
-pub(crate) fn cipher_for(key: &SecretBytes) -> Aes256Gcm {
+pub(crate) fn cipher_for(key: &SecretBytes) -> crate::Result<Aes256Gcm> {
+    let key: &aes_gcm::Key<Aes256Gcm> = key.expose_secret().try_into().map_err(|_| {
+        crate::Error::Invalid(format!(
+            "an AES-256 key has {KEY_LEN} bytes, not {}",
+            key.len()
+        ))
+    })?;
     // The AES key schedule lives in this value; aes-gcm's `zeroize` feature wipes it on drop.
-    Aes256Gcm::new(aes_gcm::Key::<Aes256Gcm>::from_slice(key.expose_secret()))
+    Ok(Aes256Gcm::new(key))
+}
+
+fn nonce_of(b: &[u8]) -> Nonce {
+    // Every caller passes a NONCE_LEN slice, split off at a checked length.
+    Nonce::try_from(b).unwrap_or_default()
+}
+
+fn tag_of(b: &[u8]) -> Tag {
+    // A wrong-length tag (impossible: split at TAG_LEN) fails authentication.
+    Tag::try_from(b).unwrap_or_default()
 }
 
 pub(crate) fn random_array<const N: usize>() -> crate::Result<[u8; N]> {
@@ -143,11 +162,11 @@ impl Header {
         };
         let aad = h.wrap_aad();
         let mut buf = key.as_secret().try_clone()?;
-        let tag = cipher_for(kek)
-            .encrypt_in_place_detached(
-                Nonce::from_slice(&h.wrap_nonce),
+        let tag = cipher_for(kek)?
+            .encrypt_inout_detached(
+                &nonce_of(&h.wrap_nonce),
                 &aad,
-                buf.expose_secret_mut(),
+                InOutBuf::from(buf.expose_secret_mut()),
             )
             .map_err(|_| crate::Error::Invalid("key wrapping failed".into()))?;
         // `buf` now holds ciphertext only.
@@ -160,12 +179,12 @@ impl Header {
     pub fn unwrap_key(&self, kek: &SecretBytes) -> crate::Result<Option<VaultKey>> {
         let mut buf = SecretBytes::from_slice(&self.wrapped[..KEY_LEN])?;
         let aad = self.wrap_aad();
-        let ok = cipher_for(kek)
-            .decrypt_in_place_detached(
-                Nonce::from_slice(&self.wrap_nonce),
+        let ok = cipher_for(kek)?
+            .decrypt_inout_detached(
+                &nonce_of(&self.wrap_nonce),
                 &aad,
-                buf.expose_secret_mut(),
-                Tag::from_slice(&self.wrapped[KEY_LEN..]),
+                InOutBuf::from(buf.expose_secret_mut()),
+                &tag_of(&self.wrapped[KEY_LEN..]),
             )
             .is_ok();
         Ok(if ok { Some(VaultKey(buf)) } else { None })
@@ -322,7 +341,7 @@ pub(crate) fn seal_index(
     let nonce: [u8; NONCE_LEN] = random_array()?;
     let mut buf = plain;
     let tag = cipher
-        .encrypt_in_place_detached(Nonce::from_slice(&nonce), aad, &mut buf[..])
+        .encrypt_inout_detached(&nonce_of(&nonce), aad, InOutBuf::from(&mut buf[..]))
         .map_err(|_| crate::Error::Invalid("index encryption failed".into()))?;
     let mut out = Vec::with_capacity(NONCE_LEN + buf.len() + TAG_LEN);
     out.extend_from_slice(&nonce);
@@ -347,7 +366,7 @@ pub(crate) fn open_index_in_place(
     let ct_len = rest.len() - TAG_LEN;
     let (ct, tag) = rest.split_at_mut(ct_len);
     cipher
-        .decrypt_in_place_detached(Nonce::from_slice(nonce), aad, ct, Tag::from_slice(tag))
+        .decrypt_inout_detached(&nonce_of(nonce), aad, InOutBuf::from(ct), &tag_of(tag))
         .map_err(|_| Malformed)?;
     Ok(index_start + NONCE_LEN..index_start + NONCE_LEN + ct_len)
 }
@@ -369,10 +388,10 @@ pub(crate) fn seal_secret(
 ) -> crate::Result<Vec<u8>> {
     let nonce: [u8; NONCE_LEN] = random_array()?;
     let tag = cipher
-        .encrypt_in_place_detached(
-            Nonce::from_slice(&nonce),
+        .encrypt_inout_detached(
+            &nonce_of(&nonce),
             &secret_aad(id, record),
-            plain.expose_secret_mut(),
+            InOutBuf::from(plain.expose_secret_mut()),
         )
         .map_err(|_| crate::Error::Invalid("record encryption failed".into()))?;
     let mut out = Vec::with_capacity(NONCE_LEN + plain.len() + TAG_LEN);
@@ -396,11 +415,11 @@ pub(crate) fn open_secret(
     let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
     let mut buf = SecretBytes::from_slice(ct)?;
     let ok = cipher
-        .decrypt_in_place_detached(
-            Nonce::from_slice(nonce),
+        .decrypt_inout_detached(
+            &nonce_of(nonce),
             &secret_aad(id, record),
-            buf.expose_secret_mut(),
-            Tag::from_slice(tag),
+            InOutBuf::from(buf.expose_secret_mut()),
+            &tag_of(tag),
         )
         .is_ok();
     Ok(if ok { Some(buf) } else { None })

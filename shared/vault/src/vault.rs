@@ -431,7 +431,7 @@ fn parse(path: &Path, data: Vec<u8>, header: Header, key: &VaultKey) -> Result<S
         index: 0..0,
     };
     let plain =
-        format::open_index_in_place(&key.cipher(), &mut buf.bytes, index_start).map_err(bad)?;
+        format::open_index_in_place(&key.cipher()?, &mut buf.bytes, index_start).map_err(bad)?;
     buf.index = plain.clone();
     let (generation, offsets) = index_offsets(&buf.bytes, plain, secrets_len).map_err(bad)?;
     Ok(State {
@@ -502,7 +502,7 @@ fn reveal_blob(
     blob: &[u8],
 ) -> Result<Secrets> {
     let plain =
-        format::open_secret(&key.cipher(), id, record, blob)?.ok_or_else(|| corrupt(path))?;
+        format::open_secret(&key.cipher()?, id, record, blob)?.ok_or_else(|| corrupt(path))?;
     decode_secrets(&plain).map_err(|_| corrupt(path))
 }
 
@@ -572,7 +572,7 @@ fn encode(
     out.extend_from_slice(&header.encode());
     out.extend_from_slice(&(secrets.len() as u64).to_le_bytes());
     out.extend_from_slice(&secrets);
-    let sealed = format::seal_index(&key.cipher(), &out, index)?;
+    let sealed = format::seal_index(&key.cipher()?, &out, index)?;
     out.extend_from_slice(&sealed);
     Ok(out)
 }
@@ -852,7 +852,7 @@ impl Txn<'_> {
                 }
             }
         }
-        let blob = format::seal_secret(&self.key.cipher(), &self.id, &record, plain)?;
+        let blob = format::seal_secret(&self.key.cipher()?, &self.id, &record, plain)?;
         let t = now();
         let existing = self.entries.iter().position(|e| e.same_identity(&n));
         let created = existing.map_or(t, |i| self.entries[i].created);
