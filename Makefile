@@ -1,7 +1,7 @@
 # keyward: build, install and package.
 #
 #   make                         release build, man pages and completions
-#   make install [PREFIX=/usr/local] [DESTDIR=...] [PAMDIR=...]
+#   make install [PREFIX=/usr/local] [DESTDIR=...] [PAMDIR=...]   (builds only if `make` did not)
 #   make uninstall [same variables as install]
 #   make deb                     target/release/deb/keyward_VERSION_ARCH.deb (scripts/build-deb)
 #   make demo                    scripts/demo, the whole story end to end
@@ -55,7 +55,12 @@ build:
 	$(RELEASE)/keyward-gen man $(GEN)/man >/dev/null
 	$(RELEASE)/keyward-gen completions $(GEN)/completions >/dev/null
 
-install: build
+# install builds only if nothing was built yet, so `make && sudo make install`
+# works where root has no cargo
+$(GEN)/man/keyward.1:
+	$(MAKE) --no-print-directory build
+
+install: $(GEN)/man/keyward.1
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)

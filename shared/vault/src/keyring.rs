@@ -22,8 +22,22 @@ pub fn description(id: &VaultId) -> String {
     format!("keyward:vault:{}", id.to_hex())
 }
 
+/// The kernel's reason in words: linux-keyutils names common errnos and
+/// passes the rest through as `Unknown(errno)`.
+fn why(e: &KeyError) -> String {
+    match e {
+        KeyError::Unknown(libc::ENOSYS) => {
+            "keyctl is not allowed here (ENOSYS: no kernel keyring support, or a seccomp \
+             filter such as a container's blocks it)"
+                .to_string()
+        }
+        KeyError::Unknown(n) => std::io::Error::from_raw_os_error(*n).to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
 fn err(what: &str, e: KeyError) -> Error {
-    Error::Keyring(format!("{what}: {e:?}"))
+    Error::Keyring(format!("{what}: {}", why(&e)))
 }
 
 fn ring(create: bool) -> std::result::Result<KeyRing, KeyError> {
@@ -34,7 +48,7 @@ fn ring(create: bool) -> std::result::Result<KeyRing, KeyError> {
 pub fn available() -> std::result::Result<(), String> {
     ring(true)
         .map(|_| ())
-        .map_err(|e| format!("the user keyring is not available ({e:?})"))
+        .map_err(|e| format!("the user keyring is not available: {}", why(&e)))
 }
 
 /// Caches `key` for vault `id` for `timeout` (at least one second).
