@@ -316,7 +316,10 @@ fn child_job(job: Job, home: &Path, files: &[PathBuf], s: &UnixStream) -> Result
 // ----------------------------------------------------------- parent side
 
 /// A forked child and the parent's end of its socket. Dropping it closes the
-/// socket (the child then ends) and reaps the child.
+/// socket (the child then ends) and reaps the child; a child that did not
+/// answer in time (`kill`) is killed first. A child that answered is never
+/// signalled: it is exiting, and if the host's SIGCHLD handler reaps it its
+/// pid could be reused.
 struct Child {
     stream: UnixStream,
     pid: Pid,
@@ -355,7 +358,7 @@ fn spawn(h: &mut dyn Host, o: &Options, acct: &Account, job: Job) -> Result<Chil
     let child = Child {
         stream,
         pid,
-        kill: true,
+        kill: false,
     };
     child
         .stream
@@ -381,10 +384,10 @@ fn last_word(child: &mut Child) -> Outcome {
             }
         }
     })();
-    let out =
-        r.unwrap_or_else(|e| Outcome::Failed(format!("no answer from the user's process: {e}")));
-    child.kill = !matches!(out, Outcome::Done(_) | Outcome::Skipped(_));
-    out
+    r.unwrap_or_else(|e| {
+        child.kill = true;
+        Outcome::Failed(format!("no answer from the user's process: {e}"))
+    })
 }
 
 /// Unlock or rewrap: `old` opens the vault; for a rewrap, `new` is the new password.
@@ -412,7 +415,6 @@ fn with_vault(
             None => return Outcome::Failed("malformed message from the user's process".into()),
         },
         Ok(Some((T_NOTHING, v))) => {
-            child.kill = false;
             return Outcome::Skipped(String::from_utf8_lossy(&v).into_owned());
         }
         Ok(Some((_, v))) => return Outcome::Failed(String::from_utf8_lossy(&v).into_owned()),
@@ -421,13 +423,15 @@ fn with_vault(
                 "the process running as the user ended without an answer".into(),
             )
         }
-        Err(e) => return Outcome::Failed(format!("no answer from the user's process: {e}")),
+        Err(e) => {
+            child.kill = true;
+            return Outcome::Failed(format!("no answer from the user's process: {e}"));
+        }
     };
     let (_, key) = match vl::unwrap_header(&hello.path, &hello.header, old) {
         Ok(k) => k,
         Err(keyward_vault::Error::WrongPassword { .. }) => {
             // Closing the socket tells the child there is nothing to do.
-            child.kill = false;
             let which = if job == Job::Rewrap { "old " } else { "" };
             return Outcome::Skipped(format!(
                 "the password of {} is not the {which}login password; vault left as it was",
@@ -468,13 +472,25 @@ fn with_vault(
     last_word(&mut child)
 }
 
+/// One log line from text the user controls (paths in their configuration
+/// and file names): control characters become `?`, at most 1024 characters.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .take(1024)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 fn log_outcome(h: &dyn Host, user: &str, out: &Outcome) {
     let (p, text) = match out {
         Outcome::Done(t) => (Priority::Info, t),
         Outcome::Skipped(t) => (Priority::Info, t),
         Outcome::Failed(t) => (Priority::Err, t),
     };
-    h.log(p, &format!("login unlock: user={}: {text}", sanitize(user)));
+    h.log(
+        p,
+        &format!("login unlock: user={}: {}", sanitize(user), one_line(text)),
+    );
 }
 
 // ------------------------------------------------------- the entry points
@@ -684,6 +700,15 @@ mod tests {
         let mut bad = m.encode();
         bad[HEADER_LEN + 8] = 99; // log_n out of range
         assert!(HeaderMsg::decode(&bad).is_none());
+    }
+
+    #[test]
+    fn log_text_from_the_user_stays_on_one_line() {
+        assert_eq!(
+            one_line("/home/a/x\nfake: line\u{1b}[1m"),
+            "/home/a/x?fake: line?[1m"
+        );
+        assert_eq!(one_line(&"a".repeat(5000)).len(), 1024);
     }
 
     #[test]
