@@ -354,3 +354,43 @@ fn doctor_reports_every_check_and_a_fix_for_each_problem() {
         "{report}"
     );
 }
+
+#[test]
+fn init_login_makes_the_vault_pam_looks_for() {
+    let h = TestHome::new();
+    h.write_config("login_unlock = false\n[kdf]\nlog_n = 10\n");
+    // Where pam_keyward would skip it: refused before anything is made.
+    let out = h.keyward(&["init", "--login", "--password-fd", "0"], "login pw\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("login_unlock = false in your configuration"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!h.vault_path().exists());
+    h.write_config("[kdf]\nlog_n = 10\n");
+    // Where pam_keyward would not look (it ignores KEYWARD_VAULT): refused too.
+    let elsewhere = h.path().join("elsewhere/vault");
+    let out = h
+        .command(keyward_tests::bin("keyward"))
+        .env("KEYWARD_VAULT", &elsewhere)
+        .args(["init", "--login", "--password-fd", "0"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "pam_keyward unlocks {} at login, not {}",
+            h.vault_path().display(),
+            elsewhere.display()
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!elsewhere.exists());
+    // At the default path: made with the login password.
+    let said = ok(&h.keyward(&["init", "--login", "--password-fd", "0"], "login pw\n"));
+    assert!(said.contains("with your login password"), "{said}");
+    ok(&h.keyward(&["unlock", "--password-fd", "0"], "login pw\n"));
+}

@@ -145,7 +145,8 @@ impl User {
         self.home.join(".local/share/keyward/vault")
     }
 
-    /// A vault (cheap KDF) with one git credential, locked again.
+    /// A vault (cheap KDF) made by `keyward init --login`, with one git
+    /// credential, locked again.
     fn make_vault(&self, password: &str) {
         let cfg = self.home.join(".config/keyward");
         std::fs::create_dir_all(&cfg).unwrap();
@@ -161,7 +162,10 @@ impl User {
         let helper = keyward_tests::bin("git-credential-keyward");
         let pw = format!("{password}\n");
         for (args, input) in [
-            (vec![kw, "init", "--password-fd", "0"], pw.as_str()),
+            (
+                vec![kw, "init", "--login", "--password-fd", "0"],
+                pw.as_str(),
+            ),
             (
                 vec![kw, "unlock", "--password-fd", "0", "--timeout", "60"],
                 &pw,
@@ -296,10 +300,10 @@ fn assert_pam_ok(v: &Value, log: &str) {
 
 /// The stack of a login that authenticates with pam_keyward's own database.
 const LOGIN: &str = "auth required {so} db={db} nodelay\n\
-                     auth optional {so} unlock\n\
+                     auth optional {so} unlock debug\n\
                      account required {so} db={db}\n\
                      session optional pam_keyinit.so force revoke\n\
-                     session optional {so} unlock timeout=10m\n\
+                     session optional {so} unlock timeout=10m debug\n\
                      password required {so} db={db}\n\
                      password optional {so} unlock\n";
 
@@ -340,6 +344,17 @@ fn login_unlocks_the_vault_for_the_users_helpers() {
             u.name,
             u.vault().display()
         )),
+        "{log}"
+    );
+    // The password was held (locked) from auth to session only.
+    assert!(
+        log.contains("pam_sm_authenticate returns PAM_IGNORE; secure memory: 1 live secrets"),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "pam_sm_open_session returns PAM_SUCCESS; secure memory: 0 live secrets, 0 bytes mapped"
+        ),
         "{log}"
     );
     // After: the helper answers at once, without any prompt.
