@@ -151,7 +151,7 @@ pub trait Backend {
 /// Reads stdin to its end into locked memory: at most [`MAX_INPUT`] bytes,
 /// UTF-8, no NUL.
 pub fn read_input(input: &mut impl Read) -> Result<SecretBytes, Error> {
-    let mut buf = SecretBytes::with_capacity(4096)?;
+    let mut buf = SecretBytes::with_capacity(512)?;
     loop {
         if buf.len() == buf.capacity() {
             if buf.len() >= MAX_INPUT {

@@ -278,11 +278,17 @@ fn boolean(key: &'static str, value: &[u8]) -> Result<bool, ProtocolError> {
     }
 }
 
+/// First capacity of the request buffer: a `get` request fits, and the
+/// buffer shares a locked page with the answer (the 512-byte size class)
+/// instead of taking two pages of its own; longer input grows it by copying
+/// and wiping.
+const INITIAL_READ: usize = 512;
+
 /// Reads a request from `fd` into locked memory, up to and excluding the
 /// first blank line (or to end of input). Never reads past the blank line's
 /// read(2) chunk, so a caller that keeps the pipe open does not hang us.
 pub fn read_request(fd: BorrowedFd<'_>) -> Result<SecretBytes, ProtocolError> {
-    let mut buf = SecretBytes::with_capacity(4096)?;
+    let mut buf = SecretBytes::with_capacity(INITIAL_READ)?;
     let mut line_start = 0usize;
     loop {
         if buf.len() == buf.capacity() {
