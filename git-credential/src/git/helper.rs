@@ -90,10 +90,10 @@ pub fn run(args: &[OsString]) -> Result<(), HelperError> {
 
 fn key(e: &Entry) -> StoredKey<'_> {
     StoredKey {
-        protocol: &e.protocol,
-        host: &e.host,
-        path: &e.path,
-        username: &e.username,
+        protocol: e.protocol.as_bytes(),
+        host: e.host.as_bytes(),
+        path: e.path.as_bytes(),
+        username: e.username.as_bytes(),
     }
 }
 
@@ -105,14 +105,14 @@ fn credential_only(e: &Entry) -> bool {
 
 /// The match to return: the most recently stored one. `store` keeps the
 /// vault in storing order (a replaced entry moves to the end), so that is the
-/// last match. Scans borrowed views of the index: no allocation per record.
+/// last match. Scans the index's bytes: no allocation per record.
 fn find(req: &Request, vault: &Vault) -> Option<usize> {
     vault
-        .entry_refs()
+        .entry_keys()
         .enumerate()
         .rev()
         .find(|(_, e)| {
-            let credential_only = e.authtype.is_some() && e.username.is_empty();
+            let credential_only = e.has_authtype && e.username.is_empty();
             e.kind == Kind::Git
                 && matching::matches(
                     req,

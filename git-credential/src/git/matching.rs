@@ -6,22 +6,22 @@
 
 use super::proto::Request;
 
-/// The identifying fields of a stored credential. A field stored absent is
-/// kept as the empty string.
+/// The identifying fields of a stored credential, as bytes (equal strings
+/// are equal bytes). A field stored absent is kept as the empty string.
 #[derive(Debug, Clone, Copy)]
 pub struct StoredKey<'a> {
     /// `protocol`.
-    pub protocol: &'a str,
+    pub protocol: &'a [u8],
     /// `host` (with port).
-    pub host: &'a str,
+    pub host: &'a [u8],
     /// `path`.
-    pub path: &'a str,
+    pub path: &'a [u8],
     /// `username`.
-    pub username: &'a str,
+    pub username: &'a [u8],
 }
 
-fn field(want: Option<&str>, have: &str) -> bool {
-    want.is_none_or(|w| w == have)
+fn field(want: Option<&str>, have: &[u8]) -> bool {
+    want.is_none_or(|w| w.as_bytes() == have)
 }
 
 /// Whether `stored` matches the request's protocol, host, path and username.
@@ -37,10 +37,10 @@ mod tests {
     use super::*;
 
     const STORED: StoredKey<'static> = StoredKey {
-        protocol: "https",
-        host: "example.com:8443",
-        path: "",
-        username: "bob",
+        protocol: b"https",
+        host: b"example.com:8443",
+        path: b"",
+        username: b"bob",
     };
 
     fn req(input: &str) -> Request {
@@ -71,7 +71,7 @@ mod tests {
         assert!(!matches(&req("username=\n"), STORED));
         assert!(matches(&req("path=\n"), STORED));
         let anonymous = StoredKey {
-            username: "",
+            username: b"",
             ..STORED
         };
         assert!(matches(&req("username=\n"), anonymous));

@@ -302,11 +302,46 @@ struct Raw<'a> {
     len: usize,
 }
 
-fn str_field<'a>(r: &mut Reader<'a>) -> Result<&'a str, Malformed> {
-    std::str::from_utf8(r.field()?).map_err(|_| Malformed)
+/// A record's identifying fields as raw bytes, straight from the decrypted
+/// index: what a lookup compares, without UTF-8 checks (done once, at open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryKey<'a> {
+    /// git or docker.
+    pub kind: Kind,
+    /// Protocol (git); empty for docker.
+    pub protocol: &'a [u8],
+    /// Host with optional port, or registry server.
+    pub host: &'a [u8],
+    /// Path; empty when not used.
+    pub path: &'a [u8],
+    /// User name.
+    pub username: &'a [u8],
+    /// Whether git's `authtype` is stored.
+    pub has_authtype: bool,
 }
 
-fn decode_record<'a>(r: &mut Reader<'a>) -> Result<Raw<'a>, Malformed> {
+const EMPTY_KEY: EntryKey<'static> = EntryKey {
+    kind: Kind::Git,
+    protocol: b"",
+    host: b"",
+    path: b"",
+    username: b"",
+    has_authtype: false,
+};
+
+/// One index record with its string fields still bytes.
+struct RawBytes<'a> {
+    key: EntryKey<'a>,
+    authtype: Option<&'a [u8]>,
+    password_expiry_utc: Option<u64>,
+    created: u64,
+    updated: u64,
+    record: [u8; ID_LEN],
+    off: usize,
+    len: usize,
+}
+
+fn decode_bytes<'a>(r: &mut Reader<'a>) -> Result<RawBytes<'a>, Malformed> {
     let record: [u8; ID_LEN] = r.bytes(ID_LEN)?.try_into().map_err(|_| Malformed)?;
     let kind = Kind::from_byte(r.u8()?).ok_or(Malformed)?;
     let created = r.u64()?;
@@ -316,32 +351,57 @@ fn decode_record<'a>(r: &mut Reader<'a>) -> Result<Raw<'a>, Malformed> {
         1 => Some(r.u64()?),
         _ => return Err(Malformed),
     };
-    let protocol = str_field(r)?;
-    let host = str_field(r)?;
-    let path = str_field(r)?;
-    let username = str_field(r)?;
+    let protocol = r.field()?;
+    let host = r.field()?;
+    let path = r.field()?;
+    let username = r.field()?;
     let authtype = match r.u8()? {
         0 => None,
-        1 => Some(str_field(r)?),
+        1 => Some(r.field()?),
         _ => return Err(Malformed),
     };
     let off = usize::try_from(r.u64()?).map_err(|_| Malformed)?;
     let len = r.u32()? as usize;
-    Ok(Raw {
-        view: EntryRef {
+    Ok(RawBytes {
+        key: EntryKey {
             kind,
             protocol,
             host,
             path,
             username,
-            password_expiry_utc,
-            authtype,
-            created,
-            updated,
+            has_authtype: authtype.is_some(),
         },
+        authtype,
+        password_expiry_utc,
+        created,
+        updated,
         record,
         off,
         len,
+    })
+}
+
+fn utf8(b: &[u8]) -> Result<&str, Malformed> {
+    std::str::from_utf8(b).map_err(|_| Malformed)
+}
+
+fn decode_record<'a>(r: &mut Reader<'a>) -> Result<Raw<'a>, Malformed> {
+    let b = decode_bytes(r)?;
+    Ok(Raw {
+        view: EntryRef {
+            kind: b.key.kind,
+            protocol: utf8(b.key.protocol)?,
+            host: utf8(b.key.host)?,
+            path: utf8(b.key.path)?,
+            username: utf8(b.key.username)?,
+            password_expiry_utc: b.password_expiry_utc,
+            authtype: b.authtype.map(utf8).transpose()?,
+            created: b.created,
+            updated: b.updated,
+        },
+        record: b.record,
+        off: b.off,
+        len: b.len,
     })
 }
 
@@ -355,6 +415,13 @@ impl State {
 
     fn view(&self, i: usize) -> Option<EntryRef<'_>> {
         self.raw(i).map(|r| r.view)
+    }
+
+    fn key(&self, i: usize) -> Option<EntryKey<'_>> {
+        let start = *self.offsets.get(i)? as usize;
+        let mut r = Reader::new(&self.buf.bytes[start..self.buf.index.end]);
+        // Validated (UTF-8 included) when the file was opened.
+        decode_bytes(&mut r).ok().map(|b| b.key)
     }
 
     fn materialize(&self) -> Vec<Entry> {
@@ -683,6 +750,16 @@ impl Vault {
         // Every record was validated at open, so `view` never fails here; an
         // empty view stands in rather than a panic.
         (0..self.len()).map(|i| self.state.view(i).unwrap_or(EMPTY_REF))
+    }
+
+    /// The identifying fields of every record as bytes, in the same order (and
+    /// with the same indices) as [`Vault::entries`]: the cheapest scan for a
+    /// lookup (no allocation, no repeated UTF-8 checks); take the match's
+    /// [`Vault::entry_ref`] or [`Vault::entry`] afterwards.
+    pub fn entry_keys(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = EntryKey<'_>> + ExactSizeIterator + '_ {
+        (0..self.len()).map(|i| self.state.key(i).unwrap_or(EMPTY_KEY))
     }
 
     /// Record `index` as an owned value (one record materialized, not all).

@@ -96,6 +96,22 @@ fn create_add_reveal_reopen() {
         );
         assert_eq!((r.created, r.updated), (e.created, e.updated));
     }
+    // So do the byte keys a lookup scans.
+    let keys: Vec<_> = v2.entry_keys().collect();
+    assert_eq!(keys.len(), 3);
+    for (k, e) in keys.iter().zip(v2.entries()) {
+        assert_eq!(
+            (k.kind, k.protocol, k.host, k.path, k.username),
+            (
+                e.kind,
+                e.protocol.as_bytes(),
+                e.host.as_bytes(),
+                e.path.as_bytes(),
+                e.username.as_bytes()
+            )
+        );
+        assert_eq!(k.has_authtype, e.authtype.is_some());
+    }
     let one = v2.entry(1).unwrap();
     assert_eq!(one.host, "example.com:8443");
     assert!(v2.entry(3).is_none() && v2.entry_ref(3).is_none());
