@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::vault::{read_vault_id, Vault};
+use crate::vault::{SealedVault, Vault};
 use std::path::PathBuf;
 
 /// Options for [`open_for_helper`].
@@ -38,10 +38,11 @@ pub fn open_for_helper(opts: HelperOpen) -> Result<Vault> {
         Some(p) => p.clone(),
         None => config.vault_path()?,
     };
-    let id = read_vault_id(&path)?;
+    let sealed = SealedVault::read(&path)?;
+    let id = sealed.id();
     // A keyring error (no keyring in this container, seccomp) falls through to the prompt.
     if let Ok(Some(key)) = crate::keyring::load(&id) {
-        return Vault::open_with_key(&path, key);
+        return sealed.open_with_key(key);
     }
     let locked = || Error::Locked { path: path.clone() };
     if !prompt_allowed(&opts) {
@@ -53,7 +54,7 @@ pub fn open_for_helper(opts: HelperOpen) -> Result<Vault> {
         Err(keyward_secmem::Error::NoTty) => return Err(locked()),
         Err(e) => return Err(e.into()),
     };
-    let vault = Vault::open_with_password(&path, &password)?;
+    let vault = sealed.open_with_password(&password)?;
     drop(password);
     if opts.cache_after_prompt {
         // Best effort: the vault is open either way.

@@ -34,5 +34,6 @@ pub use error::{Error, Result};
 pub use format::{VaultId, VaultKey};
 pub use helper::{open_for_helper, open_for_helper_if_exists, HelperOpen};
 pub use vault::{
-    read_vault_id, Entry, EntryKey, EntryRef, Kind, NewEntry, Secrets, Txn, Vault, MAX_FIELD_LEN,
+    read_vault_id, Entry, EntryKey, EntryRef, Kind, NewEntry, SealedVault, Secrets, Txn, Vault,
+    MAX_FIELD_LEN,
 };
