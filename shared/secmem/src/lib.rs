@@ -74,6 +74,7 @@ mod secret;
 mod sys;
 
 pub use alloc::{prefer_backend, release_unused, MAX_SECRET_LEN};
+
 pub use ct::{ct_eq, ct_eq_fixed};
 pub use error::{Error, Result};
 pub use harden::{harden_process, is_dumpable};
@@ -83,3 +84,28 @@ pub use policy::{
 };
 pub use secrecy::{ExposeSecret, ExposeSecretMut};
 pub use secret::{SecretBytes, SecretString};
+
+/// Wipes ordinary memory that held sensitive but non-secret data (a decrypted
+/// vault index, say) with stores the compiler may not elide, eight bytes at a
+/// time; `zeroize` on a byte slice stores one byte at a time. Secrets belong
+/// in [`SecretBytes`], which wipes itself.
+pub fn wipe(buf: &mut [u8]) {
+    // SAFETY: `buf` is a live, exclusively borrowed, writable slice.
+    unsafe { sys::wipe(buf.as_mut_ptr(), buf.len()) };
+}
+
+#[cfg(test)]
+mod wipe_tests {
+    #[test]
+    fn wipe_zeroes_every_byte_at_any_alignment_and_length() {
+        for start in 0..9 {
+            for len in [0, 1, 7, 8, 9, 15, 16, 17, 100, 4099] {
+                let mut v = vec![0xA5u8; start + len + 3];
+                super::wipe(&mut v[start..start + len]);
+                assert!(v[..start].iter().all(|&b| b == 0xA5));
+                assert!(v[start..start + len].iter().all(|&b| b == 0));
+                assert!(v[start + len..].iter().all(|&b| b == 0xA5));
+            }
+        }
+    }
+}

@@ -230,7 +230,7 @@ struct FileBuf {
 impl Drop for FileBuf {
     fn drop(&mut self) {
         if let Some(s) = self.bytes.get_mut(self.index.clone()) {
-            s.zeroize();
+            keyward_secmem::wipe(s);
         }
     }
 }
