@@ -381,6 +381,11 @@ fn decode_bytes<'a>(r: &mut Reader<'a>) -> Result<RawBytes<'a>, Malformed> {
     })
 }
 
+/// UTF-8 check with the common all-ASCII case first (cheaper per short field).
+fn is_utf8(b: &[u8]) -> bool {
+    b.is_ascii() || std::str::from_utf8(b).is_ok()
+}
+
 fn utf8(b: &[u8]) -> Result<&str, Malformed> {
     std::str::from_utf8(b).map_err(|_| Malformed)
 }
@@ -587,7 +592,18 @@ fn index_offsets(
     let mut offsets = Vec::with_capacity(count);
     for _ in 0..count {
         offsets.push(u32::try_from(base + r.pos()).map_err(|_| Malformed)?);
-        let raw = decode_record(&mut r)?;
+        let raw = decode_bytes(&mut r)?;
+        let k = &raw.key;
+        let text = [
+            k.protocol,
+            k.host,
+            k.path,
+            k.username,
+            raw.authtype.unwrap_or(b""),
+        ];
+        if !text.iter().all(|f| is_utf8(f)) {
+            return Err(Malformed);
+        }
         if raw.off.checked_add(raw.len).is_none_or(|e| e > secrets_len) {
             return Err(Malformed);
         }
@@ -1095,6 +1111,28 @@ mod parser_tests {
                 }
             }
             let _ = index_offsets(&bad, 0..bad.len(), (rng.next() % 200) as usize);
+        }
+    }
+
+    #[test]
+    fn index_parser_refuses_text_fields_that_are_not_utf8() {
+        let good = valid_index();
+        // Non-ASCII UTF-8 is text like any other.
+        let mut accented = good.clone();
+        let at = accented.windows(4).position(|w| w == b"user").unwrap();
+        accented.splice(at..at + 4, "usé".bytes()); // same length (4 bytes)
+        assert!(index_offsets(&accented, 0..accented.len(), 80).is_ok());
+        // Each text field of the sample (protocol, host, username, authtype;
+        // its path is empty) refuses a byte that is not UTF-8.
+        for field in [&b"https"[..], b"example.com", b"user", b"Bearer"] {
+            let mut bad = good.clone();
+            let at = bad.windows(field.len()).position(|w| w == field).unwrap();
+            bad[at] = 0xFF;
+            assert!(
+                index_offsets(&bad, 0..bad.len(), 80).is_err(),
+                "accepted 0xFF in {:?}",
+                String::from_utf8_lossy(field)
+            );
         }
     }
 
