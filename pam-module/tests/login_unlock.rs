@@ -290,6 +290,16 @@ fn pam(service: &str, user: &User, ops: &[(&str, i64, i64)], passwords: &[&str])
     json!({"pam": {"service": service, "user": user.name, "ops": ops, "passwords": passwords}})
 }
 
+/// A login whose authentication and session opening both succeed.
+fn pam_login(service: &str, user: &User, password: &str) -> Value {
+    pam(
+        service,
+        user,
+        &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
+        &[password],
+    )
+}
+
 fn run(argv: Vec<String>, stdin: &str) -> Value {
     json!({"run": argv, "stdin": stdin})
 }
@@ -321,12 +331,7 @@ fn login_unlocks_the_vault_for_the_users_helpers() {
     let (r, log) = e.steps(
         json!([
             run(u.get_argv(), CRED_REQUEST),
-            pam(
-                "login",
-                &u,
-                &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
-                &["same-as-login-pw"]
-            ),
+            pam_login("login", &u, "same-as-login-pw"),
             run(u.get_argv(), CRED_REQUEST),
             run(u.argv(&["cat", "/proc/keys"]), ""),
         ]),
@@ -417,12 +422,7 @@ fn wrong_or_different_password_leaves_the_vault_locked() {
             run(u.get_argv(), CRED_REQUEST),
             // The right login password, but the vault has another: the login
             // goes on, the vault stays locked.
-            pam(
-                "login",
-                &u,
-                &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
-                &["the-login-pw"]
-            ),
+            pam_login("login", &u, "the-login-pw"),
             run(u.get_argv(), CRED_REQUEST),
         ]),
         &["vault-only-pw", "the-login-pw", TOKEN],
@@ -473,12 +473,7 @@ fn no_stash_is_ignored_with_one_log_line() {
             // keys, auto-login, a separate context): PAM_IGNORE.
             pam("nostash", &u, &[("open_session", PAM_SUCCESS, 0)], &[]),
             // A password login whose stack has no `auth … unlock`: the same.
-            pam(
-                "nostash",
-                &u,
-                &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
-                &["pw-for-both"]
-            ),
+            pam_login("nostash", &u, "pw-for-both"),
             run(u.get_argv(), CRED_REQUEST),
             // The probe tells success apart: with the stash, the module
             // unlocks and returns PAM_SUCCESS, which reaches pam_deny.
@@ -579,12 +574,7 @@ fn password_change_rewraps_the_vault() {
     e.login_password(&u.name, "second-login-pw");
     let (r, log) = e.steps(
         json!([
-            pam(
-                "login",
-                &u,
-                &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
-                &["second-login-pw"]
-            ),
+            pam_login("login", &u, "second-login-pw"),
             run(u.get_argv(), CRED_REQUEST),
         ]),
         &["second-login-pw", TOKEN],
@@ -610,12 +600,7 @@ fn unsafe_vault_paths_are_refused() {
     let login = |what: &str| {
         let (r, log) = e.steps(
             json!([
-                pam(
-                    "login",
-                    &u,
-                    &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
-                    &["pw-unsafe"]
-                ),
+                pam_login("login", &u, "pw-unsafe"),
                 run(u.get_argv(), CRED_REQUEST),
             ]),
             &["pw-unsafe", TOKEN],
@@ -658,12 +643,7 @@ fn unsafe_vault_paths_are_refused() {
     // Repaired: the same login unlocks it.
     let (r, log) = e.steps(
         json!([
-            pam(
-                "login",
-                &u,
-                &[("auth", PAM_SUCCESS, 0), ("open_session", PAM_SUCCESS, 0)],
-                &["pw-unsafe"]
-            ),
+            pam_login("login", &u, "pw-unsafe"),
             run(u.get_argv(), CRED_REQUEST),
         ]),
         &["pw-unsafe", TOKEN],
