@@ -1047,6 +1047,9 @@ impl Txn<'_> {
     }
 }
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+
 #[cfg(test)]
 mod parser_tests {
     //! The parsers behind authenticated data must still never panic on any

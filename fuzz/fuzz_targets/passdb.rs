@@ -1,0 +1,30 @@
+//! The PAM password database (`/etc/keyward/shadow`) line parser. Never
+//! panics; rendering is stable (parse ∘ render is the identity on what
+//! parse produced) and keeps every line.
+#![no_main]
+
+use keyward_vault::passdb::{Hash, PassDb};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let db = PassDb::parse(data);
+    let text = db.render();
+    let again = PassDb::parse(&text);
+    assert_eq!(again.render(), text, "rendering is stable");
+    assert_eq!(again.skipped(), db.skipped());
+    let users: Vec<_> = db.entries().map(|e| e.user.clone()).collect();
+    let users_again: Vec<_> = again.entries().map(|e| e.user.clone()).collect();
+    assert_eq!(users, users_again);
+    for e in db.entries() {
+        // A parsed hash prints as a PHC string that parses to the same hash.
+        let phc = e.hash.to_phc();
+        let h = Hash::parse(&phc).expect("to_phc output parses");
+        assert_eq!(h.to_phc(), phc);
+        assert_eq!(h.params(), e.hash.params());
+        assert!(db.find(&e.user).is_some());
+    }
+    let _ = db.typical_params();
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = Hash::parse(text);
+    }
+});

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Writes fuzz/corpus/<target>/ seed files from the repository's test data
+(git and docker protocol transcripts, the shipped configuration) and small
+hand-built vault index/secret layouts. Run from anywhere; idempotent."""
+import base64, hashlib, os, re, struct
+
+FUZZ = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(FUZZ)
+CORPUS = os.path.join(FUZZ, "corpus")
+MAX = 4096  # seeds stay small
+
+
+def put(target, data):
+    if len(data) > MAX:
+        return
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def unescape(line):
+    """The transcript escapes (git-credential/tests/transcripts/git/README.md)."""
+    def rep(m):
+        tok = m.group(1)
+        if tok == "NUL":
+            return b"\0"
+        if tok == "CR":
+            return b"\r"
+        if tok == "NOEOL":
+            return b""
+        if tok.startswith("x"):
+            return bytes([int(tok[1:], 16)])
+        if tok.startswith("REPEAT "):
+            _, n, c = tok.split(" ", 2)
+            return c.encode() * min(int(n), 300)
+        return m.group(0).encode()
+    out, pos = b"", 0
+    for m in re.finditer(r"\{(NUL|CR|NOEOL|x[0-9A-Fa-f]{2}|REPEAT \d+ .)\}", line):
+        out += line[pos:m.start()].encode() + rep(m)
+        pos = m.end()
+    return out + line[pos:].encode(), line.endswith("{NOEOL}")
+
+
+# git: every run's standard input in the transcripts.
+tdir = os.path.join(ROOT, "git-credential/tests/transcripts/git")
+for t in sorted(os.listdir(tdir)):
+    if not t.endswith(".t"):
+        continue
+    stdin, inside = None, False
+    for line in open(os.path.join(tdir, t), encoding="utf-8").read().split("\n"):
+        if line.startswith("$ "):
+            inside, stdin = True, b""
+            continue
+        if inside and line.startswith("? "):
+            put("git_request", stdin)
+            inside = False
+            continue
+        if inside:
+            data, noeol = unescape(line)
+            stdin += data + (b"" if noeol else b"\n")
+            if data.startswith(b"url="):
+                put("git_url", data[4:])
+
+# docker: stdin of store (JSON) and get/erase (server name) runs.
+ddir = os.path.join(ROOT, "git-credential/tests/transcripts/docker")
+for case in sorted(c for c in os.listdir(ddir) if os.path.isdir(os.path.join(ddir, c))):
+    for f in sorted(os.listdir(os.path.join(ddir, case))):
+        if not f.endswith(".stdin"):
+            continue
+        base = os.path.join(ddir, case, f[: -len(".stdin")])
+        args = open(base + ".args", "rb").read().split()
+        data = open(base + ".stdin", "rb").read()
+        if args[:1] == [b"store"]:
+            put("docker_store", data)
+        elif args[:1] in ([b"get"], [b"erase"]):
+            put("docker_get", data)
+
+# config: the shipped file, and one of each setting.
+put("config", open(os.path.join(ROOT, "config/keyward.toml"), "rb").read())
+put("config", b'unlock_timeout = "1h30m"\nmemory_lock = "required"\nvault_path = "~/v"\n'
+    b'login_unlock = false\n[kdf]\nlog_n = 10\nr = 8\np = 1\n')
+put("config", b"[kdf]\nlog_n = 40\n")
+
+# passdb: real scrypt PHC lines, a comment, a bad line, a duplicate.
+salt = b"fuzz-seed-salt16"
+digest = hashlib.scrypt(b"hunter2", salt=salt, n=16, r=8, p=1, dklen=32)
+b64 = lambda b: base64.b64encode(b).rstrip(b"=")
+phc = b"$scrypt$ln=4,r=8,p=1$" + b64(salt) + b"$" + b64(digest)
+put("passdb", b"# keyward shadow\nalice:" + phc + b"\n\nbob:" + phc + b"\nalice:" + phc + b"\nbad line\n")
+put("passdb", b"carol:$scrypt$ln=40,r=8,p=1$c2FsdHNhbHQ$AAAA\n")
+
+# pam_args: stack-line arguments, NUL-separated.
+for words in (
+    [b"debug", b"nullok", b"db=/etc/keyward/shadow", b"unknown_user=user_unknown"],
+    [b"deny=3", b"unlock_time=60", b"tally_dir=/run/keyward/tally", b"nodelay"],
+    [b"unlock", b"timeout=1h30m", b"lock_on_close", b"session_dir=/run/k/s", b"config=/etc/keyward/keyward.toml"],
+    [b"use_first_pass", b"try_first_pass", b"use_authtok", b"authtok_type=UNIX", b"db=relative", b"deny=x"],
+):
+    put("pam_args", b"\0".join(words))
+
+
+# vault index / file / secrets: the layouts FORMAT.md specifies.
+def field(b):
+    return struct.pack("<I", len(b)) + b
+
+
+def index(records):
+    out = struct.pack("<QI", 7, len(records))
+    off = 0
+    for i, (kind, proto, host, path, user, authtype, expiry) in enumerate(records):
+        out += bytes([i]) * 16 + bytes([kind]) + struct.pack("<QQ", 1, 2)
+        out += b"\0" if expiry is None else b"\1" + struct.pack("<Q", expiry)
+        out += field(proto) + field(host) + field(path) + field(user)
+        out += b"\0" if authtype is None else b"\1" + field(authtype)
+        out += struct.pack("<QI", off, 40)
+        off += 40
+    return out, off
+
+
+for recs in (
+    [],
+    [(1, b"https", b"example.com", b"", b"bob", None, None)],
+    [(1, b"https", b"example.com:8443", b"team/repo.git", b"al\xc3\xa9", b"Bearer", 3),
+     (2, b"", b"https://index.docker.io/v1/", b"", b"ann", None, None)],
+):
+    plain, secrets_len = index(recs)
+    put("vault_index", struct.pack("<I", secrets_len) + plain)
+    put("vault_file", struct.pack("<H", secrets_len) + b"\xa5" * secrets_len + plain)
+
+put("vault_secrets", field(b"s3cret") + b"\0\0")
+put("vault_secrets", field(b"") + b"\1" + field(b"refresh") + b"\1" + field(b"cred"))
