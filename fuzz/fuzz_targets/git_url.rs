@@ -52,9 +52,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(p) = split(data) else {
         return;
     };
-    for part in [Some(&p.protocol), Some(&p.host), p.path.as_ref(), p.username.as_ref()]
-        .into_iter()
-        .flatten()
+    for part in [
+        Some(&p.protocol),
+        Some(&p.host),
+        p.path.as_ref(),
+        p.username.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
     {
         assert!(!part.contains('\n'));
     }
@@ -64,8 +69,7 @@ fuzz_target!(|data: &[u8]| {
     }
     // A path whose decoding made a leading, trailing or doubled `/` does not
     // rebuild with literal slashes; skip those.
-    if p
-        .path
+    if p.path
         .as_deref()
         .is_some_and(|s| s.starts_with('/') || s.ends_with('/') || s.contains("//"))
     {

@@ -11,9 +11,14 @@ fuzz_target!(|data: &[u8]| {
     let words: Vec<&[u8]> = data.split(|&b| b == 0).collect();
     let (o, bad) = args::parse(words.iter().copied());
     assert!(bad.len() <= words.len());
-    for path in [Some(&o.db), o.config.as_ref(), Some(&o.tally_dir), Some(&o.session_dir)]
-        .into_iter()
-        .flatten()
+    for path in [
+        Some(&o.db),
+        o.config.as_ref(),
+        Some(&o.tally_dir),
+        Some(&o.session_dir),
+    ]
+    .into_iter()
+    .flatten()
     {
         assert!(path.is_absolute(), "only absolute paths are taken");
     }

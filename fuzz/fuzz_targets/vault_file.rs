@@ -18,9 +18,6 @@ fuzz_target!(|data: &[u8]| {
         let file = fuzzing::sealed_file(secrets, index);
         let opened = fuzzing::open(file, fuzzing::fixed_key());
         // The same verdict as the index parser alone.
-        assert_eq!(
-            opened,
-            fuzzing::index(index, secrets.len()).map(|(_, n)| n)
-        );
+        assert_eq!(opened, fuzzing::index(index, secrets.len()).map(|(_, n)| n));
     }
 });

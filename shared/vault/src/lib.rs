@@ -32,11 +32,11 @@ pub use config::{
 };
 pub use error::{Error, Result};
 pub use format::{VaultId, VaultKey};
+pub use helper::{open_for_helper, open_for_helper_if_exists, HelperOpen};
 /// Entry points for the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use vault::fuzzing;
-pub use helper::{open_for_helper, open_for_helper_if_exists, HelperOpen};
 pub use vault::{
     read_vault_id, Entry, EntryKey, EntryRef, Kind, NewEntry, SealedVault, Secrets, Txn, Vault,
     MAX_FIELD_LEN,

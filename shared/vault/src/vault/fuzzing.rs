@@ -6,8 +6,8 @@
 //! does not hold, so that the fuzzer reports it: parsing itself must never
 //! panic, and what parses must re-encode to the same bytes.
 
-use crate::format::{self, Header, Reader, ID_LEN};
 use super::{decode_bytes, decode_record, decode_secrets, index_offsets, parse, Vault};
+use crate::format::{self, Header, Reader, ID_LEN};
 use crate::{KdfParams, VaultId, VaultKey};
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use std::path::Path;
@@ -30,7 +30,9 @@ pub fn index(plain: &[u8], secrets_len: usize) -> Option<(u64, usize)> {
         let mut r = Reader::new(&plain[off..]);
         let raw = decode_record(&mut r).expect("a validated record decodes");
         let mut k = Reader::new(&plain[off..]);
-        let key = decode_bytes(&mut k).expect("a validated record decodes").key;
+        let key = decode_bytes(&mut k)
+            .expect("a validated record decodes")
+            .key;
         assert_eq!(r.pos(), k.pos(), "both decoders consume one record");
         assert_eq!(key.host, raw.view.host.as_bytes());
         assert_eq!(key.has_authtype, raw.view.authtype.is_some());
@@ -145,9 +147,17 @@ pub fn open(data: Vec<u8>, key: VaultKey) -> Option<usize> {
         assert_eq!(Some(*r), vault.entry_ref(i));
         assert_eq!(
             (r.kind, r.host, r.username, r.authtype),
-            (e.kind, e.host.as_str(), e.username.as_str(), e.authtype.as_deref())
+            (
+                e.kind,
+                e.host.as_str(),
+                e.username.as_str(),
+                e.authtype.as_deref()
+            )
         );
-        assert_eq!((k.protocol, k.path), (r.protocol.as_bytes(), r.path.as_bytes()));
+        assert_eq!(
+            (k.protocol, k.path),
+            (r.protocol.as_bytes(), r.path.as_bytes())
+        );
         // Blobs are sealed under the fixed key only by a real writer; any
         // other blob must fail cleanly.
         let _ = vault.reveal(i);
