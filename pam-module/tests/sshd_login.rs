@@ -407,6 +407,29 @@ impl Sshd {
         }
     }
 
+    /// A fresh key pair in the test's directory that may log in as `user`;
+    /// returns the private key's path.
+    fn user_key(&self, user: &User) -> String {
+        let key = self.dir.path().join("user_ed25519");
+        let st = Command::new("ssh-keygen")
+            .args([
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "keyward-test-user",
+                "-f",
+            ])
+            .arg(&key)
+            .status()
+            .unwrap();
+        assert!(st.success(), "ssh-keygen");
+        user.authorize(&key);
+        key.display().to_string()
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
     }
@@ -569,6 +592,19 @@ fn kbd_opts() -> Vec<&'static str> {
     ]
 }
 
+fn key_opts(key: &str) -> Vec<&str> {
+    vec![
+        "-o",
+        "PreferredAuthentications=publickey",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "IdentitiesOnly=yes",
+        "-i",
+        key,
+    ]
+}
+
 fn unlock_lines(log: &str) -> Vec<&str> {
     log.lines()
         .filter(|l| l.contains("login unlock:"))
@@ -636,6 +672,20 @@ fn ssh_password_login_unlocks_the_vault() {
         )),
         "{log}"
     );
+    // A later key login of the same user (a second terminal) finds the key:
+    // its pam_keyinit session keyring links the same user keyring.
+    let key = s.user_key(&u);
+    let second = s.ssh(&u, &key_opts(&key), "", "", FILL);
+    let log = check_common(&s, &second, &["ssh-pw-login"]);
+    let t2 = &second.transcript;
+    assert!(!t2.contains("VAULT-PROMPT"), "{t2}");
+    assert!(
+        t2.contains(&format!("username=dev\r\npassword={TOKEN}")),
+        "{t2}"
+    );
+    let lines = unlock_lines(&log);
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(lines[1].contains(&no_stash_line(&u)), "{log}");
     // Held from auth to session only, in the one process that ran both.
     assert!(
         log.contains("pam_sm_authenticate returns PAM_IGNORE; secure memory: 1 live secrets"),
@@ -719,40 +769,8 @@ fn ssh_public_key_login_works_and_leaves_the_vault_locked() {
     let _serial = serial();
     let u = User::new("ssh-key-user-pw");
     let s = Sshd::start(&u, "ssh-key-user-pw");
-    let key = s.dir.path().join("user_ed25519");
-    let st = Command::new("ssh-keygen")
-        .args([
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "keyward-test-user",
-            "-f",
-        ])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    u.authorize(&key);
-    let key = key.display().to_string();
-    let login = s.ssh(
-        &u,
-        &[
-            "-o",
-            "PreferredAuthentications=publickey",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "IdentitiesOnly=yes",
-            "-i",
-            &key,
-        ],
-        "",
-        "ssh-key-user-pw",
-        FILL,
-    );
+    let key = s.user_key(&u);
+    let login = s.ssh(&u, &key_opts(&key), "", "ssh-key-user-pw", FILL);
     let log = check_common(&s, &login, &["ssh-key-user-pw"]);
     let t = &login.transcript;
     assert!(
