@@ -1,9 +1,11 @@
 //! keyward-vault: the encrypted credential vault (see FORMAT.md), its KDF,
 //! configuration and the kernel-keyring unlock cache.
 //!
-//! - [`Vault`]: create/open (password or cached key), read metadata
-//!   ([`Vault::entries`], or without allocating per record [`Vault::entry_refs`],
-//!   which lookups should use), decrypt one record's secrets
+//! - [`Vault`]: create/open (password or cached key; [`SealedVault`] reads
+//!   the file once for both the id and the opening), read metadata
+//!   ([`Vault::entries`]; without allocating per record [`Vault::entry_refs`],
+//!   or [`Vault::entry_keys`], the byte view lookups should scan), decrypt one
+//!   record's secrets
 //!   ([`Vault::reveal`]), change records under a file lock ([`Vault::update`]).
 //! - [`keyring`]: the unlock cache.
 //! - [`login`]: what the PAM module's login unlock runs as root and as the user.
