@@ -10,6 +10,9 @@
 //! Needs root (useradd, setuid, a root-owned password database); skips with
 //! the reason otherwise.
 
+mod common;
+
+use common::{User, CRED_REQUEST};
 use keyward_vault::passdb::{self, Hash, KdfParams};
 use serde_json::{json, Value};
 use std::io::Write;
@@ -36,7 +39,6 @@ const FAST: KdfParams = KdfParams {
     p: 1,
 };
 
-const CRED_REQUEST: &str = "protocol=https\nhost=forge.example\n\n";
 const TOKEN: &str = "tok-3f9a1c77e2";
 
 fn skip_unless_root() -> bool {
@@ -54,152 +56,11 @@ fn skip_unless_root() -> bool {
     false
 }
 
-/// A throwaway system user with a home, removed (with the home) on drop.
-struct User {
-    name: String,
-    uid: u32,
-    gid: u32,
-    home: PathBuf,
-}
-
 impl User {
-    fn new() -> User {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "kwl{}x{}",
-            std::process::id() % 100_000,
-            N.fetch_add(1, Ordering::SeqCst)
-        );
-        let st = Command::new("useradd")
-            .args(["-m", "-s", "/bin/sh", &name])
-            .status()
-            .unwrap();
-        assert!(st.success(), "useradd {name}");
-        let u = nix::unistd::User::from_name(&name).unwrap().unwrap();
-        let user = User {
-            name,
-            uid: u.uid.as_raw(),
-            gid: u.gid.as_raw(),
-            home: u.dir,
-        };
-        std::fs::set_permissions(&user.home, std::fs::Permissions::from_mode(0o700)).unwrap();
-        user
-    }
-
-    /// `argv` as this user (all ids dropped), with a clean environment.
-    fn argv(&self, argv: &[&str]) -> Vec<String> {
-        let mut v: Vec<String> = [
-            "setpriv",
-            "--reuid",
-            &self.uid.to_string(),
-            "--regid",
-            &self.gid.to_string(),
-            "--init-groups",
-            "env",
-            "-i",
-            &format!("HOME={}", self.home.display()),
-            "PATH=/usr/local/bin:/usr/bin:/bin",
-            "LANG=C.UTF-8",
-            "GIT_TERMINAL_PROMPT=0",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        v.extend(argv.iter().map(|s| s.to_string()));
-        v
-    }
-
-    /// `argv` as this user in a session keyring of its own linking the user
-    /// keyring (what pam_keyinit gives a login), outside any PAM session.
-    fn run(&self, argv: &[&str], stdin: &str) -> std::process::Output {
-        let mut inner = vec![
-            "keyctl",
-            "session",
-            "-",
-            "/bin/sh",
-            "-c",
-            // A pipe the user owns: keyward opens /proc/self/fd/0 again.
-            "keyctl link @u @s >/dev/null && cat | \"$@\"",
-            "sh",
-        ];
-        inner.extend_from_slice(argv);
-        let full = self.argv(&inner);
-        let mut child = Command::new(&full[0])
-            .args(&full[1..])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    fn vault(&self) -> PathBuf {
-        self.home.join(".local/share/keyward/vault")
-    }
-
-    /// A vault (cheap KDF) made by `keyward init --login`, with one git
-    /// credential, locked again.
-    fn make_vault(&self, password: &str) {
-        let cfg = self.home.join(".config/keyward");
-        std::fs::create_dir_all(&cfg).unwrap();
-        std::fs::write(cfg.join("config.toml"), "[kdf]\nlog_n = 10\nr = 8\np = 1\n").unwrap();
-        let st = Command::new("chown")
-            .args(["-R", &format!("{}:{}", self.uid, self.gid)])
-            .arg(self.home.join(".config"))
-            .status()
-            .unwrap();
-        assert!(st.success());
-        let kw = keyward_tests::bin("keyward");
-        let kw = kw.to_str().unwrap();
-        let helper = keyward_tests::bin("git-credential-keyward");
-        let pw = format!("{password}\n");
-        for (args, input) in [
-            (
-                vec![kw, "init", "--login", "--password-fd", "0"],
-                pw.as_str(),
-            ),
-            (
-                vec![kw, "unlock", "--password-fd", "0", "--timeout", "60"],
-                &pw,
-            ),
-            (
-                vec![helper.to_str().unwrap(), "store"],
-                &format!("protocol=https\nhost=forge.example\nusername=dev\npassword={TOKEN}\n\n"),
-            ),
-            (vec![kw, "lock"], ""),
-        ] {
-            let out = self.run(&args, input);
-            assert!(
-                out.status.success(),
-                "{args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-    }
-
     /// `git-credential-keyward get` for forge.example, in the caller's keyring context.
     fn get_argv(&self) -> Vec<String> {
         let helper = keyward_tests::bin("git-credential-keyward");
         self.argv(&[helper.to_str().unwrap(), "get"])
-    }
-}
-
-impl Drop for User {
-    fn drop(&mut self) {
-        // Its keys go with it (the kernel drops a user's keyrings with the
-        // last reference); its processes have all exited.
-        let _ = Command::new("userdel")
-            .args(["-r", "-f", &self.name])
-            .stderr(Stdio::null())
-            .status();
     }
 }
 
@@ -323,8 +184,8 @@ fn login_unlocks_the_vault_for_the_users_helpers() {
         return;
     }
     let e = Env::new();
-    let u = User::new();
-    u.make_vault("same-as-login-pw");
+    let u = User::new("kwl");
+    u.make_vault("same-as-login-pw", TOKEN);
     e.login_password(&u.name, "same-as-login-pw");
     e.service("login", LOGIN);
     // Before: locked, the helper fails at once without a terminal.
@@ -406,8 +267,8 @@ fn wrong_or_different_password_leaves_the_vault_locked() {
         return;
     }
     let e = Env::new();
-    let u = User::new();
-    u.make_vault("vault-only-pw");
+    let u = User::new("kwl");
+    u.make_vault("vault-only-pw", TOKEN);
     e.login_password(&u.name, "the-login-pw");
     e.service("login", LOGIN);
     let (r, log) = e.steps(
@@ -459,8 +320,8 @@ fn no_stash_is_ignored_with_one_log_line() {
         return;
     }
     let e = Env::new();
-    let u = User::new();
-    u.make_vault("pw-for-both");
+    let u = User::new("kwl");
+    u.make_vault("pw-for-both", TOKEN);
     e.login_password(&u.name, "pw-for-both");
     e.service("nostash", &IGNORE_PROBE.replace("{stash}", ""));
     e.service(
@@ -509,8 +370,8 @@ fn password_change_rewraps_the_vault() {
         return;
     }
     let e = Env::new();
-    let u = User::new();
-    u.make_vault("first-login-pw");
+    let u = User::new("kwl");
+    u.make_vault("first-login-pw", TOKEN);
     e.login_password(&u.name, "first-login-pw");
     e.service("login", LOGIN);
     let kw = keyward_tests::bin("keyward");
@@ -593,8 +454,8 @@ fn unsafe_vault_paths_are_refused() {
         return;
     }
     let e = Env::new();
-    let u = User::new();
-    u.make_vault("pw-unsafe");
+    let u = User::new("kwl");
+    u.make_vault("pw-unsafe", TOKEN);
     e.login_password(&u.name, "pw-unsafe");
     e.service("login", LOGIN);
     let login = |what: &str| {
@@ -658,8 +519,8 @@ fn lock_on_close_locks_when_the_last_session_ends() {
         return;
     }
     let e = Env::new();
-    let u = User::new();
-    u.make_vault("pw-sessions");
+    let u = User::new("kwl");
+    u.make_vault("pw-sessions", TOKEN);
     e.login_password(&u.name, "pw-sessions");
     e.service(
         "login",
@@ -716,8 +577,8 @@ fn su_login_then_git_credential_fill_without_a_prompt() {
     assert!(keyward_tests::have("su"), "su missing");
     assert!(keyward_tests::have("git"), "git missing");
     let e = Env::new();
-    let u = User::new();
-    u.make_vault("su-login-pw");
+    let u = User::new("kwl");
+    u.make_vault("su-login-pw", TOKEN);
     e.login_password(&u.name, "su-login-pw");
     let helper = keyward_tests::bin("git-credential-keyward");
     std::fs::write(

@@ -35,10 +35,13 @@
 //! Needs root (useradd, sshd, a root-owned password database) and
 //! openssh-server; skips with the reason otherwise.
 
+mod common;
+
+use common::{chown_r, User};
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -83,136 +86,22 @@ fn skip() -> bool {
     false
 }
 
-fn chown_r(path: &Path, uid: u32, gid: u32) {
-    let st = Command::new("chown")
-        .arg("-R")
-        .arg(format!("{uid}:{gid}"))
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(st.success(), "chown {}", path.display());
-}
-
-/// A throwaway user with a home and a login-following vault holding one git
-/// credential; removed (with the home) on drop.
-struct User {
-    name: String,
-    uid: u32,
-    gid: u32,
-    home: PathBuf,
+/// A throwaway user whose vault follows `password` and holds one git
+/// credential, with git configured to use the helper.
+fn ssh_user(password: &str) -> User {
+    let user = User::new("kws");
+    let helper = keyward_tests::bin("git-credential-keyward");
+    std::fs::write(
+        user.home.join(".gitconfig"),
+        format!("[credential]\n\thelper = {}\n", helper.display()),
+    )
+    .unwrap();
+    chown_r(&user.home.join(".gitconfig"), user.uid, user.gid);
+    user.make_vault(password, TOKEN);
+    user
 }
 
 impl User {
-    fn new(password: &str) -> User {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "kws{}x{}",
-            std::process::id() % 100_000,
-            N.fetch_add(1, Ordering::SeqCst)
-        );
-        let st = Command::new("useradd")
-            .args(["-m", "-s", "/bin/sh", &name])
-            .status()
-            .unwrap();
-        assert!(st.success(), "useradd {name}");
-        let u = nix::unistd::User::from_name(&name).unwrap().unwrap();
-        let user = User {
-            name,
-            uid: u.uid.as_raw(),
-            gid: u.gid.as_raw(),
-            home: u.dir,
-        };
-        std::fs::set_permissions(&user.home, std::fs::Permissions::from_mode(0o700)).unwrap();
-        user.make_vault(password);
-        user
-    }
-
-    /// Runs `argv` as the user in a session keyring linking `@u`, stdin
-    /// from a pipe the user owns (keyward reopens /proc/self/fd/0).
-    fn run(&self, argv: &[&str], stdin: &str) {
-        let home = format!("HOME={}", self.home.display());
-        let mut full = vec![
-            "setpriv".to_owned(),
-            "--reuid".to_owned(),
-            self.uid.to_string(),
-            "--regid".to_owned(),
-            self.gid.to_string(),
-            "--init-groups".to_owned(),
-        ];
-        full.extend(
-            [
-                "env",
-                "-i",
-                &home,
-                "PATH=/usr/bin:/bin",
-                "LANG=C.UTF-8",
-                "keyctl",
-                "session",
-                "-",
-                "/bin/sh",
-                "-c",
-                "keyctl link @u @s >/dev/null && cat | \"$@\"",
-                "sh",
-            ]
-            .iter()
-            .map(|s| s.to_string()),
-        );
-        full.extend(argv.iter().map(|s| s.to_string()));
-        let mut child = Command::new(&full[0])
-            .args(&full[1..])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{argv:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// `keyward init --login` (cheap KDF), one git credential, locked again;
-    /// git configured to use the helper.
-    fn make_vault(&self, password: &str) {
-        let cfg = self.home.join(".config/keyward");
-        std::fs::create_dir_all(&cfg).unwrap();
-        std::fs::write(cfg.join("config.toml"), "[kdf]\nlog_n = 10\nr = 8\np = 1\n").unwrap();
-        let helper = keyward_tests::bin("git-credential-keyward");
-        std::fs::write(
-            self.home.join(".gitconfig"),
-            format!("[credential]\n\thelper = {}\n", helper.display()),
-        )
-        .unwrap();
-        chown_r(&self.home.join(".config"), self.uid, self.gid);
-        chown_r(&self.home.join(".gitconfig"), self.uid, self.gid);
-        let kw = keyward_tests::bin("keyward");
-        let kw = kw.to_str().unwrap();
-        let pw = format!("{password}\n");
-        self.run(&[kw, "init", "--login", "--password-fd", "0"], &pw);
-        self.run(
-            &[kw, "unlock", "--password-fd", "0", "--timeout", "60"],
-            &pw,
-        );
-        self.run(
-            &[helper.to_str().unwrap(), "store"],
-            &format!("protocol=https\nhost=forge.example\nusername=dev\npassword={TOKEN}\n\n"),
-        );
-        self.run(&[kw, "lock"], "");
-    }
-
-    fn vault(&self) -> PathBuf {
-        self.home.join(".local/share/keyward/vault")
-    }
-
     /// Lets `key.pub` log in (`~/.ssh/authorized_keys`, modes sshd's
     /// StrictModes accepts).
     fn authorize(&self, key: &Path) {
@@ -222,15 +111,6 @@ impl User {
         let pubkey = std::fs::read(key.with_extension("pub")).unwrap();
         std::fs::write(dir.join("authorized_keys"), pubkey).unwrap();
         chown_r(&dir, self.uid, self.gid);
-    }
-}
-
-impl Drop for User {
-    fn drop(&mut self) {
-        let _ = Command::new("userdel")
-            .args(["-r", "-f", &self.name])
-            .stderr(Stdio::null())
-            .status();
     }
 }
 
@@ -645,7 +525,7 @@ fn ssh_password_login_unlocks_the_vault() {
         return;
     }
     let _serial = serial();
-    let u = User::new("ssh-pw-login");
+    let u = ssh_user("ssh-pw-login");
     let s = Sshd::start(&u, "ssh-pw-login");
     let login = s.ssh(&u, &password_opts(), "ssh-pw-login", "", FILL);
     let log = check_common(&s, &login, &["ssh-pw-login"]);
@@ -705,7 +585,7 @@ fn ssh_keyboard_interactive_login_works_but_leaves_the_vault_locked() {
         return;
     }
     let _serial = serial();
-    let u = User::new("ssh-kbd-login");
+    let u = ssh_user("ssh-kbd-login");
     let s = Sshd::start(&u, "ssh-kbd-login");
     // With both methods on the server, a client left to its defaults
     // (keyboard-interactive before password) lands on keyboard-interactive.
@@ -767,7 +647,7 @@ fn ssh_public_key_login_works_and_leaves_the_vault_locked() {
         return;
     }
     let _serial = serial();
-    let u = User::new("ssh-key-user-pw");
+    let u = ssh_user("ssh-key-user-pw");
     let s = Sshd::start(&u, "ssh-key-user-pw");
     let key = s.user_key(&u);
     let login = s.ssh(&u, &key_opts(&key), "", "ssh-key-user-pw", FILL);

@@ -1,0 +1,165 @@
+//! Shared by the root-only PAM end-to-end tests (`login_unlock.rs`,
+//! `sshd_login.rs`): throwaway system users with a vault that follows their
+//! login password.
+// Each test binary compiles this module and uses a different part of it.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The git credential every test user's vault holds, for `forge.example`.
+pub const CRED_REQUEST: &str = "protocol=https\nhost=forge.example\n\n";
+
+/// `chown -R uid:gid path`.
+pub fn chown_r(path: &Path, uid: u32, gid: u32) {
+    let st = Command::new("chown")
+        .arg("-R")
+        .arg(format!("{uid}:{gid}"))
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(st.success(), "chown {}", path.display());
+}
+
+/// A throwaway system user with a home (mode 0700), removed with the home on drop.
+pub struct User {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: PathBuf,
+}
+
+impl User {
+    /// `useradd -m` of a fresh name starting with `prefix`.
+    pub fn new(prefix: &str) -> User {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "{prefix}{}x{}",
+            std::process::id() % 100_000,
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let st = Command::new("useradd")
+            .args(["-m", "-s", "/bin/sh", &name])
+            .status()
+            .unwrap();
+        assert!(st.success(), "useradd {name}");
+        let u = nix::unistd::User::from_name(&name).unwrap().unwrap();
+        let user = User {
+            name,
+            uid: u.uid.as_raw(),
+            gid: u.gid.as_raw(),
+            home: u.dir,
+        };
+        std::fs::set_permissions(&user.home, std::fs::Permissions::from_mode(0o700)).unwrap();
+        user
+    }
+
+    /// `argv` as this user (all ids dropped), with a clean environment.
+    pub fn argv(&self, argv: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = [
+            "setpriv",
+            "--reuid",
+            &self.uid.to_string(),
+            "--regid",
+            &self.gid.to_string(),
+            "--init-groups",
+            "env",
+            "-i",
+            &format!("HOME={}", self.home.display()),
+            "PATH=/usr/local/bin:/usr/bin:/bin",
+            "LANG=C.UTF-8",
+            "GIT_TERMINAL_PROMPT=0",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(argv.iter().map(|s| s.to_string()));
+        v
+    }
+
+    /// `argv` as this user in a session keyring of its own linking the user
+    /// keyring (what pam_keyinit gives a login), outside any PAM session;
+    /// stdin from a pipe the user owns (keyward reopens /proc/self/fd/0).
+    pub fn run(&self, argv: &[&str], stdin: &str) -> Output {
+        let mut inner = vec![
+            "keyctl",
+            "session",
+            "-",
+            "/bin/sh",
+            "-c",
+            "keyctl link @u @s >/dev/null && cat | \"$@\"",
+            "sh",
+        ];
+        inner.extend_from_slice(argv);
+        let full = self.argv(&inner);
+        let mut child = Command::new(&full[0])
+            .args(&full[1..])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// The vault path pam_keyward unlocks for this user.
+    pub fn vault(&self) -> PathBuf {
+        self.home.join(".local/share/keyward/vault")
+    }
+
+    /// A vault (cheap KDF) made by `keyward init --login` with `password`,
+    /// holding one git credential for forge.example (user `dev`, password
+    /// `token`), locked again.
+    pub fn make_vault(&self, password: &str, token: &str) {
+        let cfg = self.home.join(".config/keyward");
+        std::fs::create_dir_all(&cfg).unwrap();
+        std::fs::write(cfg.join("config.toml"), "[kdf]\nlog_n = 10\nr = 8\np = 1\n").unwrap();
+        chown_r(&self.home.join(".config"), self.uid, self.gid);
+        let kw = keyward_tests::bin("keyward");
+        let kw = kw.to_str().unwrap();
+        let helper = keyward_tests::bin("git-credential-keyward");
+        let pw = format!("{password}\n");
+        for (args, input) in [
+            (
+                vec![kw, "init", "--login", "--password-fd", "0"],
+                pw.as_str(),
+            ),
+            (
+                vec![kw, "unlock", "--password-fd", "0", "--timeout", "60"],
+                &pw,
+            ),
+            (
+                vec![helper.to_str().unwrap(), "store"],
+                &format!("protocol=https\nhost=forge.example\nusername=dev\npassword={token}\n\n"),
+            ),
+            (vec![kw, "lock"], ""),
+        ] {
+            let out = self.run(&args, input);
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+impl Drop for User {
+    fn drop(&mut self) {
+        // Its keys go with it (the kernel drops a user's keyrings with the
+        // last reference); its processes have all exited.
+        let _ = Command::new("userdel")
+            .args(["-r", "-f", &self.name])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
