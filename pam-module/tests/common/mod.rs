@@ -54,7 +54,21 @@ impl User {
             home: u.dir,
         };
         std::fs::set_permissions(&user.home, std::fs::Permissions::from_mode(0o700)).unwrap();
+        user.clear_keys();
         user
+    }
+
+    /// Empties the user keyring of this uid. The kernel keeps a uid's user
+    /// keyring after `userdel` (until its keys expire), so a uid handed out
+    /// again would otherwise see keys an earlier test or run left there.
+    pub fn clear_keys(&self) {
+        let argv = self.argv(&["keyctl", "clear", "@u"]);
+        let st = Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "keyctl clear @u as {}", self.name);
     }
 
     /// `argv` as this user (all ids dropped), with a clean environment.
@@ -155,8 +169,13 @@ impl User {
 
 impl Drop for User {
     fn drop(&mut self) {
-        // Its keys go with it (the kernel drops a user's keyrings with the
-        // last reference); its processes have all exited.
+        // Its processes have all exited; its keys would outlive it (see
+        // `clear_keys`). No assertion here: a drop must not panic.
+        let argv = self.argv(&["keyctl", "clear", "@u"]);
+        let _ = Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdout(Stdio::null())
+            .status();
         let _ = Command::new("userdel")
             .args(["-r", "-f", &self.name])
             .stderr(Stdio::null())
