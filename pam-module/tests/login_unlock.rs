@@ -501,6 +501,20 @@ fn unsafe_vault_paths_are_refused() {
     std::fs::set_permissions(&vault, std::fs::Permissions::from_mode(0o644)).unwrap();
     assert!(login("mode 644").contains("group/world accessible"));
     std::fs::set_permissions(&vault, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // 5. A FIFO in the vault's place: refused at once, not waited on (an
+    // open(2) without O_NONBLOCK would block until the child's timeout).
+    let real = u.home.join("real-vault");
+    std::fs::rename(&vault, &real).unwrap();
+    let st = Command::new("mkfifo")
+        .args(["-m", "600"])
+        .arg(&vault)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    chown(&vault);
+    assert!(login("fifo").contains("not a regular file"));
+    std::fs::remove_file(&vault).unwrap();
+    std::fs::rename(&real, &vault).unwrap();
     // Repaired: the same login unlocks it.
     let (r, log) = e.steps(
         json!([

@@ -102,9 +102,13 @@ pub(crate) fn ensure_dir(path: &Path) -> Result<()> {
 
 /// Opens a file refusing symlinks, checks owner and mode on the open descriptor.
 fn open_checked(path: &Path) -> Result<File> {
+    // O_NONBLOCK: a FIFO (or device) put where the vault belongs would block
+    // open(2) until a writer came, hanging git and a login; with it the open
+    // returns and `check_meta` refuses what is not a regular file. Reads of a
+    // regular file ignore the flag.
     let f = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
         .open(path)
         .map_err(|e| match e.raw_os_error() {
             Some(libc::ENOENT) => Error::NotFound {

@@ -492,9 +492,11 @@ fn check_file(path: &Path, file: &File, trusted: &[u32]) -> Result<()> {
 }
 
 fn open_nofollow(path: &Path) -> std::io::Result<File> {
+    // O_NONBLOCK: a FIFO in the database's place must not hang a login; the
+    // caller's checks refuse what is not a regular file.
     OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
         .open(path)
 }
 
