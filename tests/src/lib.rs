@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 
 /// The cargo target profile directory (`target/debug`) these tests were built into.
 pub fn target_dir() -> PathBuf {
@@ -23,6 +23,28 @@ pub fn bin(name: &str) -> PathBuf {
         p.display()
     );
     p
+}
+
+/// Runs `cmd` with `stdin` on its standard input and collects its output.
+/// The input is written from a thread, so a child that exits early or fills
+/// its output pipe before reading cannot deadlock the test.
+pub fn output_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        // A child that exits early closes the pipe; that is not our failure.
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("stdin writer");
+    out
 }
 
 /// Whether an external program is on PATH.
@@ -99,21 +121,8 @@ impl TestHome {
 
     /// Runs `keyward ARGS` in this home with `stdin` as its standard input
     /// (so `--password-fd 0` reads it).
-    pub fn keyward(&self, args: &[&str], stdin: &str) -> std::process::Output {
-        use std::io::Write;
-        use std::process::Stdio;
-        let mut child = self
-            .command(bin("keyward"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn keyward");
-        let mut input = child.stdin.take().expect("stdin");
-        let _ = input.write_all(stdin.as_bytes());
-        drop(input);
-        child.wait_with_output().expect("wait keyward")
+    pub fn keyward(&self, args: &[&str], stdin: &str) -> Output {
+        output_with_stdin(self.command(bin("keyward")).args(args), stdin.as_bytes())
     }
 
     /// A vault with cheap test KDF parameters (`[kdf] log_n = 10`), created

@@ -4,10 +4,9 @@
 //! terminal when someone can, and `keyward doctor` warns with the fix.
 //! `tests/no_keyring.py` runs each command under such a seccomp filter.
 
-use keyward_tests::{bin, have, TestHome};
-use std::io::Write;
+use keyward_tests::{bin, have, output_with_stdin, TestHome};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const PW: &str = "container vault pw";
 const REQ: &str = "protocol=https\nhost=git.example\n\n";
@@ -52,18 +51,7 @@ fn run(h: &TestHome, blocked: bool, program: PathBuf, args: &[&str], stdin: &str
     if blocked {
         c.arg("/usr/bin/python3").arg(wrapper());
     }
-    let mut child = c
-        .arg(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let _ = input.write_all(stdin.as_bytes());
-    drop(input);
-    child.wait_with_output().unwrap()
+    output_with_stdin(c.arg(program).args(args), stdin.as_bytes())
 }
 
 fn text(b: &[u8]) -> String {

@@ -5,10 +5,9 @@
 //! Each command runs under `timeout` so that a regression fails (exit 124)
 //! instead of hanging the suite.
 
-use keyward_tests::{bin, TestHome};
-use std::io::Write;
+use keyward_tests::{bin, output_with_stdin, TestHome};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 /// A home whose vault path is a FIFO. The FIFO goes before the home (field
 /// order), so the home's own clean-up (`keyward lock`) never meets it.
@@ -39,21 +38,9 @@ fn fifo_home() -> FifoHome {
 }
 
 fn run(h: &FifoHome, program: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = h
-        .home
-        .command("timeout")
-        .args(["-s", "KILL", "60"])
-        .arg(bin(program))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let _ = input.write_all(stdin.as_bytes());
-    drop(input);
-    child.wait_with_output().unwrap()
+    let mut c = h.home.command("timeout");
+    c.args(["-s", "KILL", "60"]).arg(bin(program)).args(args);
+    output_with_stdin(&mut c, stdin.as_bytes())
 }
 
 fn text(b: &[u8]) -> String {

@@ -4,7 +4,6 @@
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -109,20 +108,7 @@ impl User {
         ];
         inner.extend_from_slice(argv);
         let full = self.argv(&inner);
-        let mut child = Command::new(&full[0])
-            .args(&full[1..])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        keyward_tests::output_with_stdin(Command::new(&full[0]).args(&full[1..]), stdin.as_bytes())
     }
 
     /// The vault path pam_keyward unlocks for this user.

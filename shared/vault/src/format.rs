@@ -109,8 +109,10 @@ pub(crate) fn cipher_for(key: &SecretBytes) -> crate::Result<Aes256Gcm> {
     Ok(Aes256Gcm::new(key))
 }
 
+/// The nonce of a sealed blob, for opening only (sealing takes a fresh
+/// `[u8; NONCE_LEN]`). Callers split it off at NONCE_LEN; a wrong length
+/// could only fail authentication.
 fn nonce_of(b: &[u8]) -> Nonce {
-    // Every caller passes a NONCE_LEN slice, split off at a checked length.
     Nonce::try_from(b).unwrap_or_default()
 }
 
@@ -164,7 +166,7 @@ impl Header {
         let mut buf = key.as_secret().try_clone()?;
         let tag = cipher_for(kek)?
             .encrypt_inout_detached(
-                &nonce_of(&h.wrap_nonce),
+                &Nonce::from(h.wrap_nonce),
                 &aad,
                 InOutBuf::from(buf.expose_secret_mut()),
             )
@@ -181,7 +183,7 @@ impl Header {
         let aad = self.wrap_aad();
         let ok = cipher_for(kek)?
             .decrypt_inout_detached(
-                &nonce_of(&self.wrap_nonce),
+                &Nonce::from(self.wrap_nonce),
                 &aad,
                 InOutBuf::from(buf.expose_secret_mut()),
                 &tag_of(&self.wrapped[KEY_LEN..]),
@@ -341,7 +343,7 @@ pub(crate) fn seal_index(
     let nonce: [u8; NONCE_LEN] = random_array()?;
     let mut buf = plain;
     let tag = cipher
-        .encrypt_inout_detached(&nonce_of(&nonce), aad, InOutBuf::from(&mut buf[..]))
+        .encrypt_inout_detached(&Nonce::from(nonce), aad, InOutBuf::from(&mut buf[..]))
         .map_err(|_| crate::Error::Invalid("index encryption failed".into()))?;
     let mut out = Vec::with_capacity(NONCE_LEN + buf.len() + TAG_LEN);
     out.extend_from_slice(&nonce);
@@ -389,7 +391,7 @@ pub(crate) fn seal_secret(
     let nonce: [u8; NONCE_LEN] = random_array()?;
     let tag = cipher
         .encrypt_inout_detached(
-            &nonce_of(&nonce),
+            &Nonce::from(nonce),
             &secret_aad(id, record),
             InOutBuf::from(plain.expose_secret_mut()),
         )

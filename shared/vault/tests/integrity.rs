@@ -158,7 +158,7 @@ fn refused(r: Result<Vault, Error>, offender: &Path, fix: &str) {
             assert!(msg.contains(fix), "{msg} should say {fix}");
         }
         Err(e) => panic!("expected a permissions error, got {e}"),
-        Ok(_) => panic!("opened despite unsafe {}", offender.display()),
+        Ok(_) => panic!("opened despite the unsafe path {}", offender.display()),
     }
 }
 

@@ -4,7 +4,6 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 use keyward_tests::{bin, have, target_dir, TestHome};
-use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -23,23 +22,7 @@ pub fn require(program: &str, package: &str) {
 
 /// Runs `cmd` with `stdin`, bounded by `timeout` (coreutils) so a hang fails
 /// the test instead of blocking it.
-pub fn run(cmd: &mut Command, stdin: &[u8]) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        // A helper that exits early closes the pipe; that is not our failure.
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().expect("wait");
-    writer.join().unwrap();
-    out
-}
+pub use keyward_tests::output_with_stdin as run;
 
 /// A command prefixed with `timeout -s KILL SECS`.
 pub fn bounded(secs: u32, program: impl AsRef<std::ffi::OsStr>) -> Command {
