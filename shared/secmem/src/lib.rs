@@ -91,9 +91,9 @@ pub use error::{Error, Result};
 pub use harden::{harden_process, is_dumpable};
 pub use input::{prompt_secret, read_secret_from_fd};
 pub use policy::{memlock_limit, policy, set_policy, set_warning_sink, Backend, LockPolicy};
-pub use status::{status, Status};
 pub use secrecy::{ExposeSecret, ExposeSecretMut};
 pub use secret::{SecretBytes, SecretString};
+pub use status::{status, Status};
 
 /// Wipes ordinary memory that held sensitive but non-secret data (a decrypted
 /// vault index, say) with stores the compiler may not elide, eight bytes at a
@@ -112,6 +112,21 @@ pub fn wipe(buf: &mut [u8]) {
 #[inline(never)]
 pub fn scrub_stack() {
     sys::scrub_stack();
+}
+
+/// Runs `f` (a KDF, HMAC or AES call) in a frame of its own, then wipes the
+/// stack it used ([`scrub_stack`]): the key blocks, key schedules and moved
+/// copies it left there do not outlive the call.
+#[inline(never)]
+pub fn with_scrubbed_stack<R>(f: impl FnOnce() -> R) -> R {
+    let r = run_in_own_frame(f);
+    sys::scrub_stack();
+    r
+}
+
+#[inline(never)]
+fn run_in_own_frame<R>(f: impl FnOnce() -> R) -> R {
+    f()
 }
 
 /// Borrows the descriptor `fd` this process was given by its caller (a

@@ -26,14 +26,10 @@ pub struct Locked<T> {
 impl<T> Locked<T> {
     /// Builds `init()` in place in secure memory; scrubs the stack after.
     /// Errors when `T` needs more than 16-byte alignment.
-    #[inline(never)]
     pub fn new_with(init: impl FnOnce() -> T) -> Result<Self> {
-        let r = Self::build(init);
-        crate::scrub_stack();
-        r
+        crate::with_scrubbed_stack(|| Self::build(init))
     }
 
-    #[inline(never)]
     fn build(init: impl FnOnce() -> T) -> Result<Self> {
         if std::mem::align_of::<T>() > ALIGN {
             return Err(Error::Map(std::io::Error::other(
@@ -48,7 +44,9 @@ impl<T> Locked<T> {
         };
         let p = region.as_ptr().cast::<T>();
         if (p as usize) % std::mem::align_of::<T>() != 0 {
-            return Err(Error::Map(std::io::Error::other("misaligned secure memory")));
+            return Err(Error::Map(std::io::Error::other(
+                "misaligned secure memory",
+            )));
         }
         // SAFETY: `p` points at `size >= size_of::<T>()` writable bytes of
         // `region`, suitably aligned (checked), that nothing else refers to.
