@@ -386,7 +386,7 @@ fn dudect(n: usize, secret: &[u8], mut f: impl FnMut(&[u8]) -> bool) -> f64 {
             .copy_from_slice(&slots[k * len..(k + 1) * len]);
         black_box(f(black_box(work.expose_secret())));
     }
-    for i in 0..n {
+    for (i, time) in times.iter_mut().enumerate() {
         let k = i % pool;
         if k == 0 && i > 0 {
             fill(&mut slots, i, &classes);
@@ -398,7 +398,7 @@ fn dudect(n: usize, secret: &[u8], mut f: impl FnMut(&[u8]) -> bool) -> f64 {
         let r = f(black_box(input));
         let t1 = now();
         black_box(r);
-        times[i] = t1.wrapping_sub(t0);
+        *time = t1.wrapping_sub(t0);
     }
     let mut sorted = times.clone();
     sorted.sort_unstable();
