@@ -5,7 +5,8 @@
 #   make uninstall [same variables as install]
 #   make deb                     target/release/deb/keyward_VERSION_ARCH.deb (scripts/build-deb)
 #   make demo                    scripts/demo, the whole story end to end
-#   make test                    scripts/test, every test
+#   make test                    scripts/test, every test (as root on Debian)
+#   make check                   the fast loop, no root: fmt, clippy, unit and protocol tests
 #
 # PAMDIR is where libpam looks for modules, whatever PREFIX is (a module
 # elsewhere needs its absolute path in the stack). The configuration goes to
@@ -45,7 +46,7 @@ BINS := keyward git-credential-keyward docker-credential-keyward
 MAN5 := packaging/man/keyward.toml.5
 MAN8 := packaging/man/pam_keyward.8
 
-.PHONY: all build install uninstall deb demo test
+.PHONY: all build install uninstall deb demo test check
 
 all: build
 
@@ -114,3 +115,19 @@ demo:
 
 test:
 	scripts/test
+
+# The contributors' fast loop (CONTRIBUTING.md): needs no root and installs
+# nothing; formatting, lints, every crate's unit tests and the protocol
+# transcripts of both helpers (each runs the real binary against a throwaway
+# vault). scripts/test is the full loop.
+check:
+	$(CARGO) fmt --all --check
+	$(CARGO) fmt --check --manifest-path fuzz/Cargo.toml
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) test --workspace --locked --lib --bins --exclude keyward-pam
+	@# keyward-pam's auth tests need root (the module trusts only root-owned
+	@# password databases); scripts/test runs them
+	$(CARGO) test --locked -p keyward-pam --lib -- --skip auth::tests::
+	$(CARGO) build --workspace --locked --bins
+	$(CARGO) test --locked -p keyward-credential --test git_transcripts
+	$(CARGO) test --locked -p keyward-tests --test docker_transcripts
