@@ -45,6 +45,8 @@ export SOURCE_DATE_EPOCH
 BINS := keyward git-credential-keyward docker-credential-keyward
 MAN5 := packaging/man/keyward.toml.5
 MAN8 := packaging/man/pam_keyward.8
+# the guides README.md links to, installed beside it in $(DOCDIR)/docs
+DOCS := $(sort $(wildcard docs/*.md))
 
 .PHONY: all build install uninstall deb demo test check
 
@@ -63,7 +65,7 @@ $(GEN)/man/keyward.1:
 
 install: $(GEN)/man/keyward.1
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/docs \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 $(addprefix $(RELEASE)/,$(BINS)) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(RELEASE)/libpam_keyward.so $(DESTDIR)$(PAMDIR)/pam_keyward.so
@@ -76,6 +78,7 @@ install: $(GEN)/man/keyward.1
 	install -m 0644 $(GEN)/completions/_keyward $(DESTDIR)$(ZSHCOMPDIR)/_keyward
 	install -m 0644 $(GEN)/completions/keyward.fish $(DESTDIR)$(FISHCOMPDIR)/keyward.fish
 	install -m 0644 README.md SECURITY.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
 	if [ -n "$(PAMCONFDIR)" ]; then \
 		install -d $(DESTDIR)$(PAMCONFDIR) && \
 		install -m 0644 packaging/pam-configs/keyward $(DESTDIR)$(PAMCONFDIR)/keyward; fi
@@ -95,13 +98,14 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/keyward.toml.5.gz $(DESTDIR)$(MANDIR)/man8/pam_keyward.8.gz
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/keyward $(DESTDIR)$(ZSHCOMPDIR)/_keyward \
 		$(DESTDIR)$(FISHCOMPDIR)/keyward.fish
-	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/SECURITY.md
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/SECURITY.md \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS))
 	if [ -n "$(PAMCONFDIR)" ]; then rm -f $(DESTDIR)$(PAMCONFDIR)/keyward; fi
 	if cmp -s config/keyward.toml $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml; then \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml; \
 	elif [ -e $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml ]; then \
 		echo "keeping the changed $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml"; fi
-	for d in $(DOCDIR) $(SYSCONFDIR)/keyward; do \
+	for d in $(DOCDIR)/docs $(DOCDIR) $(SYSCONFDIR)/keyward; do \
 		if [ -d "$(DESTDIR)$$d" ]; then rmdir --ignore-fail-on-non-empty "$(DESTDIR)$$d"; fi; done
 	@# in a staging root, also the directories install created that are now empty
 	if [ -n "$(DESTDIR)" ] && [ -d "$(DESTDIR)" ]; then \
