@@ -284,8 +284,7 @@ fn child_job(job: Job, home: &Path, files: &[PathBuf], s: &UnixStream) -> Result
     }
     let msg = recv_secret(s, len)?;
     let m = msg.expose_secret();
-    let key = SecretBytes::guarded_from_slice(&m[..KEY_LEN]).map_err(|e| e.to_string())?;
-    let key = VaultKey::from_secret(key).map_err(|e| e.to_string())?;
+    let key = VaultKey::from_bytes(&m[..KEY_LEN]).map_err(|e| e.to_string())?;
     // Authenticates the whole file under the key, with the usual checks.
     let mut vault = Vault::open_with_key(&path, key).map_err(|e| e.to_string())?;
     if vault.id() != id {
@@ -443,7 +442,7 @@ fn with_vault(
     let msg = (|| -> Result<SecretBytes, String> {
         let mut m =
             SecretBytes::with_capacity(KEY_LEN + WRAP_WIRE_LEN).map_err(|e| e.to_string())?;
-        m.extend_from_slice(key.as_secret().expose_secret())
+        m.extend_from_slice(key.expose())
             .map_err(|e| e.to_string())?;
         match (job, new) {
             (Job::Rewrap, Some(new)) => {

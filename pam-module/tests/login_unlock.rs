@@ -678,13 +678,12 @@ fn a_login_leaves_no_key_or_password_in_the_host() {
     e.login_password(&u.name, password);
     e.service("login", LOGIN);
     let key: [u8; 32] = {
-        use keyward_secmem::ExposeSecret;
         let pw = keyward_secmem::SecretBytes::from_slice(password.as_bytes()).unwrap();
         // A copy root owns: the vault library trusts only its caller's files.
         let copy = e.dir.path().join("vault-copy");
         std::fs::copy(u.vault(), &copy).unwrap();
         let v = keyward_vault::Vault::open_with_password(&copy, &pw).unwrap();
-        v.key().as_secret().expose_secret().try_into().unwrap()
+        v.key().expose().try_into().unwrap()
     };
     let mut needles = keyward_tests::core_scan::Needles::new();
     needles

@@ -143,10 +143,7 @@ mod tests {
         let (id, key) = unwrap_header(&path, &header, &pw).unwrap();
         assert_eq!(id, v.id());
         assert_eq!(header_id(&path, &header).unwrap(), v.id());
-        assert_eq!(
-            key.as_secret().expose_secret(),
-            v.key().as_secret().expose_secret()
-        );
+        assert_eq!(key.expose(), v.key().expose());
         let wrong = SecretBytes::from_slice(b"other").unwrap();
         assert!(matches!(
             unwrap_header(&path, &header, &wrong),

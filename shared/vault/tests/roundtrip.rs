@@ -189,10 +189,7 @@ fn wrong_password_and_passwd() {
     ));
     let v2 = Vault::open_with_password(&path, &pw("new")).unwrap();
     assert_eq!(v2.reveal(0).unwrap().password.expose_secret(), b"s3cret");
-    assert_eq!(
-        v2.key().as_secret().expose_secret(),
-        v.key().as_secret().expose_secret()
-    );
+    assert_eq!(v2.key().expose(), v.key().expose());
 }
 
 #[test]
@@ -219,10 +216,7 @@ fn keyring_store_load_revoke() {
     assert!(keyring::load(&v.id()).unwrap().is_none());
     keyring::store(&v.id(), v.key(), Duration::from_secs(60)).unwrap();
     let k = keyring::load(&v.id()).unwrap().expect("cached");
-    assert_eq!(
-        k.as_secret().expose_secret(),
-        v.key().as_secret().expose_secret()
-    );
+    assert_eq!(k.expose(), v.key().expose());
     assert!(
         keyring::load(&other.id()).unwrap().is_none(),
         "two vaults never share a key"
