@@ -175,41 +175,27 @@ pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
     }
 }
 
+/// Configuration may be read by others but not changed by them: owned by root
+/// (the system file) or by you or root (yours), not group/world writable.
 fn check_config(r: &mut Report, f: &Path, system: bool) {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(m) = std::fs::symlink_metadata(f) else {
-        r.ok(
-            "config",
-            &format!("{} not present (defaults apply)", f.display()),
-        );
-        return;
-    };
+    use keyward_trustfs::{Error, Kind, Trust};
     let me = nix::unistd::geteuid().as_raw();
-    let owner_ok = if system {
-        m.uid() == 0
-    } else {
-        m.uid() == me || m.uid() == 0
-    };
-    if !owner_ok {
-        r.warn(
-            "config",
-            &format!("{} is owned by uid {}", f.display(), m.uid()),
-            &format!("`chown {} {}`", if system { 0 } else { me }, f.display()),
-        );
-    } else if m.mode() & 0o022 != 0 {
-        r.warn(
-            "config",
-            &format!(
-                "{} is writable by group or others (mode {:04o})",
-                f.display(),
-                m.mode() & 0o7777
-            ),
-            &format!("`chmod go-w {}`", f.display()),
-        );
-    } else {
-        r.ok(
+    let owners: &[u32] = if system { &[0] } else { &[me, 0] };
+    match Trust::system(owners, 0o022).check_path(f, Kind::File) {
+        Ok(()) => r.ok(
             "config",
             &format!("{} owner and permissions are safe", f.display()),
-        );
+        ),
+        Err(Error::NotFound { .. }) => r.ok(
+            "config",
+            &format!("{} not present (defaults apply)", f.display()),
+        ),
+        Err(e) => {
+            let msg = e.to_string();
+            let (what, fix) = msg
+                .split_once(": fix with ")
+                .unwrap_or((&msg, "see the message"));
+            r.warn("config", what, fix)
+        }
     }
 }

@@ -57,12 +57,7 @@ pub(crate) struct RmArgs {
 
 fn db_error(e: passdb::Error) -> CliError {
     match e {
-        passdb::Error::Insecure { path, reason } => {
-            CliError::Vault(keyward_vault::Error::Permissions { path, why: reason })
-        }
-        passdb::Error::Io { path, source } => {
-            CliError::Vault(keyward_vault::Error::Io { path, source })
-        }
+        passdb::Error::Fs(e) => CliError::Vault(e.into()),
         e => CliError::Other(e.to_string()),
     }
 }

@@ -24,7 +24,7 @@ pub const WRAP_WIRE_LEN: usize = SALT_LEN + 9 + KEY_LEN;
 /// Reads the vault's header with the caller's credentials (directory and
 /// file checked: owner, mode, no symlink).
 pub fn read_header(path: &Path) -> Result<Vec<u8>> {
-    let data = crate::fs::read_vault_upto(path, HEADER_LEN)?;
+    let data = crate::fs::read_vault_upto(path, HEADER_LEN as u64)?;
     Header::decode(&data).map_err(|_| Error::Corrupt {
         path: path.to_path_buf(),
     })?;

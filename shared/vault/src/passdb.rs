@@ -16,12 +16,9 @@
 //! [`PassDb::typical_params`] give unknown users the same work.
 
 use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
-use nix::fcntl::{Flock, FlockArg};
+use keyward_trustfs::{dir_of, LockMode, Trust};
 use scrypt::password_hash::{PasswordHash, SaltString};
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 /// Where the PAM module and `keyward pam` look by default.
@@ -40,22 +37,13 @@ pub const MAX_DB_SIZE: u64 = 16 << 20;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A system call on `path` failed.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file involved.
-        path: PathBuf,
-        /// What the system said.
-        source: std::io::Error,
-    },
-    /// The file or its directory has unsafe ownership, mode or type.
-    #[error("{}: refusing insecure password database: {reason}", path.display())]
-    Insecure {
-        /// The file involved.
-        path: PathBuf,
-        /// What is wrong and how to fix it.
-        reason: String,
-    },
+    /// The file, its directory or its lock is missing, unsafe (ownership,
+    /// mode, type, symlink) or unreadable; the message names the path and the fix.
+    #[error(transparent)]
+    Fs(#[from] keyward_trustfs::Error),
+    /// The system's random number generator failed (while salting a new hash).
+    #[error("random number generator: {0}")]
+    Random(std::io::Error),
     /// The user name cannot be stored (empty, too long, or a forbidden character).
     #[error("invalid user name: {0}")]
     BadUser(&'static str),
@@ -72,13 +60,6 @@ pub enum Error {
 
 /// Result of this module.
 pub type Result<T> = std::result::Result<T, Error>;
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
 
 pub use crate::KdfParams;
 
@@ -158,10 +139,7 @@ impl Hash {
             return Err(Error::PasswordTooLong);
         }
         let mut salt = [0u8; 16];
-        getrandom::getrandom(&mut salt).map_err(|e| Error::Io {
-            path: PathBuf::from("getrandom"),
-            source: std::io::Error::from(e),
-        })?;
+        getrandom::getrandom(&mut salt).map_err(|e| Error::Random(e.into()))?;
         let digest = derive(password, &salt, params)?;
         let mut d = [0u8; DIGEST_LEN];
         d.copy_from_slice(digest.expose_secret());
@@ -417,125 +395,37 @@ fn parse_line(raw: &[u8]) -> std::result::Result<Option<Entry>, &'static str> {
     }))
 }
 
-fn lock_path(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".lock");
-    PathBuf::from(p)
+/// The database's trust policy: owned by a `trusted` uid, mode 0600, at most
+/// [`MAX_DB_SIZE`] bytes, no symlink; its directory must not be group/world
+/// writable (it may be reached through a symlink, as `/etc` entries can be).
+fn trust(trusted: &[u32]) -> Trust {
+    Trust::system(trusted, 0o077)
+        .named("insecure password database")
+        .max_len(MAX_DB_SIZE)
+        .follow_dir_symlinks()
 }
 
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".tmp");
-    PathBuf::from(p)
-}
-
-fn parent(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
-fn check_dir(dir: &Path, trusted: &[u32]) -> Result<()> {
-    let md = std::fs::metadata(dir).map_err(io_err(dir))?;
-    if !trusted.contains(&md.uid()) {
-        return Err(Error::Insecure {
-            path: dir.to_path_buf(),
-            reason: format!("directory owned by uid {}, expected root", md.uid()),
-        });
-    }
-    if md.mode() & 0o022 != 0 {
-        return Err(Error::Insecure {
-            path: dir.to_path_buf(),
-            reason: format!(
-                "directory is group/world-writable (mode {:o}); run `chmod go-w`",
-                md.mode() & 0o7777
-            ),
-        });
+/// Checks the database's directory, creating it (0755) first when `create`.
+fn check_dir(path: &Path, trusted: &[u32], create: bool) -> Result<()> {
+    let t = trust(trusted).named("insecure password database directory");
+    let dir = dir_of(path);
+    if create {
+        t.ensure_dir(&dir)?;
+    } else {
+        t.check_dir(&dir)?;
     }
     Ok(())
-}
-
-fn check_file(path: &Path, file: &File, trusted: &[u32]) -> Result<()> {
-    let md = file.metadata().map_err(io_err(path))?;
-    if !md.file_type().is_file() {
-        return Err(Error::Insecure {
-            path: path.to_path_buf(),
-            reason: "not a regular file".into(),
-        });
-    }
-    if !trusted.contains(&md.uid()) {
-        return Err(Error::Insecure {
-            path: path.to_path_buf(),
-            reason: format!(
-                "owned by uid {}, expected root; run `chown root:`",
-                md.uid()
-            ),
-        });
-    }
-    if md.mode() & 0o077 != 0 {
-        return Err(Error::Insecure {
-            path: path.to_path_buf(),
-            reason: format!(
-                "mode {:o} gives group/world access; run `chmod 600`",
-                md.mode() & 0o7777
-            ),
-        });
-    }
-    if md.len() > MAX_DB_SIZE {
-        return Err(Error::Insecure {
-            path: path.to_path_buf(),
-            reason: "larger than 16 MiB".into(),
-        });
-    }
-    Ok(())
-}
-
-fn open_nofollow(path: &Path) -> std::io::Result<File> {
-    // O_NONBLOCK: a FIFO in the database's place must not hang a login; the
-    // caller's checks refuse what is not a regular file.
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
-        .open(path)
-}
-
-fn read_checked(path: &Path, trusted: &[u32]) -> Result<PassDb> {
-    let mut f = open_nofollow(path).map_err(|e| {
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            Error::Insecure {
-                path: path.to_path_buf(),
-                reason: "is a symbolic link".into(),
-            }
-        } else {
-            io_err(path)(e)
-        }
-    })?;
-    check_file(path, &f, trusted)?;
-    let mut text = Vec::new();
-    (&mut f)
-        .take(MAX_DB_SIZE)
-        .read_to_end(&mut text)
-        .map_err(io_err(path))?;
-    Ok(PassDb::parse(&text))
 }
 
 /// Reads the database under a shared lock, after checking that the file and
 /// its directory belong to one of `trusted` uids and are not accessible to
 /// others. The PAM module passes `&[0]`.
 pub fn load(path: &Path, trusted: &[u32]) -> Result<PassDb> {
-    check_dir(parent(path), trusted)?;
-    let lock = lock_path(path);
-    let _guard = match open_nofollow(&lock) {
-        Ok(f) => Some(
-            Flock::lock(f, FlockArg::LockShared)
-                .map_err(|(_, e)| io_err(&lock)(std::io::Error::from(e)))?,
-        ),
-        // No writer has ever run: nothing to wait for.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io_err(&lock)(e)),
-    };
-    read_checked(path, trusted)
+    check_dir(path, trusted, false)?;
+    let t = trust(trusted);
+    // No lock file: no writer has ever run, nothing to wait for.
+    let _guard = t.lock_shared_if_exists(path)?;
+    Ok(PassDb::parse(&t.read(path, MAX_DB_SIZE)?))
 }
 
 /// Reads, changes and atomically rewrites the database under an exclusive
@@ -546,63 +436,17 @@ pub fn update<T>(
     trusted: &[u32],
     change: impl FnOnce(&mut PassDb) -> Result<T>,
 ) -> Result<T> {
-    let dir = parent(path);
-    if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .mode(0o755)
-            .create(dir)
-            .map_err(io_err(dir))?;
-    }
-    check_dir(dir, trusted)?;
-    let lock = lock_path(path);
-    let lf = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&lock)
-        .map_err(io_err(&lock))?;
-    let _guard = Flock::lock(lf, FlockArg::LockExclusive)
-        .map_err(|(_, e)| io_err(&lock)(std::io::Error::from(e)))?;
-    let mut db = match read_checked(path, trusted) {
-        Ok(db) => db,
-        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            PassDb::default()
-        }
-        Err(e) => return Err(e),
+    check_dir(path, trusted, true)?;
+    let t = trust(trusted);
+    let _guard = t.lock(path, LockMode::Exclusive)?;
+    let mut db = match t.read(path, MAX_DB_SIZE) {
+        Ok(text) => PassDb::parse(&text),
+        Err(keyward_trustfs::Error::NotFound { .. }) => PassDb::default(),
+        Err(e) => return Err(e.into()),
     };
     let out = change(&mut db)?;
-    write_atomic(path, &db.render())?;
+    t.write_atomic(path, &db.render())?;
     Ok(out)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = tmp_path(path);
-    // We hold the lock: a leftover temp file is from a writer that died.
-    match std::fs::remove_file(&tmp) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_err(&tmp)(e)),
-    }
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&tmp)?;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        File::open(parent(path))?.sync_all()
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err(path)(e));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -618,6 +462,8 @@ mod tests {
     fn me() -> Vec<u32> {
         vec![0, nix::unistd::geteuid().as_raw()]
     }
+
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     #[test]
     fn hash_roundtrip_and_verify() {
@@ -792,7 +638,11 @@ mod tests {
         });
         assert!(r.is_err());
         assert_eq!(std::fs::read(&path).unwrap(), before);
-        assert!(!tmp_path(&path).exists());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(!names.iter().any(|n| n.contains(".tmp")), "{names:?}");
     }
 
     #[test]

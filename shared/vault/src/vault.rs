@@ -533,7 +533,7 @@ impl SealedVault {
 
 /// Reads only the header: the vault id, for looking up a cached key.
 pub fn read_vault_id(path: &Path) -> Result<VaultId> {
-    let data = fs::read_vault_upto(path, format::HEADER_LEN)?;
+    let data = fs::read_vault_upto(path, format::HEADER_LEN as u64)?;
     Header::decode(&data)
         .map(|h| h.id)
         .map_err(|_| corrupt(path))
