@@ -9,16 +9,31 @@
 //!
 //! Every slot has a canary on both sides; both are checked when the slot is
 //! freed. Free lists and all other bookkeeping live in the ordinary heap, never
-//! in the secret pages. A large secret's mapping is `guard | C data C | guard`.
+//! in the secret pages.
+//!
+//! A large secret, and every *guarded* one (long-lived keys), gets a mapping of
+//! its own with the data right-aligned against the trailing guard page:
+//!
+//! ```text
+//! guard page | zero slack C data | guard page
+//! ```
+//!
+//! so that a read or write one byte past the end faults at once (libsodium's
+//! layout); the canary and the zero slack before the data catch underflows on
+//! free.
 //!
 //! Fork: pages are wiped (`MADV_WIPEONFORK`) or absent (`MADV_DONTFORK`) in a
-//! child. A fork handler bumps an epoch so that a child dropping secrets it
-//! inherited touches neither their pages nor the parent's bookkeeping.
+//! child. The child's fork handler bumps an epoch and reserves every absent
+//! data range inaccessible, so nothing the child maps can land there; a child
+//! never unmaps, reuses or touches a range it inherited (it forgets them), and
+//! dropping an inherited secret touches neither its pages nor the parent's
+//! bookkeeping.
 
 use crate::error::{Error, Result};
 use crate::policy::{self, Backend, LockPolicy};
 use crate::sys::{self, Guarded, MapError};
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -81,7 +96,14 @@ extern "C" fn fork_parent() {
 
 extern "C" fn fork_child() {
     EPOCH.fetch_add(1, Ordering::SeqCst);
-    let _ = HELD.try_with(|h| h.borrow_mut().take());
+    let _ = HELD.try_with(|h| {
+        if let Some(pool) = h.borrow_mut().take() {
+            // Only system calls here (no allocation): the parent's data ranges
+            // that are holes in the child (memfd_secret, MADV_DONTFORK) are
+            // reserved inaccessible before the child can map anything.
+            pool.reserve_inherited_holes();
+        }
+    });
 }
 
 fn lock_raw() -> MutexGuard<'static, Pool> {
@@ -96,10 +118,13 @@ fn lock() -> MutexGuard<'static, Pool> {
     let mut g = lock_raw();
     let epoch = EPOCH.load(Ordering::SeqCst);
     if g.epoch != epoch {
-        // A forked child: the parent's chunks are wiped or unmapped here and the
-        // parent's secrets are not ours to free. Start afresh.
+        // A forked child: the parent's chunks are wiped or absent here and the
+        // parent's secrets are not ours to free. Start afresh, forgetting the
+        // inherited chunks without unmapping them: their ranges (reserved
+        // inaccessible by the fork handler where they were holes) stay taken
+        // for the life of the child, so no new mapping can alias them.
         let old = std::mem::replace(&mut *g, Pool::new());
-        drop(old);
+        std::mem::forget(old);
         g.epoch = epoch;
     }
     g
@@ -129,6 +154,27 @@ pub fn release_unused() -> usize {
     lock().release_unused()
 }
 
+/// Set by [`ignore_environment`].
+static IGNORE_ENV: AtomicBool = AtomicBool::new(false);
+
+/// Makes this process ignore `KEYWARD_SECMEM_BACKEND`. The PAM module calls it
+/// before anything else: the environment of a PAM host (`su`, `sudo`, `login`)
+/// belongs to the user who started it, who must not choose how root keeps
+/// another user's password.
+pub fn ignore_environment() {
+    IGNORE_ENV.store(true, Ordering::SeqCst);
+}
+
+/// `KEYWARD_SECMEM_BACKEND`, with `secure_getenv` semantics: never in a
+/// process that runs setuid, setgid or with file capabilities (`AT_SECURE`),
+/// nor after [`ignore_environment`].
+fn backend_from_env() -> Option<std::ffi::OsString> {
+    if IGNORE_ENV.load(Ordering::SeqCst) || sys::is_secure_exec() {
+        return None;
+    }
+    std::env::var_os("KEYWARD_SECMEM_BACKEND")
+}
+
 fn choose_backend() -> u8 {
     let b = BACKEND.load(Ordering::SeqCst);
     if b != 0 {
@@ -136,7 +182,7 @@ fn choose_backend() -> u8 {
     }
     let mut want = PREFERRED.load(Ordering::SeqCst);
     if want == 0 {
-        want = match std::env::var_os("KEYWARD_SECMEM_BACKEND") {
+        want = match backend_from_env() {
             Some(v) if v == "mlock" => 2,
             _ => 1,
         };
@@ -189,21 +235,29 @@ struct Map {
     locked: bool,
 }
 
+/// Makes a locked, guarded mapping of `data_len` bytes.
+fn locked_map(data_len: usize) -> std::result::Result<Map, MapError> {
+    if choose_backend() == 1 {
+        let g = Guarded::memfd_secret(data_len)?;
+        Ok(Map { g, locked: true })
+    } else {
+        let g = Guarded::anon(data_len).map_err(MapError::Other)?;
+        g.mlock().map_err(MapError::Lock)?;
+        Ok(Map { g, locked: true })
+    }
+}
+
 /// Makes a guarded mapping of `data_len` bytes, applying the lock policy.
 fn new_map(data_len: usize, locked_now: usize) -> Result<Map> {
-    let lock_err = if choose_backend() == 1 {
-        match Guarded::memfd_secret(data_len) {
-            Ok(g) => return Ok(Map { g, locked: true }),
-            Err(MapError::Other(e)) => return Err(Error::Map(e)),
-            Err(MapError::Lock(e)) => e,
-        }
-    } else {
-        let g = Guarded::anon(data_len).map_err(Error::Map)?;
-        match g.mlock() {
-            Ok(()) => return Ok(Map { g, locked: true }),
-            Err(e) => e,
-        }
-    };
+    match locked_map(data_len) {
+        Ok(m) => Ok(m),
+        Err(MapError::Other(e)) => Err(Error::Map(e)),
+        Err(MapError::Lock(e)) => unlocked_map(data_len, locked_now, e),
+    }
+}
+
+/// What the lock policy does when `data_len` bytes could not be locked.
+fn unlocked_map(data_len: usize, locked_now: usize, lock_err: std::io::Error) -> Result<Map> {
     match policy::policy() {
         LockPolicy::Required => {
             let limit = policy::memlock_limit();
@@ -245,8 +299,6 @@ struct Class {
     partial: Vec<u32>,
     /// Vacant indices in `chunks`.
     vacant: Vec<u32>,
-    /// Chunks made so far (sets the next chunk's size).
-    grown: u32,
 }
 
 impl Class {
@@ -256,13 +308,20 @@ impl Class {
             chunks: Vec::new(),
             partial: Vec::new(),
             vacant: Vec::new(),
-            grown: 0,
         }
     }
 
+    /// The smallest chunk of this class.
+    fn min_chunk_len(&self) -> usize {
+        sys::round_to_pages(CANARY + MIN_SLOTS * self.stride)
+    }
+
+    /// The next chunk's size: doubles with the chunks alive now (so it follows
+    /// live use and shrinks again after a burst), up to [`MAX_CHUNK`].
     fn next_chunk_len(&self) -> usize {
-        let min = sys::round_to_pages(CANARY + MIN_SLOTS * self.stride);
-        let grow = sys::page_size() << self.grown.min(16);
+        let min = self.min_chunk_len();
+        let live = (self.chunks.len() - self.vacant.len()).min(16) as u32;
+        let grow = sys::page_size() << live;
         sys::round_to_pages(grow.clamp(min, MAX_CHUNK.max(min)))
     }
 }
@@ -271,6 +330,9 @@ struct Pool {
     epoch: u32,
     classes: [Class; NCLASS],
     counters: Counters,
+    /// Data ranges (start → length) of the mappings of large and guarded
+    /// secrets, which their `Region`s own: the fork handler needs them.
+    own: BTreeMap<usize, usize>,
 }
 
 impl Pool {
@@ -293,6 +355,20 @@ impl Pool {
                 mapped_bytes: 0,
                 chunks: 0,
             },
+            own: BTreeMap::new(),
+        }
+    }
+
+    /// In a forked child, from the fork handler: reserves every data range of
+    /// the parent's that `MADV_DONTFORK` left as a hole (system calls only).
+    fn reserve_inherited_holes(&self) {
+        for class in &self.classes {
+            for chunk in class.chunks.iter().flatten() {
+                sys::reserve_hole(chunk.map.g.data_ptr(), chunk.map.g.data_len());
+            }
+        }
+        for (&start, &len) in &self.own {
+            sys::reserve_hole(start as *mut u8, len);
         }
     }
 
@@ -330,11 +406,32 @@ impl Pool {
         }
     }
 
+    /// Maps a chunk for class `ci`: the next size if it can be locked, else
+    /// halves down to the smallest chunk, so a chunk is made whenever one fits
+    /// the remaining RLIMIT_MEMLOCK; only then does the lock policy decide.
+    fn chunk_map(&self, ci: usize) -> Result<Map> {
+        let class = &self.classes[ci];
+        let min = class.min_chunk_len();
+        let mut len = class.next_chunk_len();
+        loop {
+            match locked_map(len) {
+                Ok(m) => return Ok(m),
+                Err(MapError::Other(e)) => return Err(Error::Map(e)),
+                Err(MapError::Lock(_)) if len > min => {
+                    len = sys::round_to_pages((len / 2).max(min));
+                }
+                Err(MapError::Lock(e)) => {
+                    return unlocked_map(len, self.counters.locked_bytes, e)
+                }
+            }
+        }
+    }
+
     /// Adds a chunk to class `ci`.
     fn grow(&mut self, ci: usize) -> Result<()> {
         let key = self.key()?;
-        let len = self.classes[ci].next_chunk_len();
-        let map = new_map(len, self.counters.locked_bytes)?;
+        let map = self.chunk_map(ci)?;
+        let len = map.g.data_len();
         self.account(&map, true);
         self.counters.chunks += 1;
         let class = &mut self.classes[ci];
@@ -364,7 +461,6 @@ impl Pool {
             }
         };
         class.partial.push(id);
-        class.grown += 1;
         Ok(())
     }
 
@@ -522,8 +618,13 @@ impl Cursor<'_> {
 
 #[derive(Debug)]
 enum Home {
+    /// A pooled slot: `C data slack C`.
     Slot { class: u8, chunk: u32, slot: u32 },
+    /// A mapping of its own, data right-aligned against the trailing guard:
+    /// `zero slack C data`.
     Own(Map),
+    /// Only while a `Region` is being dropped.
+    Gone,
 }
 
 /// Storage for one secret: zeroed on creation, canary-checked and wiped on drop.
@@ -532,8 +633,8 @@ pub(crate) struct Region {
     ptr: NonNull<u8>,
     /// Bytes the caller asked for (and may use).
     cap: usize,
-    /// Bytes up to the trailing canary: the slot size, or `cap` for a large
-    /// secret. `cap..size` is slack that must stay zero.
+    /// Bytes up to the trailing canary of a pooled slot (`cap..size` is slack
+    /// that must stay zero); `cap` for a mapping of its own.
     size: usize,
     epoch: u32,
     home: Home,
@@ -560,6 +661,16 @@ impl Region {
     pub(crate) fn capacity(&self) -> usize {
         self.cap
     }
+
+    /// Whether this region has a right-aligned mapping of its own.
+    pub(crate) fn is_guarded(&self) -> bool {
+        matches!(self.home, Home::Own(_))
+    }
+
+    /// Start of the bytes, for types placed in secure memory.
+    pub(crate) fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
 }
 
 #[cfg(test)]
@@ -571,34 +682,57 @@ thread_local! {
 
 impl Drop for Region {
     fn drop(&mut self) {
+        let home = std::mem::replace(&mut self.home, Home::Gone);
         if self.epoch != EPOCH.load(Ordering::SeqCst) {
             // Inherited from the parent across fork(): the pages are wiped or
-            // absent here. `Home::Own` unmaps the reservation via Guarded's drop.
+            // absent (and reserved) here. Never touch, unmap or reuse them.
+            if let Home::Own(map) = home {
+                map.g.forget();
+            }
             return;
         }
         let key = canary_key();
         let p = self.ptr.as_ptr();
-        // The canaries sit right before and after the region, inside its chunk
-        // or mapping.
-        let (before, after) = (p.wrapping_sub(CANARY), p.wrapping_add(self.size));
+        let before = p.wrapping_sub(CANARY);
         check_canary(key, before, self.cap, "before");
-        check_canary(key, after, self.cap, "after");
-        // SAFETY: `cap..size` lies inside the slot.
-        let slack = unsafe { sys::all_zero(p.wrapping_add(self.cap), self.size - self.cap) };
-        if !slack {
-            canary_abort(self.cap, "after");
+        match &home {
+            Home::Slot { .. } => {
+                // The trailing canary follows the slot, inside its chunk.
+                check_canary(key, p.wrapping_add(self.size), self.cap, "after");
+                // SAFETY: `cap..size` lies inside the slot.
+                let slack =
+                    unsafe { sys::all_zero(p.wrapping_add(self.cap), self.size - self.cap) };
+                if !slack {
+                    canary_abort(self.cap, "after");
+                }
+            }
+            Home::Own(map) => {
+                // Past the end is the guard page; before the canary, zero slack.
+                let data = map.g.data_ptr();
+                let lead = before as usize - data as usize;
+                // SAFETY: `data..before` lies inside the mapping's data pages.
+                if !unsafe { sys::all_zero(data, lead) } {
+                    canary_abort(self.cap, "before");
+                }
+            }
+            Home::Gone => {}
         }
         // SAFETY: the region is ours and writable.
         unsafe { sys::wipe(p, self.size) };
         #[cfg(test)]
         LAST_FREED.with(|l| *l.borrow_mut() = self.bytes().to_vec());
         let mut pool = lock();
-        match &self.home {
-            Home::Slot { class, chunk, slot } => pool.put_slot(*class as usize, *chunk, *slot),
+        match home {
+            Home::Slot { class, chunk, slot } => pool.put_slot(class as usize, chunk, slot),
             Home::Own(map) => {
                 pool.counters.live -= 1;
-                pool.account(map, false);
+                pool.account(&map, false);
+                pool.own.remove(&(map.g.data_ptr() as usize));
+                drop(pool);
+                // Guarded's drop unmaps, outside the pool lock.
+                drop(map);
             }
+            Home::Gone => {}
         }
     }
 }
@@ -649,7 +783,20 @@ pub(crate) fn allocate(cap: usize) -> Result<Region> {
             },
         });
     }
-    let data_len = sys::round_to_pages(cap + 2 * CANARY);
+    allocate_guarded(cap)
+}
+
+/// Allocates `cap` zeroed bytes in a mapping of their own, right-aligned
+/// against the trailing guard page: one byte past the end faults. For
+/// long-lived keys (and every secret too large for the pool).
+pub(crate) fn allocate_guarded(cap: usize) -> Result<Region> {
+    if cap > MAX_SECRET_LEN {
+        return Err(Error::TooLarge {
+            requested: cap,
+            max: MAX_SECRET_LEN,
+        });
+    }
+    let data_len = sys::round_to_pages(cap + CANARY);
     let mut pool = lock();
     let key = pool.key()?;
     let map = new_map(data_len, pool.counters.locked_bytes);
@@ -663,16 +810,15 @@ pub(crate) fn allocate(cap: usize) -> Result<Region> {
     };
     pool.account(&map, true);
     pool.counters.live += 1;
+    pool.own.insert(map.g.data_ptr() as usize, map.g.data_len());
     let epoch = pool.epoch;
     drop(pool);
     policy::flush_warning();
     let data = map.g.data_ptr();
-    let end = data.wrapping_add(CANARY + cap);
-    // SAFETY: both canaries lie inside the fresh mapping (`cap + 2C <= data_len`).
-    unsafe { sys::write_canary(data, canary_words(key, data)) };
-    // SAFETY: as above.
-    unsafe { sys::write_canary(end, canary_words(key, end)) };
-    let ptr = data.wrapping_add(CANARY);
+    let ptr = data.wrapping_add(data_len - cap);
+    let canary = ptr.wrapping_sub(CANARY);
+    // SAFETY: the canary lies inside the fresh mapping (`cap + C <= data_len`).
+    unsafe { sys::write_canary(canary, canary_words(key, canary)) };
     Ok(Region {
         ptr: NonNull::new(ptr).ok_or_else(null_map)?,
         cap,

@@ -63,25 +63,35 @@
 //! - `memfd_secret` pages block hibernation while they exist; choose `mlock`
 //!   ([`prefer_backend`]) where that matters.
 #![deny(missing_docs)]
+// `unsafe` is fenced: denied here, allowed only in the modules below that say
+// why (the raw system calls, the allocator over them, in-place construction,
+// and the terminal/signal handling of prompts).
+#![deny(unsafe_code)]
 
+#[allow(unsafe_code)] // hands out slots of the raw mappings `sys` makes
 mod alloc;
 pub mod ct;
 mod error;
 mod harden;
+#[allow(unsafe_code)] // termios and signal handlers for the echo-off prompt
 pub mod input;
+#[allow(unsafe_code)] // writes a `T` into a raw secure allocation
+mod locked;
 mod policy;
 mod secret;
+mod status;
+#[allow(unsafe_code)] // the raw memory, fd and aux-vector system calls
 mod sys;
 
-pub use alloc::{prefer_backend, release_unused, MAX_SECRET_LEN};
+pub use alloc::{ignore_environment, prefer_backend, release_unused, MAX_SECRET_LEN};
+pub use locked::Locked;
 
 pub use ct::{ct_eq, ct_eq_fixed};
 pub use error::{Error, Result};
 pub use harden::{harden_process, is_dumpable};
 pub use input::{prompt_secret, read_secret_from_fd};
-pub use policy::{
-    memlock_limit, policy, set_policy, set_warning_sink, status, Backend, LockPolicy, Status,
-};
+pub use policy::{memlock_limit, policy, set_policy, set_warning_sink, Backend, LockPolicy};
+pub use status::{status, Status};
 pub use secrecy::{ExposeSecret, ExposeSecretMut};
 pub use secret::{SecretBytes, SecretString};
 
@@ -90,8 +100,29 @@ pub use secret::{SecretBytes, SecretString};
 /// time; `zeroize` on a byte slice stores one byte at a time. Secrets belong
 /// in [`SecretBytes`], which wipes itself.
 pub fn wipe(buf: &mut [u8]) {
-    // SAFETY: `buf` is a live, exclusively borrowed, writable slice.
-    unsafe { sys::wipe(buf.as_mut_ptr(), buf.len()) };
+    sys::wipe_slice(buf);
+}
+
+/// Wipes the stack just below the caller's frame (32 KiB), where the functions
+/// it called left copies of keys, key schedules and passwords: scrypt's HMAC
+/// key blocks, an AES key expansion, values moved between frames. Call it
+/// right after a KDF, HMAC or AES call returns, from a function that is an
+/// ancestor of that call (libsodium's `sodium_stackzero`). Costs about a
+/// microsecond.
+#[inline(never)]
+pub fn scrub_stack() {
+    sys::scrub_stack();
+}
+
+/// Borrows the descriptor `fd` this process was given by its caller (a
+/// `--password-fd N` option), checking that it is open. Reading it in place
+/// keeps what reopening `/proc/self/fd/N` loses: a pipe or file opened by
+/// another user (or by root for this user), a socket, the file's offset.
+pub fn inherited_fd(fd: i32) -> Result<std::os::fd::BorrowedFd<'static>> {
+    sys::inherited_fd(fd).map_err(|source| Error::Io {
+        context: "not an open file descriptor",
+        source,
+    })
 }
 
 #[cfg(test)]

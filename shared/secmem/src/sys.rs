@@ -196,9 +196,18 @@ impl Guarded {
     }
 }
 
+impl Guarded {
+    /// In a forked child: lets go of an inherited mapping without unmapping it
+    /// (the range, guards and the reserved hole included, stays reserved for the
+    /// life of the child, so no new mapping can alias it).
+    pub(crate) fn forget(self) {
+        std::mem::forget(self);
+    }
+}
+
 impl Drop for Guarded {
-    /// Unmaps (which also unlocks). Wiping is the owner's job: in a forked child
-    /// the data pages may be gone, so this never touches them.
+    /// Unmaps (which also unlocks). Wiping is the owner's job. Never runs for a
+    /// mapping a forked child inherited ([`Guarded::forget`]).
     fn drop(&mut self) {
         // SAFETY: we own the whole range and nothing refers to it any more.
         unsafe { libc::munmap(self.base.as_ptr().cast(), self.total) };
@@ -229,6 +238,12 @@ pub(crate) unsafe fn wipe(ptr: *mut u8, len: usize) {
         i += 1;
     }
     compiler_fence(Ordering::SeqCst);
+}
+
+/// [`wipe`] over a slice.
+pub(crate) fn wipe_slice(buf: &mut [u8]) {
+    // SAFETY: `buf` is a live, exclusively borrowed, writable slice.
+    unsafe { wipe(buf.as_mut_ptr(), buf.len()) };
 }
 
 /// Writes a 16-byte canary at `at` (any alignment).
@@ -276,6 +291,73 @@ pub(crate) fn abort_with(msg: &str) -> ! {
     // SAFETY: writing a valid buffer to fd 2; the result does not matter.
     unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
     std::process::abort()
+}
+
+/// In a forked child: makes sure nothing new can be mapped over `len` bytes at
+/// `ptr`, the data pages of a mapping inherited from the parent.
+/// `MADV_DONTFORK` leaves them as a hole between the inherited guard pages; an
+/// inaccessible reservation over the hole (`MAP_FIXED_NOREPLACE`, so it never
+/// replaces anything) keeps a later `mmap` of the child out of it, so an
+/// inherited pointer faults instead of aliasing the child's own memory. Where
+/// the pages were inherited (`MADV_WIPEONFORK`) the call fails with `EEXIST`
+/// and changes nothing. Async-signal-safe: one system call, no allocation.
+pub(crate) fn reserve_hole(ptr: *mut u8, len: usize) {
+    // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping, so this
+    // can only add an inaccessible reservation where nothing is mapped. The
+    // result is deliberately not used.
+    unsafe {
+        libc::mmap(
+            ptr.cast(),
+            len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED_NOREPLACE,
+            -1,
+            0,
+        )
+    };
+}
+
+/// Whether this process runs with elevated privileges it did not get from its
+/// caller (`AT_SECURE`: setuid, setgid or file capabilities), as glibc's
+/// `secure_getenv` decides. Such a process must ignore the environment.
+pub(crate) fn is_secure_exec() -> bool {
+    // SAFETY: getauxval has no memory-safety preconditions.
+    unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
+}
+
+/// Borrows descriptor `fd`, which this process inherited from its caller (a
+/// `--password-fd N` option), after checking with `fcntl(F_GETFD)` that it is
+/// open. The descriptor is read in place: its offset, its open file
+/// description's credentials and its type (pipe, socket, file, tty) are kept.
+pub(crate) fn inherited_fd(fd: libc::c_int) -> io::Result<std::os::fd::BorrowedFd<'static>> {
+    if fd < 0 {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    // SAFETY: F_GETFD only reads the descriptor table.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(last_err());
+    }
+    // SAFETY: the descriptor is open (checked above) and was handed to this
+    // process by its caller; keyward never closes a descriptor it did not open,
+    // so it stays open for the rest of the process.
+    Ok(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })
+}
+
+/// Bytes of stack [`scrub_stack`] wipes below its caller's frame: more than
+/// scrypt, HMAC-SHA-256 and AES-GCM (key schedule, GHASH keys) use.
+pub(crate) const STACK_SCRUB_LEN: usize = 32 * 1024;
+
+/// Wipes [`STACK_SCRUB_LEN`] bytes of stack just below the caller's frame, where
+/// the frames of the functions it called (a KDF, HMAC, an AES key expansion)
+/// left copies of keys and passwords (libsodium's `sodium_stackzero`). Never
+/// inlined, so its array sits below the caller.
+#[inline(never)]
+pub(crate) fn scrub_stack() {
+    let mut area = std::mem::MaybeUninit::<[u8; STACK_SCRUB_LEN]>::uninit();
+    let p = area.as_mut_ptr().cast::<u8>();
+    // SAFETY: `area` is a local array of STACK_SCRUB_LEN writable bytes.
+    unsafe { wipe(p, STACK_SCRUB_LEN) };
+    std::hint::black_box(&mut area);
 }
 
 /// Registers fork handlers once: `prepare` runs before `fork()`, `parent` and

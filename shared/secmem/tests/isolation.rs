@@ -103,7 +103,7 @@ fn child_canary() {
     }
     let how = std::env::var("KEYWARD_CANARY").unwrap();
     let len = match how.as_str() {
-        "large" => 10_000,
+        "large" | "large-before" => 10_000,
         "slack" => 20,
         _ => 32,
     };
@@ -111,7 +111,7 @@ fn child_canary() {
     let cap = s.capacity();
     let p = s.expose_secret_mut().as_mut_ptr();
     let target = match how.as_str() {
-        "before" => p.wrapping_sub(1),
+        "before" | "large-before" => p.wrapping_sub(1),
         _ => p.wrapping_add(cap),
     };
     // Flip the byte rather than write a constant: a fixed 0x41 left the
@@ -132,7 +132,7 @@ fn canary_overwrite_aborts_on_free() {
         ("after", "after", "32-byte"),
         ("before", "before", "32-byte"),
         ("slack", "after", "20-byte"),
-        ("large", "after", "10000-byte"),
+        ("large-before", "before", "10000-byte"),
     ] {
         let out = run_child("child_canary", "mlock", &[("KEYWARD_CANARY", how)], None);
         assert_eq!(
@@ -150,6 +150,125 @@ fn canary_overwrite_aborts_on_free() {
             describe(&out)
         );
         assert!(!String::from_utf8_lossy(&out.stdout).contains("survived"));
+    }
+}
+
+#[test]
+#[ignore = "child scenario"]
+fn child_past_the_end() {
+    if !in_child() {
+        return;
+    }
+    print_backend();
+    let how = std::env::var("KEYWARD_PAST").unwrap();
+    let mut s = match how.as_str() {
+        "guarded-read" | "guarded-write" => SecretBytes::guarded_random(32).unwrap(),
+        _ => SecretBytes::random(10_000).unwrap(),
+    };
+    assert!(s.is_guarded());
+    let cap = s.capacity();
+    let end = s.expose_secret_mut().as_mut_ptr().wrapping_add(cap);
+    println!("about to touch the byte past the end");
+    if how.ends_with("read") {
+        println!("read {}", read_byte(end as usize));
+    } else {
+        // SAFETY: deliberately writes one byte past the secret, which must be
+        // the guard page: this forked test child is expected to die of SIGSEGV.
+        unsafe { end.write_volatile(0x41) };
+    }
+    drop(s);
+    println!("survived");
+}
+
+/// A guarded key (and every large secret) is right-aligned against its guard
+/// page: one byte read or written past the end faults at once, before any
+/// free, on both backends.
+#[test]
+fn one_byte_past_a_guarded_secret_faults_at_once() {
+    for b in BACKENDS {
+        for how in ["guarded-read", "guarded-write", "large-read", "large-write"] {
+            let out = run_child("child_past_the_end", b, &[("KEYWARD_PAST", how)], None);
+            assert_eq!(
+                signal_of(&out),
+                Some(libc::SIGSEGV),
+                "{b}/{how}: {}",
+                describe(&out)
+            );
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("about to touch"), "{b}/{how}: {text}");
+            assert!(!text.contains("survived"), "{b}/{how}: {text}");
+        }
+    }
+}
+
+#[test]
+#[ignore = "child scenario"]
+fn child_inherited_ranges() {
+    if !in_child() {
+        return;
+    }
+    print_backend();
+    let page = 4096usize;
+    let span = |s: &SecretBytes| {
+        let p = s.expose_secret().as_ptr() as usize;
+        (p & !(page - 1), (p + s.capacity()).next_multiple_of(page))
+    };
+    // Scenario 1: a large inherited secret; the child maps 190 KiB of its own
+    // (malloc uses mmap at that size), drops the inherited secret, then uses
+    // its memory. Dropping must not unmap anything of the child's.
+    let big = SecretBytes::random(200_000).unwrap();
+    let (b0, b1) = span(&big);
+    let st = in_fork(move || {
+        let mut v = vec![1u8; 190 * 1024];
+        let (v0, v1) = (v.as_ptr() as usize, v.as_ptr() as usize + v.len());
+        if v0 < b1 && b0 < v1 {
+            println!("child buffer landed in the inherited secret's range");
+            // SAFETY: ending the forked child with a failure status.
+            unsafe { libc::_exit(4) };
+        }
+        drop(big);
+        v.fill(2);
+        let sum: u64 = v.iter().map(|&x| u64::from(x)).sum();
+        // SAFETY: ending the forked child with a status saying whether it held up.
+        unsafe { libc::_exit(if sum == 2 * 190 * 1024 { 0 } else { 5 }) };
+    });
+    assert!(
+        libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0,
+        "large: child status {st}"
+    );
+    // Scenario 2: an inherited pooled secret; the child's first allocation
+    // must not get a chunk at the inherited chunk's address (which would make
+    // ordinary and secret memory alias).
+    let small = SecretBytes::random(32).unwrap();
+    let (s0, s1) = span(&small);
+    let st = in_fork(move || {
+        let fresh: Vec<SecretBytes> = (0..64).map(|_| SecretBytes::random(32).unwrap()).collect();
+        let plain = vec![3u8; 8192];
+        let overlaps = |p: usize| p >= s0 && p < s1;
+        let bad = fresh.iter().any(|f| overlaps(f.expose_secret().as_ptr() as usize))
+            || overlaps(plain.as_ptr() as usize);
+        drop(small);
+        drop(fresh);
+        // SAFETY: ending the forked child with a status saying whether it held up.
+        unsafe { libc::_exit(if bad { 6 } else { 0 }) };
+    });
+    assert!(
+        libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0,
+        "pooled: child status {st}"
+    );
+    println!("inherited ranges ok");
+}
+
+/// A forked child never unmaps, reuses or aliases a range it inherited
+/// (review finding: on memfd_secret the child's own memory landed in the
+/// parent's holes and was unmapped under it, or aliased a canary).
+#[test]
+fn forked_child_never_unmaps_or_reuses_inherited_ranges() {
+    for b in BACKENDS {
+        let out = run_child("child_inherited_ranges", b, &[], None);
+        assert!(out.status.success(), "{b}: {}", describe(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("inherited ranges ok"));
+        ran_under(&out, b);
     }
 }
 

@@ -175,6 +175,18 @@ fn required_returns_memlock_exhausted_with_the_fix() {
         let n: usize = field(&out, "allocated ").parse().unwrap();
         assert!(n > 0 && n < 20_000, "{out}");
         assert_eq!(field(&out, "lock_failed="), "false");
+        // Chunks shrink to fit what is left of the limit: allocation stops only
+        // when not even the smallest chunk (one page) fits.
+        let locked: usize = field(&out, "locked=")
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            locked + 4096 > 64 * 1024,
+            "{b}: stopped at {locked} locked bytes of 65536 although a page still fit\n{out}"
+        );
         assert!(!err.contains("panicked"), "{err}");
     }
 }
@@ -210,4 +222,41 @@ fn warning_sink_may_use_secure_memory_itself() {
         !err.contains("cannot lock memory"),
         "went to stderr despite the sink: {err}"
     );
+}
+
+#[test]
+#[ignore = "child scenario"]
+fn child_growth() {
+    if !in_child() {
+        return;
+    }
+    print_backend_line();
+    let burst: Vec<SecretBytes> = (0..20_000)
+        .map(|_| SecretBytes::random(32).unwrap())
+        .collect();
+    println!("burst_mapped={}", status().mapped_bytes);
+    drop(burst);
+    keyward_secmem::release_unused();
+    let one = SecretBytes::random(32).unwrap();
+    println!("after_mapped={}", status().mapped_bytes);
+    drop(one);
+}
+
+fn print_backend_line() {
+    println!("backend={}", status().locking_backend);
+}
+
+/// After a burst is freed, the next secret gets a small chunk again: chunk
+/// growth follows the chunks alive now, not every chunk ever made.
+#[test]
+fn chunk_growth_follows_live_use() {
+    for b in BACKENDS {
+        let out = run_child("child_growth", b, &[], None);
+        assert!(out.status.success(), "{b}: {}", describe(&out));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let burst: usize = field(&text, "burst_mapped=").parse().unwrap();
+        let after: usize = field(&text, "after_mapped=").parse().unwrap();
+        assert!(burst >= 900_000, "{b}: {text}");
+        assert_eq!(after, 4096, "{b}: one 32-byte secret after a burst: {text}");
+    }
 }
