@@ -5,8 +5,8 @@ use crate::commands::{say, Ctx};
 use crate::exit::{CliError, Result};
 use crate::password::Source;
 use clap::{Args, Subcommand};
+use keyward_passdb::{self as passdb, Hash, PassDb, MAX_PASSWORD_LEN};
 use keyward_secmem::{prompt_secret, read_secret_from_fd, ExposeSecret, SecretBytes};
-use keyward_vault::passdb::{self, Hash, PassDb, MAX_PASSWORD_LEN};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 

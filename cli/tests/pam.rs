@@ -1,7 +1,7 @@
 //! `keyward pam passwd|rm|list` on a throwaway database (`--db`).
 
+use keyward_passdb as passdb;
 use keyward_tests::TestHome;
-use keyward_vault::passdb;
 use std::os::unix::fs::PermissionsExt;
 
 fn text(b: &[u8]) -> String {

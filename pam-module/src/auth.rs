@@ -3,8 +3,8 @@
 
 use crate::args::{Options, UnknownUser};
 use crate::tally::Tally;
+use keyward_passdb::{self as passdb, Hash, PassDb, MAX_PASSWORD_LEN};
 use keyward_secmem::{ExposeSecret, SecretBytes};
-use keyward_vault::passdb::{self, Hash, PassDb, MAX_PASSWORD_LEN};
 use pam::constants::{PamFlag, PamResultCode, PAM_DISALLOW_NULL_AUTHTOK};
 
 /// `pam_chauthtok` flags (pam_modules.h); pam-bindings lacks them.
@@ -443,7 +443,7 @@ pub fn chauthtok(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keyward_vault::passdb::KdfParams;
+    use keyward_passdb::KdfParams;
     use std::cell::RefCell;
 
     const FAST: KdfParams = KdfParams {

@@ -70,7 +70,7 @@ impl Tally {
     }
 
     fn path(&self, user: &str) -> PathBuf {
-        // `user` passed keyward_vault::passdb::validate_user: no `/`, not `.`/`..`.
+        // `user` passed keyward_passdb::validate_user: no `/`, not `.`/`..`.
         self.dir.join(user)
     }
 

@@ -13,7 +13,7 @@
 mod common;
 
 use common::{User, CRED_REQUEST};
-use keyward_vault::passdb::{self, Hash, KdfParams};
+use keyward_passdb::{self as passdb, Hash, KdfParams};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;

@@ -420,9 +420,7 @@ impl Pool {
                 Err(MapError::Lock(_)) if len > min => {
                     len = sys::round_to_pages((len / 2).max(min));
                 }
-                Err(MapError::Lock(e)) => {
-                    return unlocked_map(len, self.counters.locked_bytes, e)
-                }
+                Err(MapError::Lock(e)) => return unlocked_map(len, self.counters.locked_bytes, e),
             }
         }
     }

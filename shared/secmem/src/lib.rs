@@ -91,9 +91,9 @@ pub use error::{Error, Result};
 pub use harden::{harden_process, is_dumpable};
 pub use input::{prompt_secret, read_secret_from_fd};
 pub use policy::{memlock_limit, policy, set_policy, set_warning_sink, Backend, LockPolicy};
-pub use status::{status, Status};
 pub use secrecy::{ExposeSecret, ExposeSecretMut};
 pub use secret::{SecretBytes, SecretString};
+pub use status::{status, Status};
 
 /// Wipes ordinary memory that held sensitive but non-secret data (a decrypted
 /// vault index, say) with stores the compiler may not elide, eight bytes at a

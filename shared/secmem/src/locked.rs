@@ -48,7 +48,9 @@ impl<T> Locked<T> {
         };
         let p = region.as_ptr().cast::<T>();
         if (p as usize) % std::mem::align_of::<T>() != 0 {
-            return Err(Error::Map(std::io::Error::other("misaligned secure memory")));
+            return Err(Error::Map(std::io::Error::other(
+                "misaligned secure memory",
+            )));
         }
         // SAFETY: `p` points at `size >= size_of::<T>()` writable bytes of
         // `region`, suitably aligned (checked), that nothing else refers to.

@@ -245,7 +245,9 @@ fn child_inherited_ranges() {
         let fresh: Vec<SecretBytes> = (0..64).map(|_| SecretBytes::random(32).unwrap()).collect();
         let plain = vec![3u8; 8192];
         let overlaps = |p: usize| p >= s0 && p < s1;
-        let bad = fresh.iter().any(|f| overlaps(f.expose_secret().as_ptr() as usize))
+        let bad = fresh
+            .iter()
+            .any(|f| overlaps(f.expose_secret().as_ptr() as usize))
             || overlaps(plain.as_ptr() as usize);
         drop(small);
         drop(fresh);

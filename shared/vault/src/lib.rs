@@ -10,7 +10,6 @@
 //! - [`keyring`]: the unlock cache.
 //! - [`login`]: what the PAM module's login unlock runs as root and as the user.
 //! - [`open_for_helper`]: what the credential helpers and PAM module call.
-//! - [`passdb`]: the PAM password database (`/etc/keyward/shadow`).
 //! - [`Config`]: `/etc/keyward/keyward.toml` and the user's `config.toml`.
 //!
 //! Every error is one [`Error`] whose message is one line naming the path (or
@@ -25,7 +24,6 @@ pub mod fs;
 mod helper;
 pub mod keyring;
 pub mod login;
-pub mod passdb;
 mod vault;
 
 pub use config::{

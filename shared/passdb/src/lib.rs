@@ -1,4 +1,5 @@
-//! The PAM password database, `/etc/keyward/shadow`.
+//! keyward-passdb: the PAM password database, `/etc/keyward/shadow`: root-owned
+//! system state with its own trust model, kept apart from the user's vault.
 //!
 //! One line per user, `user:<PHC scrypt string>`
 //! (`$scrypt$ln=17,r=8,p=1$<salt>$<digest>`); `#` comments and blank lines are
@@ -14,6 +15,9 @@
 //! and compares the fixed-length digests in constant time
 //! ([`keyward_secmem::ct_eq_fixed`]). [`Hash::dummy_with`] and
 //! [`PassDb::typical_params`] give unknown users the same work.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
 use keyward_trustfs::{dir_of, LockMode, Trust};
@@ -61,7 +65,7 @@ pub enum Error {
 /// Result of this module.
 pub type Result<T> = std::result::Result<T, Error>;
 
-pub use crate::KdfParams;
+pub use keyward_vault::KdfParams;
 
 /// scrypt parameters for `params`, within [`KdfParams::check`]'s bounds.
 fn scrypt_params(params: KdfParams) -> std::result::Result<scrypt::Params, &'static str> {
