@@ -4,9 +4,8 @@ use crate::exit::{CliError, Result};
 use crate::password::Source;
 use crate::{Cli, Command};
 use clap::Args;
-use keyward_vault::{
-    format_duration, keyring, open_for_helper, read_vault_id, Config, HelperOpen, Kind, Vault,
-};
+use keyward_unlock::{open_for_helper, HelperOpen};
+use keyward_vault::{format_duration, keyring, read_vault_id, Config, Kind, Vault};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -4,7 +4,8 @@
 
 use super::{Access, Backend, Error};
 use keyward_secmem::SecretBytes;
-use keyward_vault::{open_for_helper_if_exists, Config, HelperOpen, Kind, NewEntry, Vault};
+use keyward_unlock::{open_for_helper_if_exists, HelperOpen};
+use keyward_vault::{Config, Kind, NewEntry, Vault};
 
 /// The vault, seen as a docker credential store.
 #[derive(Debug)]

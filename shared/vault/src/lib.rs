@@ -9,8 +9,11 @@
 //!   ([`Vault::reveal`]), change records under a file lock ([`Vault::update`]).
 //! - [`keyring`]: the unlock cache.
 //! - [`login`]: what the PAM module's login unlock runs as root and as the user.
-//! - [`open_for_helper`]: what the credential helpers and PAM module call.
 //! - [`Config`]: `/etc/keyward/keyward.toml` and the user's `config.toml`.
+//!
+//! The unlock policy the CLI and the helpers share (keyring, else a terminal
+//! prompt) is `keyward-unlock`; the PAM password database is `keyward-passdb`;
+//! file trust checks, locks and atomic writes are `keyward-trustfs`.
 //!
 //! Every error is one [`Error`] whose message is one line naming the path (or
 //! configuration key) and the fix; no message ever holds a secret.
@@ -21,7 +24,6 @@ mod config;
 mod error;
 mod format;
 pub mod fs;
-mod helper;
 pub mod keyring;
 pub mod login;
 mod vault;
@@ -32,7 +34,6 @@ pub use config::{
 };
 pub use error::{Error, Result};
 pub use format::{VaultId, VaultKey};
-pub use helper::{open_for_helper, open_for_helper_if_exists, HelperOpen};
 /// Entry points for the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -1,8 +1,13 @@
-//! How the credential helpers and the PAM module open the vault.
+//! keyward-unlock: the one unlock policy the `keyward` CLI and the credential
+//! helpers share: take the vault key from the kernel keyring, else ask on the
+//! terminal when one may be used (not with `GIT_TERMINAL_PROMPT=0` or
+//! [`HelperOpen::no_prompt`]), else fail at once with a hint. The vault crate
+//! below it only stores; the PAM module unlocks through its own login path
+//! (`keyward_vault::login`) and does not use this crate.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
-use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::vault::{SealedVault, Vault};
+use keyward_vault::{Config, Error, Result, SealedVault, Vault};
 use std::path::PathBuf;
 
 /// Options for [`open_for_helper`].
@@ -41,7 +46,7 @@ pub fn open_for_helper(opts: HelperOpen) -> Result<Vault> {
     let sealed = SealedVault::read(&path)?;
     let id = sealed.id();
     // A keyring error (no keyring in this container, seccomp) falls through to the prompt.
-    if let Ok(Some(key)) = crate::keyring::load(&id) {
+    if let Ok(Some(key)) = keyward_vault::keyring::load(&id) {
         return sealed.open_with_key(key);
     }
     let locked = || Error::Locked { path: path.clone() };
@@ -58,7 +63,7 @@ pub fn open_for_helper(opts: HelperOpen) -> Result<Vault> {
     drop(password);
     if opts.cache_after_prompt {
         // Best effort: the vault is open either way.
-        let _ = crate::keyring::store(&id, vault.key(), config.unlock_timeout);
+        let _ = keyward_vault::keyring::store(&id, vault.key(), config.unlock_timeout);
     }
     Ok(vault)
 }
