@@ -66,8 +66,12 @@ pub enum Error {
     FieldTooLong(&'static str),
     /// `store` with no vault yet.
     NoVault,
-    /// The vault refused (locked, corrupted, wrong permissions, …); its message.
-    Vault(String),
+    /// The vault refused (locked, corrupted, wrong permissions, …); its
+    /// message names the path and the fix.
+    Vault(keyward_vault::Error),
+    /// `get` asked for the `n`-th docker credential of a listing the vault no
+    /// longer has (it changed in between); running the command again fixes it.
+    NoSuchCredential(usize),
 }
 
 impl fmt::Display for Error {
@@ -96,12 +100,19 @@ impl fmt::Display for Error {
                 f,
                 "{NAME}: there is no keyward vault yet: run `keyward init` first"
             ),
-            Error::Vault(m) => write!(f, "{NAME}: {m}"),
+            Error::Vault(e) => write!(f, "{NAME}: {e}"),
+            Error::NoSuchCredential(n) => write!(f, "{NAME}: no docker credential number {n}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl From<keyward_vault::Error> for Error {
+    fn from(e: keyward_vault::Error) -> Self {
+        Error::Vault(e)
+    }
+}
 
 impl From<keyward_secmem::Error> for Error {
     fn from(e: keyward_secmem::Error) -> Self {
