@@ -2,28 +2,25 @@
 //! file descriptor given with `--password-fd N`. Never argv or the environment.
 
 use crate::exit::{CliError, Result};
-use keyward_secmem::{prompt_secret, read_secret_from_fd, SecretBytes};
-use std::fs::File;
-use std::os::fd::AsFd;
+use keyward_secmem::{inherited_fd, prompt_secret, read_secret_from_fd, SecretBytes};
+use std::os::fd::BorrowedFd;
 
 /// A source of password lines.
 #[derive(Debug)]
 pub(crate) enum Source {
     Tty,
-    Fd(File),
+    Fd(BorrowedFd<'static>),
 }
 
 impl Source {
-    /// `--password-fd N` (opened through /proc/self/fd, so no `unsafe`), else the terminal.
+    /// `--password-fd N`, read in place (a pipe or file another user opened, a
+    /// socket, a file at any offset), else the terminal.
     pub(crate) fn new(fd: Option<i32>) -> Result<Source> {
         match fd {
             None => Ok(Source::Tty),
-            Some(n) => {
-                let p = format!("/proc/self/fd/{n}");
-                File::open(&p)
-                    .map(Source::Fd)
-                    .map_err(|e| CliError::Other(format!("--password-fd {n}: cannot read it: {e}")))
-            }
+            Some(n) => inherited_fd(n)
+                .map(Source::Fd)
+                .map_err(|e| CliError::Other(format!("--password-fd {n}: cannot read it: {e}"))),
         }
     }
 
@@ -31,7 +28,7 @@ impl Source {
     pub(crate) fn read(&mut self, prompt: &str) -> Result<SecretBytes> {
         let pw = match self {
             Source::Tty => prompt_secret(prompt)?,
-            Source::Fd(f) => read_secret_from_fd(f.as_fd())?,
+            Source::Fd(f) => read_secret_from_fd(*f)?,
         };
         if pw.is_empty() {
             return Err(CliError::Other("empty password: refusing it".into()));

@@ -321,6 +321,9 @@ unsafe fn entry(
         }
         let previous = CURRENT.with(|c| c.replace(pamh));
         let _restore = CurrentGuard(previous);
+        // The host's environment is the user's (su, sudo): it never chooses
+        // how this module keeps passwords.
+        keyward_secmem::ignore_environment();
         keyward_secmem::set_warning_sink(warning_sink);
         let mut pam = Pam {
             pamh: handle,

@@ -284,7 +284,7 @@ fn child_job(job: Job, home: &Path, files: &[PathBuf], s: &UnixStream) -> Result
     }
     let msg = recv_secret(s, len)?;
     let m = msg.expose_secret();
-    let key = SecretBytes::from_slice(&m[..KEY_LEN]).map_err(|e| e.to_string())?;
+    let key = SecretBytes::guarded_from_slice(&m[..KEY_LEN]).map_err(|e| e.to_string())?;
     let key = VaultKey::from_secret(key).map_err(|e| e.to_string())?;
     // Authenticates the whole file under the key, with the usual checks.
     let mut vault = Vault::open_with_key(&path, key).map_err(|e| e.to_string())?;
@@ -500,7 +500,19 @@ fn log_outcome(h: &dyn Host, user: &str, out: &Outcome) {
 pub fn stash(h: &mut dyn Host, o: &Options) -> PamResultCode {
     match h.peek_token(TokenItem::Current) {
         Some(Token::Secret(p)) if !p.is_empty() => {
-            if let Err(e) = h.stash_put(p) {
+            // Kept from auth to session: a guarded allocation of its own.
+            let kept = match SecretBytes::guarded_from_slice(p.expose_secret()) {
+                Ok(g) => g,
+                Err(e) => {
+                    h.log(
+                        Priority::Err,
+                        &format!("login unlock: cannot keep the password for the session: {e}"),
+                    );
+                    return PamResultCode::PAM_IGNORE;
+                }
+            };
+            drop(p);
+            if let Err(e) = h.stash_put(kept) {
                 h.log(
                     Priority::Err,
                     &format!("login unlock: cannot keep the password for the session: {e:?}"),

@@ -654,3 +654,82 @@ fn su_login_then_git_credential_fill_without_a_prompt() {
     // The pty echoed nothing back (echo off); the log has no password.
     assert!(!all.contains("su-login-pw"), "{all}");
 }
+
+/// Key hygiene in the PAM host: a login (pamtester under pam_wrapper, the
+/// password typed into the conversation) that verifies the password, stashes
+/// it and unlocks the user's vault, stopped by gdb at `exit_group`: no copy
+/// of the vault key (nor its halves or first AES round keys) and no copy of
+/// the password (nor its HMAC key blocks) anywhere in the host's dumpable
+/// memory. Review finding: KDF and AES calls left them on the stack.
+#[test]
+fn a_login_leaves_no_key_or_password_in_the_host() {
+    if skip_unless_root() {
+        return;
+    }
+    assert!(
+        keyward_tests::have("gdb"),
+        "gdb missing: install the Debian package gdb"
+    );
+    assert!(keyward_tests::have("pamtester"), "pamtester missing");
+    let e = Env::new();
+    let u = User::new("kwh");
+    let password = "hygiene-login-password-7c41e9";
+    u.make_vault(password, TOKEN);
+    e.login_password(&u.name, password);
+    e.service("login", LOGIN);
+    let key: [u8; 32] = {
+        use keyward_secmem::ExposeSecret;
+        let pw = keyward_secmem::SecretBytes::from_slice(password.as_bytes()).unwrap();
+        // A copy root owns: the vault library trusts only its caller's files.
+        let copy = e.dir.path().join("vault-copy");
+        std::fs::copy(u.vault(), &copy).unwrap();
+        let v = keyward_vault::Vault::open_with_password(&copy, &pw).unwrap();
+        v.key().as_secret().expose_secret().try_into().unwrap()
+    };
+    let mut needles = keyward_tests::core_scan::Needles::new();
+    needles
+        .vault_key("vault key", &key)
+        .password("login password", password.as_bytes());
+
+    // Stopped when pamtester, its session open, calls pam_close_session: the
+    // frames the login ran in lie just below its stack pointer, not yet
+    // overwritten by the exit path.
+    let mut cmd = e.wrapped("/usr/bin/pamtester");
+    cmd.args([
+        "-v",
+        "login",
+        &u.name,
+        "authenticate",
+        "open_session",
+        "close_session",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let (core, out) = {
+        let _serial = serial();
+        keyward_tests::core_scan::core_at(
+            &cmd,
+            format!("{password}\n").as_bytes(),
+            dir.path(),
+            &["break pam_close_session"],
+        )
+    };
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains(&format!("login unlock: user={}: unlocked", u.name)),
+        "the login did not unlock the vault: {log}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let hits = needles.found_in(&core);
+    assert!(
+        hits.is_empty(),
+        "secrets in the PAM host's memory: {hits:?}"
+    );
+    // Positive control: what is not secret (the service file's path, read by
+    // libpam into its heap) is found by the same scan.
+    let mut control = keyward_tests::core_scan::Needles::new();
+    control.add("db path", e.db().display().to_string().as_bytes());
+    assert!(
+        !control.found_in(&core).is_empty(),
+        "the scan finds nothing at all"
+    );
+}

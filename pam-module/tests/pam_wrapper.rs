@@ -740,3 +740,26 @@ fn login_works_when_memory_cannot_be_locked() {
     );
     assert!(o.ok, "{o:?}");
 }
+
+/// The PAM host's environment belongs to the user who started it (`su`,
+/// `sudo`): `KEYWARD_SECMEM_BACKEND` never chooses how the module keeps a
+/// password, setuid or not.
+#[test]
+fn the_module_ignores_the_backend_override() {
+    let e = Env::new();
+    e.user("alice", b"pw-alice");
+    e.service("kw", BASIC);
+    let o = e.pam(
+        "kw",
+        "alice",
+        &[("auth", PAM_SUCCESS, 0)],
+        &["pw-alice"],
+        &[("KEYWARD_SECMEM_BACKEND", "mlock")],
+    );
+    assert!(o.ok, "{o:?}");
+    assert!(
+        o.log.contains("backend memfd_secret"),
+        "the module followed the user's KEYWARD_SECMEM_BACKEND: {}",
+        o.log
+    );
+}

@@ -2,6 +2,8 @@
 //! and throwaway homes that never touch the user's real files.
 #![forbid(unsafe_code)]
 
+pub mod core_scan;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

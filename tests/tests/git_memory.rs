@@ -7,12 +7,17 @@
 //! mappings without `MADV_DONTDUMP`) for the password. keyward's locked
 //! buffers are dump-excluded (`dd` in smaps' VmFlags) and are where the
 //! password must be found (the positive control). Thread stacks are not
-//! searched: stack copies are a documented non-guarantee.
+//! searched for the password (the kernel's pipe code may hold a piece of it);
+//! every region, the stack included, is searched for the vault key, its
+//! halves and its first AES round keys, which must be nowhere at that moment
+//! (the ciphers live in locked memory; the stack is scrubbed after AES calls).
 #![forbid(unsafe_code)]
 
 mod git_common;
 
-use git_common::{text, GitHome};
+use git_common::{text, GitHome, VAULT_PASSWORD};
+use keyward_secmem::{ExposeSecret, SecretBytes};
+use keyward_tests::core_scan::Needles;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -145,12 +150,29 @@ fn password_reaches_stdout_without_an_ordinary_memory_copy() {
     let needle = &password[1000..1064];
     let mut leaks = Vec::new();
     let mut host_seen = false;
+    let mut key_leaks = Vec::new();
+    let key = {
+        let pw = SecretBytes::from_slice(VAULT_PASSWORD.as_bytes()).unwrap();
+        let v = keyward_vault::Vault::open_with_password(&h.home.vault_path(), &pw).unwrap();
+        let k: [u8; 32] = v.key().as_secret().expose_secret().try_into().unwrap();
+        k
+    };
+    let mut key_needles = Needles::new();
+    key_needles.vault_key("vault key", &key);
     for r in regions(pid) {
-        if r.name == "[stack]" || r.name == "[vvar]" || r.name == "[vsyscall]" {
+        if r.name == "[vvar]" || r.name == "[vsyscall]" {
             continue;
         }
         let mut buf = vec![0u8; (r.end - r.start) as usize];
         if mem.seek(SeekFrom::Start(r.start)).is_err() || mem.read_exact(&mut buf).is_err() {
+            continue;
+        }
+        if !r.dont_dump {
+            for hit in key_needles.found_in_bytes(r.start, &buf) {
+                key_leaks.push(format!("{hit} ({})", r.name));
+            }
+        }
+        if r.name == "[stack]" {
             continue;
         }
         if !r.dont_dump && contains(&buf, needle) {
@@ -181,5 +203,9 @@ fn password_reaches_stdout_without_an_ordinary_memory_copy() {
     assert!(
         leaks.is_empty(),
         "the password is in ordinary memory of the helper: {leaks:?}"
+    );
+    assert!(
+        key_leaks.is_empty(),
+        "the vault key is in ordinary memory of the helper while it writes: {key_leaks:?}"
     );
 }

@@ -207,12 +207,15 @@ impl Hash {
     }
 }
 
-/// scrypt into locked memory.
+/// scrypt into locked memory; the stack scrypt used (HMAC key blocks of the
+/// password) is scrubbed afterwards.
 fn derive(password: &[u8], salt: &[u8], params: KdfParams) -> Result<SecretBytes> {
     let p = scrypt_params(params).map_err(Error::Params)?;
     let mut out = SecretBytes::zeroed(DIGEST_LEN)?;
-    scrypt::scrypt(password, salt, &p, out.expose_secret_mut())
-        .map_err(|_| Error::Params("output length"))?;
+    keyward_secmem::with_scrubbed_stack(|| {
+        scrypt::scrypt(password, salt, &p, out.expose_secret_mut())
+    })
+    .map_err(|_| Error::Params("output length"))?;
     Ok(out)
 }
 

@@ -238,7 +238,15 @@ struct Map {
 /// Makes a locked, guarded mapping of `data_len` bytes.
 fn locked_map(data_len: usize) -> std::result::Result<Map, MapError> {
     if choose_backend() == 1 {
-        let g = Guarded::memfd_secret(data_len)?;
+        match Guarded::memfd_secret(data_len) {
+            Ok(g) => return Ok(Map { g, locked: true }),
+            // RLIMIT_FSIZE applies to the memfd (`ulimit -f`, set by a shell
+            // or a build tool): lock an anonymous mapping instead.
+            Err(MapError::Other(e)) if e.raw_os_error() == Some(libc::EFBIG) => {}
+            Err(e) => return Err(e),
+        }
+        let g = Guarded::anon(data_len).map_err(MapError::Other)?;
+        g.mlock().map_err(MapError::Lock)?;
         Ok(Map { g, locked: true })
     } else {
         let g = Guarded::anon(data_len).map_err(MapError::Other)?;

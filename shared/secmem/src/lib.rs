@@ -114,6 +114,21 @@ pub fn scrub_stack() {
     sys::scrub_stack();
 }
 
+/// Runs `f` (a KDF, HMAC or AES call) in a frame of its own, then wipes the
+/// stack it used ([`scrub_stack`]): the key blocks, key schedules and moved
+/// copies it left there do not outlive the call.
+#[inline(never)]
+pub fn with_scrubbed_stack<R>(f: impl FnOnce() -> R) -> R {
+    let r = run_in_own_frame(f);
+    sys::scrub_stack();
+    r
+}
+
+#[inline(never)]
+fn run_in_own_frame<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
 /// Borrows the descriptor `fd` this process was given by its caller (a
 /// `--password-fd N` option), checking that it is open. Reading it in place
 /// keeps what reopening `/proc/self/fd/N` loses: a pipe or file opened by

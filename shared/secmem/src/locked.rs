@@ -26,14 +26,10 @@ pub struct Locked<T> {
 impl<T> Locked<T> {
     /// Builds `init()` in place in secure memory; scrubs the stack after.
     /// Errors when `T` needs more than 16-byte alignment.
-    #[inline(never)]
     pub fn new_with(init: impl FnOnce() -> T) -> Result<Self> {
-        let r = Self::build(init);
-        crate::scrub_stack();
-        r
+        crate::with_scrubbed_stack(|| Self::build(init))
     }
 
-    #[inline(never)]
     fn build(init: impl FnOnce() -> T) -> Result<Self> {
         if std::mem::align_of::<T>() > ALIGN {
             return Err(Error::Map(std::io::Error::other(

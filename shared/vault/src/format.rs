@@ -7,7 +7,7 @@ use aes_gcm::{Aes256Gcm, KeyInit};
 
 type Nonce = aes_gcm::aead::Nonce<Aes256Gcm>;
 type Tag = aes_gcm::aead::Tag<Aes256Gcm>;
-use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
+use keyward_secmem::{with_scrubbed_stack, ExposeSecret, ExposeSecretMut, Locked, SecretBytes};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -57,11 +57,13 @@ impl std::fmt::Debug for VaultId {
     }
 }
 
-/// The 256-bit vault key, in locked memory.
+/// The 256-bit vault key, in a guarded allocation of locked memory of its own
+/// (right-aligned against a guard page: see `SecretBytes::guarded`).
 pub struct VaultKey(SecretBytes);
 
 impl VaultKey {
-    /// Takes 32 bytes of key material.
+    /// Takes 32 bytes of key material (moved into a guarded allocation if
+    /// they are not in one; the other copy is wiped).
     pub fn from_secret(bytes: SecretBytes) -> crate::Result<VaultKey> {
         if bytes.len() != KEY_LEN {
             return Err(crate::Error::Invalid(format!(
@@ -69,12 +71,18 @@ impl VaultKey {
                 bytes.len()
             )));
         }
-        Ok(VaultKey(bytes))
+        if bytes.is_guarded() {
+            Ok(VaultKey(bytes))
+        } else {
+            Ok(VaultKey(SecretBytes::guarded_from_slice(
+                bytes.expose_secret(),
+            )?))
+        }
     }
 
     /// A fresh random key.
     pub(crate) fn random() -> crate::Result<VaultKey> {
-        Ok(VaultKey(SecretBytes::random(KEY_LEN)?))
+        Ok(VaultKey(SecretBytes::guarded_random(KEY_LEN)?))
     }
 
     /// The key bytes.
@@ -87,8 +95,9 @@ impl VaultKey {
         Ok(VaultKey(self.0.try_clone()?))
     }
 
-    pub(crate) fn cipher(&self) -> crate::Result<Aes256Gcm> {
-        cipher_for(&self.0)
+    /// The AES-256-GCM cipher of this key, built in place in locked memory.
+    pub(crate) fn cipher(&self) -> crate::Result<Cipher> {
+        Cipher::new(&self.0)
     }
 }
 
@@ -98,15 +107,44 @@ impl std::fmt::Debug for VaultKey {
     }
 }
 
-pub(crate) fn cipher_for(key: &SecretBytes) -> crate::Result<Aes256Gcm> {
-    let key: &aes_gcm::Key<Aes256Gcm> = key.expose_secret().try_into().map_err(|_| {
-        crate::Error::Invalid(format!(
-            "an AES-256 key has {KEY_LEN} bytes, not {}",
-            key.len()
-        ))
-    })?;
-    // The AES key schedule lives in this value; aes-gcm's `zeroize` feature wipes it on drop.
-    Ok(Aes256Gcm::new(key))
+/// An AES-256-GCM cipher (the AES key schedule and the GHASH key) that lives
+/// only in locked memory: built there in place, used by reference, wiped on
+/// drop (aes-gcm's `zeroize` feature, then the allocation's own wipe). It is
+/// never returned or moved by value, and every operation on it runs through
+/// [`with_scrubbed_stack`], so the round keys the AES code spills onto the
+/// stack do not outlive the call.
+pub(crate) struct Cipher(Locked<Aes256Gcm>);
+
+impl Cipher {
+    pub(crate) fn new(key: &SecretBytes) -> crate::Result<Cipher> {
+        let key: &aes_gcm::Key<Aes256Gcm> = key.expose_secret().try_into().map_err(|_| {
+            crate::Error::Invalid(format!(
+                "an AES-256 key has {KEY_LEN} bytes, not {}",
+                key.len()
+            ))
+        })?;
+        Ok(Cipher(Locked::new_with(|| Aes256Gcm::new(key))?))
+    }
+
+    /// Encrypts `buf` in place; returns the tag.
+    fn encrypt(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8]) -> Option<Tag> {
+        with_scrubbed_stack(|| {
+            self.0
+                .get()
+                .encrypt_inout_detached(&Nonce::from(*nonce), aad, InOutBuf::from(buf))
+                .ok()
+        })
+    }
+
+    /// Decrypts `buf` in place; whether the tag verified.
+    fn decrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+        with_scrubbed_stack(|| {
+            self.0
+                .get()
+                .decrypt_inout_detached(&nonce_of(nonce), aad, InOutBuf::from(buf), &tag_of(tag))
+                .is_ok()
+        })
+    }
 }
 
 /// The nonce of a sealed blob, for opening only (sealing takes a fresh
@@ -163,14 +201,10 @@ impl Header {
             wrapped: [0u8; KEY_LEN + TAG_LEN],
         };
         let aad = h.wrap_aad();
-        let mut buf = key.as_secret().try_clone()?;
-        let tag = cipher_for(kek)?
-            .encrypt_inout_detached(
-                &Nonce::from(h.wrap_nonce),
-                &aad,
-                InOutBuf::from(buf.expose_secret_mut()),
-            )
-            .map_err(|_| crate::Error::Invalid("key wrapping failed".into()))?;
+        let mut buf = SecretBytes::from_slice(key.as_secret().expose_secret())?;
+        let tag = Cipher::new(kek)?
+            .encrypt(&h.wrap_nonce, &aad, buf.expose_secret_mut())
+            .ok_or_else(|| crate::Error::Invalid("key wrapping failed".into()))?;
         // `buf` now holds ciphertext only.
         h.wrapped[..KEY_LEN].copy_from_slice(buf.expose_secret());
         h.wrapped[KEY_LEN..].copy_from_slice(&tag);
@@ -179,16 +213,14 @@ impl Header {
 
     /// Unwraps the vault key; `None` when the tag does not verify (wrong password).
     pub fn unwrap_key(&self, kek: &SecretBytes) -> crate::Result<Option<VaultKey>> {
-        let mut buf = SecretBytes::from_slice(&self.wrapped[..KEY_LEN])?;
+        let mut buf = SecretBytes::guarded_from_slice(&self.wrapped[..KEY_LEN])?;
         let aad = self.wrap_aad();
-        let ok = cipher_for(kek)?
-            .decrypt_inout_detached(
-                &Nonce::from(self.wrap_nonce),
-                &aad,
-                InOutBuf::from(buf.expose_secret_mut()),
-                &tag_of(&self.wrapped[KEY_LEN..]),
-            )
-            .is_ok();
+        let ok = Cipher::new(kek)?.decrypt(
+            &self.wrap_nonce,
+            &aad,
+            buf.expose_secret_mut(),
+            &self.wrapped[KEY_LEN..],
+        );
         Ok(if ok { Some(VaultKey(buf)) } else { None })
     }
 
@@ -259,7 +291,9 @@ impl Header {
     }
 }
 
-/// scrypt(password, salt) → 32 bytes, written straight into locked memory.
+/// scrypt(password, salt) → 32 bytes, written straight into a guarded
+/// allocation of locked memory; the stack scrypt used (HMAC key blocks of the
+/// password) is scrubbed afterwards.
 pub(crate) fn derive_kek(
     password: &SecretBytes,
     salt: &[u8],
@@ -267,13 +301,15 @@ pub(crate) fn derive_kek(
 ) -> crate::Result<SecretBytes> {
     let params = scrypt::Params::new(kdf.log_n, kdf.r, kdf.p, KEY_LEN)
         .map_err(|_| crate::Error::Invalid("invalid scrypt parameters".into()))?;
-    let mut kek = SecretBytes::zeroed(KEY_LEN)?;
-    scrypt::scrypt(
-        password.expose_secret(),
-        salt,
-        &params,
-        kek.expose_secret_mut(),
-    )
+    let mut kek = SecretBytes::guarded(KEY_LEN)?;
+    with_scrubbed_stack(|| {
+        scrypt::scrypt(
+            password.expose_secret(),
+            salt,
+            &params,
+            kek.expose_secret_mut(),
+        )
+    })
     .map_err(|_| crate::Error::Invalid("scrypt failed".into()))?;
     Ok(kek)
 }
@@ -336,15 +372,15 @@ pub(crate) fn put_secret_field(out: &mut SecretBytes, b: &[u8]) -> crate::Result
 /// associated data is every byte of the file before the index (it starts with
 /// the magic, which keeps it apart from the other associated data).
 pub(crate) fn seal_index(
-    cipher: &Aes256Gcm,
+    cipher: &Cipher,
     aad: &[u8],
     plain: Zeroizing<Vec<u8>>,
 ) -> crate::Result<Vec<u8>> {
     let nonce: [u8; NONCE_LEN] = random_array()?;
     let mut buf = plain;
     let tag = cipher
-        .encrypt_inout_detached(&Nonce::from(nonce), aad, InOutBuf::from(&mut buf[..]))
-        .map_err(|_| crate::Error::Invalid("index encryption failed".into()))?;
+        .encrypt(&nonce, aad, &mut buf[..])
+        .ok_or_else(|| crate::Error::Invalid("index encryption failed".into()))?;
     let mut out = Vec::with_capacity(NONCE_LEN + buf.len() + TAG_LEN);
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&buf);
@@ -356,7 +392,7 @@ pub(crate) fn seal_index(
 /// tag; on success the plaintext is at `data[index_start + NONCE_LEN ..
 /// data.len() - TAG_LEN]` (the caller wipes it after parsing).
 pub(crate) fn open_index_in_place(
-    cipher: &Aes256Gcm,
+    cipher: &Cipher,
     data: &mut [u8],
     index_start: usize,
 ) -> Result<std::ops::Range<usize>, Malformed> {
@@ -367,9 +403,9 @@ pub(crate) fn open_index_in_place(
     let (nonce, rest) = rest.split_at_mut(NONCE_LEN);
     let ct_len = rest.len() - TAG_LEN;
     let (ct, tag) = rest.split_at_mut(ct_len);
-    cipher
-        .decrypt_inout_detached(&nonce_of(nonce), aad, InOutBuf::from(ct), &tag_of(tag))
-        .map_err(|_| Malformed)?;
+    if !cipher.decrypt(nonce, aad, ct, tag) {
+        return Err(Malformed);
+    }
     Ok(index_start + NONCE_LEN..index_start + NONCE_LEN + ct_len)
 }
 
@@ -383,19 +419,15 @@ fn secret_aad(id: &VaultId, record: &[u8; ID_LEN]) -> Vec<u8> {
 /// Encrypts a record's secret plaintext in place inside locked memory;
 /// returns nonce ‖ ciphertext ‖ tag (no longer secret).
 pub(crate) fn seal_secret(
-    cipher: &Aes256Gcm,
+    cipher: &Cipher,
     id: &VaultId,
     record: &[u8; ID_LEN],
     mut plain: SecretBytes,
 ) -> crate::Result<Vec<u8>> {
     let nonce: [u8; NONCE_LEN] = random_array()?;
     let tag = cipher
-        .encrypt_inout_detached(
-            &Nonce::from(nonce),
-            &secret_aad(id, record),
-            InOutBuf::from(plain.expose_secret_mut()),
-        )
-        .map_err(|_| crate::Error::Invalid("record encryption failed".into()))?;
+        .encrypt(&nonce, &secret_aad(id, record), plain.expose_secret_mut())
+        .ok_or_else(|| crate::Error::Invalid("record encryption failed".into()))?;
     let mut out = Vec::with_capacity(NONCE_LEN + plain.len() + TAG_LEN);
     out.extend_from_slice(&nonce);
     out.extend_from_slice(plain.expose_secret());
@@ -405,7 +437,7 @@ pub(crate) fn seal_secret(
 
 /// Decrypts one secret blob inside locked memory.
 pub(crate) fn open_secret(
-    cipher: &Aes256Gcm,
+    cipher: &Cipher,
     id: &VaultId,
     record: &[u8; ID_LEN],
     blob: &[u8],
@@ -416,13 +448,6 @@ pub(crate) fn open_secret(
     let (nonce, rest) = blob.split_at(NONCE_LEN);
     let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
     let mut buf = SecretBytes::from_slice(ct)?;
-    let ok = cipher
-        .decrypt_inout_detached(
-            &nonce_of(nonce),
-            &secret_aad(id, record),
-            InOutBuf::from(buf.expose_secret_mut()),
-            &tag_of(tag),
-        )
-        .is_ok();
+    let ok = cipher.decrypt(nonce, &secret_aad(id, record), buf.expose_secret_mut(), tag);
     Ok(if ok { Some(buf) } else { None })
 }

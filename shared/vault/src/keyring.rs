@@ -118,12 +118,9 @@ pub fn load(id: &VaultId) -> Result<Option<VaultKey>> {
     let Some(p) = load_payload(id)? else {
         return Ok(None);
     };
-    // Capacity PAYLOAD_LEN, not KEY_LEN: the key then takes a slot of the same
-    // size class as the payload it is copied from, so a helper run touches one
-    // locked page for both instead of two (each memfd_secret page costs a
-    // TLB flush on every CPU; see the README's git benchmark).
-    let mut key = SecretBytes::with_capacity(PAYLOAD_LEN)?;
-    key.extend_from_slice(&p.expose_secret()[..KEY_LEN])?;
+    // A long-lived key: a guarded allocation of its own, right-aligned against
+    // a guard page. The payload it comes from is short-lived and pooled.
+    let key = SecretBytes::guarded_from_slice(&p.expose_secret()[..KEY_LEN])?;
     Ok(Some(VaultKey::from_secret(key)?))
 }
 

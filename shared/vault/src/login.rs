@@ -109,7 +109,7 @@ impl NewWrap {
             p: u32_at(k + 5)?,
         };
         kdf.check().map_err(|_| bad())?;
-        let kek = SecretBytes::from_slice(&b[k + 9..])?;
+        let kek = SecretBytes::guarded_from_slice(&b[k + 9..])?;
         Ok(NewWrap { salt, kdf, kek })
     }
 }
