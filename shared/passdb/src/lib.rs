@@ -19,7 +19,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
+use keyward_secmem::{ExposeSecret, SecretBytes};
 use keyward_trustfs::{dir_of, LockMode, Trust};
 use scrypt::password_hash::{PasswordHash, SaltString};
 use std::path::Path;
@@ -65,6 +65,7 @@ pub enum Error {
 /// Result of this module.
 pub type Result<T> = std::result::Result<T, Error>;
 
+use keyward_vault::kdf::KdfError;
 pub use keyward_vault::KdfParams;
 
 /// scrypt parameters for `params`, within [`KdfParams::check`]'s bounds.
@@ -207,15 +208,14 @@ impl Hash {
     }
 }
 
-/// scrypt into locked memory; the stack scrypt used (HMAC key blocks of the
-/// password) is scrubbed afterwards.
+/// scrypt into locked memory, through the one scrypt call ([`keyward_vault::kdf`]).
 fn derive(password: &[u8], salt: &[u8], params: KdfParams) -> Result<SecretBytes> {
-    let p = scrypt_params(params).map_err(Error::Params)?;
+    scrypt_params(params).map_err(Error::Params)?;
     let mut out = SecretBytes::zeroed(DIGEST_LEN)?;
-    keyward_secmem::with_scrubbed_stack(|| {
-        scrypt::scrypt(password, salt, &p, out.expose_secret_mut())
-    })
-    .map_err(|_| Error::Params("output length"))?;
+    keyward_vault::kdf::derive_into(password, salt, params, &mut out).map_err(|e| match e {
+        KdfError::Params => Error::Params("rejected by scrypt"),
+        KdfError::Output => Error::Params("output length"),
+    })?;
     Ok(out)
 }
 

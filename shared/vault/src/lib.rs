@@ -7,6 +7,7 @@
 //!   or [`Vault::entry_keys`], the byte view lookups should scan), decrypt one
 //!   record's secrets
 //!   ([`Vault::reveal`]), change records under a file lock ([`Vault::update`]).
+//! - [`kdf`]: scrypt parameters and the one call to scrypt.
 //! - [`keyring`]: the unlock cache.
 //! - [`login`]: what the PAM module's login unlock runs as root and as the user.
 //! - [`Config`]: `/etc/keyward/keyward.toml` and the user's `config.toml`.
@@ -24,16 +25,17 @@ mod config;
 mod error;
 mod format;
 pub mod fs;
+pub mod kdf;
 pub mod keyring;
 pub mod login;
 mod vault;
 
 pub use config::{
-    default_vault_path, format_duration, parse_duration, user_config_path, Config, KdfParams,
-    SYSTEM_CONFIG,
+    default_vault_path, format_duration, parse_duration, user_config_path, Config, SYSTEM_CONFIG,
 };
 pub use error::{Error, Result};
 pub use format::{VaultId, VaultKey};
+pub use kdf::KdfParams;
 /// Entry points for the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -9,9 +9,9 @@
 //! public bytes: id, KDF parameters, salt, wrapped key) from the child, runs
 //! scrypt, and hands the child only derived keys, never a password.
 
-use crate::config::KdfParams;
 use crate::error::{Error, Result};
 use crate::format::{self, Header, VaultId, VaultKey, KEY_LEN, SALT_LEN};
+use crate::kdf::KdfParams;
 use crate::vault::Vault;
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use std::path::Path;
@@ -74,7 +74,7 @@ impl NewWrap {
     pub fn derive(password: &SecretBytes, kdf: KdfParams) -> Result<NewWrap> {
         kdf.check().map_err(Error::Invalid)?;
         let salt: [u8; SALT_LEN] = format::random_array()?;
-        let kek = format::derive_kek(password, &salt, kdf)?;
+        let kek = crate::kdf::derive_kek(password, &salt, kdf)?;
         Ok(NewWrap { salt, kdf, kek })
     }
 

@@ -1,10 +1,10 @@
 //! The open vault: authenticated metadata in memory, secrets sealed until
 //! [`Vault::reveal`], and transactional updates under a file lock.
 
-use crate::config::KdfParams;
 use crate::error::{Error, Result};
 use crate::format::{self, Header, Malformed, Reader, VaultId, VaultKey, ID_LEN, SALT_LEN};
 use crate::fs;
+use crate::kdf::KdfParams;
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use std::path::{Path, PathBuf};
 use zeroize::{Zeroize, Zeroizing};
@@ -733,7 +733,7 @@ impl Vault {
         }
         let key = VaultKey::random()?;
         let salt: [u8; SALT_LEN] = format::random_array()?;
-        let kek = format::derive_kek(password, &salt, kdf)?;
+        let kek = crate::kdf::derive_kek(password, &salt, kdf)?;
         let header = Header::wrap(VaultId(format::random_array()?), kdf, salt, &kek, &key)?;
         drop(kek);
         let data = encode(&header, &key, 1, &[], &[])?;
@@ -908,7 +908,7 @@ impl Vault {
     pub fn change_password(&mut self, new: &SecretBytes, kdf: KdfParams) -> Result<()> {
         kdf.check().map_err(Error::Invalid)?;
         let salt: [u8; SALT_LEN] = format::random_array()?;
-        let kek = format::derive_kek(new, &salt, kdf)?;
+        let kek = crate::kdf::derive_kek(new, &salt, kdf)?;
         self.rewrap_with(salt, kdf, &kek)
     }
 
