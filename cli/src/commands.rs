@@ -150,24 +150,18 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
 /// Refuses `init --login` where pam_keyward would not find or not use the vault.
 fn check_login_vault(ctx: &Ctx) -> Result<()> {
     if !ctx.config.login_unlock {
-        return Err(CliError::Other(
-            "login_unlock = false in your configuration: pam_keyward would skip this vault; \
-             remove that line first"
-                .into(),
-        ));
+        return Err(CliError::LoginUnlockOff);
     }
     let home = std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
-        .ok_or_else(|| CliError::Other("HOME is not set".into()))?;
+        .ok_or(CliError::NoHome)?;
     let at_login = ctx.config.vault_path_in(&home);
     if at_login != ctx.vault {
-        return Err(CliError::Other(format!(
-            "pam_keyward unlocks {} at login, not {} (it reads vault_path from the configuration \
-             and ignores --vault, KEYWARD_VAULT and XDG_DATA_HOME): drop those, or set vault_path",
-            at_login.display(),
-            ctx.vault.display()
-        )));
+        return Err(CliError::LoginVaultElsewhere {
+            at_login,
+            vault: ctx.vault.clone(),
+        });
     }
     Ok(())
 }
@@ -210,11 +204,8 @@ fn unlock(ctx: &Ctx, a: UnlockArgs) -> Result<()> {
     let v = Vault::open_with_password(&ctx.vault, &pw)?;
     drop(pw);
     let timeout = a.timeout.unwrap_or(ctx.config.unlock_timeout);
-    keyring::store(&v.id(), v.key(), timeout).map_err(|e| {
-        CliError::Other(format!(
-            "{e}; the helpers will ask for the password on the terminal instead"
-        ))
-    })?;
+    keyring::store(&v.id(), v.key(), timeout)
+        .map_err(|source| CliError::KeyringStore { source })?;
     say(&format!(
         "unlocked {} for {}",
         ctx.vault.display(),
@@ -373,10 +364,7 @@ fn rm(ctx: &Ctx, a: RmArgs) -> Result<()> {
         Ok(t.retain(|e| !matches(e)))
     })?;
     if removed == 0 {
-        return Err(CliError::NotFound(format!(
-            "no record matches {} (see `keyward list`)",
-            a.host
-        )));
+        return Err(CliError::NoRecord(a.host));
     }
     say(&format!("removed {removed} record(s)"));
     Ok(())

@@ -168,10 +168,7 @@ pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
         say("all checks passed");
         Ok(())
     } else {
-        Err(CliError::Other(format!(
-            "{} problem(s) found; see the fixes above",
-            r.problems
-        )))
+        Err(CliError::DoctorProblems(r.problems))
     }
 }
 

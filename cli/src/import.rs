@@ -47,7 +47,7 @@ fn home_file(rel: &str) -> Result<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(|h| PathBuf::from(h).join(rel))
-        .ok_or_else(|| CliError::Other("HOME is not set: give the file to import".into()))
+        .ok_or(CliError::NoHomeForImport)
 }
 
 pub(crate) fn run(ctx: &Ctx, a: ImportArgs) -> Result<()> {
@@ -217,7 +217,7 @@ fn store(ctx: &Ctx, o: &ImportOpts, records: Vec<NewEntry>) -> Result<()> {
 }
 
 fn docker_err(file: &Path, why: &str) -> CliError {
-    CliError::Other(format!("{}: {why}", file.display()))
+    CliError::bad_file(file, why)
 }
 
 fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {

@@ -58,7 +58,7 @@ pub(crate) struct RmArgs {
 fn db_error(e: passdb::Error) -> CliError {
     match e {
         passdb::Error::Fs(e) => CliError::Vault(e.into()),
-        e => CliError::Other(e.to_string()),
+        e => CliError::PassDb(e),
     }
 }
 
@@ -70,10 +70,7 @@ fn target(db: &DbArg, writing: bool) -> Result<(PathBuf, Vec<u32>)> {
         .unwrap_or_else(|| PathBuf::from(passdb::DEFAULT_PATH));
     let me = nix::unistd::geteuid().as_raw();
     if writing && me != 0 && path == Path::new(passdb::DEFAULT_PATH) {
-        return Err(CliError::Other(format!(
-            "writing {} needs root: run `sudo keyward pam ...`, or use --db PATH",
-            passdb::DEFAULT_PATH
-        )));
+        return Err(CliError::PamNeedsRoot(PathBuf::from(passdb::DEFAULT_PATH)));
     }
     Ok((path, vec![0, me]))
 }
@@ -85,23 +82,16 @@ fn read_password(a: &PasswdArgs) -> Result<SecretBytes> {
             let pw = prompt_secret(&format!("New PAM password for {}: ", a.user))?;
             let again = prompt_secret("Repeat it: ")?;
             if !pw.ct_eq(&again) {
-                return Err(CliError::Other(
-                    "the two passwords differ: nothing was changed".into(),
-                ));
+                return Err(CliError::PasswordsDiffer);
             }
             pw
         }
     };
     if pw.is_empty() && !a.allow_empty {
-        return Err(CliError::Other(
-            "empty password: refusing it (--allow-empty accepts it; the module then needs nullok)"
-                .into(),
-        ));
+        return Err(CliError::EmptyPamPassword);
     }
     if pw.len() > MAX_PASSWORD_LEN {
-        return Err(CliError::Other(format!(
-            "the password is longer than {MAX_PASSWORD_LEN} bytes, the module's limit"
-        )));
+        return Err(CliError::PamPasswordTooLong);
     }
     Ok(pw)
 }
@@ -138,15 +128,11 @@ fn passwd(ctx: &Ctx, a: PasswdArgs) -> Result<()> {
 fn rm(a: RmArgs) -> Result<()> {
     let (path, trusted) = target(&a.db, true)?;
     if !path.exists() {
-        return Err(CliError::Other(format!("{}: no such file", path.display())));
+        return Err(CliError::NoPamDbFile(path));
     }
     let removed = passdb::update(&path, &trusted, |db| Ok(db.remove(&a.user))).map_err(db_error)?;
     if !removed {
-        return Err(CliError::Other(format!(
-            "no user {} in {}: nothing was changed",
-            a.user,
-            path.display()
-        )));
+        return Err(CliError::NoPamUser { user: a.user, path });
     }
     say(&format!("removed {} from {}", a.user, path.display()));
     Ok(())
@@ -166,10 +152,7 @@ fn warn_skipped(path: &Path, db: &PassDb) {
 fn list(a: DbArg) -> Result<()> {
     let (path, trusted) = target(&a, false)?;
     if !path.exists() {
-        return Err(CliError::Other(format!(
-            "no password database at {}: add a user with `keyward pam passwd USER`",
-            path.display()
-        )));
+        return Err(CliError::NoPamDb(path));
     }
     let db = passdb::load(&path, &trusted).map_err(db_error)?;
     warn_skipped(&path, &db);
