@@ -50,7 +50,7 @@ MAN8 := packaging/man/pam_keyward.8
 all: build
 
 build:
-	$(CARGO) build --release --locked -p keyward-cli -p keyward-credential -p keyward-pam -p keyward-gen
+	$(CARGO) build --release --locked -p keyward-cli -p keyward-protocols -p keyward-pam -p keyward-gen
 	rm -rf $(GEN)
 	$(RELEASE)/keyward-gen man $(GEN)/man >/dev/null
 	$(RELEASE)/keyward-gen completions $(GEN)/completions >/dev/null

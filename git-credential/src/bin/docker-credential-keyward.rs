@@ -1,6 +1,6 @@
-//! `docker-credential-keyward`: see [`keyward_credential::docker`].
+//! `docker-credential-keyward`: see [`keyward_protocols::docker`].
 #![forbid(unsafe_code)]
 
 fn main() {
-    std::process::exit(keyward_credential::docker::main());
+    std::process::exit(keyward_protocols::docker::main());
 }
