@@ -2,10 +2,10 @@
 
 use crate::commands::{open, say, Ctx};
 use crate::exit::{CliError, Result};
-use crate::json::{self, Value};
 use crate::secretfile;
 use base64::Engine;
 use clap::{Args, Subcommand};
+use keyward_protocols::json::{self, Value};
 use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
 use keyward_vault::{Kind, NewEntry};
 use std::io::{BufRead, IsTerminal, Write};
@@ -224,7 +224,7 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
     let text = secretfile::read(file)?;
     let src = text.expose_secret();
     let (root, _) = json::parse(src)
-        .map_err(|e| docker_err(file, &format!("not valid JSON (byte {})", e.0)))?;
+        .map_err(|e| docker_err(file, &format!("not valid JSON (byte {})", e.offset)))?;
     let Value::Object(members) = &root else {
         return Err(docker_err(file, "not a JSON object"));
     };
@@ -232,7 +232,7 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
     let mut cleared = Vec::new(); // value spans of imported `auths` entries
     let mut creds_store_span = None;
     for (k, v, span) in members {
-        let key = json::unescape(&src[k.clone()]).map_err(|_| docker_err(file, "bad key"))?;
+        let key = json::decode(src, k.clone()).map_err(|_| docker_err(file, "bad key"))?;
         if key == "credsStore" {
             creds_store_span = Some(span.clone());
         }
@@ -243,7 +243,7 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
             return Err(docker_err(file, "`auths` is not an object"));
         };
         for (server, entry, espan) in auths {
-            let server = json::unescape(&src[server.clone()])
+            let server = json::decode(src, server.clone())
                 .map_err(|_| docker_err(file, "bad server name"))?;
             let Value::Object(fields) = entry else {
                 continue;
@@ -260,10 +260,10 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
             }
             let bad = |what: &str| docker_err(file, &format!("auths.{server}: {what}"));
             let record = if let Some(t) = token.filter(|t| !t.is_empty()) {
-                let tok = json::unescape_secret(&src[t]).map_err(|_| bad("bad identitytoken"))?;
+                let tok = json::decode_secret(src, t).map_err(|_| bad("bad identitytoken"))?;
                 NewEntry::new(Kind::Docker, "", &server, "", "<token>", tok)
             } else if let Some(a) = auth.filter(|a| !a.is_empty()) {
-                let b64 = json::unescape_secret(&src[a]).map_err(|_| bad("bad auth"))?;
+                let b64 = json::decode_secret(src, a).map_err(|_| bad("bad auth"))?;
                 let mut raw = SecretBytes::zeroed(b64.len())?;
                 let n = base64::engine::general_purpose::STANDARD
                     .decode_slice(b64.expose_secret(), raw.expose_secret_mut())

@@ -9,7 +9,6 @@ mod commands;
 mod doctor;
 mod exit;
 mod import;
-mod json;
 mod pam;
 mod password;
 mod secretfile;

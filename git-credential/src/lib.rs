@@ -7,4 +7,5 @@
 
 pub mod docker;
 pub mod git;
+pub mod json;
 pub mod output;
