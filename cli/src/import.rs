@@ -90,61 +90,27 @@ fn want_removal(o: &ImportOpts, file: &Path) -> bool {
     matches!(line.trim(), "y" | "Y" | "yes")
 }
 
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
-
-/// Percent-decodes into locked memory.
-fn decode_secret(s: &[u8]) -> Option<SecretBytes> {
-    let mut out = SecretBytes::with_capacity(s.len().max(1)).ok()?;
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] == b'%' {
-            let v = hex(*s.get(i + 1)?)? * 16 + hex(*s.get(i + 2)?)?;
-            out.push(v).ok()?;
-            i += 3;
-        } else {
-            out.push(s[i]).ok()?;
-            i += 1;
-        }
-    }
-    Some(out)
-}
-
-fn decode(s: &[u8]) -> Option<String> {
-    let b = decode_secret(s)?;
-    String::from_utf8(b.expose_secret().to_vec()).ok()
-}
-
 /// One `git credential-store` line → a record (`None`: not a credential URL).
+/// The line is split by the helpers' parser, the way git itself reads the
+/// file (`credential_from_url`: the first `@` ends the user part).
 fn parse_git_line(line: &[u8]) -> Option<NewEntry> {
-    let sep = line.windows(3).position(|w| w == b"://")?;
-    let protocol = std::str::from_utf8(&line[..sep]).ok()?;
-    if protocol.is_empty()
-        || !protocol
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c))
+    let p = keyward_protocols::git::url::split(line).ok()?;
+    if !p
+        .protocol
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c))
+        || p.host.is_empty()
     {
         return None;
     }
-    let rest = &line[sep + 3..];
-    let slash = rest.iter().position(|&c| c == b'/').unwrap_or(rest.len());
-    let (authority, path) = (&rest[..slash], rest.get(slash + 1..).unwrap_or(b""));
-    let at = authority.iter().rposition(|&c| c == b'@')?;
-    let (userinfo, host) = (&authority[..at], &authority[at + 1..]);
-    let colon = userinfo.iter().position(|&c| c == b':')?;
-    let username = decode(&userinfo[..colon])?;
-    let password = decode_secret(&userinfo[colon + 1..])?;
-    let host = decode(host)?;
-    if host.is_empty() {
+    let (Some(username), Some(password)) = (p.username, p.password) else {
         return None;
-    }
-    let path = decode(path)?;
+    };
     Some(NewEntry::new(
         Kind::Git,
-        protocol,
-        &host,
-        &path,
+        &p.protocol,
+        &p.host,
+        p.path.as_deref().unwrap_or(""),
         &username,
         password,
     ))
@@ -346,6 +312,13 @@ mod tests {
         assert!(parse_git_line(b"not a url").is_none());
         assert!(parse_git_line(b"https://nopassword@h").is_none());
         assert!(parse_git_line(b"https://u:p@").is_none());
-        assert!(parse_git_line(b"https://u:p%zz@h").is_none());
+        // As git reads the file: a bad escape stays as it is, the first `@` ends the user part.
+        let e = parse_git_line(b"https://u:p%zz@h").unwrap();
+        assert_eq!(e.password.expose_secret(), b"p%zz");
+        let e = parse_git_line(b"https://u:p@ss@h").unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.password.expose_secret()),
+            ("ss@h", &b"p"[..])
+        );
     }
 }
