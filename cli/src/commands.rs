@@ -247,27 +247,6 @@ fn status(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-/// `2026-11-22 06:44` (UTC) from Unix seconds.
-pub(crate) fn utc(t: u64) -> String {
-    let days = (t / 86400) as i64;
-    let secs = t % 86400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        secs / 3600,
-        (secs % 3600) / 60
-    )
-}
-
 fn list(ctx: &Ctx, a: ListArgs) -> Result<()> {
     let v = open(ctx, a.password_fd)?;
     let rows: Vec<&keyward_vault::Entry> = v
@@ -304,7 +283,7 @@ fn list(ctx: &Ctx, a: ListArgs) -> Result<()> {
                 e.host.clone(),
                 e.path.clone(),
                 e.username.clone(),
-                utc(e.updated),
+                crate::date::utc_minutes(e.updated),
             ]
         })
         .collect();

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+pub mod date;
 mod doctor;
 mod exit;
 mod import;
