@@ -2,6 +2,7 @@
 //! contents out of locked memory.
 
 use crate::exit::{CliError, Result};
+use keyward_protocols::input::{read_bounded, Limits, ReadError};
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
@@ -31,26 +32,16 @@ pub(crate) fn read(path: &Path) -> Result<SecretBytes> {
             format!("larger than {} MiB; not a credential file", MAX_FILE >> 20),
         ));
     }
-    let mut buf = SecretBytes::with_capacity(len + 1)?;
-    loop {
-        if buf.spare_capacity_mut().is_empty() {
-            buf.reserve(4096)?;
-        }
-        let have = buf.len();
-        let n = match f.read(buf.spare_capacity_mut()) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(CliError::file(path)(e)),
-        };
-        if n == 0 {
-            break;
-        }
-        buf.set_len(have + n);
-        if buf.len() > MAX_FILE {
-            return Err(CliError::bad_file(path, "too large"));
-        }
-    }
-    Ok(buf)
+    let limits = Limits {
+        initial: len + 1,
+        max: MAX_FILE,
+        probe_at_max: true,
+    };
+    read_bounded(|b| f.read(b), limits, |_, _| false).map_err(|e| match e {
+        ReadError::TooLarge => CliError::bad_file(path, "too large"),
+        ReadError::Io(e) => CliError::file(path)(e),
+        ReadError::Memory(e) => e.into(),
+    })
 }
 
 /// Replaces `path` with `data` atomically (temp file, fsync, rename), keeping

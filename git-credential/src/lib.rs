@@ -7,5 +7,6 @@
 
 pub mod docker;
 pub mod git;
+pub mod input;
 pub mod json;
 pub mod output;

@@ -13,6 +13,7 @@
 //! Errors name the line number or the key, never a value.
 
 use super::url;
+use crate::input::{read_bounded, Limits, ReadError};
 use keyward_secmem::SecretBytes;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
@@ -288,33 +289,19 @@ const INITIAL_READ: usize = 512;
 /// first blank line (or to end of input). Never reads past the blank line's
 /// read(2) chunk, so a caller that keeps the pipe open does not hang us.
 pub fn read_request(fd: BorrowedFd<'_>) -> Result<SecretBytes, ProtocolError> {
-    let mut buf = SecretBytes::with_capacity(INITIAL_READ)?;
+    let limits = Limits {
+        initial: INITIAL_READ,
+        max: MAX_INPUT,
+        // git waits for our answer with the pipe open: never read past the limit.
+        probe_at_max: false,
+    };
     let mut line_start = 0usize;
-    loop {
-        if buf.len() == buf.capacity() {
-            if buf.len() >= MAX_INPUT {
-                return Err(ProtocolError::InputTooLarge);
-            }
-            buf.reserve(buf.capacity().min(MAX_INPUT - buf.len()))?;
-        }
-        let old = buf.len();
-        let room = (MAX_INPUT - old).min(buf.capacity() - old);
-        let n = {
-            let spare = &mut buf.spare_capacity_mut()[..room];
-            match nix::unistd::read(fd.as_raw_fd(), spare) {
-                Ok(n) => n,
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(ProtocolError::Io(e.into())),
-            }
-        };
-        if n == 0 {
-            return Ok(buf);
-        }
-        buf.set_len(old + n);
+    let read = |b: &mut [u8]| nix::unistd::read(fd.as_raw_fd(), b).map_err(std::io::Error::from);
+    let blank_line = |buf: &mut SecretBytes, old: usize| {
         let mut scan = old;
         loop {
             let found = {
-                let bytes = keyward_secmem::ExposeSecret::expose_secret(&buf);
+                let bytes = keyward_secmem::ExposeSecret::expose_secret(&*buf);
                 bytes[scan..]
                     .iter()
                     .position(|&b| b == b'\n')
@@ -324,16 +311,21 @@ pub fn read_request(fd: BorrowedFd<'_>) -> Result<SecretBytes, ProtocolError> {
             match found {
                 Some((_, true)) => {
                     buf.truncate(line_start);
-                    return Ok(buf);
+                    return true;
                 }
                 Some((nl, false)) => {
                     line_start = nl + 1;
                     scan = line_start;
                 }
-                None => break,
+                None => return false,
             }
         }
-    }
+    };
+    read_bounded(read, limits, blank_line).map_err(|e| match e {
+        ReadError::TooLarge => ProtocolError::InputTooLarge,
+        ReadError::Io(e) => ProtocolError::Io(e),
+        ReadError::Memory(e) => e.into(),
+    })
 }
 
 #[cfg(test)]
