@@ -8,23 +8,40 @@
 //!   `MADV_DONTFORK`. Otherwise anonymous pages with `mlock` +
 //!   `MADV_DONTDUMP` + `MADV_WIPEONFORK`. The backend is chosen once per
 //!   process ([`prefer_backend`] or `KEYWARD_SECMEM_BACKEND=mlock|memfd_secret`
-//!   override the probe) and reported by [`status()`].
+//!   override the probe; the variable is ignored in setuid/setgid processes
+//!   and after [`ignore_environment`], which the PAM module calls) and
+//!   reported by [`status()`].
 //! - **Pooled, guarded, canaried.** Secrets up to 2 KiB share size-class
 //!   slabs in chunks that grow geometrically (4 KiB up to 256 KiB); every
 //!   chunk sits between two `PROT_NONE` guard pages that cost no locked
 //!   memory. Every slot has a random 16-byte canary on each side, and its
 //!   unused tail must stay zero; all are checked on free, and a mismatch
 //!   aborts the process with a message saying which side of how large a
-//!   secret was overwritten. Larger secrets get a guarded, canaried mapping of
-//!   their own. Free lists and all bookkeeping live in the ordinary heap,
-//!   never beside the secrets. A 32-byte secret costs 48 locked bytes.
+//!   secret was overwritten. A read past a pooled slot is *not* caught: keep
+//!   pooled slots for short-lived buffers. Free lists and all bookkeeping
+//!   live in the ordinary heap, never beside the secrets. A 32-byte secret
+//!   costs 48 locked bytes; chunks shrink to fit what is left of
+//!   RLIMIT_MEMLOCK, and their growth follows the chunks alive now.
+//! - **Guarded keys.** [`SecretBytes::guarded`] (and every secret over 2 KiB)
+//!   gets a mapping of its own with the data right-aligned against the
+//!   trailing guard page: one byte read or written past the end faults at
+//!   once (libsodium's layout); a canary and zero slack before the data catch
+//!   underflows on free. For long-lived keys.
+//! - **Keys built in place.** [`Locked<T>`] builds a value (an AES key
+//!   schedule) straight into secure memory and hands out only references;
+//!   [`with_scrubbed_stack`] runs a KDF, HMAC or AES call and then wipes the
+//!   stack it used, so moved and spilled copies of keys do not outlive it.
 //! - **Wiped.** Every slot is wiped with volatile stores on drop (panic
 //!   unwinding included) and zeroed again before reuse; growing a
 //!   [`SecretBytes`] copies into a new slot and wipes the old one (no
 //!   `realloc`). Empty chunks go back to the kernel ([`release_unused`]).
 //! - **Forked children never see secrets**: they read zeros
-//!   (`MADV_WIPEONFORK`) or fault (`MADV_DONTFORK`). A child that drops
-//!   inherited secrets does not touch them or the parent's bookkeeping.
+//!   (`MADV_WIPEONFORK`) or fault (`MADV_DONTFORK`). The child's fork handler
+//!   reserves every hole `MADV_DONTFORK` left (`MAP_FIXED_NOREPLACE`,
+//!   inaccessible), and the child forgets inherited ranges without unmapping
+//!   them: nothing it maps can alias, or be unmapped with, a parent's secret.
+//!   A child that drops inherited secrets does not touch them or the
+//!   parent's bookkeeping.
 //! - **Narrow API.** Secrets print as `[REDACTED]` in `Debug`, have no
 //!   `Display`, no `Serialize`, no implicit `Clone`; reading takes an explicit
 //!   `expose_secret()` ([`ExposeSecret`]/[`ExposeSecretMut`]).
@@ -48,8 +65,11 @@
 //!   `PR_SET_DUMPABLE=0` and `RLIMIT_CORE=0`.
 //!
 //! ## What it does not guarantee
-//! - Copies the compiler leaves in registers or on the stack, or that
-//!   libraries (AES key schedules, scrypt's work area) make internally.
+//! - Copies the compiler leaves in registers, or on the stack where a caller
+//!   did not use [`with_scrubbed_stack`]; scrypt's large work area (`V`,
+//!   128 MiB at the default cost) is ordinary heap that the scrypt crate
+//!   frees without wiping (freed `mmap` pages go back to the kernel, which
+//!   zeroes them before reuse).
 //! - Copies made by the kernel (pipe and tty buffers, the tty line editor) or
 //!   by other programs (git, docker, the terminal) before or after a secret
 //!   passes through us.
