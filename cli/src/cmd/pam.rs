@@ -1,7 +1,7 @@
 //! `keyward pam passwd|rm|list`: the password database pam_keyward.so checks
 //! (`/etc/keyward/shadow`, or `--db PATH`).
 
-use crate::commands::{say, Ctx};
+use crate::ctx::{say, Ctx};
 use crate::exit::{CliError, Result};
 use crate::password::Source;
 use clap::{Args, Subcommand};

@@ -1,6 +1,6 @@
 //! `keyward import git|docker`: move plaintext credentials into the vault.
 
-use crate::commands::{open, say, Ctx};
+use crate::ctx::{open, say, Ctx};
 use crate::exit::{CliError, Result};
 use crate::secretfile;
 use base64::Engine;

@@ -1,6 +1,6 @@
 //! `keyward doctor`: what protects secrets on this machine, each problem with a fix.
 
-use crate::commands::{say, Ctx};
+use crate::ctx::{say, Ctx};
 use crate::exit::{CliError, Result};
 use keyward_secmem::{Backend, SecretBytes};
 use std::path::Path;
