@@ -195,7 +195,7 @@ fn the_system_database_needs_root_to_write() {
             "-i",
             "HOME=/nonexistent",
         ])
-        .arg(keyward_tests::bin("keyward"))
+        .arg(keyward_tests::bin_for_others("keyward"))
         .args(["pam", "passwd", "alice", "--password-fd", "0"])
         .stdin(std::process::Stdio::null())
         .output()

@@ -59,7 +59,7 @@ fn skip_unless_root() -> bool {
 impl User {
     /// `git-credential-keyward get` for forge.example, in the caller's keyring context.
     fn get_argv(&self) -> Vec<String> {
-        let helper = keyward_tests::bin("git-credential-keyward");
+        let helper = keyward_tests::bin_for_others("git-credential-keyward");
         self.argv(&[helper.to_str().unwrap(), "get"])
     }
 }
@@ -374,7 +374,7 @@ fn password_change_rewraps_the_vault() {
     u.make_vault("first-login-pw", TOKEN);
     e.login_password(&u.name, "first-login-pw");
     e.service("login", LOGIN);
-    let kw = keyward_tests::bin("keyward");
+    let kw = keyward_tests::bin_for_others("keyward");
     let kw = kw.to_str().unwrap();
     let (r, log) = e.steps(
         json!([
@@ -594,7 +594,7 @@ fn su_login_then_git_credential_fill_without_a_prompt() {
     let u = User::new("kwl");
     u.make_vault("su-login-pw", TOKEN);
     e.login_password(&u.name, "su-login-pw");
-    let helper = keyward_tests::bin("git-credential-keyward");
+    let helper = keyward_tests::bin_for_others("git-credential-keyward");
     std::fs::write(
         u.home.join(".gitconfig"),
         format!("[credential]\n\thelper = {}\n", helper.display()),

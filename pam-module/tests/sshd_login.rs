@@ -90,7 +90,7 @@ fn skip() -> bool {
 /// credential, with git configured to use the helper.
 fn ssh_user(password: &str) -> User {
     let user = User::new("kws");
-    let helper = keyward_tests::bin("git-credential-keyward");
+    let helper = keyward_tests::bin_for_others("git-credential-keyward");
     std::fs::write(
         user.home.join(".gitconfig"),
         format!("[credential]\n\thelper = {}\n", helper.display()),
@@ -144,7 +144,7 @@ impl Sshd {
         }
         // The login password, in pam_keyward's own database, set by the CLI.
         let db = d.join("shadow");
-        let mut kw = Command::new(keyward_tests::bin("keyward"))
+        let mut kw = Command::new(keyward_tests::bin_for_others("keyward"))
             .args(["pam", "passwd", "--password-fd", "0", "--db"])
             .arg(&db)
             .arg(&user.name)
