@@ -41,11 +41,9 @@ const FAST: KdfParams = KdfParams {
 
 const TOKEN: &str = "tok-3f9a1c77e2";
 
-fn skip_unless_root() -> bool {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("SKIP: login unlock tests need root (useradd, setuid, a root-owned database)");
-        return true;
-    }
+/// Fails unless the test can run: root, pam_wrapper and the tools it drives.
+fn require_root_and_tools() {
+    keyward_tests::require_root("useradd, setuid, a root-owned password database");
     assert!(Path::new(WRAPPER).exists(), "install libpam-wrapper");
     for t in ["useradd", "userdel", "setpriv", "keyctl"] {
         assert!(
@@ -53,7 +51,6 @@ fn skip_unless_root() -> bool {
             "{t} missing (see scripts/test PKGS)"
         );
     }
-    false
 }
 
 impl User {
@@ -180,9 +177,7 @@ const LOGIN: &str = "auth required {so} db={db} nodelay\n\
 
 #[test]
 fn login_unlocks_the_vault_for_the_users_helpers() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     let e = Env::new();
     let u = User::new("kwl");
     u.make_vault("same-as-login-pw", TOKEN);
@@ -263,9 +258,7 @@ fn unlock_lines(log: &str) -> Vec<&str> {
 
 #[test]
 fn wrong_or_different_password_leaves_the_vault_locked() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     let e = Env::new();
     let u = User::new("kwl");
     u.make_vault("vault-only-pw", TOKEN);
@@ -316,9 +309,7 @@ const PAM_SESSION_ERR: i64 = 14;
 
 #[test]
 fn no_stash_is_ignored_with_one_log_line() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     let e = Env::new();
     let u = User::new("kwl");
     u.make_vault("pw-for-both", TOKEN);
@@ -366,9 +357,7 @@ fn no_stash_is_ignored_with_one_log_line() {
 
 #[test]
 fn password_change_rewraps_the_vault() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     let e = Env::new();
     let u = User::new("kwl");
     u.make_vault("first-login-pw", TOKEN);
@@ -450,9 +439,7 @@ fn password_change_rewraps_the_vault() {
 
 #[test]
 fn unsafe_vault_paths_are_refused() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     let e = Env::new();
     let u = User::new("kwl");
     u.make_vault("pw-unsafe", TOKEN);
@@ -529,9 +516,7 @@ fn unsafe_vault_paths_are_refused() {
 
 #[test]
 fn lock_on_close_locks_when_the_last_session_ends() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     let e = Env::new();
     let u = User::new("kwl");
     u.make_vault("pw-sessions", TOKEN);
@@ -584,9 +569,7 @@ fn lock_on_close_locks_when_the_last_session_ends() {
 /// pam_wrapper, then `git credential fill` in the user's login shell.
 #[test]
 fn su_login_then_git_credential_fill_without_a_prompt() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     assert!(keyward_tests::have("expect"), "expect missing: install it");
     assert!(keyward_tests::have("su"), "su missing");
     assert!(keyward_tests::have("git"), "git missing");
@@ -663,9 +646,7 @@ fn su_login_then_git_credential_fill_without_a_prompt() {
 /// memory. Review finding: KDF and AES calls left them on the stack.
 #[test]
 fn a_login_leaves_no_key_or_password_in_the_host() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     assert!(
         keyward_tests::have("gdb"),
         "gdb missing: install the Debian package gdb"

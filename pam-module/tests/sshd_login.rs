@@ -58,15 +58,13 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn skip() -> bool {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("SKIP: sshd login tests need root (useradd, sshd, a root-owned database)");
-        return true;
-    }
-    if !Path::new(SSHD).exists() {
-        eprintln!("SKIP: {SSHD} missing: install openssh-server (scripts/test PKGS)");
-        return true;
-    }
+/// Fails unless the test can run: root, sshd, pam_wrapper and the tools it drives.
+fn require_root_and_tools() {
+    keyward_tests::require_root("useradd, sshd, a root-owned password database");
+    assert!(
+        Path::new(SSHD).exists(),
+        "{SSHD} missing: install openssh-server (scripts/test PKGS)"
+    );
     assert!(Path::new(WRAPPER).exists(), "install libpam-wrapper");
     for t in [
         "useradd",
@@ -83,7 +81,6 @@ fn skip() -> bool {
             "{t} missing (see scripts/test PKGS)"
         );
     }
-    false
 }
 
 /// A throwaway user whose vault follows `password` and holds one git
@@ -521,9 +518,7 @@ fn no_stash_line(user: &User) -> String {
 
 #[test]
 fn ssh_password_login_unlocks_the_vault() {
-    if skip() {
-        return;
-    }
+    require_root_and_tools();
     let _serial = serial();
     let u = ssh_user("ssh-pw-login");
     let s = Sshd::start(&u, "ssh-pw-login");
@@ -581,9 +576,7 @@ fn ssh_password_login_unlocks_the_vault() {
 
 #[test]
 fn ssh_keyboard_interactive_login_works_but_leaves_the_vault_locked() {
-    if skip() {
-        return;
-    }
+    require_root_and_tools();
     let _serial = serial();
     let u = ssh_user("ssh-kbd-login");
     let s = Sshd::start(&u, "ssh-kbd-login");
@@ -643,9 +636,7 @@ fn ssh_keyboard_interactive_login_works_but_leaves_the_vault_locked() {
 
 #[test]
 fn ssh_public_key_login_works_and_leaves_the_vault_locked() {
-    if skip() {
-        return;
-    }
+    require_root_and_tools();
     let _serial = serial();
     let u = ssh_user("ssh-key-user-pw");
     let s = Sshd::start(&u, "ssh-key-user-pw");
