@@ -65,7 +65,6 @@ pub enum Error {
 /// Result of this module.
 pub type Result<T> = std::result::Result<T, Error>;
 
-use keyward_vault::kdf::KdfError;
 pub use keyward_vault::KdfParams;
 
 /// scrypt parameters for `params`, within [`KdfParams::check`]'s bounds.
@@ -212,10 +211,9 @@ impl Hash {
 fn derive(password: &[u8], salt: &[u8], params: KdfParams) -> Result<SecretBytes> {
     scrypt_params(params).map_err(Error::Params)?;
     let mut out = SecretBytes::zeroed(DIGEST_LEN)?;
-    keyward_vault::kdf::derive_into(password, salt, params, &mut out).map_err(|e| match e {
-        KdfError::Params => Error::Params("rejected by scrypt"),
-        KdfError::Output => Error::Params("output length"),
-    })?;
+    // The parameters passed `scrypt_params` above: only the output can fail.
+    keyward_vault::kdf::derive_into(password, salt, params, &mut out)
+        .map_err(|_| Error::Params("output length"))?;
     Ok(out)
 }
 

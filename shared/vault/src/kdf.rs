@@ -51,15 +51,6 @@ impl KdfParams {
     }
 }
 
-/// Why [`derive_into`] failed. Never carries input bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KdfError {
-    /// scrypt rejected the parameters.
-    Params,
-    /// scrypt rejected the output length.
-    Output,
-}
-
 /// scrypt(`password`, `salt`) with `params`, written straight into `out` (its
 /// length is the output length); the stack scrypt used (HMAC key blocks of the
 /// password) is scrubbed afterwards. Callers bound `params` first
@@ -69,11 +60,11 @@ pub fn derive_into(
     salt: &[u8],
     params: KdfParams,
     out: &mut SecretBytes,
-) -> Result<(), KdfError> {
+) -> crate::Result<()> {
     let p = scrypt::Params::new(params.log_n, params.r, params.p, out.len())
-        .map_err(|_| KdfError::Params)?;
+        .map_err(|_| crate::Error::Invalid("invalid scrypt parameters".into()))?;
     with_scrubbed_stack(|| scrypt::scrypt(password, salt, &p, out.expose_secret_mut()))
-        .map_err(|_| KdfError::Output)
+        .map_err(|_| crate::Error::Invalid("scrypt failed".into()))
 }
 
 /// scrypt(password, salt) → 32 bytes, written straight into a guarded
@@ -85,9 +76,6 @@ pub(crate) fn derive_kek(
     kdf: KdfParams,
 ) -> crate::Result<SecretBytes> {
     let mut kek = SecretBytes::guarded(KEY_LEN)?;
-    derive_into(password.expose_secret(), salt, kdf, &mut kek).map_err(|e| match e {
-        KdfError::Params => crate::Error::Invalid("invalid scrypt parameters".into()),
-        KdfError::Output => crate::Error::Invalid("scrypt failed".into()),
-    })?;
+    derive_into(password.expose_secret(), salt, kdf, &mut kek)?;
     Ok(kek)
 }

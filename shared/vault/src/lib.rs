@@ -16,8 +16,11 @@
 //! prompt) is `keyward-unlock`; the PAM password database is `keyward-passdb`;
 //! file trust checks, locks and atomic writes are `keyward-trustfs`.
 //!
-//! Every error is one [`Error`] whose message is one line naming the path (or
-//! configuration key) and the fix; no message ever holds a secret.
+//! Every vault, file, key-derivation, keyring and configuration operation
+//! fails with the one [`Error`], whose message is one line naming the path (or
+//! configuration key) and the fix; no message ever holds a secret. The small
+//! parsers ([`parse_duration`], [`KdfParams::check`]) return a reason the
+//! caller words into its own error.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
