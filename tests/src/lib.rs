@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod core_scan;
+pub mod transcript;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::Initial;
+use keyward_tests::transcript::Initial;
 
 const PASSWORD: &[u8] = b"transcript vault password";
 
