@@ -1,6 +1,11 @@
 //! `keyward`: the user's tool for the vault (everything is in the library).
 #![forbid(unsafe_code)]
 
+/// Every freed heap block is wiped (scrypt's PBKDF2 buffer, the decrypted
+/// index while it grows): see `keyward_secmem::WipeOnFree`.
+#[global_allocator]
+static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
+
 fn main() {
     keyward_cli::main();
 }

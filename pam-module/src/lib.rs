@@ -19,6 +19,12 @@
 //! returns, except the login-unlock stash between `auth` and `session`.
 #![deny(unsafe_code)]
 
+/// Every heap block this module's Rust code frees is wiped first (scrypt's
+/// PBKDF2 buffer of the password): see `keyward_secmem::WipeOnFree`. The
+/// host's own allocations (libpam, sshd) are not affected.
+#[global_allocator]
+static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
+
 pub mod args;
 pub mod auth;
 mod ffi;

@@ -671,6 +671,9 @@ fn a_login_leaves_no_key_or_password_in_the_host() {
     needles
         .vault_key("vault key", &key)
         .password("login password", password.as_bytes());
+    // scrypt's block B for the vault (the host derives the vault's KEK).
+    let b = keyward_tests::core_scan::vault_scrypt_block(&u.vault(), password.as_bytes());
+    needles.add("scrypt's block B of the password, middle", &b[512..544]);
 
     // Stopped when pamtester, its session open, calls pam_close_session: the
     // frames the login ran in lie just below its stack pointer, not yet

@@ -74,6 +74,86 @@ impl Needles {
     }
 }
 
+/// scrypt's block `B` after ROMix for `password` and `salt` (p = 1).
+pub fn scrypt_block(password: &[u8], salt: &[u8], log_n: u8, r: usize) -> Vec<u8> {
+    let mut b0 = vec![0u8; 128 * r];
+    pbkdf2::pbkdf2::<hmac::Hmac<sha2::Sha256>>(password, salt, 1, &mut b0).expect("pbkdf2");
+    scrypt_romix(&b0, log_n, r)
+}
+
+/// The same block for a keyward vault file (salt and cost from its header).
+pub fn vault_scrypt_block(vault: &Path, password: &[u8]) -> Vec<u8> {
+    let v = std::fs::read(vault).expect("read the vault");
+    let r = u32::from_le_bytes(v[29..33].try_into().unwrap()) as usize;
+    scrypt_block(password, &v[37..69], v[28], r)
+}
+
+/// scrypt's block `B` after ROMix (RFC 7914 §6, p = 1): the salt of scrypt's
+/// final PBKDF2 step, which the scrypt crate keeps in a heap buffer. `b0` is
+/// the first PBKDF2 output, PBKDF2-HMAC-SHA-256(password, salt, 1, 128·r).
+pub fn scrypt_romix(b0: &[u8], log_n: u8, r: usize) -> Vec<u8> {
+    let n = 1usize << log_n;
+    let len = 128 * r;
+    assert_eq!(b0.len(), len);
+    let mut x = b0.to_vec();
+    let mut v = Vec::with_capacity(n * len);
+    for _ in 0..n {
+        v.extend_from_slice(&x);
+        x = block_mix(&x, r);
+    }
+    for _ in 0..n {
+        let last = &x[len - 64..];
+        let j = (u64::from_le_bytes(last[..8].try_into().unwrap()) as usize) & (n - 1);
+        for (a, b) in x.iter_mut().zip(&v[j * len..(j + 1) * len]) {
+            *a ^= b;
+        }
+        x = block_mix(&x, r);
+    }
+    x
+}
+
+fn block_mix(b: &[u8], r: usize) -> Vec<u8> {
+    let mut x: [u8; 64] = b[(2 * r - 1) * 64..].try_into().unwrap();
+    let mut y = vec![0u8; 128 * r];
+    for i in 0..2 * r {
+        for (a, c) in x.iter_mut().zip(&b[i * 64..(i + 1) * 64]) {
+            *a ^= c;
+        }
+        salsa20_8(&mut x);
+        // Even blocks first, then odd ones.
+        let at = if i % 2 == 0 { i / 2 } else { r + i / 2 };
+        y[at * 64..(at + 1) * 64].copy_from_slice(&x);
+    }
+    y
+}
+
+fn salsa20_8(block: &mut [u8; 64]) {
+    let mut w = [0u32; 16];
+    for (i, c) in block.chunks_exact(4).enumerate() {
+        w[i] = u32::from_le_bytes(c.try_into().unwrap());
+    }
+    let mut x = w;
+    let q = |x: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize| {
+        x[b] ^= x[a].wrapping_add(x[d]).rotate_left(7);
+        x[c] ^= x[b].wrapping_add(x[a]).rotate_left(9);
+        x[d] ^= x[c].wrapping_add(x[b]).rotate_left(13);
+        x[a] ^= x[d].wrapping_add(x[c]).rotate_left(18);
+    };
+    for _ in 0..4 {
+        q(&mut x, 0, 4, 8, 12);
+        q(&mut x, 5, 9, 13, 1);
+        q(&mut x, 10, 14, 2, 6);
+        q(&mut x, 15, 3, 7, 11);
+        q(&mut x, 0, 1, 2, 3);
+        q(&mut x, 5, 6, 7, 4);
+        q(&mut x, 10, 11, 8, 9);
+        q(&mut x, 15, 12, 13, 14);
+    }
+    for i in 0..16 {
+        block[4 * i..4 * i + 4].copy_from_slice(&x[i].wrapping_add(w[i]).to_le_bytes());
+    }
+}
+
 /// AES-256 key expansion (FIPS-197 §5.2): the 15 round keys.
 pub fn aes256_round_keys(key: &[u8; 32]) -> [[u8; 16]; 15] {
     let sbox = sbox();
@@ -239,6 +319,30 @@ pub fn scratch(dir: &Path, name: &str) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn romix_matches_rfc_7914_test_vector_2() {
+        // scrypt("password", "NaCl", N=1024, r=8, p=16), RFC 7914 §12: the
+        // first 64 bytes of the derived key.
+        use hmac::Hmac;
+        use sha2::Sha256;
+        let (pw, salt, r, p) = (b"password", b"NaCl", 8usize, 16usize);
+        let mut b = vec![0u8; 128 * r * p];
+        pbkdf2::pbkdf2::<Hmac<Sha256>>(pw, salt, 1, &mut b).unwrap();
+        let mixed: Vec<u8> = b
+            .chunks(128 * r)
+            .flat_map(|c| super::scrypt_romix(c, 10, r))
+            .collect();
+        let mut dk = [0u8; 64];
+        pbkdf2::pbkdf2::<Hmac<Sha256>>(pw, &mixed, 1, &mut dk).unwrap();
+        assert_eq!(
+            dk[..16],
+            [
+                0xfd, 0xba, 0xbe, 0x1c, 0x9d, 0x34, 0x72, 0x00, 0x78, 0x56, 0xe7, 0x19, 0x0d, 0x01,
+                0xe9, 0xfe
+            ]
+        );
+    }
+
     #[test]
     fn key_expansion_matches_fips_197_appendix_a3() {
         let key: [u8; 32] = std::array::from_fn(|i| {

@@ -119,6 +119,12 @@ fn no_key_or_password_in_the_memory_of_helpers_and_cli() {
         .vault_key("vault key", &key)
         .password("vault password", password.as_bytes())
         .password("new vault password", new_password.as_bytes());
+    // scrypt's block B after ROMix (r = 8, p = 1: 1 KiB), kept by the scrypt
+    // crate in a heap buffer it frees unwiped: with it and one HMAC per
+    // guess, password guesses can be checked without scrypt's cost.
+    let b = keyward_tests::core_scan::vault_scrypt_block(&h.vault_path(), password.as_bytes());
+    needles.add("scrypt's block B of the password, start", &b[16..48]);
+    needles.add("scrypt's block B of the password, middle", &b[512..544]);
 
     let cmd = |prog: &str, args: &[&str]| {
         let mut c = h.command(bin(prog));

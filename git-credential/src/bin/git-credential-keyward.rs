@@ -2,6 +2,11 @@
 //! Enable it with `git config --global credential.helper keyward`.
 #![forbid(unsafe_code)]
 
+/// Every freed heap block is wiped (scrypt's PBKDF2 buffer, the decrypted
+/// index while it grows): see `keyward_secmem::WipeOnFree`.
+#[global_allocator]
+static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
+
 use std::io::Write;
 
 fn main() {

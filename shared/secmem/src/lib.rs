@@ -102,9 +102,12 @@ mod secret;
 mod status;
 #[allow(unsafe_code)] // the raw memory, fd and aux-vector system calls
 mod sys;
+#[allow(unsafe_code)] // a GlobalAlloc over the system allocator
+mod wipe_alloc;
 
 pub use alloc::{ignore_environment, prefer_backend, release_unused, MAX_SECRET_LEN};
 pub use locked::Locked;
+pub use wipe_alloc::WipeOnFree;
 
 pub use ct::{ct_eq, ct_eq_fixed};
 pub use error::{Error, Result};
