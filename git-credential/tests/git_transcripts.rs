@@ -15,12 +15,7 @@ struct Git(git_vaultctl::Home);
 
 impl Driver for Git {
     fn run(&mut self, args: &[String], input: &[u8]) -> Ran {
-        let out = keyward_tests::output_with_stdin(self.0.command(HELPER).args(args), input);
-        Ran {
-            code: out.status.code().unwrap_or(-1),
-            stdout: out.stdout,
-            stderr: Some(out.stderr),
-        }
+        keyward_tests::output_with_stdin(self.0.command(HELPER).args(args), input).into()
     }
 
     /// `@lock`, `@unlock`, `@tamper` (flip one bit of the vault file),

@@ -67,6 +67,16 @@ pub struct Ran {
     pub stderr: Option<Vec<u8>>,
 }
 
+impl From<std::process::Output> for Ran {
+    fn from(out: std::process::Output) -> Ran {
+        Ran {
+            code: out.status.code().unwrap_or(-1),
+            stdout: out.stdout,
+            stderr: Some(out.stderr),
+        }
+    }
+}
+
 /// How a transcript's runs are made and its directives carried out.
 pub trait Driver {
     /// Runs the helper with `args` and `input` on standard input.

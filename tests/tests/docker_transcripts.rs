@@ -17,19 +17,15 @@ struct Docker {
 
 impl Driver for Docker {
     fn run(&mut self, args: &[String], input: &[u8]) -> Ran {
-        let out = run(
+        run(
             self.vh
                 .command("timeout")
                 .args(["-s", "KILL", "30"])
                 .arg(bin("docker-credential-keyward"))
                 .args(args),
             input,
-        );
-        Ran {
-            code: out.status.code().unwrap_or(-1),
-            stdout: out.stdout,
-            stderr: Some(out.stderr),
-        }
+        )
+        .into()
     }
 
     /// `@vault-unchanged`: the vault file is byte for byte what the scenario
