@@ -133,5 +133,5 @@ check:
 	@# password databases); scripts/test runs them
 	$(CARGO) test --locked -p keyward-pam --lib -- --skip auth::tests::
 	$(CARGO) build --workspace --locked --bins
-	$(CARGO) test --locked -p keyward-credential --test git_transcripts
+	$(CARGO) test --locked -p keyward-protocols --test git_transcripts
 	$(CARGO) test --locked -p keyward-tests --test docker_transcripts
