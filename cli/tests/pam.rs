@@ -1,7 +1,7 @@
 //! `keyward pam passwd|rm|list` on a throwaway database (`--db`).
 
+use keyward_passdb as passdb;
 use keyward_tests::TestHome;
-use keyward_vault::passdb;
 use std::os::unix::fs::PermissionsExt;
 
 fn text(b: &[u8]) -> String {
@@ -195,7 +195,7 @@ fn the_system_database_needs_root_to_write() {
             "-i",
             "HOME=/nonexistent",
         ])
-        .arg(keyward_tests::bin("keyward"))
+        .arg(keyward_tests::bin_for_others("keyward"))
         .args(["pam", "passwd", "alice", "--password-fd", "0"])
         .stdin(std::process::Stdio::null())
         .output()

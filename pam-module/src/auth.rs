@@ -3,117 +3,14 @@
 
 use crate::args::{Options, UnknownUser};
 use crate::tally::Tally;
+use keyward_passdb::{self as passdb, Hash, PassDb, MAX_PASSWORD_LEN};
 use keyward_secmem::{ExposeSecret, SecretBytes};
-use keyward_vault::passdb::{self, Hash, PassDb, MAX_PASSWORD_LEN};
 use pam::constants::{PamFlag, PamResultCode, PAM_DISALLOW_NULL_AUTHTOK};
 
-/// `pam_chauthtok` flags (pam_modules.h); pam-bindings lacks them.
-pub const PAM_PRELIM_CHECK: PamFlag = 0x4000;
-/// Second pass of `pam_chauthtok`: change the token.
-pub const PAM_UPDATE_AUTHTOK: PamFlag = 0x2000;
-/// `pam_chauthtok` asked to change only an expired token.
-pub const PAM_CHANGE_EXPIRED_AUTHTOK: PamFlag = 0x0020;
-/// pam_unix's failure delay.
-pub const FAIL_DELAY_USEC: u32 = 2_000_000;
-/// Only root may own the database and the tally directory the module trusts.
-pub const TRUSTED_UIDS: &[u32] = &[0];
-
-/// syslog priorities used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Priority {
-    /// LOG_ERR
-    Err,
-    /// LOG_WARNING
-    Warning,
-    /// LOG_NOTICE
-    Notice,
-    /// LOG_INFO
-    Info,
-    /// LOG_DEBUG
-    Debug,
-}
-
-/// Which token `pam_get_authtok` fetches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenItem {
-    /// PAM_AUTHTOK: the password, or the new one in `chauthtok`.
-    Current,
-    /// PAM_OLDAUTHTOK: the old password in `chauthtok`.
-    Old,
-}
-
-/// A token obtained from PAM.
-#[derive(Debug)]
-pub enum Token {
-    /// Copied into locked memory.
-    Secret(SecretBytes),
-    /// Longer than [`MAX_PASSWORD_LEN`]; not copied.
-    TooLong,
-}
-
-/// PAM string items for log lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StrItem {
-    /// PAM_SERVICE
-    Service,
-    /// PAM_TTY
-    Tty,
-    /// PAM_RHOST
-    Rhost,
-    /// PAM_RUSER
-    Ruser,
-}
-
-/// The services of libpam the logic uses.
-pub trait Host {
-    /// `pam_get_user`.
-    fn user(&mut self) -> Result<String, PamResultCode>;
-    /// `pam_get_authtok`, copied at once into locked memory.
-    fn token(&mut self, item: TokenItem, prompt: Option<&str>) -> Result<Token, PamResultCode>;
-    /// A string item, sanitised for logging.
-    fn item(&self, item: StrItem) -> String;
-    /// `pam_syslog`.
-    fn log(&self, priority: Priority, msg: &str);
-    /// `pam_fail_delay`.
-    fn fail_delay(&mut self, usec: u32);
-    /// `pam_info`.
-    fn info(&mut self, msg: &str);
-    /// The real uid of the host process.
-    fn uid(&self) -> u32;
-    /// Seconds since the epoch.
-    fn now(&self) -> u64;
-    /// `pam_get_item(PAM_AUTHTOK / PAM_OLDAUTHTOK)` copied into locked
-    /// memory; never prompts. `None` when the item is not set.
-    fn peek_token(&self, _item: TokenItem) -> Option<Token> {
-        None
-    }
-    /// Keeps a secret for a later entry point of this PAM handle
-    /// (`pam_set_data`; the cleanup wipes it). Replaces an earlier one.
-    fn stash_put(&mut self, _secret: SecretBytes) -> Result<(), PamResultCode> {
-        Err(PamResultCode::PAM_SYSTEM_ERR)
-    }
-    /// Takes the stashed secret (a copy in locked memory) and wipes the stash.
-    fn stash_take(&mut self) -> Option<SecretBytes> {
-        None
-    }
-    /// Forks a child that drops to `account` for good and runs `job` on its
-    /// end of a socket pair; returns the parent's end and the child's pid.
-    fn fork_as(
-        &mut self,
-        _account: &crate::login::Account,
-        _job: &mut dyn FnMut(&std::os::unix::net::UnixStream) -> u8,
-    ) -> std::io::Result<(std::os::unix::net::UnixStream, nix::unistd::Pid)> {
-        Err(std::io::ErrorKind::Unsupported.into())
-    }
-}
-
-/// Makes a user-supplied string safe for one log line.
-pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .take(256)
-        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
-        .collect()
-}
+pub use crate::host::{
+    sanitize, Host, Priority, StrItem, Token, TokenItem, FAIL_DELAY_USEC,
+    PAM_CHANGE_EXPIRED_AUTHTOK, PAM_PRELIM_CHECK, PAM_UPDATE_AUTHTOK, TRUSTED_UIDS,
+};
 
 fn failure_line(h: &dyn Host, user: &str) -> String {
     format!(
@@ -443,7 +340,7 @@ pub fn chauthtok(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keyward_vault::passdb::KdfParams;
+    use keyward_passdb::KdfParams;
     use std::cell::RefCell;
 
     const FAST: KdfParams = KdfParams {

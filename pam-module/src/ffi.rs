@@ -8,8 +8,8 @@
 use crate::args::{self, Options};
 use crate::auth::{self, Host, Priority, StrItem, Token, TokenItem};
 use crate::login::{self, Account};
+use keyward_passdb::MAX_PASSWORD_LEN;
 use keyward_secmem::SecretBytes;
-use keyward_vault::passdb::MAX_PASSWORD_LEN;
 use pam::constants::{PamFlag, PamResultCode, PAM_SILENT, PAM_TEXT_INFO};
 use pam::module::PamHandle;
 use std::cell::Cell;

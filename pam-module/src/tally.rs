@@ -6,11 +6,11 @@
 //! change), as pam_faillock does. Only users present in the password database
 //! are counted, so made-up names cannot fill the directory.
 
-use nix::fcntl::{Flock, FlockArg};
-use std::fs::{File, OpenOptions};
+use keyward_trustfs::{Error, LockMode, Trust};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+
+type Result<T> = std::result::Result<T, Error>;
 
 /// A user's record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,58 +62,35 @@ impl Tally {
         }
     }
 
-    fn checked_dir(&self) -> std::io::Result<()> {
-        if !self.dir.exists() {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&self.dir)?;
-        }
-        let md = std::fs::symlink_metadata(&self.dir)?;
-        if !md.is_dir() {
-            return Err(std::io::Error::other(format!(
-                "{}: tally directory is not a directory",
-                self.dir.display()
-            )));
-        }
-        if !self.trusted.contains(&md.uid()) || md.mode() & 0o077 != 0 {
-            return Err(std::io::Error::other(format!(
-                "{}: refusing tally directory: must be owned by root with mode 0700 \
-                 (is uid {}, mode {:o})",
-                self.dir.display(),
-                md.uid(),
-                md.mode() & 0o7777
-            )));
-        }
-        Ok(())
+    /// The directory's policy: owned by a trusted uid, mode 0700, created if missing.
+    fn checked_dir(&self) -> Result<Trust> {
+        let t = Trust::root_private(&self.trusted).named("tally directory");
+        t.ensure_dir(&self.dir)?;
+        Ok(t.named("tally record"))
     }
 
     fn path(&self, user: &str) -> PathBuf {
-        // `user` passed keyward_vault::passdb::validate_user: no `/`, not `.`/`..`.
+        // `user` passed keyward_passdb::validate_user: no `/`, not `.`/`..`.
         self.dir.join(user)
     }
 
     /// The user's record (empty when there is none).
-    pub fn read(&self, user: &str) -> std::io::Result<Record> {
-        self.checked_dir()?;
-        let f = match OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(self.path(user))
-        {
+    pub fn read(&self, user: &str) -> Result<Record> {
+        let t = self.checked_dir()?;
+        let path = self.path(user);
+        let f = match t.open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Record::default()),
+            Err(Error::NotFound { .. }) => return Ok(Record::default()),
             Err(e) => return Err(e),
         };
-        let mut f =
-            Flock::lock(f, FlockArg::LockShared).map_err(|(_, e)| std::io::Error::from(e))?;
+        let mut f = t.lock_file(f, &path, LockMode::Shared)?;
         let mut s = String::new();
-        f.read_to_string(&mut s)?;
+        f.read_to_string(&mut s).map_err(Error::io(&path))?;
         Ok(Record::parse(&s))
     }
 
     /// Whether `user` is locked out at `now`; returns the failure count when so.
-    pub fn locked(&self, user: &str, now: u64) -> std::io::Result<Option<u32>> {
+    pub fn locked(&self, user: &str, now: u64) -> Result<Option<u32>> {
         let r = self.read(user)?;
         Ok(r.locked(self.deny, self.unlock_time, now)
             .then_some(r.failures))
@@ -121,19 +98,12 @@ impl Tally {
 
     /// Counts one failure; returns the new record. A lock that has expired
     /// starts the count again.
-    pub fn fail(&self, user: &str, now: u64) -> std::io::Result<Record> {
-        self.checked_dir()?;
-        let f = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(self.path(user))?;
-        let mut f =
-            Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| std::io::Error::from(e))?;
+    pub fn fail(&self, user: &str, now: u64) -> Result<Record> {
+        let t = self.checked_dir()?;
+        let path = self.path(user);
+        let mut f = t.lock_file(t.open_or_create(&path)?, &path, LockMode::Exclusive)?;
         let mut s = String::new();
-        f.read_to_string(&mut s)?;
+        f.read_to_string(&mut s).map_err(Error::io(&path))?;
         let mut r = Record::parse(&s);
         let expired = self.unlock_time > 0 && now >= r.last.saturating_add(self.unlock_time);
         if expired {
@@ -141,18 +111,18 @@ impl Tally {
         }
         r.failures = r.failures.saturating_add(1);
         r.last = now;
-        let file: &mut File = &mut f;
-        file.set_len(0)?;
-        file.rewind()?;
-        writeln!(file, "{} {}", r.failures, r.last)?;
+        f.set_len(0).map_err(Error::io(&path))?;
+        f.rewind().map_err(Error::io(&path))?;
+        writeln!(&mut *f, "{} {}", r.failures, r.last).map_err(Error::io(&path))?;
         Ok(r)
     }
 
     /// Clears `user`'s failures (after a success).
-    pub fn reset(&self, user: &str) -> std::io::Result<()> {
+    pub fn reset(&self, user: &str) -> Result<()> {
         self.checked_dir()?;
-        match std::fs::remove_file(self.path(user)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        let path = self.path(user);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&path)(e)),
             _ => Ok(()),
         }
     }

@@ -6,7 +6,7 @@
 //! The module trusts only root-owned databases, so these tests run as root
 //! (as `scripts/test` does in CI).
 
-use keyward_vault::passdb::{self, Hash, KdfParams};
+use keyward_passdb::{self as passdb, Hash, KdfParams};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Byte layout of the vault file (specified in FORMAT.md): the header, the
 //! encrypted index of record metadata, and the encrypted secret blobs.
 
-use crate::config::KdfParams;
+use crate::kdf::KdfParams;
 use aes_gcm::aead::{inout::InOutBuf, AeadInOut};
 use aes_gcm::{Aes256Gcm, KeyInit};
 
@@ -202,7 +202,7 @@ pub(crate) struct Malformed;
 impl Header {
     /// Derives the key-encryption key with scrypt, straight into locked memory.
     pub fn derive_kek(&self, password: &SecretBytes) -> crate::Result<SecretBytes> {
-        derive_kek(password, &self.salt, self.kdf)
+        crate::kdf::derive_kek(password, &self.salt, self.kdf)
     }
 
     /// Wraps `key` under `kek`: a new header with a fresh nonce.
@@ -313,29 +313,6 @@ impl Header {
                 .map_err(|_| Malformed)?,
         })
     }
-}
-
-/// scrypt(password, salt) → 32 bytes, written straight into a guarded
-/// allocation of locked memory; the stack scrypt used (HMAC key blocks of the
-/// password) is scrubbed afterwards.
-pub(crate) fn derive_kek(
-    password: &SecretBytes,
-    salt: &[u8],
-    kdf: KdfParams,
-) -> crate::Result<SecretBytes> {
-    let params = scrypt::Params::new(kdf.log_n, kdf.r, kdf.p, KEY_LEN)
-        .map_err(|_| crate::Error::Invalid("invalid scrypt parameters".into()))?;
-    let mut kek = SecretBytes::guarded(KEY_LEN)?;
-    with_scrubbed_stack(|| {
-        scrypt::scrypt(
-            password.expose_secret(),
-            salt,
-            &params,
-            kek.expose_secret_mut(),
-        )
-    })
-    .map_err(|_| crate::Error::Invalid("scrypt failed".into()))?;
-    Ok(kek)
 }
 
 /// A cursor over decrypted bytes; every read is bounds-checked.
