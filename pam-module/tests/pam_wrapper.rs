@@ -585,6 +585,46 @@ fn pamtester_authenticates_through_the_conversation() {
     }
 }
 
+/// Review finding: a user name that is not UTF-8 got PAM_SYSTEM_ERR at once
+/// instead of what an unknown user gets (PAM_AUTH_ERR after the scrypt work).
+#[test]
+fn a_user_name_that_is_not_utf8_is_an_unknown_user() {
+    use std::os::unix::ffi::OsStrExt;
+    let e = Env::new();
+    assert!(
+        keyward_tests::have("pamtester"),
+        "pamtester missing: install it"
+    );
+    e.user("alice", b"pw-alice");
+    e.service("kw", BASIC);
+    let run = |user: &std::ffi::OsStr| {
+        let _serial = serial();
+        let mut child = e
+            .wrapped("pamtester")
+            .arg("-v")
+            .arg("kw")
+            .arg(user)
+            .arg("authenticate")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "pw-alice").unwrap();
+        let out = child.wait_with_output().unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let bad = run(std::ffi::OsStr::from_bytes(b"al\xffice"));
+    let unknown = run(std::ffi::OsStr::new("mallory"));
+    assert!(bad.contains("Authentication failure"), "{bad}");
+    assert!(unknown.contains("Authentication failure"), "{unknown}");
+    assert!(bad.contains("user unknown"), "{bad}");
+}
+
 #[test]
 fn su_end_to_end_through_expect() {
     let e = Env::new();
