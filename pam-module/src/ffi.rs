@@ -22,6 +22,8 @@ const PAM_OLDAUTHTOK: c_int = 7;
 
 #[link(name = "pam")]
 extern "C" {
+    /// glibc's (not in the libc crate for this target).
+    fn getlogin_r(buf: *mut c_char, bufsize: usize) -> c_int;
     fn pam_get_user(pamh: *mut PamHandle, user: *mut *const c_char, prompt: *const c_char)
         -> c_int;
     fn pam_get_authtok(
@@ -226,6 +228,23 @@ impl Host for Pam<'_> {
 
     fn uid(&self) -> u32 {
         nix::unistd::getuid().as_raw()
+    }
+
+    fn euid(&self) -> u32 {
+        nix::unistd::geteuid().as_raw()
+    }
+
+    fn logname(&self) -> String {
+        let mut buf = [0u8; 257];
+        // SAFETY: getlogin_r writes at most `buf.len()` bytes, NUL included,
+        // into our buffer, or fails.
+        let rc = unsafe { getlogin_r(buf.as_mut_ptr().cast(), buf.len()) };
+        if rc != 0 {
+            return String::new();
+        }
+        CStr::from_bytes_until_nul(&buf)
+            .map(|c| c.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 
     fn peek_token(&self, item: TokenItem) -> Option<Token> {
