@@ -115,6 +115,18 @@ fn bad_input_is_refused_and_changes_nothing() {
         "{}",
         text(&out.stderr)
     );
+    // A NUL byte: no PAM client can pass it, so the user could never log in.
+    let out = h.keyward(
+        &["pam", "passwd", "alice", "--db", &db, "--password-fd", "0"],
+        "ab\0cd\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("contains a NUL byte"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!std::path::Path::new(&db).exists());
     let out = h.keyward(
         &[
             "pam",

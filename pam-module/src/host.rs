@@ -79,6 +79,15 @@ pub trait Host {
     fn info(&mut self, msg: &str);
     /// The real uid of the host process.
     fn uid(&self) -> u32;
+    /// The effective uid of the host process.
+    fn euid(&self) -> u32 {
+        self.uid()
+    }
+    /// The login name of the terminal's session (`getlogin`), "" if none:
+    /// pam_unix's `logname=`.
+    fn logname(&self) -> String {
+        String::new()
+    }
     /// Seconds since the epoch.
     fn now(&self) -> u64;
     /// `pam_get_item(PAM_AUTHTOK / PAM_OLDAUTHTOK)` copied into locked

@@ -5,10 +5,24 @@
 //! last failure>`. Every access locks the file (shared to read, exclusive to
 //! change), as pam_faillock does. Only users present in the password database
 //! are counted, so made-up names cannot fill the directory.
+//!
+//! An attempt is counted *before* the password is verified ([`Tally::attempt`],
+//! one exclusive lock for check and count) and cleared after a success, so
+//! at most `deny` guesses are ever verified in a lock window, however many
+//! run at once (pam_faillock's preauth/authfail/authsucc in one step).
+//!
+//! A file is named after its user; a name longer than [`MAX_PLAIN_NAME`]
+//! bytes (valid user names go up to 256, file names to 255) is stored as
+//! `~long:<SHA-256 of the name in hex>`, which no valid user name can be (`:`
+//! is not allowed in one).
 
 use keyward_trustfs::{Error, LockMode, Trust};
+use sha2::{Digest, Sha256};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+
+/// Longest user name used as its tally file's name as it is.
+pub const MAX_PLAIN_NAME: usize = 128;
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -41,6 +55,16 @@ impl Record {
     }
 }
 
+/// What [`Tally::attempt`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// `Some(failures)` when the user was already locked out (nothing was
+    /// counted and the password must not be accepted).
+    pub locked: Option<u32>,
+    /// Failures counted now, this attempt included (until a success resets).
+    pub failures: u32,
+}
+
 /// The tally directory and the policy.
 #[derive(Debug, Clone)]
 pub struct Tally {
@@ -71,7 +95,52 @@ impl Tally {
 
     fn path(&self, user: &str) -> PathBuf {
         // `user` passed keyward_passdb::validate_user: no `/`, not `.`/`..`.
-        self.dir.join(user)
+        if user.len() <= MAX_PLAIN_NAME {
+            return self.dir.join(user);
+        }
+        let hex: String = Sha256::digest(user.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        self.dir.join(format!("~long:{hex}"))
+    }
+
+    /// Checks the directory as every access does, without touching any
+    /// record: the unknown-user path runs it so that a broken tally directory
+    /// gives known and unknown users the same answer.
+    pub fn check(&self) -> Result<()> {
+        self.checked_dir().map(|_| ())
+    }
+
+    /// One attempt by `user` at `now`, counted before the password is
+    /// verified: under one exclusive lock, a user locked out stays locked out
+    /// (`Attempt::locked` is the failure count, nothing is counted), anyone
+    /// else is counted as failing now. A success then calls [`Tally::reset`].
+    pub fn attempt(&self, user: &str, now: u64) -> Result<Attempt> {
+        let t = self.checked_dir()?;
+        let path = self.path(user);
+        let mut f = t.lock_file(t.open_or_create(&path)?, &path, LockMode::Exclusive)?;
+        let mut s = String::new();
+        f.read_to_string(&mut s).map_err(Error::io(&path))?;
+        let mut r = Record::parse(&s);
+        if r.locked(self.deny, self.unlock_time, now) {
+            return Ok(Attempt {
+                locked: Some(r.failures),
+                failures: r.failures,
+            });
+        }
+        if self.unlock_time > 0 && now >= r.last.saturating_add(self.unlock_time) {
+            r.failures = 0;
+        }
+        r.failures = r.failures.saturating_add(1);
+        r.last = now;
+        f.set_len(0).map_err(Error::io(&path))?;
+        f.rewind().map_err(Error::io(&path))?;
+        writeln!(&mut *f, "{} {}", r.failures, r.last).map_err(Error::io(&path))?;
+        Ok(Attempt {
+            locked: None,
+            failures: r.failures,
+        })
     }
 
     /// The user's record (empty when there is none).
@@ -176,6 +245,40 @@ mod tests {
         let t = Tally::new(d.path(), 1, 0, &me());
         let e = t.fail("u", 1).unwrap_err();
         assert!(e.to_string().contains("refusing tally directory"), "{e}");
+    }
+
+    /// Review finding: the count came after scrypt, so 20 guesses started
+    /// together were all verified past deny=3. Counted first, at most 3 are.
+    #[test]
+    fn parallel_attempts_verify_at_most_deny_guesses() {
+        let d = tempfile::tempdir().unwrap();
+        let t = Tally::new(&d.path().join("tally"), 3, 600, &me());
+        let barrier = std::sync::Barrier::new(20);
+        let admitted = std::sync::atomic::AtomicU32::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..20 {
+                s.spawn(|| {
+                    barrier.wait();
+                    if t.attempt("alice", 1000).unwrap().locked.is_none() {
+                        admitted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert_eq!(admitted.into_inner(), 3);
+        assert_eq!(t.locked("alice", 1001).unwrap(), Some(3));
+    }
+
+    #[test]
+    fn any_valid_user_name_has_a_tally_file() {
+        let d = tempfile::tempdir().unwrap();
+        let t = Tally::new(&d.path().join("tally"), 2, 0, &me());
+        let long = "a".repeat(256);
+        keyward_passdb::validate_user(&long).unwrap();
+        t.fail(&long, 1).unwrap();
+        assert_eq!(t.fail(&long, 2).unwrap().failures, 2);
+        assert_eq!(t.locked(&long, 3).unwrap(), Some(2));
+        assert_eq!(t.locked(&"a".repeat(255), 3).unwrap(), None);
     }
 
     #[test]

@@ -93,6 +93,9 @@ fn read_password(a: &PasswdArgs) -> Result<SecretBytes> {
     if pw.len() > MAX_PASSWORD_LEN {
         return Err(CliError::PamPasswordTooLong);
     }
+    if pw.expose_secret().contains(&0) {
+        return Err(CliError::PamPasswordNul);
+    }
     Ok(pw)
 }
 
