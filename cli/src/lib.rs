@@ -56,9 +56,13 @@ pub(crate) enum Command {
     /// Remove the records for a host.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Rm(cmd::rm::RmArgs),
-    /// Change the vault password (the vault key is rewrapped; records are untouched).
+    /// Change the vault password: a new vault key, every record re-encrypted under it.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Passwd(cmd::passwd::PasswdArgs),
+    /// Give the vault a new key (every record re-encrypted) and the configured
+    /// [kdf] cost, keeping the password.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Rekey(cmd::passwd::RekeyArgs),
     /// Import plaintext credentials from git's credential store or docker's config.json.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Import(cmd::import::ImportArgs),
@@ -116,6 +120,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::List(a) => cmd::list::run(&ctx, a),
         Command::Rm(a) => cmd::rm::run(&ctx, a),
         Command::Passwd(a) => cmd::passwd::run(&ctx, a),
+        Command::Rekey(a) => cmd::passwd::rekey(&ctx, a),
         Command::Import(a) => cmd::import::run(&ctx, a),
         Command::Doctor => cmd::doctor::run(&ctx, before),
         Command::Pam(a) => cmd::pam::run(&ctx, a),

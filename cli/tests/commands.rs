@@ -179,6 +179,58 @@ fn passwd_rewraps_and_keeps_records() {
     h.keyward(&["lock"], "");
 }
 
+/// `passwd` and `rekey` give the vault a new key; a cached unlock keeps
+/// working (it gets the new key), and the old key no longer opens the vault.
+#[test]
+fn passwd_and_rekey_change_the_key_and_keep_the_unlock() {
+    let h = TestHome::new();
+    h.init_unlocked_vault("old pw");
+    let get = |h: &TestHome| {
+        keyward_tests::output_with_stdin(
+            h.command(keyward_tests::bin("git-credential-keyward"))
+                .arg("get"),
+            b"protocol=https\nhost=example.org\n\n",
+        )
+    };
+    ok(&keyward_tests::output_with_stdin(
+        h.command(keyward_tests::bin("git-credential-keyward"))
+            .arg("store"),
+        b"protocol=https\nhost=example.org\nusername=u\npassword=tok-before\n\n",
+    ));
+    let before = std::fs::read(h.vault_path()).unwrap();
+    let out = ok(&h.keyward(&["passwd", "--password-fd", "0"], "old pw\nnew pw\n"));
+    assert!(
+        out.contains(
+            "a new vault key, every record re-encrypted; the cached unlock now holds the new key"
+        ),
+        "{out}"
+    );
+    // Still unlocked: the helper answers with no prompt.
+    let out = get(&h);
+    assert!(
+        text(&out.stdout).contains("password=tok-before"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The sealed record changed too (re-encrypted), not only the header.
+    let after = std::fs::read(h.vault_path()).unwrap();
+    assert_ne!(before[200..], after[200..]);
+    let out = ok(&h.keyward(&["rekey", "--password-fd", "0"], "new pw\n"));
+    assert!(
+        out.contains("password unchanged, scrypt log_n=10 r=8 p=1"),
+        "{out}"
+    );
+    let out = get(&h);
+    assert!(
+        text(&out.stdout).contains("password=tok-before"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = h.keyward(&["rekey", "--password-fd", "0"], "old pw\n");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    h.keyward(&["lock"], "");
+}
+
 #[test]
 fn tampered_vault_exit_5_and_file_unchanged() {
     let h = TestHome::new();
