@@ -93,7 +93,7 @@ pub fn main() {
     match run(cli) {
         Ok(()) => {}
         Err(e) => {
-            eprintln!("keyward: {e}");
+            eprintln!("keyward: {}", ctx::for_terminal(&e.to_string(), true));
             std::process::exit(e.exit_code());
         }
     }

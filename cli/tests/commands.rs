@@ -446,3 +446,32 @@ fn init_login_makes_the_vault_pam_looks_for() {
     assert!(said.contains("with your login password"), "{said}");
     ok(&h.keyward(&["unlock", "--password-fd", "0"], "login pw\n"));
 }
+
+/// Review finding (issue 13): `keyward list` printed stored paths raw, so a
+/// path a server chose (`credential.useHttpPath`) could send escape sequences
+/// to the user's terminal. Human-readable output escapes control characters.
+#[test]
+fn list_escapes_control_characters_a_server_chose() {
+    let h = TestHome::new();
+    h.init_unlocked_vault("pw");
+    ok(&keyward_tests::output_with_stdin(
+        h.command(keyward_tests::bin("git-credential-keyward")).arg("store"),
+        b"protocol=https\nhost=example.org\npath=repo\x1b]0;pwned\x07\x1b[2J\xe2\x80\xaeevil\nusername=u\npassword=p\n\n",
+    ));
+    let out = ok(&h.keyward(&["list"], ""));
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains('\u{202e}'),
+        "{out:?}"
+    );
+    assert!(
+        out.contains(r"repo\x1b]0;pwned\x07\x1b[2J\u{202e}evil"),
+        "{out}"
+    );
+    // JSON keeps the exact value, escaped by JSON's rules.
+    let rows = list_json(&h);
+    assert_eq!(
+        rows[0]["path"],
+        "repo\u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}evil"
+    );
+    h.keyward(&["lock"], "");
+}
