@@ -98,10 +98,12 @@ fn key(e: &Entry) -> StoredKey<'_> {
     }
 }
 
-/// An entry stored from `authtype` + `credential` alone (its username and
-/// password are empty placeholders, not values to hand out).
-fn credential_only(e: &Entry) -> bool {
-    e.authtype.is_some() && e.username.is_empty()
+/// An entry stored from `authtype` + `credential` without a password (its
+/// password is an empty placeholder, not a value to hand out; a username
+/// stored with the credential is kept and matched, as git's credential-cache
+/// does).
+fn credential_only(e: &Entry, s: &Secrets) -> bool {
+    e.authtype.is_some() && s.password.is_empty()
 }
 
 /// The match to return: the most recently stored one. `store` keeps the
@@ -169,9 +171,13 @@ fn render(req: &Request, e: &Entry, s: &Secrets) -> Result<SecretBytes, HelperEr
             put("credential", credential.expose_secret())?;
         }
     }
-    if !credential_only(e) {
+    // As git's credential-cache answers: the username when one is stored,
+    // the password when one is.
+    if !credential_only(e, s) {
         put("username", e.username.as_bytes())?;
         put("password", s.password.expose_secret())?;
+    } else if !e.username.is_empty() {
+        put("username", e.username.as_bytes())?;
     }
     if let Some(t) = e.password_expiry_utc {
         put("password_expiry_utc", t.to_string().as_bytes())?;
@@ -208,11 +214,8 @@ fn store(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
         protocol: protocol.clone(),
         host: req.host.clone().unwrap_or_default(),
         path: req.path.clone().unwrap_or_default(),
-        username: if with_password {
-            req.username.clone().unwrap_or_default()
-        } else {
-            String::new()
-        },
+        // Kept with a credential too: a later `get` naming the user matches.
+        username: req.username.clone().unwrap_or_default(),
         password: match (&req.password, with_password) {
             (Some(p), true) => p.try_clone()?,
             _ => SecretBytes::with_capacity(0)?,
