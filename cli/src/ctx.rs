@@ -13,6 +13,9 @@ use std::path::PathBuf;
 pub(crate) struct Ctx {
     pub config: Config,
     pub vault: PathBuf,
+    /// Why the vault path could not be found (HOME unset, say): only
+    /// `keyward doctor` runs then (with `vault` empty), and reports it.
+    pub vault_unknown: Option<String>,
 }
 
 /// Opens the vault: with a password from `--password-fd`, else the cached key,

@@ -108,10 +108,20 @@ fn run(cli: Cli) -> Result<()> {
     let config = Config::load()?;
     keyward_secmem::set_policy(config.memory_lock);
     let vault = match cli.vault {
-        Some(p) => p,
-        None => config.vault_path()?,
+        Some(p) => Ok(p),
+        None => config.vault_path(),
     };
-    let ctx = Ctx { config, vault };
+    // Doctor runs every check it can even when the vault cannot be found.
+    let (vault, vault_unknown) = match (vault, &cli.command) {
+        (Ok(v), _) => (v, None),
+        (Err(e), Command::Doctor) => (PathBuf::new(), Some(e.to_string())),
+        (Err(e), _) => return Err(e.into()),
+    };
+    let ctx = Ctx {
+        config,
+        vault,
+        vault_unknown,
+    };
     match cli.command {
         Command::Init(a) => cmd::init::run(&ctx, a),
         Command::Unlock(a) => cmd::unlock::run(&ctx, a),

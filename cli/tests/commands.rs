@@ -475,3 +475,43 @@ fn list_escapes_control_characters_a_server_chose() {
     );
     h.keyward(&["lock"], "");
 }
+
+/// The XDG Base Directory spec: a relative `XDG_DATA_HOME` or
+/// `XDG_CONFIG_HOME` is invalid and ignored (the defaults under HOME apply);
+/// with HOME unset, `doctor` still runs every check it can.
+#[test]
+fn relative_xdg_paths_are_ignored_and_doctor_runs_without_home() {
+    let h = TestHome::new();
+    let mut c = h.command(keyward_tests::bin("keyward"));
+    c.env_remove("KEYWARD_VAULT")
+        .env("XDG_DATA_HOME", "relative/data")
+        .env("XDG_CONFIG_HOME", "relative/config")
+        .args(["init", "--password-fd", "0"]);
+    let out = keyward_tests::output_with_stdin(&mut c, b"pw\n");
+    let stdout = ok(&out);
+    let want = h.path().join(".local/share/keyward/vault");
+    assert!(stdout.contains(&want.display().to_string()), "{stdout}");
+    assert!(want.exists());
+    assert!(!h.path().join("relative").exists());
+
+    let mut c = h.command(keyward_tests::bin("keyward"));
+    c.env_remove("HOME")
+        .env_remove("KEYWARD_VAULT")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .arg("doctor");
+    let out = keyward_tests::output_with_stdin(&mut c, b"");
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    for check in [
+        "secure memory",
+        "RLIMIT_MEMLOCK",
+        "kernel keyring",
+        "core dumps",
+        "vault",
+        "config",
+    ] {
+        assert!(report.contains(check), "doctor skipped {check}: {report}");
+    }
+    assert!(report.contains("cannot find the vault"), "{report}");
+}

@@ -18,7 +18,7 @@ pub const CAPABILITIES: &[u8] = b"version 0\ncapability authtype\n";
 #[non_exhaustive]
 pub enum HelperError {
     /// Not called as `git-credential-keyward ACTION`.
-    #[error("usage: git-credential-keyward get|store|erase|capability (run by git: git config --global credential.helper keyward)")]
+    #[error("usage: git-credential-keyward [--vault PATH] get|store|erase|capability (run by git: git config --global credential.helper keyward)")]
     Usage,
     /// The request is malformed.
     #[error(transparent)]
@@ -53,10 +53,19 @@ impl HelperError {
     }
 }
 
-/// Runs the helper with its command-line arguments (without the program name).
+/// Runs the helper with its command-line arguments (without the program name):
+/// `[--vault PATH | --vault=PATH] ACTION`, the option given in
+/// `credential.helper` as `credential-store --file` is
+/// (`git config credential.helper 'keyward --vault ~/work.vault'`).
 pub fn run(args: &[OsString]) -> Result<(), HelperError> {
-    let [arg] = args else {
-        return Err(HelperError::Usage);
+    let (vault, arg) = match args {
+        [arg] => (None, arg),
+        [opt, path, arg] if opt == "--vault" => (Some(std::path::PathBuf::from(path)), arg),
+        [opt, arg] => match opt.to_str().and_then(|o| o.strip_prefix("--vault=")) {
+            Some(p) if !p.is_empty() => (Some(std::path::PathBuf::from(p)), arg),
+            _ => return Err(HelperError::Usage),
+        },
+        _ => return Err(HelperError::Usage),
     };
     let action = Action::from_arg(arg.to_str().unwrap_or(""));
     match action {
@@ -72,6 +81,7 @@ pub fn run(args: &[OsString]) -> Result<(), HelperError> {
     let config = keyward_vault::Config::load()?;
     keyward_secmem::set_policy(config.memory_lock);
     let opts = HelperOpen {
+        vault,
         config: Some(config),
         cache_after_prompt: true,
         ..HelperOpen::default()
