@@ -515,3 +515,58 @@ fn relative_xdg_paths_are_ignored_and_doctor_runs_without_home() {
     }
     assert!(report.contains("cannot find the vault"), "{report}");
 }
+
+/// Review finding (issue 13): doctor said "all checks passed" with 12
+/// plaintext git credentials and `credential.helper=store` set. It reports
+/// every plaintext source it knows, with the command that imports it.
+#[test]
+fn doctor_finds_plaintext_credentials() {
+    let h = TestHome::new();
+    h.init_unlocked_vault("pw");
+    let clean = h.keyward(&["doctor"], "");
+    assert!(
+        text(&clean.stdout).contains("ok    plaintext: no plaintext"),
+        "{}",
+        text(&clean.stdout)
+    );
+    let lines: String = (0..12)
+        .map(|i| format!("https://u{i}:tok{i}@host{i}.example\n"))
+        .collect();
+    std::fs::write(h.path().join(".git-credentials"), lines).unwrap();
+    let st = h
+        .command("git")
+        .args(["config", "--global", "credential.helper", "store"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::create_dir_all(h.path().join(".docker")).unwrap();
+    std::fs::write(
+        h.path().join(".docker/config.json"),
+        r#"{"auths":{"registry.example":{"auth":"dTpw"},"empty.example":{}}}"#,
+    )
+    .unwrap();
+    let out = h.keyward(&["doctor"], "");
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(!report.contains("all checks passed"), "{report}");
+    assert!(
+        report.contains("12 git credentials in plaintext"),
+        "{report}"
+    );
+    assert!(report.contains("fix: `keyward import git`"), "{report}");
+    assert!(
+        report.contains("credential.helper=store (file:"),
+        "{report}"
+    );
+    assert!(
+        report.contains("1 registry credentials in plaintext"),
+        "{report}"
+    );
+    assert!(report.contains("fix: `keyward import docker "), "{report}");
+    // Nothing of a secret in the report.
+    assert!(
+        !report.contains("tok1") && !report.contains("dTpw"),
+        "{report}"
+    );
+    h.keyward(&["lock"], "");
+}
