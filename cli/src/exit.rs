@@ -61,6 +61,9 @@ pub(crate) enum CliError {
     /// A PAM password with a NUL byte, which no PAM client can pass (exit 1).
     #[error("the password contains a NUL byte, which PAM cannot pass to the module (it could never log in): choose another")]
     PamPasswordNul,
+    /// One entry of an imported file that is skipped (never leaves `import`).
+    #[error("{0}")]
+    Skip(String),
     /// `$HOME` is unset where the login vault's path depends on it (exit 1).
     #[error("HOME is not set")]
     NoHome,

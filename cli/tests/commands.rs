@@ -61,7 +61,10 @@ fn import_git_credential_store_file_then_list_and_rm() {
     let out = ok(&h.keyward(&["import", "git"], ""));
     assert_eq!(
         out.lines().next().unwrap(),
-        format!("imported 2 git credential(s) from {}", file.display())
+        format!(
+            "{}: 2 line(s) read: 2 added, 0 replaced, 0 duplicate(s) (a later line for a credential already read; git uses the first), 0 skipped",
+            file.display()
+        )
     );
     assert_eq!(
         std::fs::read(&file).unwrap(),
@@ -118,7 +121,13 @@ fn import_docker_config_json() {
     )
     .unwrap();
     let out = ok(&h.keyward(&["import", "docker", "--remove-plaintext"], ""));
-    assert!(out.starts_with("imported 2 docker credential(s)"), "{out}");
+    assert!(
+        out.starts_with(&format!(
+            "{}: 2 added, 0 replaced, 0 skipped",
+            cfg.display()
+        )),
+        "{out}"
+    );
     let rows = list_json(&h);
     assert_eq!(rows.len(), 2);
     assert!(rows
@@ -145,16 +154,30 @@ fn import_docker_config_json() {
     assert_eq!(out.status.code(), Some(7));
     assert!(text(&out.stderr).contains(".git-credentials: no such file: nothing to import"));
 
-    std::fs::write(&cfg, "{\"auths\": {\"x\": {\"auth\": \"!!notbase64\"}}}").unwrap();
-    let out = h.keyward(&["import", "docker"], "");
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        text(&out.stderr),
-        format!(
-            "keyward: {}: auths.x: `auth` is not base64\n",
+    // One bad entry is skipped (named, never its value), the others imported,
+    // and the file kept: pointing docker at keyward would cut it off from
+    // the skipped one. A world-readable file is called exposed.
+    let bad =
+        "{\"auths\": {\"x\": {\"auth\": \"!!notbase64\"}, \"y.example\": {\"auth\": \"dTpw\"}}}";
+    std::fs::write(&cfg, bad).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = h.keyward(&["import", "docker", "--remove-plaintext"], "");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "keyward: {}: auths.x: `auth` is not base64: skipped (left in the file)\n",
             cfg.display()
-        )
+        )),
+        "{err}"
     );
+    assert!(err.contains("is readable by others (mode 0644)"), "{err}");
+    assert!(!err.contains("notbase64"));
+    let out = text(&out.stdout);
+    assert!(out.contains(": 1 added, 0 replaced, 1 skipped"), "{out}");
+    assert!(out.contains("kept"), "{out}");
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), bad);
     h.keyward(&["lock"], "");
 }
 
@@ -236,6 +259,8 @@ fn tampered_vault_exit_5_and_file_unchanged() {
     let h = TestHome::new();
     h.init_unlocked_vault("pw");
     std::fs::write(h.path().join("c"), "https://u:tok@example.org\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(h.path().join("c"), std::fs::Permissions::from_mode(0o600)).unwrap();
     ok(&h.keyward(&["import", "git", "c"], ""));
     let mut bytes = std::fs::read(h.vault_path()).unwrap();
     let mid = bytes.len() / 2;

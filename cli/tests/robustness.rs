@@ -169,6 +169,11 @@ fn full_disk_leaves_the_old_vault_intact() {
     let before = std::fs::read(h.vault_path()).unwrap();
     assert!(before.len() > 4096, "vault is {} bytes", before.len());
     std::fs::write(h.path().join("one"), "https://u:new@new.example\n").unwrap();
+    std::fs::set_permissions(
+        h.path().join("one"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
 
     // A file-size limit of 4 KiB (RLIMIT_FSIZE) in a child: the write fails
     // with EFBIG exactly as on a full disk (SIGXFSZ ignored, as a shell would).
@@ -227,6 +232,11 @@ fn a_failed_directory_sync_after_the_rename_is_saved_not_yet_durable() {
     let h = TestHome::new();
     h.init_unlocked_vault("pw");
     std::fs::write(h.path().join("one"), "https://u:tok@durable.example\n").unwrap();
+    std::fs::set_permissions(
+        h.path().join("one"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fail_fsync.py");
     let out = h
         .command("/usr/bin/python3")

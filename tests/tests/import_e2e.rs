@@ -68,7 +68,14 @@ fn docker_login_plaintext_then_import_then_docker_uses_the_vault() {
 
     let out = keyward(&vh, &["import", "docker", "--remove-plaintext"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("imported 1 docker credential(s)"));
+    assert!(
+        text(&out.stdout).starts_with(&format!(
+            "{}: 1 added, 0 replaced, 0 skipped",
+            config.display()
+        )),
+        "{}",
+        text(&out.stdout)
+    );
     let after = std::fs::read_to_string(&config).unwrap();
     assert!(!after.contains("\"auth\""), "plaintext left: {after}");
     assert!(after.contains("\"credsStore\": \"keyward\""), "{after}");

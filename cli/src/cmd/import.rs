@@ -7,7 +7,7 @@ use base64::Engine;
 use clap::{Args, Subcommand};
 use keyward_protocols::json::{self, Value};
 use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
-use keyward_vault::{Kind, NewEntry};
+use keyward_vault::{Kind, NewEntry, PutCounts};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -116,70 +116,117 @@ fn parse_git_line(line: &[u8]) -> Option<NewEntry> {
     ))
 }
 
+/// Warns when the plaintext file could be read by others: whatever it held
+/// was exposed, so importing it is not enough.
+fn warn_if_exposed(file: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(m) = std::fs::metadata(file) {
+        let mode = m.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            eprintln!(
+                "keyward: warning: {} is readable by others (mode {mode:04o}): the credentials in it were exposed; change them at their servers",
+                file.display()
+            );
+        }
+    }
+}
+
+/// Line numbers as `3, 7, 12` (the first 20, then `…`).
+fn line_list(lines: &[usize]) -> String {
+    let mut s: Vec<String> = lines.iter().take(20).map(|n| n.to_string()).collect();
+    if lines.len() > 20 {
+        s.push("…".into());
+    }
+    s.join(", ")
+}
+
 fn git(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
+    warn_if_exposed(file);
     let text = secretfile::read(file)?;
-    let mut records = Vec::new();
+    // Opened (and unlocked) before parsing: each line is sealed as it is read,
+    // so only ciphertext accumulates, and the vault's lock is held only for
+    // the final write.
+    let v = open(ctx, o.password_fd)?;
+    let mut sealed = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut kept = SecretBytes::with_capacity(text.len().max(1))?;
-    let mut skipped = 0;
+    let (mut read, mut duplicates) = (0usize, 0usize);
+    let mut skipped = Vec::new();
     for (n, line) in text.expose_secret().split(|&c| c == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
             continue;
         }
+        read += 1;
         match parse_git_line(line) {
-            Some(r) => records.push(r),
-            None => {
-                skipped += 1;
-                eprintln!(
-                    "keyward: {}:{}: not a credential URL, skipped (left in the file)",
-                    file.display(),
-                    n + 1
+            Some(r) => {
+                // git's credential-store answers with the first matching
+                // line: a later line for the same credential is a duplicate.
+                let identity = (
+                    r.protocol.clone(),
+                    r.host.clone(),
+                    r.path.clone(),
+                    r.username.clone(),
                 );
+                if seen.insert(identity) {
+                    sealed.push(v.seal(r)?);
+                } else {
+                    duplicates += 1;
+                }
+            }
+            None => {
+                skipped.push(n + 1);
                 kept.extend_from_slice(line)?;
                 kept.push(b'\n')?;
             }
         }
     }
-    let count = records.len();
-    store(ctx, o, records)?;
+    // The helpers answer with the most recently stored match (the last in
+    // the vault); credential-store with the first line: add the first line
+    // last, so it wins there too.
+    sealed.reverse();
+    let imported = sealed.len();
+    let counts = store(v, sealed)?;
     say(&format!(
-        "imported {count} git credential(s) from {}{}",
+        "{}: {read} line(s) read: {} added, {} replaced, {duplicates} duplicate(s) (a later line for a credential already read; git uses the first), {} skipped{}",
         file.display(),
-        if skipped > 0 {
-            format!(" ({skipped} line(s) skipped)")
-        } else {
+        counts.added,
+        counts.replaced,
+        skipped.len(),
+        if skipped.is_empty() {
             String::new()
+        } else {
+            format!(" (not credential URLs: line(s) {})", line_list(&skipped))
         }
     ));
-    if count > 0 && want_removal(o, file) {
+    if imported > 0 && want_removal(o, file) {
         secretfile::replace(file, &kept)?;
-        say(&format!(
-            "removed the imported plaintext from {}; use the vault with `git config --global credential.helper keyward`",
-            file.display()
-        ));
+        if skipped.is_empty() {
+            say(&format!(
+                "removed the imported plaintext from {}; use the vault with `git config --global credential.helper keyward`",
+                file.display()
+            ));
+        } else {
+            say(&format!(
+                "removed the imported lines from {}; {} skipped line(s) remain in it (line(s) {} of the original) and may still hold passwords: fix or delete them by hand",
+                file.display(),
+                skipped.len(),
+                line_list(&skipped)
+            ));
+        }
     }
     Ok(())
 }
 
-fn store(ctx: &Ctx, o: &ImportOpts, records: Vec<NewEntry>) -> Result<()> {
-    if records.is_empty() {
-        return Ok(());
+/// Adds sealed records in one write (the lock held only for it).
+fn store(mut v: keyward_vault::Vault, sealed: Vec<keyward_vault::Sealed>) -> Result<PutCounts> {
+    if sealed.is_empty() {
+        return Ok(PutCounts {
+            added: 0,
+            replaced: 0,
+        });
     }
-    let mut v = open(ctx, o.password_fd)?;
-    v.update(|t| {
-        // The helpers answer with the most recently stored match (the last
-        // one in the vault); credential-store with the first line of its
-        // file. So store the last line first, each one replacing and moving
-        // to the end any entry with its identity: the first line wins.
-        for r in records.into_iter().rev() {
-            if let Some(i) = t.entries().iter().position(|e| e.same_identity(&r)) {
-                t.remove(i)?;
-            }
-            t.upsert(r)?;
-        }
-        Ok(())
-    })?;
-    Ok(())
+    Ok(v.update(|t| t.put_all(sealed))?)
 }
 
 fn docker_err(file: &Path, why: &str) -> CliError {
@@ -187,6 +234,7 @@ fn docker_err(file: &Path, why: &str) -> CliError {
 }
 
 fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
+    warn_if_exposed(file);
     let text = secretfile::read(file)?;
     let src = text.expose_secret();
     let (root, _) = json::parse(src)
@@ -195,6 +243,7 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
         return Err(docker_err(file, "not a JSON object"));
     };
     let mut records = Vec::new();
+    let mut skipped: Vec<String> = Vec::new();
     let mut cleared = Vec::new(); // value spans of imported `auths` entries
     let mut creds_store_span = None;
     for (k, v, span) in members {
@@ -224,40 +273,76 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
                     _ => {}
                 }
             }
-            let bad = |what: &str| docker_err(file, &format!("auths.{server}: {what}"));
-            let record = if let Some(t) = token.filter(|t| !t.is_empty()) {
-                let tok = json::decode_secret(src, t).map_err(|_| bad("bad identitytoken"))?;
-                NewEntry::new(Kind::Docker, "", &server, "", "<token>", tok)
-            } else if let Some(a) = auth.filter(|a| !a.is_empty()) {
-                let b64 = json::decode_secret(src, a).map_err(|_| bad("bad auth"))?;
-                let mut raw = SecretBytes::zeroed(b64.len())?;
-                let n = base64::engine::general_purpose::STANDARD
-                    .decode_slice(b64.expose_secret(), raw.expose_secret_mut())
-                    .map_err(|_| bad("`auth` is not base64"))?;
-                raw.truncate(n);
-                let colon = raw
-                    .expose_secret()
-                    .iter()
-                    .position(|&c| c == b':')
-                    .ok_or_else(|| bad("`auth` is not base64 of user:password"))?;
-                let user = std::str::from_utf8(&raw.expose_secret()[..colon])
-                    .map_err(|_| bad("user name is not UTF-8"))?
-                    .to_string();
-                let pass = SecretBytes::from_slice(&raw.expose_secret()[colon + 1..])?;
-                NewEntry::new(Kind::Docker, "", &server, "", &user, pass)
-            } else {
-                continue;
-            };
-            records.push(record);
-            cleared.push(espan.clone());
+            // One bad entry skips that entry (left in the file), as a bad
+            // line does in `import git`.
+            let bad = |what: &str| CliError::Skip(format!("auths.{server}: {what}"));
+            let record = (|| -> Result<Option<NewEntry>> {
+                Ok(Some(if let Some(t) = token.filter(|t| !t.is_empty()) {
+                    let tok = json::decode_secret(src, t).map_err(|_| bad("bad identitytoken"))?;
+                    NewEntry::new(Kind::Docker, "", &server, "", "<token>", tok)
+                } else if let Some(a) = auth.filter(|a| !a.is_empty()) {
+                    let b64 = json::decode_secret(src, a).map_err(|_| bad("bad auth"))?;
+                    let mut raw = SecretBytes::zeroed(b64.len())?;
+                    let n = base64::engine::general_purpose::STANDARD
+                        .decode_slice(b64.expose_secret(), raw.expose_secret_mut())
+                        .map_err(|_| bad("`auth` is not base64"))?;
+                    raw.truncate(n);
+                    let colon = raw
+                        .expose_secret()
+                        .iter()
+                        .position(|&c| c == b':')
+                        .ok_or_else(|| bad("`auth` is not base64 of user:password"))?;
+                    let user = std::str::from_utf8(&raw.expose_secret()[..colon])
+                        .map_err(|_| bad("user name is not UTF-8"))?
+                        .to_string();
+                    let pass = SecretBytes::from_slice(&raw.expose_secret()[colon + 1..])?;
+                    NewEntry::new(Kind::Docker, "", &server, "", &user, pass)
+                } else {
+                    return Ok(None);
+                }))
+            })();
+            match record {
+                Ok(Some(r)) => {
+                    records.push(r);
+                    cleared.push(espan.clone());
+                }
+                Ok(None) => {}
+                Err(CliError::Skip(why)) => {
+                    eprintln!(
+                        "keyward: {}: {why}: skipped (left in the file)",
+                        file.display()
+                    );
+                    skipped.push(server.to_string());
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
     let count = records.len();
-    store(ctx, o, records)?;
+    let v = open(ctx, o.password_fd)?;
+    let sealed = records
+        .into_iter()
+        .map(|r| v.seal(r))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let counts = store(v, sealed)?;
     say(&format!(
-        "imported {count} docker credential(s) from {}",
-        file.display()
+        "{}: {} added, {} replaced, {} skipped",
+        file.display(),
+        counts.added,
+        counts.replaced,
+        skipped.len()
     ));
+    if count > 0 && !skipped.is_empty() && (o.remove_plaintext || !o.keep_plaintext) {
+        // credsStore = keyward makes docker ask keyward for every registry:
+        // the skipped entries would stop working.
+        say(&format!(
+            "kept {} as it is: {} entr(ies) could not be imported ({}), and pointing docker at keyward would cut it off from them; fix or remove them, then import again",
+            file.display(),
+            skipped.len(),
+            skipped.join(", ")
+        ));
+        return Ok(());
+    }
     if count > 0 && want_removal(o, file) {
         // Rebuild the file: imported entries become `{}`, credsStore becomes "keyward".
         let mut edits: Vec<(std::ops::Range<usize>, &[u8])> =

@@ -44,6 +44,6 @@ pub use kdf::KdfParams;
 #[doc(hidden)]
 pub use vault::fuzzing;
 pub use vault::{
-    read_vault_id, Entry, EntryKey, EntryRef, Kind, NewEntry, SealedVault, Secrets, Txn, Vault,
-    MAX_FIELD_LEN,
+    read_vault_id, Entry, EntryKey, EntryRef, Kind, NewEntry, PutCounts, Sealed, SealedVault,
+    Secrets, Txn, Vault, MAX_FIELD_LEN,
 };

@@ -24,7 +24,7 @@ pub use open::Vault;
 pub(crate) use record::now;
 pub use record::{Entry, Kind, NewEntry, Secrets, MAX_FIELD_LEN};
 pub use sealed::{read_vault_id, SealedVault};
-pub use txn::Txn;
+pub use txn::{PutCounts, Sealed, Txn};
 // The submodules share their crate-private items through here (`use super::*`).
 use {encoding::*, index::*, open::*, record::*, sealed::*};
 

@@ -123,7 +123,27 @@ impl Entry {
         }
     }
 
-    /// Whether this record has the identity (kind, protocol, host, path, username) of `n`.
+    /// Whether `o` has this record's identity.
+    pub(super) fn same_key(&self, o: &Entry) -> bool {
+        self.kind == o.kind
+            && self.protocol == o.protocol
+            && self.host == o.host
+            && self.path == o.path
+            && self.username == o.username
+    }
+
+    pub(super) fn identity_key(&self) -> super::txn::IdentityKey {
+        (
+            self.kind.to_byte(),
+            self.protocol.clone(),
+            self.host.clone(),
+            self.path.clone(),
+            self.username.clone(),
+        )
+    }
+
+    /// Whether `n` would replace this record (same kind, protocol, host, path
+    /// and username).
     pub fn same_identity(&self, n: &NewEntry) -> bool {
         self.kind == n.kind
             && self.protocol == n.protocol
