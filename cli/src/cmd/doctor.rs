@@ -134,27 +134,35 @@ pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
     }
 
     // Vault.
-    match keyward_vault::read_vault_id(&ctx.vault) {
-        Ok(id) => r.ok(
+    if let Some(why) = &ctx.vault_unknown {
+        r.warn(
             "vault",
-            &format!(
-                "{} (id {id}): owner and permissions are safe",
-                ctx.vault.display()
+            why,
+            "set HOME (or XDG_DATA_HOME, KEYWARD_VAULT), or name the vault with `keyward --vault PATH doctor`",
+        );
+    } else {
+        match keyward_vault::read_vault_id(&ctx.vault) {
+            Ok(id) => r.ok(
+                "vault",
+                &format!(
+                    "{} (id {id}): owner and permissions are safe",
+                    ctx.vault.display()
+                ),
             ),
-        ),
-        Err(keyward_vault::Error::NotFound { .. }) => r.warn(
-            "vault",
-            &format!("no vault at {}", ctx.vault.display()),
-            "create one with `keyward init`",
-        ),
-        Err(e @ keyward_vault::Error::Permissions { .. }) => {
-            let msg = e.to_string();
-            let (what, fix) = msg
-                .split_once(": fix with ")
-                .unwrap_or((&msg, "see the message"));
-            r.warn("vault", what, fix)
+            Err(keyward_vault::Error::NotFound { .. }) => r.warn(
+                "vault",
+                &format!("no vault at {}", ctx.vault.display()),
+                "create one with `keyward init`",
+            ),
+            Err(e @ keyward_vault::Error::Permissions { .. }) => {
+                let msg = e.to_string();
+                let (what, fix) = msg
+                    .split_once(": fix with ")
+                    .unwrap_or((&msg, "see the message"));
+                r.warn("vault", what, fix)
+            }
+            Err(e) => r.warn("vault", &e.to_string(), "restore the vault from a backup"),
         }
-        Err(e) => r.warn("vault", &e.to_string(), "restore the vault from a backup"),
     }
 
     // Configuration files.
