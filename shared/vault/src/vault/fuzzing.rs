@@ -117,7 +117,8 @@ pub fn sealed_file(secrets: &[u8], index: &[u8]) -> Vec<u8> {
     let mut out = header.encode().to_vec();
     out.extend_from_slice(&(secrets.len() as u64).to_le_bytes());
     out.extend_from_slice(secrets);
-    let cipher = fixed_key().cipher().expect("a 32-byte key");
+    let key = fixed_key();
+    let cipher = key.cipher().expect("a 32-byte key");
     let sealed = format::seal_index(&cipher, &out, zeroize::Zeroizing::new(index.to_vec()))
         .expect("sealing");
     out.extend_from_slice(&sealed);

@@ -1,0 +1,187 @@
+//! The parent's side: fork the child, answer its header with derived keys,
+//! and wait for its last word (bounded by [`CHILD_TIMEOUT`]).
+
+use super::*;
+
+/// A forked child and the parent's end of its socket. Dropping it closes the
+/// socket (the child then ends) and reaps the child; a child that did not
+/// answer in time (`kill`) is killed first. A child that answered is never
+/// signalled: it is exiting, and if the host's SIGCHLD handler reaps it its
+/// pid could be reused.
+pub(super) struct Child {
+    pub(super) stream: UnixStream,
+    pub(super) pid: Pid,
+    pub(super) kill: bool,
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+        if self.kill {
+            let _ = nix::sys::signal::kill(self.pid, nix::sys::signal::Signal::SIGKILL);
+        }
+        // ECHILD: the host's SIGCHLD handler reaped it already (sshd does).
+        while let Err(nix::errno::Errno::EINTR) = nix::sys::wait::waitpid(self.pid, None) {}
+    }
+}
+
+/// How a login-unlock step ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Outcome {
+    /// Done; what was done.
+    Done(String),
+    /// Nothing to do (no vault, opted out, a different password).
+    Skipped(String),
+    /// Something is wrong (a refused file, a keyring error).
+    Failed(String),
+}
+
+pub(super) fn spawn(
+    h: &mut dyn Host,
+    o: &Options,
+    acct: &Account,
+    job: Job,
+) -> Result<Child, String> {
+    let home = acct.home.clone();
+    let files = acct.config_files(o);
+    let mut run = move |s: &UnixStream| child_main(job, &home, &files, s);
+    let (stream, pid) = h
+        .fork_as(acct, &mut run)
+        .map_err(|e| format!("cannot start a process as the user: {e}"))?;
+    let child = Child {
+        stream,
+        pid,
+        kill: false,
+    };
+    child
+        .stream
+        .set_read_timeout(Some(CHILD_TIMEOUT))
+        .map_err(|e| format!("socket: {e}"))?;
+    Ok(child)
+}
+
+/// The child's final word.
+pub(super) fn last_word(child: &mut Child) -> Outcome {
+    let r = (|| -> std::io::Result<Outcome> {
+        match recv_head(&child.stream)? {
+            None => Ok(Outcome::Failed(
+                "the process running as the user ended without an answer".into(),
+            )),
+            Some((tag, len)) => {
+                let text = String::from_utf8_lossy(&recv_public(&child.stream, len)?).into_owned();
+                Ok(match tag {
+                    T_OK => Outcome::Done(text),
+                    T_NOTHING => Outcome::Skipped(text),
+                    _ => Outcome::Failed(text),
+                })
+            }
+        }
+    })();
+    r.unwrap_or_else(|e| {
+        child.kill = true;
+        Outcome::Failed(format!("no answer from the user's process: {e}"))
+    })
+}
+
+/// Unlock or rewrap: `old` opens the vault; for a rewrap, `new` is the new password.
+pub(super) fn with_vault(
+    h: &mut dyn Host,
+    o: &Options,
+    acct: &Account,
+    job: Job,
+    old: &SecretBytes,
+    new: Option<&SecretBytes>,
+) -> Outcome {
+    let mut child = match spawn(h, o, acct, job) {
+        Ok(c) => c,
+        Err(e) => return Outcome::Failed(e),
+    };
+    let first = (|| -> std::io::Result<Option<(u8, Vec<u8>)>> {
+        Ok(match recv_head(&child.stream)? {
+            None => None,
+            Some((tag, len)) => Some((tag, recv_public(&child.stream, len)?)),
+        })
+    })();
+    let hello = match first {
+        Ok(Some((T_HEADER, v))) => match HeaderMsg::decode(&v) {
+            Some(m) => m,
+            None => return Outcome::Failed("malformed message from the user's process".into()),
+        },
+        Ok(Some((T_NOTHING, v))) => {
+            return Outcome::Skipped(String::from_utf8_lossy(&v).into_owned());
+        }
+        Ok(Some((_, v))) => return Outcome::Failed(String::from_utf8_lossy(&v).into_owned()),
+        Ok(None) => {
+            return Outcome::Failed(
+                "the process running as the user ended without an answer".into(),
+            )
+        }
+        Err(e) => {
+            child.kill = true;
+            return Outcome::Failed(format!("no answer from the user's process: {e}"));
+        }
+    };
+    let (_, key) = match vl::unwrap_header(&hello.path, &hello.header, old) {
+        Ok(k) => k,
+        Err(keyward_vault::Error::WrongPassword { .. }) => {
+            // Closing the socket tells the child there is nothing to do.
+            let which = if job == Job::Rewrap { "old " } else { "" };
+            return Outcome::Skipped(format!(
+                "the password of {} is not the {which}login password; vault left as it was",
+                hello.path.display()
+            ));
+        }
+        Err(e) => return Outcome::Failed(e.to_string()),
+    };
+    let msg = (|| -> Result<SecretBytes, String> {
+        let mut m =
+            SecretBytes::with_capacity(KEY_LEN + WRAP_WIRE_LEN).map_err(|e| e.to_string())?;
+        m.extend_from_slice(key.expose())
+            .map_err(|e| e.to_string())?;
+        match (job, new) {
+            (Job::Rewrap, Some(new)) => {
+                let wrap = NewWrap::derive(new, hello.kdf).map_err(|e| e.to_string())?;
+                let wire = wrap.to_wire().map_err(|e| e.to_string())?;
+                m.extend_from_slice(wire.expose_secret())
+                    .map_err(|e| e.to_string())?;
+            }
+            _ => {
+                let t = o.timeout.unwrap_or(hello.timeout).as_secs().max(1);
+                m.extend_from_slice(&t.to_le_bytes())
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(m)
+    })();
+    drop(key);
+    let msg = match msg {
+        Ok(m) => m,
+        Err(e) => return Outcome::Failed(e),
+    };
+    if let Err(e) = send_frame(&child.stream, T_KEY, msg.expose_secret()) {
+        return Outcome::Failed(format!("cannot talk to the user's process: {e}"));
+    }
+    drop(msg);
+    last_word(&mut child)
+}
+
+/// One log line from text the user controls (paths in their configuration
+/// and file names): control characters become `?`, at most 1024 characters.
+pub(super) fn one_line(s: &str) -> String {
+    s.chars()
+        .take(1024)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+pub(super) fn log_outcome(h: &dyn Host, user: &str, out: &Outcome) {
+    let (p, text) = match out {
+        Outcome::Done(t) => (Priority::Info, t),
+        Outcome::Skipped(t) => (Priority::Info, t),
+        Outcome::Failed(t) => (Priority::Err, t),
+    };
+    h.log(
+        p,
+        &format!("login unlock: user={}: {}", sanitize(user), one_line(text)),
+    );
+}
