@@ -97,7 +97,8 @@ fn parse_kind(s: &str) -> std::result::Result<Kind, String> {
     match s {
         "git" => Ok(Kind::Git),
         "docker" => Ok(Kind::Docker),
-        _ => Err("expected `git` or `docker`".into()),
+        "secret-service" => Ok(Kind::SecretService),
+        _ => Err("expected `git`, `docker` or `secret-service`".into()),
     }
 }
 
