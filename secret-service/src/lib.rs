@@ -28,7 +28,7 @@ use zbus::fdo::{RequestNameFlags, RequestNameReply};
 #[non_exhaustive]
 pub enum RunError {
     /// Bad command line.
-    #[error("usage: keyward-secret-service [--replace]")]
+    #[error("usage: keyward-secret-service [--replace] [--sessions plain|dh|both]")]
     Usage,
     /// Another provider owns the name.
     #[error("{BUS_NAME} is owned by {0}; stop it, or run keyward-secret-service --replace")]
@@ -72,16 +72,26 @@ fn describe_owner(conn: &zbus::blocking::Connection, name: &str) -> String {
 /// Runs the service until the bus goes away. `args` without the program name.
 pub fn run(args: &[std::ffi::OsString]) -> Result<(), RunError> {
     let mut replace = false;
-    for a in args {
-        match a.to_str() {
+    let mut sessions = service::Sessions::Both;
+    let mut args = args.iter().map(|a| a.to_str());
+    while let Some(a) = args.next() {
+        match a {
             Some("--replace") => replace = true,
+            Some("--sessions") => {
+                sessions = match args.next() {
+                    Some(Some("plain")) => service::Sessions::Plain,
+                    Some(Some("dh")) => service::Sessions::Dh,
+                    Some(Some("both")) => service::Sessions::Both,
+                    _ => return Err(RunError::Usage),
+                }
+            }
             _ => return Err(RunError::Usage),
         }
     }
     keyward_secmem::harden_process()?;
     let config = keyward_vault::Config::load()?;
     keyward_secmem::set_policy(config.memory_lock);
-    let shared = Shared::new(store::Store::new(config)?);
+    let shared = Shared::new(store::Store::new(config)?, sessions);
     let conn = zbus::blocking::connection::Builder::session()?
         .serve_at(
             service::SERVICE_PATH,
@@ -107,14 +117,54 @@ pub fn run(args: &[std::ffi::OsString]) -> Result<(), RunError> {
     if replace {
         flags |= RequestNameFlags::ReplaceExisting;
     }
-    match conn.request_name_with_flags(BUS_NAME, flags) {
-        Ok(RequestNameReply::PrimaryOwner | RequestNameReply::AlreadyOwner) => {}
-        Ok(_) | Err(zbus::Error::NameTaken) => {
-            return Err(RunError::NameTaken(describe_owner(&conn, BUS_NAME)))
+    if !request_name(&conn, flags)? {
+        let owner = describe_owner(&conn, BUS_NAME);
+        if !replace || !stop_owner(&conn) || !request_name(&conn, flags)? {
+            return Err(RunError::NameTaken(owner));
         }
-        Err(e) => return Err(e.into()),
     }
     serve(&conn, &shared)
+}
+
+/// Whether we own the name now.
+fn request_name(
+    conn: &zbus::blocking::Connection,
+    flags: enumflags2::BitFlags<RequestNameFlags>,
+) -> Result<bool, RunError> {
+    match conn.request_name_with_flags(BUS_NAME, flags) {
+        Ok(RequestNameReply::PrimaryOwner | RequestNameReply::AlreadyOwner) => Ok(true),
+        Ok(_) | Err(zbus::Error::NameTaken) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `--replace` when the owner does not allow replacement (gnome-keyring,
+/// KeePassXC, another keyward): SIGTERM to the owning process, which the
+/// kernel only delivers if it is ours, then up to 5 s for the name to free.
+fn stop_owner(conn: &zbus::blocking::Connection) -> bool {
+    let Ok(proxy) = zbus::blocking::fdo::DBusProxy::new(conn) else {
+        return false;
+    };
+    let Ok(name) = zbus::names::BusName::try_from(BUS_NAME) else {
+        return false;
+    };
+    let Ok(pid) = proxy.get_connection_unix_process_id(name.clone()) else {
+        return false;
+    };
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    let pid = nix::unistd::Pid::from_raw(pid);
+    if nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).is_err() {
+        return false;
+    }
+    for _ in 0..50 {
+        if !proxy.name_has_owner(name.clone()).unwrap_or(true) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    false
 }
 
 /// Forgets the sessions of clients that leave; returns when the bus closes

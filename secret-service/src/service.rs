@@ -32,14 +32,14 @@ pub const DEFAULT_ALIAS_PATH: &str = "/org/freedesktop/secrets/aliases/default";
 const SESSION_PREFIX: &str = "/org/freedesktop/secrets/session/";
 const PROMPT_PREFIX: &str = "/org/freedesktop/secrets/prompt/";
 
-/// The Secret Service errors clients know, plus zbus's own (`Failed`,
-/// `NotSupported`, …).
-#[derive(Debug, zbus::DBusError)]
-#[zbus(prefix = "org.freedesktop.Secret.Error")]
+/// The Secret Service's own errors (`org.freedesktop.Secret.Error.*`) and
+/// the standard D-Bus ones (`Failed`, `NotSupported`, …), each sent under its
+/// own name: libsecret falls back to a `plain` session only on
+/// `org.freedesktop.DBus.Error.NotSupported` itself.
+#[derive(Debug)]
 pub enum SecretError {
-    /// A D-Bus standard error.
-    #[zbus(error)]
-    ZBus(zbus::Error),
+    /// A standard D-Bus error.
+    Fdo(zbus::fdo::Error),
     /// The vault is locked.
     IsLocked(String),
     /// The session does not exist or belongs to another client.
@@ -48,12 +48,61 @@ pub enum SecretError {
     NoSuchObject(String),
 }
 
+impl zbus::DBusError for SecretError {
+    fn create_reply(&self, call: &Header<'_>) -> zbus::Result<zbus::Message> {
+        zbus::Message::error(call, self.name())?.build(&(self.description().unwrap_or(""),))
+    }
+
+    fn name(&self) -> zbus::names::ErrorName<'_> {
+        let name = match self {
+            SecretError::Fdo(e) => return e.name(),
+            SecretError::IsLocked(_) => "org.freedesktop.Secret.Error.IsLocked",
+            SecretError::NoSession(_) => "org.freedesktop.Secret.Error.NoSession",
+            SecretError::NoSuchObject(_) => "org.freedesktop.Secret.Error.NoSuchObject",
+        };
+        zbus::names::ErrorName::from_static_str_unchecked(name)
+    }
+
+    fn description(&self) -> Option<&str> {
+        match self {
+            SecretError::Fdo(e) => e.description(),
+            SecretError::IsLocked(m) | SecretError::NoSession(m) | SecretError::NoSuchObject(m) => {
+                Some(m)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for SecretError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use zbus::DBusError;
+        write!(f, "{}: {}", self.name(), self.description().unwrap_or(""))
+    }
+}
+
+impl std::error::Error for SecretError {}
+
+impl From<zbus::Error> for SecretError {
+    fn from(e: zbus::Error) -> SecretError {
+        match e {
+            zbus::Error::FDO(e) => SecretError::Fdo(*e),
+            e => SecretError::Fdo(zbus::fdo::Error::Failed(e.to_string())),
+        }
+    }
+}
+
+impl From<zbus::fdo::Error> for SecretError {
+    fn from(e: zbus::fdo::Error) -> SecretError {
+        SecretError::Fdo(e)
+    }
+}
+
 fn failed(msg: impl std::fmt::Display) -> SecretError {
-    SecretError::ZBus(zbus::fdo::Error::Failed(msg.to_string()).into())
+    SecretError::Fdo(zbus::fdo::Error::Failed(msg.to_string()))
 }
 
 fn not_supported(msg: &str) -> SecretError {
-    SecretError::ZBus(zbus::fdo::Error::NotSupported(msg.to_string()).into())
+    SecretError::Fdo(zbus::fdo::Error::NotSupported(msg.to_string()))
 }
 
 impl From<StoreError> for SecretError {
@@ -68,7 +117,7 @@ impl From<StoreError> for SecretError {
 
 impl From<dh::DhError> for SecretError {
     fn from(e: dh::DhError) -> SecretError {
-        SecretError::ZBus(zbus::fdo::Error::InvalidArgs(e.to_string()).into())
+        SecretError::Fdo(zbus::fdo::Error::InvalidArgs(e.to_string()))
     }
 }
 
@@ -99,6 +148,18 @@ impl Drop for WireSecret {
     }
 }
 
+/// Which session algorithms `OpenSession` accepts (`--sessions`): `plain`
+/// only for clients that cannot do DH, `dh` to refuse plaintext on the bus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sessions {
+    /// `plain` only.
+    Plain,
+    /// `dh-ietf1024-sha256-aes128-cbc-pkcs7` only.
+    Dh,
+    /// Both (the default).
+    Both,
+}
+
 enum Algorithm {
     Plain,
     /// The AES-128 key.
@@ -113,6 +174,7 @@ struct Session {
 /// State shared by every object.
 pub struct Shared {
     store: Store,
+    offered: Sessions,
     sessions: Mutex<HashMap<String, Session>>,
     counter: AtomicU64,
     /// Item ids with an object on the bus.
@@ -171,9 +233,10 @@ fn attributes_map(a: HashMap<String, String>) -> BTreeMap<String, String> {
 
 impl Shared {
     /// Shared state over `store`.
-    pub fn new(store: Store) -> Arc<Shared> {
+    pub fn new(store: Store, offered: Sessions) -> Arc<Shared> {
         Arc::new(Shared {
             store,
+            offered,
             sessions: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(1),
             published: Mutex::new(BTreeSet::new()),
@@ -355,16 +418,13 @@ impl ServiceObj {
         #[zbus(object_server)] server: &zbus::ObjectServer,
     ) -> Result<(OwnedValue, OwnedObjectPath)> {
         let (alg, output) = match algorithm {
-            "plain" => (
+            "plain" if self.shared.offered != Sessions::Dh => (
                 Algorithm::Plain,
                 OwnedValue::from(zbus::zvariant::Str::from("")),
             ),
-            dh::ALGORITHM => {
+            dh::ALGORITHM if self.shared.offered != Sessions::Plain => {
                 let peer = Vec::<u8>::try_from(input).map_err(|_| {
-                    SecretError::ZBus(
-                        zbus::fdo::Error::InvalidArgs("DH input must be a byte array".into())
-                            .into(),
-                    )
+                    zbus::fdo::Error::InvalidArgs("DH input must be a byte array".into())
                 })?;
                 let (private, public) = dh::key_pair()?;
                 let key = dh::session_key(&private, &peer)?;
@@ -374,8 +434,7 @@ impl ServiceObj {
             }
             other => {
                 return Err(not_supported(&format!(
-                    "algorithm {other:?} is not supported (plain, {})",
-                    dh::ALGORITHM
+                    "session algorithm {other:?} is not offered (see --sessions)"
                 )))
             }
         };
@@ -690,7 +749,7 @@ impl ItemObj {
 
 fn fdo_error(e: SecretError) -> zbus::fdo::Error {
     match e {
-        SecretError::ZBus(zbus::Error::FDO(e)) => *e,
+        SecretError::Fdo(e) => e,
         e => zbus::fdo::Error::Failed(e.to_string()),
     }
 }
@@ -742,10 +801,10 @@ fn complete(shared: &Shared, p: OwnedObjectPath, unlocked: Option<Vec<OwnedObjec
     let Some(conn) = shared.conn.get() else {
         return;
     };
-    let (dismissed, result) = match unlocked {
-        Some(objects) => (false, Value::from(objects)),
-        None => (true, Value::from("")),
-    };
+    // The result is `ao` either way: secretstorage asserts that signature
+    // even when the prompt was dismissed.
+    let dismissed = unlocked.is_none();
+    let result = Value::from(unlocked.unwrap_or_default());
     let _ = zbus::block_on(async {
         conn.emit_signal(
             None::<()>,
