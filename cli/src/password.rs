@@ -20,7 +20,7 @@ impl Source {
             None => Ok(Source::Tty),
             Some(n) => inherited_fd(n)
                 .map(Source::Fd)
-                .map_err(|e| CliError::Other(format!("--password-fd {n}: cannot read it: {e}"))),
+                .map_err(|source| CliError::PasswordFd { fd: n, source }),
         }
     }
 
@@ -31,7 +31,7 @@ impl Source {
             Source::Fd(f) => read_secret_from_fd(*f)?,
         };
         if pw.is_empty() {
-            return Err(CliError::Other("empty password: refusing it".into()));
+            return Err(CliError::EmptyPassword);
         }
         Ok(pw)
     }
@@ -42,9 +42,7 @@ impl Source {
         if let Source::Tty = self {
             let again = self.read("Repeat it: ")?;
             if !pw.ct_eq(&again) {
-                return Err(CliError::Other(
-                    "the two passwords differ: nothing was changed".into(),
-                ));
+                return Err(CliError::PasswordsDiffer);
             }
         }
         Ok(pw)

@@ -139,7 +139,7 @@ pub fn decrypt(key: &SecretBytes, iv: &[u8], ct: &[u8]) -> Result<SecretBytes, D
     if iv.len() != 16 {
         return Err(DhError::BadIv);
     }
-    if ct.is_empty() || ct.len() % 16 != 0 {
+    if ct.is_empty() || !ct.len().is_multiple_of(16) {
         return Err(DhError::BadCiphertext);
     }
     let mut buf = SecretBytes::from_slice(ct)?;

@@ -4,13 +4,14 @@
 //! record's metadata), the secret as the record's password.
 //!
 //! The vault is opened afresh for every request through the helpers' unlock
-//! policy ([`keyward_vault::open_for_helper`]): unlocked exactly when the
+//! policy ([`keyward_unlock::open_for_helper`]): unlocked exactly when the
 //! kernel keyring holds the vault key, so `keyward unlock` and `keyward lock`
 //! anywhere unlock and lock the service too, and records written by another
 //! process are seen at once.
 
 use keyward_secmem::SecretBytes;
-use keyward_vault::{Config, Error, HelperOpen, Kind, NewEntry, Vault};
+use keyward_unlock::HelperOpen;
+use keyward_vault::{Config, Error, Kind, NewEntry, Vault};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -98,7 +99,7 @@ impl Store {
     /// The open vault, or `Locked` when its key is not in the keyring or no
     /// vault exists yet. Never prompts.
     pub fn open(&self) -> Result<Vault, StoreError> {
-        match keyward_vault::open_for_helper(self.helper_open(true)) {
+        match keyward_unlock::open_for_helper(self.helper_open(true)) {
             Ok(v) => Ok(v),
             Err(Error::Locked { .. } | Error::NotFound { .. }) => Err(StoreError::Locked),
             Err(e) => Err(e.into()),
@@ -116,7 +117,7 @@ impl Store {
     /// `keyward unlock`'s prompt on the controlling terminal (when there is
     /// one), caching the key in the keyring: whether the vault is unlocked.
     pub fn unlock_interactively(&self) -> bool {
-        keyward_vault::open_for_helper(self.helper_open(false)).is_ok()
+        keyward_unlock::open_for_helper(self.helper_open(false)).is_ok()
     }
 
     /// Forgets the vault key (`keyward lock`): every helper is locked out.

@@ -517,7 +517,7 @@ fn refuses_a_taken_name_and_replaces_with_replace() {
     assert!(o.status.success(), "{}", text(&o));
     let o = env.run("secret-tool", &["lookup", "k", "v"], "");
     assert_eq!(String::from_utf8_lossy(&o.stdout), "after-replace");
-    let vault = keyward_vault::open_for_helper(keyward_vault::HelperOpen {
+    let vault = keyward_unlock::open_for_helper(keyward_unlock::HelperOpen {
         vault: Some(env.home.vault_path()),
         no_prompt: true,
         ..Default::default()

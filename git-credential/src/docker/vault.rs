@@ -4,7 +4,8 @@
 
 use super::{Access, Backend, Error};
 use keyward_secmem::SecretBytes;
-use keyward_vault::{open_for_helper_if_exists, Config, HelperOpen, Kind, NewEntry, Vault};
+use keyward_unlock::{open_for_helper_if_exists, HelperOpen};
+use keyward_vault::{Config, Kind, NewEntry, Vault};
 
 /// The vault, seen as a docker credential store.
 #[derive(Debug)]
@@ -12,10 +13,6 @@ pub struct VaultStore {
     vault: Vault,
     /// Indices (into `vault.entries()`) of the docker records, as `list` returned them.
     docker: Vec<usize>,
-}
-
-fn vault_err(e: keyward_vault::Error) -> Error {
-    Error::Vault(e.to_string())
 }
 
 /// Opens the vault with the cached key (or a terminal prompt when there is
@@ -28,9 +25,7 @@ pub fn open(config: Config, _access: Access) -> Result<Option<VaultStore>, Error
         no_prompt: false,
         cache_after_prompt: true,
     };
-    Ok(open_for_helper_if_exists(opts)
-        .map_err(vault_err)?
-        .map(VaultStore::new))
+    Ok(open_for_helper_if_exists(opts)?.map(VaultStore::new))
 }
 
 impl VaultStore {
@@ -61,8 +56,8 @@ impl Backend for VaultStore {
         let i = *self
             .docker
             .get(index)
-            .ok_or_else(|| Error::Vault(format!("no docker credential number {index}")))?;
-        Ok(self.vault.reveal(i).map_err(vault_err)?.password)
+            .ok_or(Error::NoSuchCredential(index))?;
+        Ok(self.vault.reveal(i)?.password)
     }
 
     fn store(
@@ -78,12 +73,12 @@ impl Backend for VaultStore {
                 txn.retain(|e| !(e.kind == Kind::Docker && replaces(&e.host)));
                 txn.upsert(entry).map(drop)
             })
-            .map_err(vault_err)
+            .map_err(Error::Vault)
     }
 
     fn erase(&mut self, erase: &dyn Fn(&str) -> bool) -> Result<usize, Error> {
         self.vault
             .update(|txn| Ok(txn.retain(|e| !(e.kind == Kind::Docker && erase(&e.host)))))
-            .map_err(vault_err)
+            .map_err(Error::Vault)
     }
 }

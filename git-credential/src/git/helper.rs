@@ -4,7 +4,8 @@ use super::matching::{self, StoredKey};
 use super::proto::{self, Action, ProtocolError, Request};
 use crate::output;
 use keyward_secmem::{ExposeSecret, SecretBytes};
-use keyward_vault::{Entry, HelperOpen, Kind, NewEntry, Secrets, Vault};
+use keyward_unlock::HelperOpen;
+use keyward_vault::{Entry, Kind, NewEntry, Secrets, Vault};
 use std::ffi::OsString;
 use std::os::fd::AsFd;
 
@@ -129,7 +130,7 @@ fn find(req: &Request, vault: &Vault) -> Option<usize> {
 }
 
 fn get(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
-    let Some(vault) = keyward_vault::open_for_helper_if_exists(opts)? else {
+    let Some(vault) = keyward_unlock::open_for_helper_if_exists(opts)? else {
         return Ok(());
     };
     let Some(i) = find(req, &vault) else {
@@ -229,7 +230,7 @@ fn store(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
             None
         },
     };
-    let mut vault = keyward_vault::open_for_helper(opts)?;
+    let mut vault = keyward_unlock::open_for_helper(opts)?;
     vault.update(|txn| {
         // Replace by removing and appending, so the vault stays in storing
         // order and `get` can tell the most recent of several users.
@@ -263,7 +264,7 @@ fn erase(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
     if req.is_empty_pattern() {
         return Err(HelperError::EmptyErase);
     }
-    let Some(mut vault) = keyward_vault::open_for_helper_if_exists(opts)? else {
+    let Some(mut vault) = keyward_unlock::open_for_helper_if_exists(opts)? else {
         return Ok(());
     };
     if !vault

@@ -1,0 +1,12 @@
+//! One module per subcommand; each has its arguments and a `run`.
+
+pub(crate) mod doctor;
+pub(crate) mod import;
+pub(crate) mod init;
+pub(crate) mod list;
+pub(crate) mod lock;
+pub(crate) mod pam;
+pub(crate) mod passwd;
+pub(crate) mod rm;
+pub(crate) mod status;
+pub(crate) mod unlock;
