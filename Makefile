@@ -24,6 +24,8 @@ MULTIARCH   ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc
 PAMDIR      ?= $(if $(MULTIARCH),/usr/lib/$(MULTIARCH)/security,/lib/security)
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
+DBUSSERVICEDIR ?= $(DATADIR)/dbus-1/services
+SYSTEMDUSERDIR ?= $(PREFIX)/lib/systemd/user
 ifeq ($(PREFIX),/usr)
 ZSHCOMPDIR  ?= $(DATADIR)/zsh/vendor-completions
 # pam-auth-update(8) reads profiles from /usr/share/pam-configs only
@@ -42,7 +44,10 @@ GEN     := $(RELEASE)/gen
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
 
-BINS := keyward git-credential-keyward docker-credential-keyward
+BINS := keyward git-credential-keyward docker-credential-keyward keyward-secret-service
+MAN1 := packaging/man/keyward-secret-service.1
+DBUSSERVICE := org.freedesktop.secrets.keyward.service
+USERUNIT := keyward-secret-service.service
 MAN5 := packaging/man/keyward.toml.5
 MAN8 := packaging/man/pam_keyward.8
 # the guides README.md links to, installed beside it in $(DOCDIR)/docs
@@ -53,7 +58,8 @@ DOCS := $(sort $(wildcard docs/*.md))
 all: build
 
 build:
-	$(CARGO) build --release --locked -p keyward-cli -p keyward-protocols -p keyward-pam -p keyward-gen
+	$(CARGO) build --release --locked -p keyward-cli -p keyward-protocols -p keyward-pam -p keyward-gen \
+		-p keyward-secret-service
 	rm -rf $(GEN)
 	$(RELEASE)/keyward-gen man $(GEN)/man >/dev/null
 	$(RELEASE)/keyward-gen completions $(GEN)/completions >/dev/null
@@ -70,6 +76,7 @@ install: $(GEN)/man/keyward.1
 	install -m 0755 $(addprefix $(RELEASE)/,$(BINS)) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(RELEASE)/libpam_keyward.so $(DESTDIR)$(PAMDIR)/pam_keyward.so
 	for p in $(GEN)/man/*.1; do gzip -9n <$$p >$(DESTDIR)$(MANDIR)/man1/$${p##*/}.gz; done
+	gzip -9n <$(MAN1) >$(DESTDIR)$(MANDIR)/man1/keyward-secret-service.1.gz
 	gzip -9n <$(MAN5) >$(DESTDIR)$(MANDIR)/man5/keyward.toml.5.gz
 	gzip -9n <$(MAN8) >$(DESTDIR)$(MANDIR)/man8/pam_keyward.8.gz
 	chmod 0644 $(DESTDIR)$(MANDIR)/man1/keyward*.1.gz $(DESTDIR)$(MANDIR)/man1/*-credential-keyward.1.gz \
@@ -79,6 +86,10 @@ install: $(GEN)/man/keyward.1
 	install -m 0644 $(GEN)/completions/keyward.fish $(DESTDIR)$(FISHCOMPDIR)/keyward.fish
 	install -m 0644 README.md SECURITY.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
+	install -d $(DESTDIR)$(DBUSSERVICEDIR) $(DESTDIR)$(SYSTEMDUSERDIR)
+	sed 's|@BINDIR@|$(BINDIR)|' packaging/dbus/$(DBUSSERVICE).in >$(DESTDIR)$(DBUSSERVICEDIR)/$(DBUSSERVICE)
+	sed 's|@BINDIR@|$(BINDIR)|' packaging/systemd/$(USERUNIT).in >$(DESTDIR)$(SYSTEMDUSERDIR)/$(USERUNIT)
+	chmod 0644 $(DESTDIR)$(DBUSSERVICEDIR)/$(DBUSSERVICE) $(DESTDIR)$(SYSTEMDUSERDIR)/$(USERUNIT)
 	if [ -n "$(PAMCONFDIR)" ]; then \
 		install -d $(DESTDIR)$(PAMCONFDIR) && \
 		install -m 0644 packaging/pam-configs/keyward $(DESTDIR)$(PAMCONFDIR)/keyward; fi
@@ -100,6 +111,7 @@ uninstall:
 		$(DESTDIR)$(FISHCOMPDIR)/keyward.fish
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/SECURITY.md \
 		$(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS))
+	rm -f $(DESTDIR)$(DBUSSERVICEDIR)/$(DBUSSERVICE) $(DESTDIR)$(SYSTEMDUSERDIR)/$(USERUNIT)
 	if [ -n "$(PAMCONFDIR)" ]; then rm -f $(DESTDIR)$(PAMCONFDIR)/keyward; fi
 	if cmp -s config/keyward.toml $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml; then \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml; \

@@ -72,11 +72,12 @@ pub(crate) fn for_terminal(text: &str, lines: bool) -> std::borrow::Cow<'_, str>
     std::borrow::Cow::Owned(out)
 }
 
-/// `--kind git|docker` (`list`, `rm`).
+/// `--kind git|docker|secret-service` (`list`, `rm`).
 pub(crate) fn parse_kind(s: &str) -> std::result::Result<Kind, String> {
     match s {
         "git" => Ok(Kind::Git),
         "docker" => Ok(Kind::Docker),
-        _ => Err("expected `git` or `docker`".into()),
+        "secret-service" => Ok(Kind::SecretService),
+        _ => Err("expected `git`, `docker` or `secret-service`".into()),
     }
 }

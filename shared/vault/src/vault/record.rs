@@ -13,6 +13,10 @@ pub enum Kind {
     Git,
     /// A docker registry credential (`docker-credential-*` protocol).
     Docker,
+    /// A freedesktop Secret Service item (`keyward-secret-service`): `host`
+    /// is the collection, `username` the item id, `authtype` the item's
+    /// label, attributes and content type as JSON (see FORMAT.md).
+    SecretService,
 }
 
 impl Kind {
@@ -20,20 +24,23 @@ impl Kind {
         match self {
             Kind::Git => 1,
             Kind::Docker => 2,
+            Kind::SecretService => 3,
         }
     }
     pub(super) fn from_byte(b: u8) -> Option<Kind> {
         match b {
             1 => Some(Kind::Git),
             2 => Some(Kind::Docker),
+            3 => Some(Kind::SecretService),
             _ => None,
         }
     }
-    /// `git` or `docker`.
+    /// `git`, `docker` or `secret-service`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Git => "git",
             Kind::Docker => "docker",
+            Kind::SecretService => "secret-service",
         }
     }
 }

@@ -1,0 +1,559 @@
+//! keyward-secret-service against real Secret Service clients, each test in a
+//! session bus of its own (`dbus-run-session`): libsecret's `secret-tool`
+//! (plain and DH sessions, checked on the wire with `dbus-monitor`),
+//! python3-secretstorage and Python `keyring`, `docker-credential-secretservice`,
+//! and a differential run of the same client script against
+//! gnome-keyring-daemon. Every client is a Debian package that `scripts/test`
+//! installs; a missing one fails the test.
+
+use keyward_tests::{bin, output_with_stdin, TestHome};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "correct horse";
+
+fn client_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("secret_service_client.py")
+}
+
+/// A private session bus: `dbus-run-session` around `cat`, which exits (and
+/// takes the bus with it) when we close its stdin.
+struct Bus {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    address: String,
+}
+
+impl Bus {
+    fn new(home: &TestHome) -> Bus {
+        let mut child = home
+            .command("dbus-run-session")
+            .args([
+                "--",
+                "sh",
+                "-c",
+                "echo \"$DBUS_SESSION_BUS_ADDRESS\"; exec cat >/dev/null",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-run-session (package dbus-daemon) must be installed");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("unix:"), "no bus address: {line:?}");
+        Bus {
+            stdin: child.stdin.take(),
+            child,
+            address: line.trim().to_string(),
+        }
+    }
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// A test home with a vault, its own session bus and a Secret Service.
+struct Env {
+    home: TestHome,
+    bus: Bus,
+    service: Option<Child>,
+}
+
+impl Env {
+    fn new() -> Env {
+        let home = TestHome::new();
+        home.init_unlocked_vault(PASSWORD);
+        let run = home.path().join("run");
+        std::fs::create_dir_all(&run).unwrap();
+        let bus = Bus::new(&home);
+        Env {
+            home,
+            bus,
+            service: None,
+        }
+    }
+
+    fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = self.home.command(program);
+        c.env("DBUS_SESSION_BUS_ADDRESS", &self.bus.address)
+            .env("XDG_RUNTIME_DIR", self.home.path().join("run"));
+        c
+    }
+
+    fn run(&self, program: &str, args: &[&str], stdin: &str) -> Output {
+        output_with_stdin(self.cmd(program).args(args), stdin.as_bytes())
+    }
+
+    fn name_has_owner(&self) -> bool {
+        let out = self.run(
+            "dbus-send",
+            &[
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.freedesktop.secrets",
+            ],
+            "",
+        );
+        String::from_utf8_lossy(&out.stdout).contains("boolean true")
+    }
+
+    fn wait_for_name(&self) {
+        let start = Instant::now();
+        while !self.name_has_owner() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "nobody took org.freedesktop.secrets within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts keyward-secret-service without a controlling terminal.
+    fn spawn_keyward(&self, args: &[&str]) -> Child {
+        self.cmd("setsid")
+            .arg(bin("keyward-secret-service"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("setsid (util-linux)")
+    }
+
+    fn start_keyward(&mut self, args: &[&str]) {
+        let child = self.spawn_keyward(args);
+        self.service = Some(child);
+        self.wait_for_name();
+    }
+
+    /// gnome-keyring-daemon's secrets component, its login keyring created
+    /// and unlocked with `--unlock` (the password on stdin).
+    fn start_gnome_keyring(&mut self) {
+        let mut child = self
+            .cmd("gnome-keyring-daemon")
+            .args(["--unlock", "--components=secrets", "--foreground"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon (package gnome-keyring) must be installed");
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(PASSWORD.as_bytes()).unwrap();
+        drop(stdin);
+        self.service = Some(child);
+        self.wait_for_name();
+    }
+
+    fn python(&self, mode: &str) -> String {
+        let out = self.run(
+            "/usr/bin/python3",
+            &[client_script().to_str().unwrap(), mode],
+            "",
+        );
+        assert!(
+            out.status.success(),
+            "client script {mode} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.service.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `secret-tool` store, lookup, search, replace and clear; with
+/// `--sessions plain` libsecret falls back to a plain session and the secret
+/// is on the bus, with `--sessions dh` only ciphertext is.
+fn secret_tool_round_trip(sessions: &str) {
+    let mut env = Env::new();
+    env.start_keyward(&["--sessions", sessions]);
+    let capture = env.home.path().join("bus.bin");
+    let mut monitor = env
+        .cmd("dbus-monitor")
+        .arg("--binary")
+        .stdout(std::fs::File::create(&capture).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dbus-monitor");
+    std::thread::sleep(Duration::from_millis(500));
+
+    let secret = format!("tok-{sessions}-Zq8");
+    let store = |s: &str| {
+        let o = env.run(
+            "secret-tool",
+            &[
+                "store",
+                "--label=kw label",
+                "service",
+                "kwsvc",
+                "user",
+                "alice",
+            ],
+            s,
+        );
+        assert!(o.status.success(), "store: {}", text(&o));
+    };
+    store(&secret);
+    let o = env.run(
+        "secret-tool",
+        &["lookup", "service", "kwsvc", "user", "alice"],
+        "",
+    );
+    assert!(o.status.success(), "lookup: {}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), secret);
+    let o = env.run("secret-tool", &["search", "--all", "service", "kwsvc"], "");
+    // secret-tool prints the attributes on stderr
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for want in [
+        "label = kw label",
+        &format!("secret = {secret}"),
+        "attribute.service = kwsvc",
+        "attribute.user = alice",
+    ] {
+        assert!(out.contains(want), "search lacks {want:?}: {}", text(&o));
+    }
+    // store again with the same attributes: replaced, not added
+    store("second-secret");
+    let o = env.run("secret-tool", &["search", "--all", "service", "kwsvc"], "");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout)
+            .matches("label = ")
+            .count(),
+        1,
+        "{}",
+        text(&o)
+    );
+    let o = env.run("secret-tool", &["lookup", "user", "alice"], "");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "second-secret");
+    let o = env.run(
+        "secret-tool",
+        &["clear", "service", "kwsvc", "user", "alice"],
+        "",
+    );
+    assert!(o.status.success(), "clear: {}", text(&o));
+    let o = env.run("secret-tool", &["lookup", "service", "kwsvc"], "");
+    assert!(
+        !o.status.success() && o.stdout.is_empty(),
+        "after clear: {}",
+        text(&o)
+    );
+
+    let _ = monitor.kill();
+    let _ = monitor.wait();
+    let wire = std::fs::read(&capture).unwrap();
+    assert!(
+        contains(&wire, b"OpenSession"),
+        "dbus-monitor captured nothing"
+    );
+    let on_wire = contains(&wire, secret.as_bytes());
+    match sessions {
+        "plain" => assert!(on_wire, "a plain session sends the secret as is"),
+        _ => assert!(
+            !on_wire,
+            "the secret crossed the bus in clear in a DH session"
+        ),
+    }
+    let algorithm_on_wire = contains(&wire, b"dh-ietf1024-sha256-aes128-cbc-pkcs7");
+    assert!(algorithm_on_wire, "libsecret asks for DH first");
+    // the vault holds secret, label and attributes only encrypted
+    let vault = std::fs::read(env.home.vault_path()).unwrap();
+    for plain in [&b"second-secret"[..], b"kw label", b"kwsvc", b"alice"] {
+        assert!(!contains(&vault, plain), "{:?} in the vault file", plain);
+    }
+}
+
+#[test]
+fn secret_tool_plain_session() {
+    secret_tool_round_trip("plain");
+}
+
+#[test]
+fn secret_tool_dh_session() {
+    secret_tool_round_trip("dh");
+}
+
+#[test]
+fn secretstorage_items_and_python_keyring() {
+    let mut env = Env::new();
+    env.start_keyward(&[]);
+    let items = env.python("items");
+    for want in [
+        "default collection locked: False\n",
+        "search app=kwtest: ['kw A', 'kw B']\n",
+        "alice secret: b'pw-alice'\n",
+        "alice attributes: [('app', 'kwtest'), ('user', 'alice')]\n",
+        "bob secret: b'pw-bob' application/x-test\n",
+        "after replace: ['kw A2', 'kw B']\n",
+        "after add without replace: ['kw A2', 'kw A3']\n",
+        "binary secret: b'pw-new\\x00\\xffbinary'\n",
+        "created <= modified: True\n",
+        "after delete: []\n",
+    ] {
+        assert!(items.contains(want), "missing {want:?} in:\n{items}");
+    }
+    let keyring = env.python("keyring");
+    assert_eq!(
+        keyring,
+        "keyring get: py-secret\nkeyring get after set: py-secret-2\n\
+         keyring credential: alice py-secret-2\nkeyring get after delete: None\n\
+         keyring delete again: PasswordDeleteError\n"
+    );
+}
+
+#[test]
+fn secretstorage_lock_and_unlock_follow_the_vault() {
+    let mut env = Env::new();
+    env.start_keyward(&[]);
+    let mut child = env
+        .cmd("/usr/bin/python3")
+        .args([client_script().to_str().unwrap(), "lock-unlock"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut transcript = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        transcript.push_str(&line);
+        transcript.push('\n');
+        if line.starts_with("locked after dismissed Unlock") {
+            break;
+        }
+    }
+    // Lock revoked the vault key: the git helper is locked out too.
+    let o = output_with_stdin(
+        env.cmd(bin("git-credential-keyward")).arg("get"),
+        b"protocol=https\nhost=example.com\n\n",
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("locked"),
+        "git helper after Lock: {}",
+        text(&o)
+    );
+    let o = env
+        .home
+        .keyward(&["unlock", "--password-fd", "0"], &format!("{PASSWORD}\n"));
+    assert!(o.status.success(), "keyward unlock: {}", text(&o));
+    stdin.write_all(b"go\n").unwrap();
+    for line in lines {
+        transcript.push_str(&line.unwrap());
+        transcript.push('\n');
+    }
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{transcript}{err}");
+    assert_eq!(
+        transcript,
+        "locked before: False\nlocked after Lock: True\nsearch while locked: nothing\n\
+         Unlock dismissed (no terminal): True\nlocked after dismissed Unlock: True\n\
+         locked after keyward unlock: False\nUnlock when unlocked: False\nsecret: b'pw-lock'\n"
+    );
+}
+
+#[test]
+fn docker_credential_secretservice_round_trip() {
+    let mut env = Env::new();
+    env.start_keyward(&[]);
+    let helper = "docker-credential-secretservice";
+    let o = env.run(
+        helper,
+        &["store"],
+        r#"{"ServerURL":"https://registry.example:5000","Username":"bob","Secret":"dk-secret"}"#,
+    );
+    assert!(o.status.success(), "store: {}", text(&o));
+    let o = env.run(helper, &["get"], "https://registry.example:5000");
+    assert!(o.status.success(), "get: {}", text(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        r#"{"ServerURL":"https://registry.example:5000","Username":"bob","Secret":"dk-secret"}"#
+    );
+    let o = env.run(helper, &["list"], "");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        r#"{"https://registry.example:5000":"bob"}"#,
+        "{}",
+        text(&o)
+    );
+    let o = env.run(helper, &["erase"], "https://registry.example:5000");
+    assert!(o.status.success(), "erase: {}", text(&o));
+    let o = env.run(helper, &["get"], "https://registry.example:5000");
+    assert!(!o.status.success(), "get after erase: {}", text(&o));
+    let o = env.run(helper, &["list"], "");
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "{}");
+}
+
+/// The client transcript, with the one documented difference taken out:
+/// gnome-keyring 42 answers every content type as `text/plain`, keyward
+/// keeps the one the client stored (as the spec says).
+fn comparable(transcript: &str) -> String {
+    transcript.replace(" application/x-test\n", " text/plain\n")
+}
+
+fn secret_tool_transcript(env: &Env) -> String {
+    let mut t = String::new();
+    for (args, stdin) in [
+        (
+            &["store", "--label=st", "svc", "diff", "user", "u1"][..],
+            "st-secret-1",
+        ),
+        (
+            &["store", "--label=st2", "svc", "diff", "user", "u2"],
+            "st-secret-2",
+        ),
+        (&["lookup", "svc", "diff", "user", "u1"], ""),
+        (
+            &["store", "--label=st1b", "svc", "diff", "user", "u1"],
+            "st-secret-1b",
+        ),
+        (&["lookup", "svc", "diff", "user", "u1"], ""),
+        (&["lookup", "svc", "nothing"], ""),
+        (&["clear", "svc", "diff", "user", "u1"], ""),
+        (&["lookup", "svc", "diff", "user", "u1"], ""),
+        (&["lookup", "svc", "diff", "user", "u2"], ""),
+    ] {
+        let o = env.run("secret-tool", args, stdin);
+        t.push_str(&format!(
+            "{args:?}: {:?} {:?}\n",
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout)
+        ));
+    }
+    t
+}
+
+#[test]
+fn differential_against_gnome_keyring() {
+    let mut answers = Vec::new();
+    for provider in ["gnome-keyring", "keyward"] {
+        let mut env = Env::new();
+        match provider {
+            "gnome-keyring" => env.start_gnome_keyring(),
+            _ => env.start_keyward(&[]),
+        }
+        let t = format!(
+            "{}{}{}",
+            comparable(&env.python("items")),
+            env.python("keyring"),
+            secret_tool_transcript(&env)
+        );
+        answers.push(t);
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "gnome-keyring (left) and keyward (right) answer differently"
+    );
+}
+
+#[test]
+fn refuses_a_taken_name_and_replaces_with_replace() {
+    let mut env = Env::new();
+    env.start_gnome_keyring();
+    let o = env.spawn_keyward(&[]).wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("org.freedesktop.secrets is owned by gnome-keyring-d (pid "),
+        "{err}"
+    );
+    // --replace stops gnome-keyring-daemon and serves the name itself
+    let mut gk = env.service.take().unwrap();
+    env.service = Some(env.spawn_keyward(&["--replace"]));
+    let start = Instant::now();
+    while gk.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "gnome-keyring still runs"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    env.wait_for_name();
+    let o = env.run(
+        "secret-tool",
+        &["store", "--label=x", "k", "v"],
+        "after-replace",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = env.run("secret-tool", &["lookup", "k", "v"], "");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "after-replace");
+    let vault = keyward_unlock::open_for_helper(keyward_unlock::HelperOpen {
+        vault: Some(env.home.vault_path()),
+        no_prompt: true,
+        ..Default::default()
+    })
+    .expect("vault");
+    assert_eq!(
+        vault
+            .entry_refs()
+            .filter(|e| e.kind == keyward_vault::Kind::SecretService)
+            .count(),
+        1,
+        "the item is a vault record"
+    );
+}
+
+#[test]
+fn dbus_activation_starts_the_service() {
+    let env = Env::new();
+    // the session bus reads $XDG_DATA_HOME/dbus-1/services: a fresh bus for it
+    let dir = env.home.path().join(".local/share/dbus-1/services");
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../packaging/dbus/org.freedesktop.secrets.keyward.service.in"),
+    )
+    .unwrap();
+    let bindir = bin("keyward-secret-service");
+    let file = template.replace("@BINDIR@", bindir.parent().unwrap().to_str().unwrap());
+    std::fs::write(dir.join("org.freedesktop.secrets.keyward.service"), file).unwrap();
+    let bus = Bus::new(&env.home);
+    let mut c = env.home.command("secret-tool");
+    c.env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
+    let o = output_with_stdin(c.args(["store", "--label=act", "a", "1"]), b"activated");
+    assert!(o.status.success(), "store through activation: {}", text(&o));
+    let mut c = env.home.command("secret-tool");
+    c.env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
+    let o = output_with_stdin(c.args(["lookup", "a", "1"]), b"");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "activated");
+}
