@@ -24,14 +24,14 @@ impl Kind {
         match self {
             Kind::Git => 1,
             Kind::Docker => 2,
-            Kind::SecretService => 3,
+            Kind::SecretService => 4,
         }
     }
     pub(super) fn from_byte(b: u8) -> Option<Kind> {
         match b {
             1 => Some(Kind::Git),
             2 => Some(Kind::Docker),
-            3 => Some(Kind::SecretService),
+            4 => Some(Kind::SecretService),
             _ => None,
         }
     }
