@@ -81,6 +81,9 @@ pub(crate) struct RmArgs {
     /// Remove every matching record (otherwise more than one match is an error).
     #[arg(long)]
     pub all: bool,
+    /// Remove only a named secret's previous value (kept by `keyward generate`'s rotation).
+    #[arg(long)]
+    pub previous: bool,
     /// Read the vault password from this file descriptor when the vault is locked.
     #[arg(long, value_name = "N")]
     pub password_fd: Option<i32>,
@@ -97,7 +100,8 @@ fn parse_kind(s: &str) -> std::result::Result<Kind, String> {
     match s {
         "git" => Ok(Kind::Git),
         "docker" => Ok(Kind::Docker),
-        _ => Err("expected `git` or `docker`".into()),
+        "secret" => Ok(Kind::Secret),
+        _ => Err("expected `git`, `docker` or `secret`".into()),
     }
 }
 
@@ -134,7 +138,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         None => config.vault_path()?,
     };
     let ctx = Ctx { config, vault };
-    match cli.command {
+    let result = match cli.command {
         Command::Init(a) => init(&ctx, a),
         Command::Unlock(a) => unlock(&ctx, a),
         Command::Lock => lock(&ctx),
@@ -145,7 +149,15 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Import(a) => crate::import::run(&ctx, a),
         Command::Doctor => crate::doctor::run(&ctx, before),
         Command::Pam(a) => crate::pam::run(&ctx, a),
+        Command::Set(a) => crate::secrets::set(&ctx, a),
+        Command::Get(a) => crate::secrets::get(&ctx, a),
+        Command::Generate(a) => crate::generate::run(&ctx, a),
+        Command::Log(a) => crate::log::run(&ctx, a),
+    };
+    if let Err(CliError::Vault(e)) = &result {
+        keyward_audit::note_failure(e);
     }
+    result
 }
 
 /// Refuses `init --login` where pam_keyward would not find or not use the vault.
@@ -210,6 +222,7 @@ fn unlock(ctx: &Ctx, a: UnlockArgs) -> Result<()> {
     let pw = src.read("Vault password: ")?;
     let v = Vault::open_with_password(&ctx.vault, &pw)?;
     drop(pw);
+    keyward_audit::record(&v, keyward_audit::Action::Unlock, None);
     let timeout = a.timeout.unwrap_or(ctx.config.unlock_timeout);
     keyring::store(&v.id(), v.key(), timeout).map_err(|e| {
         CliError::Other(format!(
@@ -226,6 +239,7 @@ fn unlock(ctx: &Ctx, a: UnlockArgs) -> Result<()> {
 
 fn lock(ctx: &Ctx) -> Result<()> {
     let id = read_vault_id(&ctx.vault)?;
+    keyward_audit::record_at(&ctx.vault, keyward_audit::Action::Lock);
     if keyring::revoke(&id)? {
         say(&format!("locked {}", ctx.vault.display()));
     } else {
@@ -289,6 +303,9 @@ fn list(ctx: &Ctx, a: ListArgs) -> Result<()> {
         let arr: Vec<serde_json::Value> = rows
             .iter()
             .map(|e| {
+                if e.kind == Kind::Secret {
+                    return crate::secrets::list_json(e);
+                }
                 serde_json::json!({
                     "kind": e.kind.as_str(),
                     "protocol": e.protocol,
@@ -355,6 +372,9 @@ fn list(ctx: &Ctx, a: ListArgs) -> Result<()> {
 }
 
 fn rm(ctx: &Ctx, a: RmArgs) -> Result<()> {
+    if a.previous {
+        return crate::secrets::rm_previous(ctx, &a.host);
+    }
     let mut v = open(ctx, a.password_fd)?;
     let matches = |e: &keyward_vault::Entry| {
         e.host == a.host
@@ -379,6 +399,10 @@ fn rm(ctx: &Ctx, a: RmArgs) -> Result<()> {
             a.host
         )));
     }
+    let target = a.kind.map_or(keyward_audit::Target::any(&a.host), |k| {
+        keyward_audit::Target::new(k, &a.host)
+    });
+    keyward_audit::record(&v, keyward_audit::Action::Erase, Some(target));
     say(&format!("removed {removed} record(s)"));
     Ok(())
 }

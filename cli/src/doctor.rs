@@ -157,6 +157,11 @@ pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
         Err(e) => r.warn("vault", &e.to_string(), "restore the vault from a backup"),
     }
 
+    match crate::log::doctor_check(ctx) {
+        Ok(detail) => r.ok("audit log", &detail),
+        Err((what, fix)) => r.warn("audit log", &what, &fix),
+    }
+
     // Configuration files.
     let mut files = vec![std::path::PathBuf::from(keyward_vault::SYSTEM_CONFIG)];
     files.extend(keyward_vault::user_config_path());

@@ -9,7 +9,7 @@ Exit codes:
   2  usage error (bad arguments)
   3  wrong vault password
   4  vault is locked (run `keyward unlock`)
-  5  vault is corrupted or was tampered with
+  5  vault (or its audit log) is corrupted or was tampered with
   6  unsafe permissions, ownership or a symlink (the message says how to fix it)
   7  no such vault or record
   8  bad configuration file";
@@ -24,6 +24,9 @@ pub(crate) enum CliError {
     /// Nothing matched (exit 7).
     #[error("{0}")]
     NotFound(String),
+    /// The audit log was edited, cut or has entries missing (exit 5).
+    #[error("{0}")]
+    Tampered(String),
     /// Anything else (exit 1).
     #[error("{0}")]
     Other(String),
@@ -53,6 +56,7 @@ impl CliError {
                 _ => 1,
             },
             CliError::NotFound(_) => 7,
+            CliError::Tampered(_) => 5,
             CliError::Secmem(_) | CliError::Other(_) => 1,
         }
     }

@@ -213,6 +213,7 @@ fn store(ctx: &Ctx, o: &ImportOpts, records: Vec<NewEntry>) -> Result<()> {
         }
         Ok(())
     })?;
+    keyward_audit::record(&v, keyward_audit::Action::Import, None);
     Ok(())
 }
 

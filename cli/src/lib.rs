@@ -8,11 +8,14 @@
 mod commands;
 mod doctor;
 mod exit;
+mod generate;
 mod import;
 mod json;
+mod log;
 mod pam;
 mod password;
 mod secretfile;
+mod secrets;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -65,6 +68,18 @@ pub(crate) enum Command {
     /// Exits 1 if any check needs a fix.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Doctor,
+    /// Store a named secret (e.g. `restic/backup-1`), asked twice on the terminal or read from --secret-fd.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Set(secrets::SetArgs),
+    /// Print a named secret and a newline (for tools that run a password command).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Get(secrets::GetArgs),
+    /// Generate a random secret into locked memory and store it under NAME (rotates an existing one).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Generate(generate::GenerateArgs),
+    /// Show the audit trail of record uses, or check its HMAC chain (--verify).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Log(log::LogArgs),
     /// Manage the password database of pam_keyward.so (/etc/keyward/shadow).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Pam(pam::PamArgs),

@@ -3,6 +3,7 @@
 //! the secret.
 
 use super::{Access, Backend, Error};
+use keyward_audit::{Action as Audit, Target};
 use keyward_secmem::SecretBytes;
 use keyward_vault::{open_for_helper_if_exists, Config, HelperOpen, Kind, NewEntry, Vault};
 
@@ -15,6 +16,7 @@ pub struct VaultStore {
 }
 
 fn vault_err(e: keyward_vault::Error) -> Error {
+    keyward_audit::note_failure(&e);
     Error::Vault(e.to_string())
 }
 
@@ -62,7 +64,14 @@ impl Backend for VaultStore {
             .docker
             .get(index)
             .ok_or_else(|| Error::Vault(format!("no docker credential number {index}")))?;
-        Ok(self.vault.reveal(i).map_err(vault_err)?.password)
+        let secret = self.vault.reveal(i).map_err(vault_err)?.password;
+        let host = &self.vault.entries()[i].host;
+        keyward_audit::record(
+            &self.vault,
+            Audit::Get,
+            Some(Target::new(Kind::Docker, host)),
+        );
+        Ok(secret)
     }
 
     fn store(
@@ -78,12 +87,31 @@ impl Backend for VaultStore {
                 txn.retain(|e| !(e.kind == Kind::Docker && replaces(&e.host)));
                 txn.upsert(entry).map(drop)
             })
-            .map_err(vault_err)
+            .map_err(vault_err)?;
+        keyward_audit::record(
+            &self.vault,
+            Audit::Store,
+            Some(Target::new(Kind::Docker, server)),
+        );
+        Ok(())
     }
 
     fn erase(&mut self, erase: &dyn Fn(&str) -> bool) -> Result<usize, Error> {
-        self.vault
+        let hosts: Vec<String> = (self.vault.entries().iter())
+            .filter(|e| e.kind == Kind::Docker && erase(&e.host))
+            .map(|e| e.host.clone())
+            .collect();
+        let n = self
+            .vault
             .update(|txn| Ok(txn.retain(|e| !(e.kind == Kind::Docker && erase(&e.host)))))
-            .map_err(vault_err)
+            .map_err(vault_err)?;
+        for h in &hosts {
+            keyward_audit::record(
+                &self.vault,
+                Audit::Erase,
+                Some(Target::new(Kind::Docker, h)),
+            );
+        }
+        Ok(n)
     }
 }

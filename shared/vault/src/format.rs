@@ -127,7 +127,12 @@ impl Cipher {
     }
 
     /// Encrypts `buf` in place; returns the tag.
-    fn encrypt(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8]) -> Option<Tag> {
+    pub(crate) fn encrypt(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Option<Tag> {
         with_scrubbed_stack(|| {
             self.0
                 .get()
@@ -137,7 +142,7 @@ impl Cipher {
     }
 
     /// Decrypts `buf` in place; whether the tag verified.
-    fn decrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+    pub(crate) fn decrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
         with_scrubbed_stack(|| {
             self.0
                 .get()

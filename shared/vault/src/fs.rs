@@ -263,3 +263,27 @@ pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     d.sync_all().map_err(io(&dir))?;
     Ok(())
 }
+
+/// Opens (creating it 0600 if `create`) a file keyward keeps beside the vault
+/// (the audit log), read-write, appending if `append`: no symlink, owned by
+/// you, no group/world bits, checked on the open descriptor.
+pub fn open_private(path: &Path, create: bool, append: bool) -> Result<File> {
+    let f = OpenOptions::new()
+        .read(true)
+        .write(!append)
+        .append(append)
+        .create(create)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ENOENT) => Error::NotFound {
+                path: path.to_path_buf(),
+            },
+            Some(libc::ELOOP) => perm_err(path, "it is a symlink: remove it".into()),
+            _ => io(path)(e),
+        })?;
+    check_meta(path, &f.metadata().map_err(io(path))?, false)?;
+    Ok(f)
+}

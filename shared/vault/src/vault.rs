@@ -19,6 +19,8 @@ pub enum Kind {
     Git,
     /// A docker registry credential (`docker-credential-*` protocol).
     Docker,
+    /// A named secret (`keyward set|get|generate NAME`): see `named`.
+    Secret,
 }
 
 impl Kind {
@@ -26,20 +28,23 @@ impl Kind {
         match self {
             Kind::Git => 1,
             Kind::Docker => 2,
+            Kind::Secret => 3,
         }
     }
     fn from_byte(b: u8) -> Option<Kind> {
         match b {
             1 => Some(Kind::Git),
             2 => Some(Kind::Docker),
+            3 => Some(Kind::Secret),
             _ => None,
         }
     }
-    /// `git` or `docker`.
+    /// `git`, `docker` or `secret`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Git => "git",
             Kind::Docker => "docker",
+            Kind::Secret => "secret",
         }
     }
 }
