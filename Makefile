@@ -5,7 +5,8 @@
 #   make uninstall [same variables as install]
 #   make deb                     target/release/deb/keyward_VERSION_ARCH.deb (scripts/build-deb)
 #   make demo                    scripts/demo, the whole story end to end
-#   make test                    scripts/test, every test
+#   make test                    scripts/test, every test (as root on Debian)
+#   make check                   the fast loop, no root: fmt, clippy, unit and protocol tests
 #
 # PAMDIR is where libpam looks for modules, whatever PREFIX is (a module
 # elsewhere needs its absolute path in the stack). The configuration goes to
@@ -44,8 +45,10 @@ export SOURCE_DATE_EPOCH
 BINS := keyward git-credential-keyward docker-credential-keyward
 MAN5 := packaging/man/keyward.toml.5
 MAN8 := packaging/man/pam_keyward.8
+# the guides README.md links to, installed beside it in $(DOCDIR)/docs
+DOCS := $(sort $(wildcard docs/*.md))
 
-.PHONY: all build install uninstall deb demo test
+.PHONY: all build install uninstall deb demo test check
 
 all: build
 
@@ -62,7 +65,7 @@ $(GEN)/man/keyward.1:
 
 install: $(GEN)/man/keyward.1
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/docs \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 $(addprefix $(RELEASE)/,$(BINS)) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(RELEASE)/libpam_keyward.so $(DESTDIR)$(PAMDIR)/pam_keyward.so
@@ -75,6 +78,7 @@ install: $(GEN)/man/keyward.1
 	install -m 0644 $(GEN)/completions/_keyward $(DESTDIR)$(ZSHCOMPDIR)/_keyward
 	install -m 0644 $(GEN)/completions/keyward.fish $(DESTDIR)$(FISHCOMPDIR)/keyward.fish
 	install -m 0644 README.md SECURITY.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
 	if [ -n "$(PAMCONFDIR)" ]; then \
 		install -d $(DESTDIR)$(PAMCONFDIR) && \
 		install -m 0644 packaging/pam-configs/keyward $(DESTDIR)$(PAMCONFDIR)/keyward; fi
@@ -94,13 +98,14 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/keyward.toml.5.gz $(DESTDIR)$(MANDIR)/man8/pam_keyward.8.gz
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/keyward $(DESTDIR)$(ZSHCOMPDIR)/_keyward \
 		$(DESTDIR)$(FISHCOMPDIR)/keyward.fish
-	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/SECURITY.md
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/SECURITY.md \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS))
 	if [ -n "$(PAMCONFDIR)" ]; then rm -f $(DESTDIR)$(PAMCONFDIR)/keyward; fi
 	if cmp -s config/keyward.toml $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml; then \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml; \
 	elif [ -e $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml ]; then \
 		echo "keeping the changed $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml"; fi
-	for d in $(DOCDIR) $(SYSCONFDIR)/keyward; do \
+	for d in $(DOCDIR)/docs $(DOCDIR) $(SYSCONFDIR)/keyward; do \
 		if [ -d "$(DESTDIR)$$d" ]; then rmdir --ignore-fail-on-non-empty "$(DESTDIR)$$d"; fi; done
 	@# in a staging root, also the directories install created that are now empty
 	if [ -n "$(DESTDIR)" ] && [ -d "$(DESTDIR)" ]; then \
@@ -114,3 +119,19 @@ demo:
 
 test:
 	scripts/test
+
+# The contributors' fast loop (CONTRIBUTING.md): needs no root and installs
+# nothing; formatting, lints, every crate's unit tests and the protocol
+# transcripts of both helpers (each runs the real binary against a throwaway
+# vault). scripts/test is the full loop.
+check:
+	$(CARGO) fmt --all --check
+	$(CARGO) fmt --check --manifest-path fuzz/Cargo.toml
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) test --workspace --locked --lib --bins --exclude keyward-pam
+	@# keyward-pam's auth tests need root (the module trusts only root-owned
+	@# password databases); scripts/test runs them
+	$(CARGO) test --locked -p keyward-pam --lib -- --skip auth::tests::
+	$(CARGO) build --workspace --locked --bins
+	$(CARGO) test --locked -p keyward-credential --test git_transcripts
+	$(CARGO) test --locked -p keyward-tests --test docker_transcripts

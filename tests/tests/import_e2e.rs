@@ -23,12 +23,29 @@ fn docker_login_plaintext_then_import_then_docker_uses_the_vault() {
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("config.json");
     std::fs::write(&config, "{}").unwrap();
+    // With no credsStore, docker picks a default store when its helper is on
+    // PATH (docker-credential-secretservice or -pass, as a desktop has): the
+    // client here sees only itself, `timeout` and keyward's binaries, so its
+    // login is the plaintext `auths` this test imports.
+    let only = tempfile::tempdir().unwrap();
+    for tool in ["docker", "timeout"] {
+        let real = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .map(|d| d.join(tool))
+            .find(|p| p.is_file())
+            .unwrap();
+        std::os::unix::fs::symlink(real, only.path().join(tool)).unwrap();
+    }
+    let path =
+        std::env::join_paths([keyward_tests::target_dir(), only.path().to_path_buf()]).unwrap();
     let docker = |args: &[&str], stdin: &[u8]| {
         let mut c = vh.command("timeout");
-        c.args(["-s", "KILL", "120", "docker"]).args(args).env(
-            "DOCKER_HOST",
-            format!("unix://{}/no-engine.sock", vh.path().display()),
-        );
+        c.args(["-s", "KILL", "120", "docker"])
+            .args(args)
+            .env("PATH", &path)
+            .env(
+                "DOCKER_HOST",
+                format!("unix://{}/no-engine.sock", vh.path().display()),
+            );
         run(&mut c, stdin)
     };
     let addr = reg.addr.as_str();
