@@ -16,11 +16,16 @@ impl Source {
     /// `--password-fd N`, read in place (a pipe or file another user opened, a
     /// socket, a file at any offset), else the terminal.
     pub(crate) fn new(fd: Option<i32>) -> Result<Source> {
+        Self::from_option("--password-fd", fd)
+    }
+
+    /// The same for another option (`--secret-fd`), named in errors.
+    pub(crate) fn from_option(option: &str, fd: Option<i32>) -> Result<Source> {
         match fd {
             None => Ok(Source::Tty),
             Some(n) => inherited_fd(n)
                 .map(Source::Fd)
-                .map_err(|e| CliError::Other(format!("--password-fd {n}: cannot read it: {e}"))),
+                .map_err(|e| CliError::Other(format!("{option} {n}: cannot read it: {e}"))),
         }
     }
 

@@ -63,7 +63,7 @@ pub(crate) fn put(
 
 pub(crate) fn set(ctx: &Ctx, a: SetArgs) -> Result<()> {
     check_name(&a.name)?;
-    let mut src = Source::new(a.secret_fd)?;
+    let mut src = Source::from_option("--secret-fd", a.secret_fd)?;
     let mut v = open(ctx)?;
     let value = src.read_new(&format!("Secret for {}: ", a.name))?;
     put(&mut v, &a.name, value, None)?;
