@@ -43,7 +43,7 @@ impl<T> Locked<T> {
             alloc::allocate_guarded(size)?
         };
         let p = region.as_ptr().cast::<T>();
-        if (p as usize) % std::mem::align_of::<T>() != 0 {
+        if !(p as usize).is_multiple_of(std::mem::align_of::<T>()) {
             return Err(Error::Map(std::io::Error::other(
                 "misaligned secure memory",
             )));
