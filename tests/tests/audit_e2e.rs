@@ -173,7 +173,11 @@ fn a_locked_vault_shows_the_log_without_names() {
     assert_eq!(e[e.len() - 2]["action"], "unlock-failed");
     assert_eq!(e[e.len() - 2]["sealed"], false);
     assert_eq!(e[e.len() - 3]["action"], "lock");
-    assert_eq!(e[e.len() - 3]["sealed"], true, "lock reads the key before removing it");
+    assert_eq!(
+        e[e.len() - 3]["sealed"],
+        true,
+        "lock reads the key before removing it"
+    );
 }
 
 fn tampered_home() -> (TestHome, std::path::PathBuf) {

@@ -88,10 +88,12 @@ fn unsealed_link(body: &str) -> String {
     hex(&h.finalize())
 }
 
+fn head_mac_input(seq: u64, link: &str) -> Vec<u8> {
+    [HEAD_LABEL, &seq.to_le_bytes(), link.as_bytes()].concat()
+}
+
 fn head_mac(keys: &Keys, seq: u64, link: &str) -> String {
-    hex(&keys
-        .mac
-        .mac(&[HEAD_LABEL, &seq.to_le_bytes(), link.as_bytes()]))
+    hex(&keys.mac.mac(&[&head_mac_input(seq, link)]))
 }
 
 fn entry_mac(keys: &Keys, body: &str) -> String {
@@ -125,7 +127,11 @@ impl Head {
     }
 
     fn parse(s: &str) -> Option<Head> {
-        let f: Vec<&str> = s.trim_end_matches('\n').split(' ').collect();
+        let f: Vec<&str> = s
+            .trim_end_matches('\n')
+            .split(' ')
+            .filter(|x| !x.is_empty())
+            .collect();
         let [magic, seq, link, sealed_seq, sealed_link, mac] = f[..] else {
             return None;
         };
@@ -135,13 +141,15 @@ impl Head {
             link: link.into(),
             sealed_seq: sealed_seq.parse().ok()?,
             sealed_link: sealed_link.into(),
-            mac: (mac != "-").then(|| mac.to_string()),
+            mac: (mac.trim_end() != "-").then(|| mac.to_string()),
         })
     }
 
+    /// One line of fixed length (seqs zero-padded, `-` padded to a MAC's
+    /// width), so rewriting it in place never needs a truncate.
     fn render(&self) -> String {
         format!(
-            "{HEAD_MAGIC} {} {} {} {} {}\n",
+            "{HEAD_MAGIC} {:020} {} {:020} {} {:<64}\n",
             self.seq,
             self.link,
             self.sealed_seq,
@@ -158,14 +166,26 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
-fn read_head(f: &mut File, path: &Path) -> Result<Option<Head>> {
-    let mut s = String::new();
+/// The head, and the file's length. The head is one short line: one read
+/// into a fixed buffer, no `fstat`.
+fn read_head(f: &mut File, path: &Path) -> Result<(Option<Head>, usize)> {
+    let mut buf = [0u8; 512];
+    let mut n = 0;
     f.rewind().map_err(io(path))?;
-    f.read_to_string(&mut s).map_err(io(path))?;
-    if s.is_empty() {
-        return Ok(None);
+    loop {
+        match f.read(&mut buf[n..]).map_err(io(path))? {
+            0 => break,
+            k => n += k,
+        }
+        if n == buf.len() {
+            break;
+        }
     }
-    Head::parse(&s).map(Some).ok_or_else(|| {
+    if n == 0 {
+        return Ok((None, 0));
+    }
+    let s = std::str::from_utf8(&buf[..n]).unwrap_or("");
+    Head::parse(s).map(|h| (Some(h), n)).ok_or_else(|| {
         Error::Invalid(format!(
             "{}: not an audit head (edited?): run `keyward log --verify`",
             path.display()
@@ -211,7 +231,9 @@ pub(crate) fn append(
     let head_file = open_private(&paths.head, true, false)?;
     let mut head_file = nix::fcntl::Flock::lock(head_file, nix::fcntl::FlockArg::LockExclusive)
         .map_err(|(_, errno)| io(&paths.head)(errno.into()))?;
-    let head = read_head(&mut head_file, &paths.head)?.unwrap_or_else(Head::genesis);
+    let (head, old_len) = read_head(&mut head_file, &paths.head)?;
+    let head = head.unwrap_or_else(Head::genesis);
+    let seq = head.seq + 1;
     let record = match (keys, e.name) {
         (Some(k), Some(name)) => Some(
             base64::engine::general_purpose::STANDARD
@@ -220,7 +242,7 @@ pub(crate) fn append(
         _ => None,
     };
     let body = Body {
-        seq: head.seq + 1,
+        seq,
         time_ms: now_ms(),
         action: e.action.to_string(),
         kind: e.kind.map(str::to_string),
@@ -230,12 +252,21 @@ pub(crate) fn append(
     };
     let json =
         serde_json::to_string(&body).map_err(|e| Error::Invalid(format!("audit entry: {e}")))?;
-    let mac = keys.map(|k| entry_mac(k, &json));
+    // Sealed: the entry's MAC and the head's MAC over it, in one call.
+    let macs = keys.map(|k| {
+        let (entry, head) = k.mac.mac_then(&[ENTRY_LABEL, json.as_bytes()], |m| {
+            head_mac_input(seq, &hex(m))
+        });
+        (hex(&entry), hex(&head))
+    });
+    let mac = macs.as_ref().map(|(e, _)| e.clone());
     let line = format!("{json}\t{}\n", mac.as_deref().unwrap_or("-"));
     let link = mac.clone().unwrap_or_else(|| unsealed_link(&json));
 
     let mut log = open_private(&paths.log, true, true)?;
-    let len = log.metadata().map_err(io(&paths.log))?.len();
+    let len = log
+        .seek(std::io::SeekFrom::End(0))
+        .map_err(io(&paths.log))?;
     if len > 0 && len + line.len() as u64 > settings.max_size {
         rotate(paths, settings.keep)?;
         log = open_private(&paths.log, true, true)?;
@@ -248,13 +279,13 @@ pub(crate) fn append(
             line.len()
         )));
     }
-    let new_head = match keys {
-        Some(k) => Head {
+    let new_head = match macs {
+        Some((_, head_mac)) => Head {
             seq: body.seq,
             link: link.clone(),
             sealed_seq: body.seq,
             sealed_link: link.clone(),
-            mac: Some(head_mac(k, body.seq, &link)),
+            mac: Some(head_mac),
         },
         None => Head {
             seq: body.seq,
@@ -266,8 +297,12 @@ pub(crate) fn append(
     head_file.rewind().map_err(io(&paths.head))?;
     head_file
         .write_all(text.as_bytes())
-        .and_then(|()| head_file.set_len(text.len() as u64))
         .map_err(io(&paths.head))?;
+    if old_len > text.len() {
+        head_file
+            .set_len(text.len() as u64)
+            .map_err(io(&paths.head))?;
+    }
     Ok(body)
 }
 
@@ -366,7 +401,7 @@ pub fn verify(paths: &Paths, keys: Option<&Keys>) -> Result<Verified> {
         ..Verified::default()
     };
     let head = match open_private(&paths.head, false, false) {
-        Ok(mut f) => read_head(&mut f, &paths.head)?,
+        Ok(mut f) => read_head(&mut f, &paths.head)?.0,
         Err(Error::NotFound { .. }) => None,
         Err(e) => return Err(e),
     };

@@ -1,6 +1,6 @@
 //! Who asked: the parent process (the client program: git, docker, cargo, a
 //! shell…), its pid and uid, the controlling terminal and the SSH connection.
-//! Everything comes from `/proc` and `SSH_CONNECTION`; what cannot be read
+//! Everything comes from `/proc`, `/dev/tty` and `SSH_CONNECTION`; what cannot be read
 //! (another user's `exe`) is left out, never guessed.
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ pub struct Client {
     pub exe: Option<String>,
     /// The parent's pid.
     pub pid: u32,
-    /// The parent's real uid.
+    /// The parent's effective uid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<u32>,
     /// keyward's own pid (the helper or CLI process that wrote the entry).
@@ -33,27 +33,20 @@ fn read(path: &str) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
-/// The controlling terminal's name from `tty_nr` (field 7 of
-/// `/proc/self/stat`), for the usual devices; `dev MAJOR:MINOR` otherwise.
-fn tty_name(tty_nr: u64) -> Option<String> {
-    if tty_nr == 0 {
+/// A terminal's name from its device number (glibc's `dev_t` encoding), for
+/// the usual devices; `dev MAJOR:MINOR` otherwise.
+fn tty_name(dev: u64) -> Option<String> {
+    if dev == 0 {
         return None;
     }
-    let major = (tty_nr >> 8) & 0xfff;
-    let minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
     Some(match major {
         136..=143 => format!("pts/{}", (major - 136) * 256 + minor),
         4 if minor < 64 => format!("tty{minor}"),
         4 => format!("ttyS{}", minor - 64),
         _ => format!("dev {major}:{minor}"),
     })
-}
-
-/// Fields after the `(comm)` of a `/proc/PID/stat` line.
-fn stat_fields(stat: &str) -> Vec<&str> {
-    stat.rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default()
 }
 
 /// Keeps printable characters; others become `?` (what reaches the log and
@@ -69,15 +62,17 @@ impl Client {
     pub fn current() -> Client {
         let ppid = std::os::unix::process::parent_id();
         let proc = format!("/proc/{ppid}");
-        let uid = read(&format!("{proc}/status")).and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        });
-        let tty = read("/proc/self/stat").and_then(|s| {
-            let f = stat_fields(&s);
-            tty_name(f.get(4)?.parse::<i64>().ok()? as u64)
-        });
+        // /proc/PID belongs to the process's effective uid (one stat, where
+        // /proc/PID/status would make the kernel format a page of text).
+        let uid = std::fs::metadata(&proc)
+            .ok()
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m));
+        // The controlling terminal: /dev/tty opens only when there is one;
+        // its device number names it (cheaper than /proc/self/stat's tty_nr).
+        let tty = std::fs::File::open("/dev/tty")
+            .and_then(|f| f.metadata())
+            .ok()
+            .and_then(|m| tty_name(std::os::unix::fs::MetadataExt::rdev(&m)));
         Client {
             program: read(&format!("{proc}/comm")).map(|s| printable(s.trim_end_matches('\n'))),
             exe: std::fs::read_link(format!("{proc}/exe"))
@@ -107,12 +102,6 @@ mod tests {
         assert_eq!(tty_name(137 << 8 | 44).as_deref(), Some("pts/300"));
         assert_eq!(tty_name(4 << 8 | 1).as_deref(), Some("tty1"));
         assert_eq!(tty_name(4 << 8 | 65).as_deref(), Some("ttyS1"));
-    }
-
-    #[test]
-    fn stat_with_odd_comm() {
-        let f = stat_fields("12 (a) b) c) S 1 12 12 34819 0");
-        assert_eq!(f[4], "34819");
     }
 
     #[test]

@@ -133,11 +133,8 @@ impl std::fmt::Debug for Keys {
 impl Keys {
     /// Derives the audit keys from a vault key.
     pub fn new(key: &VaultKey, id: VaultId) -> keyward_vault::Result<Keys> {
-        Ok(Keys {
-            mac: key.derive("keyward-audit-mac-v1")?,
-            name: key.derive("keyward-audit-name-v1")?,
-            id,
-        })
+        let [mac, name] = key.derive_many(["keyward-audit-mac-v1", "keyward-audit-name-v1"])?;
+        Ok(Keys { mac, name, id })
     }
 
     /// The audit keys of an open vault.
@@ -201,6 +198,9 @@ fn write(vault_path: &Path, keys: Option<&Keys>, action: Action, target: Option<
 
 /// Records `action` on `target` in `vault`'s audit trail, sealed with its key.
 pub fn record(vault: &Vault, action: Action, target: Option<Target<'_>>) {
+    if !settings().enabled {
+        return;
+    }
     let keys = Keys::of(vault);
     if let Err(e) = &keys {
         eprintln!("keyward: warning: audit log not written: {e}");

@@ -9,8 +9,9 @@ use hmac::{Hmac, Mac};
 use keyward_secmem::{with_scrubbed_stack, ExposeSecret, ExposeSecretMut, SecretBytes};
 use sha2::Sha256;
 
-/// A 256-bit key derived from the vault key, in a guarded allocation of
-/// locked memory. It MACs with HMAC-SHA-256 and seals with AES-256-GCM; every
+/// A 256-bit key derived from the vault key, in locked memory (a pooled
+/// slot: derived keys are short-lived, and a guarded mapping of its own would
+/// cost a `memfd_secret` per key on every use of the audit trail). It MACs with HMAC-SHA-256 and seals with AES-256-GCM; every
 /// call runs under [`with_scrubbed_stack`].
 pub struct SubKey(SecretBytes);
 
@@ -20,28 +21,45 @@ impl std::fmt::Debug for SubKey {
     }
 }
 
-fn hmac_into(key: &[u8], parts: &[&[u8]], out: &mut [u8]) {
-    with_scrubbed_stack(|| {
-        // HMAC accepts keys of any length: this cannot fail.
-        if let Ok(mut m) = <Hmac<Sha256> as Mac>::new_from_slice(key) {
-            for p in parts {
-                m.update(p);
-            }
-            out.copy_from_slice(&m.finalize().into_bytes());
+/// HMAC-SHA-256; callers run it under [`with_scrubbed_stack`].
+fn hmac(key: &[u8], parts: &[&[u8]], out: &mut [u8]) {
+    // HMAC accepts keys of any length: this cannot fail.
+    if let Ok(mut m) = <Hmac<Sha256> as Mac>::new_from_slice(key) {
+        for p in parts {
+            m.update(p);
         }
-    });
+        out.copy_from_slice(&m.finalize().into_bytes());
+    }
 }
 
 impl VaultKey {
     /// The key for `label` (e.g. `keyward-audit-mac-v1`).
     pub fn derive(&self, label: &str) -> Result<SubKey> {
-        let mut k = SecretBytes::guarded(KEY_LEN)?;
-        hmac_into(
-            self.as_secret().expose_secret(),
-            &[label.as_bytes()],
-            k.expose_secret_mut(),
-        );
-        Ok(SubKey(k))
+        let [k] = self.derive_many([label])?;
+        Ok(k)
+    }
+
+    /// The keys for several labels, with one stack scrub for all of them.
+    pub fn derive_many<const N: usize>(&self, labels: [&str; N]) -> Result<[SubKey; N]> {
+        let mut keys = Vec::with_capacity(N);
+        for _ in 0..N {
+            // A 64-byte slot, the size class the helpers' request buffers
+            // already use: a 32-byte class of its own would map and fault in
+            // a fresh chunk of secret memory (a TLB flush on every CPU) in
+            // each process, about a tenth of a `get`.
+            let mut k = SecretBytes::with_capacity(2 * KEY_LEN)?;
+            k.extend_from_slice(&[0u8; KEY_LEN])?;
+            keys.push(k);
+        }
+        let vault_key = self.as_secret().expose_secret();
+        with_scrubbed_stack(|| {
+            for (k, label) in keys.iter_mut().zip(labels) {
+                hmac(vault_key, &[label.as_bytes()], k.expose_secret_mut());
+            }
+        });
+        let keys: Vec<SubKey> = keys.into_iter().map(SubKey).collect();
+        keys.try_into()
+            .map_err(|_| Error::Invalid("internal: derived key count".into()))
     }
 }
 
@@ -49,8 +67,24 @@ impl SubKey {
     /// `HMAC-SHA-256(key, parts[0] ‖ parts[1] ‖ …)`.
     pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         let mut out = [0u8; 32];
-        hmac_into(self.0.expose_secret(), parts, &mut out);
+        with_scrubbed_stack(|| hmac(self.0.expose_secret(), parts, &mut out));
         out
+    }
+
+    /// Two MACs, the second over input made from the first (a chain link),
+    /// with one stack scrub for both.
+    pub fn mac_then(
+        &self,
+        first: &[&[u8]],
+        second: impl FnOnce(&[u8; 32]) -> Vec<u8>,
+    ) -> ([u8; 32], [u8; 32]) {
+        let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+        let key = self.0.expose_secret();
+        with_scrubbed_stack(|| {
+            hmac(key, first, &mut a);
+            hmac(key, &[&second(&a)], &mut b);
+        });
+        (a, b)
     }
 
     /// Encrypts `plain` (not a secret: e.g. a record's name) with a fresh
@@ -92,6 +126,11 @@ mod tests {
         let b = key.derive("b").unwrap();
         assert_ne!(a.mac(&[b"x"]), b.mac(&[b"x"]));
         assert_eq!(a.mac(&[b"x", b"y"]), a.mac(&[b"xy"]));
+        let [a2, b2] = key.derive_many(["a", "b"]).unwrap();
+        assert_eq!(a2.mac(&[b"x"]), a.mac(&[b"x"]));
+        assert_eq!(b2.mac(&[b"x"]), b.mac(&[b"x"]));
+        let (m1, m2) = a.mac_then(&[b"x"], |m| m.to_vec());
+        assert_eq!((m1, m2), (a.mac(&[b"x"]), a.mac(&[&a.mac(&[b"x"])])));
         let sealed = a.seal(b"aad", b"restic/backup-1").unwrap();
         assert_eq!(
             a.open(b"aad", &sealed).unwrap().as_deref(),
