@@ -1,22 +1,8 @@
 //! Named secrets (`keyward set|get|rm NAME`, `list`) and `keyward generate`,
 //! as transcripts in throwaway homes.
 
-use keyward_tests::{bin, have, TestHome};
+use keyward_tests::{bin, have, ok_stdout as ok, text, TestHome};
 use std::process::Output;
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
 
 fn fails(out: &Output, code: i32, says: &str) -> String {
     let err = text(&out.stderr);

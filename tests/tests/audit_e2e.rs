@@ -10,24 +10,8 @@
 mod docker_common;
 mod git_common;
 
-use keyward_tests::{bin, TestHome};
+use keyward_tests::{bin, ok_stdout as ok, text, TestHome};
 use serde_json::Value;
-use std::process::Output;
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
 
 fn log(h: &TestHome) -> Vec<Value> {
     let v: Value = serde_json::from_str(&ok(&h.keyward(&["log", "--json"], ""))).unwrap();

@@ -5,22 +5,8 @@
 //! by the same scan, so an empty or unreadable core cannot pass.
 #![forbid(unsafe_code)]
 
-use keyward_tests::core_scan::{core_at_exit, scratch, Needles};
+use keyward_tests::core_scan::{core_at_exit, require_root_and_gdb, scratch, Needles};
 use keyward_tests::{bin, TestHome};
-
-fn require_root_and_gdb() {
-    assert!(
-        std::fs::read_to_string("/proc/self/status")
-            .unwrap()
-            .lines()
-            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")),
-        "needs root (gdb stops and dumps the programs): run scripts/test as root"
-    );
-    assert!(
-        keyward_tests::have("gdb"),
-        "gdb missing: install the Debian package gdb"
-    );
-}
 
 /// Runs `keyward ARGS` under gdb; returns what it printed, after checking
 /// that `secret` (or, when `None`, what it printed) is not in its core and
