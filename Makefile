@@ -53,7 +53,7 @@ DOCS := $(sort $(wildcard docs/*.md))
 all: build
 
 build:
-	$(CARGO) build --release --locked -p keyward-cli -p keyward-credential -p keyward-pam -p keyward-gen
+	$(CARGO) build --release --locked -p keyward-cli -p keyward-protocols -p keyward-pam -p keyward-gen
 	rm -rf $(GEN)
 	$(RELEASE)/keyward-gen man $(GEN)/man >/dev/null
 	$(RELEASE)/keyward-gen completions $(GEN)/completions >/dev/null
@@ -133,5 +133,5 @@ check:
 	@# password databases); scripts/test runs them
 	$(CARGO) test --locked -p keyward-pam --lib -- --skip auth::tests::
 	$(CARGO) build --workspace --locked --bins
-	$(CARGO) test --locked -p keyward-credential --test git_transcripts
+	$(CARGO) test --locked -p keyward-protocols --test git_transcripts
 	$(CARGO) test --locked -p keyward-tests --test docker_transcripts

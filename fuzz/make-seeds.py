@@ -21,7 +21,7 @@ def put(target, data):
 
 
 def unescape(line):
-    """The transcript escapes (git-credential/tests/transcripts/git/README.md)."""
+    """The transcript escapes (git-credential/tests/transcripts/README.md)."""
     def rep(m):
         tok = m.group(1)
         if tok == "NUL":
@@ -43,39 +43,39 @@ def unescape(line):
     return out + line[pos:].encode(), line.endswith("{NOEOL}")
 
 
-# git: every run's standard input in the transcripts.
-tdir = os.path.join(ROOT, "git-credential/tests/transcripts/git")
-for t in sorted(os.listdir(tdir)):
-    if not t.endswith(".t"):
-        continue
-    stdin, inside = None, False
-    for line in open(os.path.join(tdir, t), encoding="utf-8").read().split("\n"):
-        if line.startswith("$ "):
-            inside, stdin = True, b""
+def runs(protocol):
+    """(arguments, standard input) of every run in the transcripts of `protocol`."""
+    tdir = os.path.join(ROOT, "git-credential/tests/transcripts", protocol)
+    for t in sorted(os.listdir(tdir)):
+        if not t.endswith(".t"):
             continue
-        if inside and line.startswith("? "):
-            put("git_request", stdin)
-            inside = False
-            continue
-        if inside:
-            data, noeol = unescape(line)
-            stdin += data + (b"" if noeol else b"\n")
-            if data.startswith(b"url="):
-                put("git_url", data[4:])
+        args, stdin = None, b""
+        for line in open(os.path.join(tdir, t), encoding="utf-8").read().split("\n"):
+            if line == "$" or (line.startswith("$ ") and not line.startswith("$ @")):
+                args, stdin = line[1:].split(), b""
+                continue
+            if args is not None and line.startswith("? "):
+                yield args, stdin
+                args = None
+                continue
+            if args is not None:
+                data, noeol = unescape(line)
+                stdin += data + (b"" if noeol else b"\n")
+
+
+# git: every run's standard input, and every url= value in it.
+for _, stdin in runs("git"):
+    put("git_request", stdin)
+    for line in stdin.split(b"\n"):
+        if line.startswith(b"url="):
+            put("git_url", line[4:])
 
 # docker: stdin of store (JSON) and get/erase (server name) runs.
-ddir = os.path.join(ROOT, "git-credential/tests/transcripts/docker")
-for case in sorted(c for c in os.listdir(ddir) if os.path.isdir(os.path.join(ddir, c))):
-    for f in sorted(os.listdir(os.path.join(ddir, case))):
-        if not f.endswith(".stdin"):
-            continue
-        base = os.path.join(ddir, case, f[: -len(".stdin")])
-        args = open(base + ".args", "rb").read().split()
-        data = open(base + ".stdin", "rb").read()
-        if args[:1] == [b"store"]:
-            put("docker_store", data)
-        elif args[:1] in ([b"get"], [b"erase"]):
-            put("docker_get", data)
+for args, data in runs("docker"):
+    if args[:1] == ["store"]:
+        put("docker_store", data)
+    elif args[:1] in (["get"], ["erase"]):
+        put("docker_get", data)
 
 # config: the shipped file, and one of each setting.
 put("config", open(os.path.join(ROOT, "config/keyward.toml"), "rb").read())

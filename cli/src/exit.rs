@@ -1,6 +1,7 @@
 //! The CLI's error type and exit codes.
 
 use keyward_vault::Error as VaultError;
+use std::path::{Path, PathBuf};
 
 pub(crate) const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -14,31 +15,152 @@ Exit codes:
   7  no such vault or record
   8  bad configuration file";
 
-/// One line for the user, and an exit code.
+/// One line for the user, and an exit code. Every variant's message names
+/// what is wrong and, where there is one, what to do about it; none holds a
+/// secret.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CliError {
+    /// The vault, the configuration or the keyring refused (exit code by kind).
     #[error(transparent)]
     Vault(#[from] VaultError),
-    #[error("{0}")]
-    Secmem(String),
-    /// Nothing matched (exit 7).
-    #[error("{0}")]
-    NotFound(String),
-    /// The audit log was edited, cut or has entries missing (exit 5).
-    #[error("{0}")]
-    Tampered(String),
-    /// Anything else (exit 1).
-    #[error("{0}")]
-    Other(String),
+    /// The password database refused something other than a file (exit 1).
+    #[error(transparent)]
+    PassDb(keyward_passdb::Error),
+    /// Locked memory could not be had (exit 1).
+    #[error(transparent)]
+    Secmem(keyward_secmem::Error),
+    /// No terminal to ask for a password on (exit 1).
+    #[error("no terminal to ask for the password: pass it with --password-fd N")]
+    NoTty,
+    /// `--password-fd N` is not a descriptor this process can read (exit 1).
+    #[error("--password-fd {fd}: cannot read it: {source}")]
+    PasswordFd {
+        /// The descriptor given.
+        fd: i32,
+        /// Why it cannot be read.
+        source: keyward_secmem::Error,
+    },
+    /// An empty vault password (exit 1).
+    #[error("empty password: refusing it")]
+    EmptyPassword,
+    /// An empty PAM password without `--allow-empty` (exit 1).
+    #[error(
+        "empty password: refusing it (--allow-empty accepts it; the module then needs nullok)"
+    )]
+    EmptyPamPassword,
+    /// A new password typed twice differently (exit 1).
+    #[error("the two passwords differ: nothing was changed")]
+    PasswordsDiffer,
+    /// A PAM password over the module's limit (exit 1).
+    #[error(
+        "the password is longer than {} bytes, the module's limit",
+        keyward_passdb::MAX_PASSWORD_LEN
+    )]
+    PamPasswordTooLong,
+    /// A PAM password with a NUL byte, which no PAM client can pass (exit 1).
+    #[error("the password contains a NUL byte, which PAM cannot pass to the module (it could never log in): choose another")]
+    PamPasswordNul,
+    /// `$HOME` is unset where the login vault's path depends on it (exit 1).
+    #[error("HOME is not set")]
+    NoHome,
+    /// `$HOME` is unset and no file to import was named (exit 1).
+    #[error("HOME is not set: give the file to import")]
+    NoHomeForImport,
+    /// `init --login` while the configuration turns login unlock off (exit 1).
+    #[error("login_unlock = false in your configuration: pam_keyward would skip this vault; remove that line first")]
+    LoginUnlockOff,
+    /// `init --login` for a vault pam_keyward would not open (exit 1).
+    #[error("pam_keyward unlocks {} at login, not {} (it reads vault_path from the configuration and ignores --vault, KEYWARD_VAULT and XDG_DATA_HOME): drop those, or set vault_path", at_login.display(), vault.display())]
+    LoginVaultElsewhere {
+        /// The vault pam_keyward opens at login.
+        at_login: PathBuf,
+        /// The vault this command was given.
+        vault: PathBuf,
+    },
+    /// `keyward unlock` opened the vault but could not cache its key (exit 1).
+    #[error("{source}; the helpers will ask for the password on the terminal instead")]
+    KeyringStore {
+        /// The keyring's refusal.
+        source: VaultError,
+    },
+    /// `keyward doctor` found problems; their fixes were printed above (exit 1).
+    #[error("{0} problem(s) found; see the fixes above")]
+    DoctorProblems(usize),
+    /// Writing the system password database without root (exit 1).
+    #[error("writing {} needs root: run `sudo keyward pam ...`, or use --db PATH", .0.display())]
+    PamNeedsRoot(PathBuf),
+    /// `keyward pam rm` on a database that does not exist (exit 1).
+    #[error("{}: no such file", .0.display())]
+    NoPamDbFile(PathBuf),
+    /// `keyward pam list` on a database that does not exist (exit 1).
+    #[error("no password database at {}: add a user with `keyward pam passwd USER`", .0.display())]
+    NoPamDb(PathBuf),
+    /// `keyward pam rm USER` for a user the database does not hold (exit 1).
+    #[error("no user {user} in {}: nothing was changed", path.display())]
+    NoPamUser {
+        /// The user named.
+        user: String,
+        /// The database.
+        path: PathBuf,
+    },
+    /// `--secret-fd N` is not a descriptor this process can read (exit 1).
+    #[error("--secret-fd {fd}: cannot read it: {source}")]
+    SecretFd {
+        /// The descriptor given.
+        fd: i32,
+        /// Why it cannot be read.
+        source: keyward_secmem::Error,
+    },
+    /// `keyward get|rm --previous NAME`: no such named secret (exit 7).
+    #[error("no secret named {0} (see `keyward list --kind secret`)")]
+    NoSecret(String),
+    /// `--previous` on a named secret that keeps none (exit 7).
+    #[error("{0} keeps no previous value (only `keyward generate` on an existing name keeps one)")]
+    NoPrevious(String),
+    /// `keyward generate` refused the length or could not make the secret (exit 1).
+    #[error(transparent)]
+    Generate(#[from] keyward_generate::Error),
+    /// Standard output is gone (exit 1).
+    #[error("cannot write to standard output: {0}")]
+    Stdout(std::io::Error),
+    /// `keyward log --verify` found the audit log edited, cut or with entries
+    /// missing; the problems were printed above (exit 5).
+    #[error("the audit log of {} is broken: {problems} problem(s) above", vault.display())]
+    AuditBroken {
+        /// The vault whose log it is.
+        vault: PathBuf,
+        /// How many problems.
+        problems: usize,
+    },
+    /// `keyward rm HOST` matched no record (exit 7).
+    #[error("no record matches {0} (see `keyward list`)")]
+    NoRecord(String),
+    /// The file to import does not exist (exit 7).
+    #[error("{}: no such file: nothing to import (name the file: `keyward import git|docker FILE`)", .0.display())]
+    NoImportFile(PathBuf),
+    /// Reading or replacing a plaintext credential file failed (exit 1).
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// A plaintext credential file is not what `keyward import` reads (exit 1).
+    #[error("{}: {why}", path.display())]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it (never its content).
+        why: String,
+    },
 }
 
 impl From<keyward_secmem::Error> for CliError {
     fn from(e: keyward_secmem::Error) -> Self {
         match e {
-            keyward_secmem::Error::NoTty => CliError::Other(
-                "no terminal to ask for the password: pass it with --password-fd N".into(),
-            ),
-            e => CliError::Secmem(e.to_string()),
+            keyward_secmem::Error::NoTty => CliError::NoTty,
+            e => CliError::Secmem(e),
         }
     }
 }
@@ -55,9 +177,28 @@ impl CliError {
                 VaultError::Config { .. } => 8,
                 _ => 1,
             },
-            CliError::NotFound(_) => 7,
-            CliError::Tampered(_) => 5,
-            CliError::Secmem(_) | CliError::Other(_) => 1,
+            CliError::NoRecord(_)
+            | CliError::NoImportFile(_)
+            | CliError::NoSecret(_)
+            | CliError::NoPrevious(_) => 7,
+            CliError::AuditBroken { .. } => 5,
+            _ => 1,
+        }
+    }
+
+    /// A plaintext credential file that is not what `keyward import` reads.
+    pub(crate) fn bad_file(path: &Path, why: impl Into<String>) -> CliError {
+        CliError::BadFile {
+            path: path.to_path_buf(),
+            why: why.into(),
+        }
+    }
+
+    /// An I/O error on a plaintext credential file.
+    pub(crate) fn file(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
+        move |source| CliError::File {
+            path: path.to_path_buf(),
+            source,
         }
     }
 }

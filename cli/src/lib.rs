@@ -5,19 +5,18 @@
 //! the shipped binary carries no generator code.
 #![forbid(unsafe_code)]
 
-mod commands;
-mod doctor;
+mod cmd;
+mod ctx;
+pub mod date;
 mod exit;
-mod generate;
-mod import;
-mod json;
-mod log;
-mod pam;
+mod named;
 mod password;
 mod secretfile;
-mod secrets;
 
+use crate::ctx::Ctx;
+use crate::exit::Result;
 use clap::{Parser, Subcommand};
+use keyward_vault::Config;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -37,15 +36,15 @@ pub(crate) struct Cli {
     pub command: Command,
 }
 
-/// Each subcommand's arguments live in `commands` (or its own module, e.g. `pam`).
+/// Each subcommand's arguments live in its module under `cmd/`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Create a new, empty vault (asks for the vault password twice).
     #[command(after_help = exit::EXIT_CODES_HELP)]
-    Init(commands::InitArgs),
+    Init(cmd::init::InitArgs),
     /// Derive the vault key once and cache it in the kernel keyring for the helpers.
     #[command(after_help = exit::EXIT_CODES_HELP)]
-    Unlock(commands::UnlockArgs),
+    Unlock(cmd::unlock::UnlockArgs),
     /// Remove the cached vault key from the kernel keyring now.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Lock,
@@ -54,35 +53,35 @@ pub(crate) enum Command {
     Status,
     /// List records: metadata only, never secrets.
     #[command(after_help = exit::EXIT_CODES_HELP)]
-    List(commands::ListArgs),
+    List(cmd::list::ListArgs),
     /// Remove the records for a host.
     #[command(after_help = exit::EXIT_CODES_HELP)]
-    Rm(commands::RmArgs),
+    Rm(cmd::rm::RmArgs),
     /// Change the vault password (the vault key is rewrapped; records are untouched).
     #[command(after_help = exit::EXIT_CODES_HELP)]
-    Passwd(commands::PasswdArgs),
+    Passwd(cmd::passwd::PasswdArgs),
     /// Import plaintext credentials from git's credential store or docker's config.json.
     #[command(after_help = exit::EXIT_CODES_HELP)]
-    Import(import::ImportArgs),
+    Import(cmd::import::ImportArgs),
     /// Check secure memory, RLIMIT_MEMLOCK, the keyring, core dumps and file permissions.
     /// Exits 1 if any check needs a fix.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Doctor,
-    /// Store a named secret (e.g. `restic/backup-1`), asked twice on the terminal or read from --secret-fd.
-    #[command(after_help = exit::EXIT_CODES_HELP)]
-    Set(secrets::SetArgs),
-    /// Print a named secret and a newline (for tools that run a password command).
-    #[command(after_help = exit::EXIT_CODES_HELP)]
-    Get(secrets::GetArgs),
-    /// Generate a random secret into locked memory and store it under NAME (rotates an existing one).
-    #[command(after_help = exit::EXIT_CODES_HELP)]
-    Generate(generate::GenerateArgs),
-    /// Show the audit trail of record uses, or check its HMAC chain (--verify).
-    #[command(after_help = exit::EXIT_CODES_HELP)]
-    Log(log::LogArgs),
     /// Manage the password database of pam_keyward.so (/etc/keyward/shadow).
     #[command(after_help = exit::EXIT_CODES_HELP)]
-    Pam(pam::PamArgs),
+    Pam(cmd::pam::PamArgs),
+    /// Store a named secret (e.g. `restic/backup-1`), asked twice on the terminal or read from --secret-fd.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Set(cmd::set::SetArgs),
+    /// Print a named secret and a newline (for tools that run a password command).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Get(cmd::get::GetArgs),
+    /// Generate a random secret into locked memory and store it under NAME (rotates an existing one).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Generate(cmd::generate::GenerateArgs),
+    /// Show the audit trail of record uses, or check its HMAC chain (--verify).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Log(cmd::log::LogArgs),
 }
 
 /// The whole `keyward` command-line definition (for man pages and completions).
@@ -100,11 +99,46 @@ pub fn main() {
             std::process::exit(code);
         }
     };
-    match commands::run(cli) {
+    match run(cli) {
         Ok(()) => {}
         Err(e) => {
             eprintln!("keyward: {e}");
             std::process::exit(e.exit_code());
         }
     }
+}
+
+/// Hardens the process, loads the configuration and runs the subcommand.
+fn run(cli: Cli) -> Result<()> {
+    let before = cmd::doctor::before();
+    if let Err(e) = keyward_secmem::harden_process() {
+        eprintln!("keyward: warning: {e}; run `keyward doctor`");
+    }
+    let config = Config::load()?;
+    keyward_secmem::set_policy(config.memory_lock);
+    let vault = match cli.vault {
+        Some(p) => p,
+        None => config.vault_path()?,
+    };
+    let ctx = Ctx { config, vault };
+    let result = match cli.command {
+        Command::Init(a) => cmd::init::run(&ctx, a),
+        Command::Unlock(a) => cmd::unlock::run(&ctx, a),
+        Command::Lock => cmd::lock::run(&ctx),
+        Command::Status => cmd::status::run(&ctx),
+        Command::List(a) => cmd::list::run(&ctx, a),
+        Command::Rm(a) => cmd::rm::run(&ctx, a),
+        Command::Passwd(a) => cmd::passwd::run(&ctx, a),
+        Command::Import(a) => cmd::import::run(&ctx, a),
+        Command::Doctor => cmd::doctor::run(&ctx, before),
+        Command::Pam(a) => cmd::pam::run(&ctx, a),
+        Command::Set(a) => cmd::set::run(&ctx, a),
+        Command::Get(a) => cmd::get::run(&ctx, a),
+        Command::Generate(a) => cmd::generate::run(&ctx, a),
+        Command::Log(a) => cmd::log::run(&ctx, a),
+    };
+    if let Err(exit::CliError::Vault(e)) = &result {
+        keyward_audit::note_failure(e);
+    }
+    result
 }

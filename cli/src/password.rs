@@ -16,16 +16,21 @@ impl Source {
     /// `--password-fd N`, read in place (a pipe or file another user opened, a
     /// socket, a file at any offset), else the terminal.
     pub(crate) fn new(fd: Option<i32>) -> Result<Source> {
-        Self::from_option("--password-fd", fd)
-    }
-
-    /// The same for another option (`--secret-fd`), named in errors.
-    pub(crate) fn from_option(option: &str, fd: Option<i32>) -> Result<Source> {
         match fd {
             None => Ok(Source::Tty),
             Some(n) => inherited_fd(n)
                 .map(Source::Fd)
-                .map_err(|e| CliError::Other(format!("{option} {n}: cannot read it: {e}"))),
+                .map_err(|source| CliError::PasswordFd { fd: n, source }),
+        }
+    }
+
+    /// `--secret-fd N` (a named secret's value), else the terminal.
+    pub(crate) fn for_secret(fd: Option<i32>) -> Result<Source> {
+        match fd {
+            None => Ok(Source::Tty),
+            Some(n) => inherited_fd(n)
+                .map(Source::Fd)
+                .map_err(|source| CliError::SecretFd { fd: n, source }),
         }
     }
 
@@ -36,7 +41,7 @@ impl Source {
             Source::Fd(f) => read_secret_from_fd(*f)?,
         };
         if pw.is_empty() {
-            return Err(CliError::Other("empty password: refusing it".into()));
+            return Err(CliError::EmptyPassword);
         }
         Ok(pw)
     }
@@ -47,9 +52,7 @@ impl Source {
         if let Source::Tty = self {
             let again = self.read("Repeat it: ")?;
             if !pw.ct_eq(&again) {
-                return Err(CliError::Other(
-                    "the two passwords differ: nothing was changed".into(),
-                ));
+                return Err(CliError::PasswordsDiffer);
             }
         }
         Ok(pw)

@@ -2,6 +2,7 @@
 //! contents out of locked memory.
 
 use crate::exit::{CliError, Result};
+use keyward_protocols::input::{read_bounded, Limits, ReadError};
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
@@ -16,51 +17,36 @@ const MAX_FILE: usize = 8 << 20;
 pub(crate) fn read(path: &Path) -> Result<SecretBytes> {
     let mut f = std::fs::File::open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            CliError::NotFound(format!(
-                "{}: no such file: nothing to import (name the file: `keyward import git|docker FILE`)",
-                path.display()
-            ))
+            CliError::NoImportFile(path.to_path_buf())
         } else {
-            CliError::Other(format!("{}: {e}", path.display()))
+            CliError::file(path)(e)
         }
     })?;
     let len = f
         .metadata()
         .map(|m| m.len() as usize)
-        .map_err(|e| CliError::Other(format!("{}: {e}", path.display())))?;
+        .map_err(CliError::file(path))?;
     if len > MAX_FILE {
-        return Err(CliError::Other(format!(
-            "{}: larger than {} MiB; not a credential file",
-            path.display(),
-            MAX_FILE >> 20
-        )));
+        return Err(CliError::bad_file(
+            path,
+            format!("larger than {} MiB; not a credential file", MAX_FILE >> 20),
+        ));
     }
-    let mut buf = SecretBytes::with_capacity(len + 1)?;
-    loop {
-        if buf.spare_capacity_mut().is_empty() {
-            buf.reserve(4096)?;
-        }
-        let have = buf.len();
-        let n = match f.read(buf.spare_capacity_mut()) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(CliError::Other(format!("{}: {e}", path.display()))),
-        };
-        if n == 0 {
-            break;
-        }
-        buf.set_len(have + n);
-        if buf.len() > MAX_FILE {
-            return Err(CliError::Other(format!("{}: too large", path.display())));
-        }
-    }
-    Ok(buf)
+    let limits = Limits {
+        initial: len + 1,
+        max: MAX_FILE,
+        probe_at_max: true,
+    };
+    read_bounded(|b| f.read(b), limits, |_, _| false).map_err(|e| match e {
+        ReadError::TooLarge => CliError::bad_file(path, "too large"),
+        ReadError::Io(e) => CliError::file(path)(e),
+        ReadError::Memory(e) => e.into(),
+    })
 }
 
 /// Replaces `path` with `data` atomically (temp file, fsync, rename), keeping
 /// its permission bits (at most 0600).
 pub(crate) fn replace(path: &Path, data: &SecretBytes) -> Result<()> {
-    let err = |e: std::io::Error| CliError::Other(format!("{}: {e}", path.display()));
     let mode = std::fs::metadata(path)
         .map(|m| m.mode() & 0o600)
         .unwrap_or(0o600);
@@ -84,7 +70,7 @@ pub(crate) fn replace(path: &Path, data: &SecretBytes) -> Result<()> {
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map_err(err)
+    result.map_err(CliError::file(path))
 }
 
 fn libc_o_nofollow() -> i32 {

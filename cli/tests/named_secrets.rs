@@ -270,7 +270,7 @@ fn generate_rotates_keeping_the_previous_value() {
     fails(
         &h.keyward(&["rm", "db/pw", "--previous"], ""),
         7,
-        "nothing removed",
+        "keeps no previous value",
     );
     assert!(!ok(&h.keyward(&["get", "db/pw"], "")).is_empty());
 }

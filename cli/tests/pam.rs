@@ -1,7 +1,7 @@
 //! `keyward pam passwd|rm|list` on a throwaway database (`--db`).
 
+use keyward_passdb as passdb;
 use keyward_tests::TestHome;
-use keyward_vault::passdb;
 use std::os::unix::fs::PermissionsExt;
 
 fn text(b: &[u8]) -> String {
@@ -115,6 +115,18 @@ fn bad_input_is_refused_and_changes_nothing() {
         "{}",
         text(&out.stderr)
     );
+    // A NUL byte: no PAM client can pass it, so the user could never log in.
+    let out = h.keyward(
+        &["pam", "passwd", "alice", "--db", &db, "--password-fd", "0"],
+        "ab\0cd\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("contains a NUL byte"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!std::path::Path::new(&db).exists());
     let out = h.keyward(
         &[
             "pam",
@@ -195,7 +207,7 @@ fn the_system_database_needs_root_to_write() {
             "-i",
             "HOME=/nonexistent",
         ])
-        .arg(keyward_tests::bin("keyward"))
+        .arg(keyward_tests::bin_for_others("keyward"))
         .args(["pam", "passwd", "alice", "--password-fd", "0"])
         .stdin(std::process::Stdio::null())
         .output()

@@ -5,10 +5,10 @@
 //! a socket, and rereads a file from its start.)
 #![forbid(unsafe_code)]
 
-use keyward_tests::{bin, output_with_stdin, TestHome};
+use keyward_tests::{bin_for_others, output_with_stdin, TestHome};
 use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 const PW: &str = "fd password";
@@ -49,7 +49,7 @@ fn home_with_vault(owner: u32) -> TestHome {
 /// `keyward list --password-fd 0` with `stdin` as descriptor 0, run as `uid`
 /// (through setpriv, from a copy of the binary other users can run).
 fn list_with(h: &TestHome, uid: u32, stdin: Stdio) -> Output {
-    let kw = reachable_keyward();
+    let kw = bin_for_others("keyward");
     let mut cmd = if uid == 0 {
         h.command(&kw)
     } else {
@@ -69,22 +69,6 @@ fn list_with(h: &TestHome, uid: u32, stdin: Stdio) -> Output {
         .stderr(Stdio::piped())
         .output()
         .unwrap()
-}
-
-/// A copy of `keyward` in a directory every user can enter, so the test also
-/// works from a checkout under a 0700 home.
-fn reachable_keyward() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("keyward-pwfd-bin-{}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let dst = d.join("keyward");
-        std::fs::copy(bin("keyward"), &dst).unwrap();
-        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o755)).unwrap();
-        dst
-    })
-    .clone()
 }
 
 fn assert_listed(out: &Output, what: &str) {
@@ -139,7 +123,7 @@ fn a_pipe_and_a_root_only_file_handed_to_another_user() {
     let h = home_with_vault(NOBODY);
     // echo pw | setpriv --reuid=nobody keyward list --password-fd 0
     let mut child = {
-        let kw = reachable_keyward();
+        let kw = bin_for_others("keyward");
         let mut c = h.command("setpriv");
         c.args([
             &format!("--reuid={NOBODY}"),

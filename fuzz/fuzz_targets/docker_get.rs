@@ -3,7 +3,7 @@
 //! itself, and matching is symmetric.
 #![no_main]
 
-use keyward_credential::docker::{keys, read_server};
+use keyward_protocols::docker::{keys, read_server};
 use libfuzzer_sys::fuzz_target;
 
 const STORED: [&str; 6] = [

@@ -3,7 +3,7 @@
 //! answers it, parses to the same server, user and secret.
 #![no_main]
 
-use keyward_credential::docker::{json, read_input};
+use keyward_protocols::docker::{json, read_input};
 use keyward_secmem::ExposeSecret;
 use libfuzzer_sys::fuzz_target;
 

@@ -3,7 +3,7 @@
 //! parses to the same fields.
 #![no_main]
 
-use keyward_credential::git::proto::{Request, MAX_LINE};
+use keyward_protocols::git::proto::{Request, MAX_LINE};
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use libfuzzer_sys::fuzz_target;
 

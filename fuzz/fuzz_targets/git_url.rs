@@ -4,7 +4,7 @@
 //! back into the same parts.
 #![no_main]
 
-use keyward_credential::git::url::{split, UrlParts};
+use keyward_protocols::git::url::{split, UrlParts};
 use keyward_secmem::ExposeSecret;
 use libfuzzer_sys::fuzz_target;
 

@@ -3,7 +3,7 @@
 //! parse produced) and keeps every line.
 #![no_main]
 
-use keyward_vault::passdb::{Hash, PassDb};
+use keyward_passdb::{Hash, PassDb};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

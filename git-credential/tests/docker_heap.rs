@@ -7,7 +7,7 @@
 //!
 //! One test function: the scan must not race other tests of this binary.
 
-use keyward_credential::docker::{self, Access, Backend, Error};
+use keyward_protocols::docker::{self, Access, Backend, Error};
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use std::cell::RefCell;
 use std::ffi::OsString;

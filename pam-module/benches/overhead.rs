@@ -6,8 +6,8 @@
 //! Runs as root (the module trusts only root-owned databases).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use keyward_passdb::{self as passdb, Hash, KdfParams};
 use keyward_secmem::SecretBytes;
-use keyward_vault::passdb::{self, Hash, KdfParams};
 use pam::constants::PamResultCode;
 use pam_keyward::args::Options;
 use pam_keyward::auth::{self, Host, Priority, StrItem, Token, TokenItem};

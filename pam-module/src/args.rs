@@ -68,7 +68,7 @@ impl Default for Options {
             use_first_pass: false,
             try_first_pass: false,
             use_authtok: false,
-            db: PathBuf::from(keyward_vault::passdb::DEFAULT_PATH),
+            db: PathBuf::from(keyward_passdb::DEFAULT_PATH),
             config: None,
             unknown_user: UnknownUser::AuthErr,
             deny: 0,

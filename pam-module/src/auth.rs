@@ -3,127 +3,43 @@
 
 use crate::args::{Options, UnknownUser};
 use crate::tally::Tally;
+use keyward_passdb::{self as passdb, Hash, PassDb, MAX_PASSWORD_LEN};
 use keyward_secmem::{ExposeSecret, SecretBytes};
-use keyward_vault::passdb::{self, Hash, PassDb, MAX_PASSWORD_LEN};
 use pam::constants::{PamFlag, PamResultCode, PAM_DISALLOW_NULL_AUTHTOK};
 
-/// `pam_chauthtok` flags (pam_modules.h); pam-bindings lacks them.
-pub const PAM_PRELIM_CHECK: PamFlag = 0x4000;
-/// Second pass of `pam_chauthtok`: change the token.
-pub const PAM_UPDATE_AUTHTOK: PamFlag = 0x2000;
-/// `pam_chauthtok` asked to change only an expired token.
-pub const PAM_CHANGE_EXPIRED_AUTHTOK: PamFlag = 0x0020;
-/// pam_unix's failure delay.
-pub const FAIL_DELAY_USEC: u32 = 2_000_000;
-/// Only root may own the database and the tally directory the module trusts.
-pub const TRUSTED_UIDS: &[u32] = &[0];
+pub use crate::host::{
+    sanitize, Host, Priority, StrItem, Token, TokenItem, FAIL_DELAY_USEC,
+    PAM_CHANGE_EXPIRED_AUTHTOK, PAM_PRELIM_CHECK, PAM_UPDATE_AUTHTOK, TRUSTED_UIDS,
+};
 
-/// syslog priorities used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Priority {
-    /// LOG_ERR
-    Err,
-    /// LOG_WARNING
-    Warning,
-    /// LOG_NOTICE
-    Notice,
-    /// LOG_INFO
-    Info,
-    /// LOG_DEBUG
-    Debug,
-}
-
-/// Which token `pam_get_authtok` fetches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenItem {
-    /// PAM_AUTHTOK: the password, or the new one in `chauthtok`.
-    Current,
-    /// PAM_OLDAUTHTOK: the old password in `chauthtok`.
-    Old,
-}
-
-/// A token obtained from PAM.
-#[derive(Debug)]
-pub enum Token {
-    /// Copied into locked memory.
-    Secret(SecretBytes),
-    /// Longer than [`MAX_PASSWORD_LEN`]; not copied.
-    TooLong,
-}
-
-/// PAM string items for log lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StrItem {
-    /// PAM_SERVICE
-    Service,
-    /// PAM_TTY
-    Tty,
-    /// PAM_RHOST
-    Rhost,
-    /// PAM_RUSER
-    Ruser,
-}
-
-/// The services of libpam the logic uses.
-pub trait Host {
-    /// `pam_get_user`.
-    fn user(&mut self) -> Result<String, PamResultCode>;
-    /// `pam_get_authtok`, copied at once into locked memory.
-    fn token(&mut self, item: TokenItem, prompt: Option<&str>) -> Result<Token, PamResultCode>;
-    /// A string item, sanitised for logging.
-    fn item(&self, item: StrItem) -> String;
-    /// `pam_syslog`.
-    fn log(&self, priority: Priority, msg: &str);
-    /// `pam_fail_delay`.
-    fn fail_delay(&mut self, usec: u32);
-    /// `pam_info`.
-    fn info(&mut self, msg: &str);
-    /// The real uid of the host process.
-    fn uid(&self) -> u32;
-    /// Seconds since the epoch.
-    fn now(&self) -> u64;
-    /// `pam_get_item(PAM_AUTHTOK / PAM_OLDAUTHTOK)` copied into locked
-    /// memory; never prompts. `None` when the item is not set.
-    fn peek_token(&self, _item: TokenItem) -> Option<Token> {
-        None
-    }
-    /// Keeps a secret for a later entry point of this PAM handle
-    /// (`pam_set_data`; the cleanup wipes it). Replaces an earlier one.
-    fn stash_put(&mut self, _secret: SecretBytes) -> Result<(), PamResultCode> {
-        Err(PamResultCode::PAM_SYSTEM_ERR)
-    }
-    /// Takes the stashed secret (a copy in locked memory) and wipes the stash.
-    fn stash_take(&mut self) -> Option<SecretBytes> {
-        None
-    }
-    /// Forks a child that drops to `account` for good and runs `job` on its
-    /// end of a socket pair; returns the parent's end and the child's pid.
-    fn fork_as(
-        &mut self,
-        _account: &crate::login::Account,
-        _job: &mut dyn FnMut(&std::os::unix::net::UnixStream) -> u8,
-    ) -> std::io::Result<(std::os::unix::net::UnixStream, nix::unistd::Pid)> {
-        Err(std::io::ErrorKind::Unsupported.into())
-    }
-}
-
-/// Makes a user-supplied string safe for one log line.
-pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .take(256)
-        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
-        .collect()
-}
-
+/// pam_unix's failure line, field for field (fail2ban's pam-generic and
+/// sshd filters parse it): `authentication failure; logname= uid= euid= tty=
+/// ruser= rhost=` and, when there is a user, two spaces and `user=`.
 fn failure_line(h: &dyn Host, user: &str) -> String {
+    let user = if user.is_empty() {
+        String::new()
+    } else {
+        format!("  user={}", sanitize(user))
+    };
     format!(
-        "authentication failure; uid={} tty={} ruser={} rhost={} user={}",
+        "authentication failure; logname={} uid={} euid={} tty={} ruser={} rhost={}{user}",
+        sanitize(&h.logname()),
         h.uid(),
+        h.euid(),
         h.item(StrItem::Tty),
         h.item(StrItem::Ruser),
         h.item(StrItem::Rhost),
-        sanitize(user)
     )
+}
+
+/// Logs a failure: pam_unix's line exactly, then, when there is more to say,
+/// the reason on a line of its own (`check pass; user unknown`, as pam_unix
+/// says it, or the lockout), so log parsers see pam_unix's format.
+fn log_failure(h: &dyn Host, user: &str, why: &str) {
+    h.log(Priority::Notice, &failure_line(h, user));
+    if !why.is_empty() {
+        h.log(Priority::Notice, &format!("{why}; user={}", sanitize(user)));
+    }
 }
 
 fn load_db(h: &dyn Host, o: &Options) -> Result<PassDb, PamResultCode> {
@@ -171,12 +87,10 @@ pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultC
     let password = match h.token(TokenItem::Current, None) {
         Ok(Token::Secret(p)) => p,
         Ok(Token::TooLong) => {
-            h.log(
-                Priority::Notice,
-                &format!(
-                    "{}; password longer than {MAX_PASSWORD_LEN} bytes",
-                    failure_line(h, &user)
-                ),
+            log_failure(
+                h,
+                &user,
+                &format!("password longer than {MAX_PASSWORD_LEN} bytes"),
             );
             return PamResultCode::PAM_AUTH_ERR;
         }
@@ -194,10 +108,7 @@ pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultC
     };
     let null_allowed = o.nullok && flags & PAM_DISALLOW_NULL_AUTHTOK == 0;
     if password.is_empty() && !null_allowed {
-        h.log(
-            Priority::Notice,
-            &format!("{}; empty password (no nullok)", failure_line(h, &user)),
-        );
+        log_failure(h, &user, "empty password (no nullok)");
         return PamResultCode::PAM_AUTH_ERR;
     }
     let db = match load_db(h, o) {
@@ -211,21 +122,28 @@ pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultC
     };
     let tally = tally(o);
     let now = h.now();
-    let locked = match (&tally, known) {
-        (Some(t), Some(_)) => match t.locked(&user, now) {
-            Ok(l) => l,
-            Err(e) => {
-                h.log(Priority::Err, &format!("lockout tally unavailable: {e}"));
-                return PamResultCode::PAM_AUTHINFO_UNAVAIL;
-            }
-        },
-        _ => None,
+    // A known user's attempt is counted before the password is verified, so
+    // no more than `deny` guesses are ever verified, however many run at once;
+    // for an unknown user the tally directory gets the same checks, so a
+    // broken tally answers alike for both (after the same scrypt work).
+    let attempt = match (&tally, known) {
+        (Some(t), Some(_)) => t.attempt(&user, now).map(Some),
+        (Some(t), None) => t.check().map(|()| None),
+        (None, _) => Ok(None),
     };
-    // The same scrypt work whether the user is known, unknown or locked.
-    let matched = match known
-        .unwrap_or_else(|| Hash::dummy())
-        .verify(password.expose_secret())
-    {
+    // The same scrypt work whether the user is known, unknown or locked: an
+    // unknown name is verified against a dummy hash with the cost of a user
+    // of the database (chosen by the name), so it costs what a known user
+    // costs at any configured or mixed cost.
+    let dummy;
+    let target = match known {
+        Some(hash) => hash,
+        None => {
+            dummy = Hash::dummy_with(db.params_for_unknown(&user));
+            &dummy
+        }
+    };
+    let matched = match target.verify(password.expose_secret()) {
         Ok(m) => m,
         Err(e) => {
             h.log(Priority::Err, &format!("cannot verify: {e}"));
@@ -233,6 +151,14 @@ pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultC
         }
     };
     drop(password);
+    let attempt = match attempt {
+        Ok(a) => a,
+        Err(e) => {
+            h.log(Priority::Err, &format!("lockout tally unavailable: {e}"));
+            return PamResultCode::PAM_AUTHINFO_UNAVAIL;
+        }
+    };
+    let locked = attempt.and_then(|a| a.locked);
     if matched && known.is_some() && locked.is_none() {
         if let Some(t) = &tally {
             if let Err(e) = t.reset(&user) {
@@ -252,23 +178,16 @@ pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultC
     }
     let mut why = String::new();
     if known.is_none() {
-        why = "; user unknown".into();
+        why = "check pass; user unknown".into();
     } else if let Some(n) = locked {
-        why = format!("; account locked after {n} failures");
+        why = format!("account locked after {n} failures");
     }
-    if let (Some(t), Some(_)) = (&tally, known) {
-        match t.fail(&user, now) {
-            Ok(r) if locked.is_none() && r.failures == o.deny => {
-                why = format!("; account now locked after {} failures", r.failures)
-            }
-            Ok(_) => {}
-            Err(e) => h.log(Priority::Err, &format!("cannot count the failure: {e}")),
+    if let Some(a) = attempt {
+        if a.locked.is_none() && a.failures == o.deny {
+            why = format!("account now locked after {} failures", a.failures);
         }
     }
-    h.log(
-        Priority::Notice,
-        &format!("{}{why}", failure_line(h, &user)),
-    );
+    log_failure(h, &user, &why);
     if known.is_none() && o.unknown_user == UnknownUser::UserUnknown {
         PamResultCode::PAM_USER_UNKNOWN
     } else {
@@ -350,21 +269,53 @@ fn get_secret(
     }
 }
 
-fn check_old(h: &mut dyn Host, user: &str, hash: &Hash) -> PamResultCode {
+/// The old password in `chauthtok`: the same fail delay and lockout tally as
+/// `authenticate`, so `passwd` is no faster a way to guess.
+fn check_old(h: &mut dyn Host, o: &Options, user: &str, hash: &Hash) -> PamResultCode {
+    if !o.nodelay {
+        h.fail_delay(FAIL_DELAY_USEC);
+    }
     let old = match get_secret(h, TokenItem::Old, Some("Current password: "), user) {
         Ok(p) => p,
         Err(e) => return e,
     };
-    match hash.verify(old.expose_secret()) {
-        Ok(true) => PamResultCode::PAM_SUCCESS,
-        _ => {
-            h.log(
-                Priority::Notice,
-                &format!("password change: {}", failure_line(h, user)),
-            );
-            PamResultCode::PAM_AUTH_ERR
+    let tally = tally(o);
+    let attempt = match &tally {
+        Some(t) => match t.attempt(user, h.now()) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                h.log(Priority::Err, &format!("lockout tally unavailable: {e}"));
+                return PamResultCode::PAM_AUTHINFO_UNAVAIL;
+            }
+        },
+        None => None,
+    };
+    let matched = matches!(hash.verify(old.expose_secret()), Ok(true));
+    drop(old);
+    let locked = attempt.and_then(|a| a.locked);
+    if matched && locked.is_none() {
+        if let Some(t) = &tally {
+            if let Err(e) = t.reset(user) {
+                h.log(
+                    Priority::Err,
+                    &format!("cannot reset the lockout tally: {e}"),
+                );
+            }
         }
+        return PamResultCode::PAM_SUCCESS;
     }
+    let why = match (locked, attempt) {
+        (Some(n), _) => format!("password change: account locked after {n} failures"),
+        (None, Some(a)) if a.failures == o.deny => {
+            format!(
+                "password change: account now locked after {} failures",
+                a.failures
+            )
+        }
+        _ => "password change: wrong current password".to_string(),
+    };
+    log_failure(h, user, &why);
+    PamResultCode::PAM_AUTH_ERR
 }
 
 /// `pam_sm_chauthtok`: verify the old password (skipped for root), take the
@@ -393,13 +344,13 @@ pub fn chauthtok(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode
         if root_changes {
             return PamResultCode::PAM_SUCCESS;
         }
-        return check_old(h, &user, &hash);
+        return check_old(h, o, &user, &hash);
     }
     if flags & PAM_UPDATE_AUTHTOK == 0 {
         return PamResultCode::PAM_SERVICE_ERR;
     }
     if !root_changes {
-        let r = check_old(h, &user, &hash);
+        let r = check_old(h, o, &user, &hash);
         if r != PamResultCode::PAM_SUCCESS {
             return r;
         }
@@ -443,7 +394,7 @@ pub fn chauthtok(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keyward_vault::passdb::KdfParams;
+    use keyward_passdb::KdfParams;
     use std::cell::RefCell;
 
     const FAST: KdfParams = KdfParams {
@@ -531,10 +482,14 @@ mod tests {
         );
         let mut f = fake("alice", &[b"nope"]);
         assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_AUTH_ERR);
-        assert!(f.logs.borrow()[0].contains("authentication failure"));
+        assert!(f
+            .logs
+            .borrow()
+            .iter()
+            .any(|l| l.contains("authentication failure")));
         let mut f = fake("mallory", &[b"pw"]);
         assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_AUTH_ERR);
-        assert!(f.logs.borrow()[0].contains("user unknown"));
+        assert!(f.logs.borrow().iter().any(|l| l.contains("user unknown")));
         let o2 = Options {
             unknown_user: UnknownUser::UserUnknown,
             ..o.clone()
@@ -576,11 +531,15 @@ mod tests {
         authenticate(&mut fake("alice", &[b"a"]), &o, 0);
         let mut f = fake("alice", &[b"a"]);
         authenticate(&mut f, &o, 0);
-        assert!(f.logs.borrow()[0].contains("now locked"), "{:?}", f.logs);
+        assert!(
+            f.logs.borrow().iter().any(|l| l.contains("now locked")),
+            "{:?}",
+            f.logs
+        );
         let mut f = fake("alice", &[b"pw"]);
         assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_AUTH_ERR);
         assert!(
-            f.logs.borrow()[0].contains("locked after 2"),
+            f.logs.borrow().iter().any(|l| l.contains("locked after 2")),
             "{:?}",
             f.logs
         );
@@ -608,7 +567,11 @@ mod tests {
         static LONG: [u8; MAX_PASSWORD_LEN + 1] = [b'a'; MAX_PASSWORD_LEN + 1];
         let mut f = fake("bob", &[&LONG]);
         assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_AUTH_ERR);
-        assert!(f.logs.borrow()[0].contains("longer than 4096"));
+        assert!(f
+            .logs
+            .borrow()
+            .iter()
+            .any(|l| l.contains("longer than 4096")));
     }
 
     #[test]
@@ -656,6 +619,113 @@ mod tests {
         assert_eq!(
             acct_mgmt(&mut fake("bob", &[]), &o, 0),
             PamResultCode::PAM_USER_UNKNOWN
+        );
+    }
+
+    /// Review finding: with deny=3, 19 wrong guesses and the right one started
+    /// together, the right one succeeded after 8 recorded failures.
+    #[test]
+    fn parallel_guesses_never_get_past_deny() {
+        let (_d, o) = setup(&[("alice", b"right")]);
+        let o = Options {
+            deny: 3,
+            unlock_time: 600,
+            ..o
+        };
+        let barrier = std::sync::Barrier::new(20);
+        let results: Vec<(PamResultCode, Vec<String>)> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..20)
+                .map(|_| {
+                    let (o, barrier) = (&o, &barrier);
+                    s.spawn(move || {
+                        let pw: &'static [u8] = b"wrong";
+                        let mut f = fake("alice", &[pw]);
+                        barrier.wait();
+                        let rc = authenticate(&mut f, o, 0);
+                        (rc, f.logs.into_inner())
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        // Guesses that were verified (not refused as locked): at most deny.
+        let verified = results
+            .iter()
+            .filter(|(_, logs)| !logs.iter().any(|l| l.contains("account locked after")))
+            .count();
+        assert_eq!(verified, 3, "{results:?}");
+        // The window is closed: the right password is refused now.
+        let mut f = fake("alice", &[b"right"]);
+        assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_AUTH_ERR);
+        assert!(f
+            .logs
+            .borrow()
+            .iter()
+            .any(|l| l.contains("account locked after 3")));
+    }
+
+    /// Review finding: with a 0755 tally directory a known user got
+    /// PAM_AUTHINFO_UNAVAIL at once and an unknown one PAM_AUTH_ERR after
+    /// scrypt. Now both get the same answer.
+    #[test]
+    fn a_broken_tally_answers_alike_for_known_and_unknown_users() {
+        use std::os::unix::fs::PermissionsExt;
+        let (d, o) = setup(&[("alice", b"pw")]);
+        let o = Options { deny: 3, ..o };
+        std::fs::create_dir(d.path().join("tally")).unwrap();
+        std::fs::set_permissions(
+            d.path().join("tally"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        let known = authenticate(&mut fake("alice", &[b"x"]), &o, 0);
+        let unknown = authenticate(&mut fake("mallory", &[b"x"]), &o, 0);
+        assert_eq!(known, unknown);
+        assert_eq!(known, PamResultCode::PAM_AUTHINFO_UNAVAIL);
+    }
+
+    /// Review finding: the old-password check of `passwd` had no fail delay
+    /// and no tally (0.4 s a guess for a session holder).
+    #[test]
+    fn the_old_password_check_is_delayed_and_counted() {
+        let (_d, o) = setup(&[("alice", b"old")]);
+        let o = Options {
+            deny: 2,
+            nodelay: false,
+            ..o
+        };
+        for _ in 0..2 {
+            let mut f = fake("alice", &[b"guess"]);
+            f.uid = 1000;
+            assert_eq!(
+                chauthtok(&mut f, &o, PAM_PRELIM_CHECK),
+                PamResultCode::PAM_AUTH_ERR
+            );
+            assert_eq!(f.delays, 1);
+        }
+        // Locked out now: even the right old password is refused…
+        let mut f = fake("alice", &[b"old"]);
+        f.uid = 1000;
+        assert_eq!(
+            chauthtok(&mut f, &o, PAM_PRELIM_CHECK),
+            PamResultCode::PAM_AUTH_ERR
+        );
+        assert!(
+            f.logs
+                .borrow()
+                .iter()
+                .any(|l| l.contains("account locked after 2")),
+            "{:?}",
+            f.logs
+        );
+        // …and so is a login.
+        assert_eq!(
+            authenticate(
+                &mut fake("alice", &[b"old"]),
+                &Options { nodelay: true, ..o },
+                0
+            ),
+            PamResultCode::PAM_AUTH_ERR
         );
     }
 

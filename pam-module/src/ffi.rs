@@ -8,8 +8,8 @@
 use crate::args::{self, Options};
 use crate::auth::{self, Host, Priority, StrItem, Token, TokenItem};
 use crate::login::{self, Account};
+use keyward_passdb::MAX_PASSWORD_LEN;
 use keyward_secmem::SecretBytes;
-use keyward_vault::passdb::MAX_PASSWORD_LEN;
 use pam::constants::{PamFlag, PamResultCode, PAM_SILENT, PAM_TEXT_INFO};
 use pam::module::PamHandle;
 use std::cell::Cell;
@@ -22,6 +22,10 @@ const PAM_OLDAUTHTOK: c_int = 7;
 
 #[link(name = "pam")]
 extern "C" {
+    /// glibc's (not in the libc crate for this target).
+    fn getlogin_r(buf: *mut c_char, bufsize: usize) -> c_int;
+    fn pam_get_user(pamh: *mut PamHandle, user: *mut *const c_char, prompt: *const c_char)
+        -> c_int;
     fn pam_get_authtok(
         pamh: *mut PamHandle,
         item: c_int,
@@ -119,8 +123,26 @@ impl Pam<'_> {
 }
 
 impl Host for Pam<'_> {
+    /// The user name; bytes that are not UTF-8 become U+FFFD, which no valid
+    /// name contains, so such a name gets the unknown-user answer (after the
+    /// same scrypt work) instead of an error of its own.
     fn user(&mut self) -> Result<String, PamResultCode> {
-        self.pamh.get_user(None)
+        let mut user: *const c_char = std::ptr::null();
+        let pamh = self.raw();
+        // SAFETY: `pamh` is live for this call; `user` is a valid out pointer;
+        // a null prompt asks libpam for its default.
+        let rc = unsafe { pam_get_user(pamh, &mut user, std::ptr::null()) };
+        if rc != 0 {
+            return Err(code(rc));
+        }
+        if user.is_null() {
+            return Err(PamResultCode::PAM_SYSTEM_ERR);
+        }
+        // SAFETY: libpam returned its NUL-terminated PAM_USER item, valid
+        // until the item changes (not before we copy it here).
+        Ok(unsafe { CStr::from_ptr(user) }
+            .to_string_lossy()
+            .into_owned())
     }
 
     fn token(&mut self, item: TokenItem, prompt: Option<&str>) -> Result<Token, PamResultCode> {
@@ -206,6 +228,23 @@ impl Host for Pam<'_> {
 
     fn uid(&self) -> u32 {
         nix::unistd::getuid().as_raw()
+    }
+
+    fn euid(&self) -> u32 {
+        nix::unistd::geteuid().as_raw()
+    }
+
+    fn logname(&self) -> String {
+        let mut buf = [0u8; 257];
+        // SAFETY: getlogin_r writes at most `buf.len()` bytes, NUL included,
+        // into our buffer, or fails.
+        let rc = unsafe { getlogin_r(buf.as_mut_ptr().cast(), buf.len()) };
+        if rc != 0 {
+            return String::new();
+        }
+        CStr::from_bytes_until_nul(&buf)
+            .map(|c| c.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 
     fn peek_token(&self, item: TokenItem) -> Option<Token> {

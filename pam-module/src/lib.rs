@@ -5,7 +5,8 @@
 //!
 //! [`ffi`](self) is the only module with `unsafe`: the `pam_sm_*` entry points
 //! (each catches panics and returns a PAM code) and the libpam calls
-//! pam-bindings lacks. The logic ([`auth`]), argument parsing ([`args`]) and
+//! pam-bindings lacks. The logic ([`auth`], over the libpam services named in
+//! [`host`]), argument parsing ([`args`]) and
 //! lockout tally ([`tally`]) are safe and unit-tested.
 //!
 //! With `unlock` it also unlocks the user's vault at login ([`login`]): the
@@ -27,6 +28,7 @@ static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
 pub mod args;
 pub mod auth;
 mod ffi;
+pub mod host;
 pub mod login;
 pub mod sessions;
 pub mod tally;

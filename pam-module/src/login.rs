@@ -28,7 +28,7 @@
 //! No `unsafe` here; the fork and the libpam data calls are in `ffi`.
 
 use crate::args::Options;
-use crate::auth::{
+use crate::host::{
     sanitize, Host, Priority, Token, TokenItem, PAM_PRELIM_CHECK, PAM_UPDATE_AUTHTOK, TRUSTED_UIDS,
 };
 use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
@@ -77,43 +77,9 @@ pub enum Job {
     Lock,
 }
 
-/// The user the child becomes.
-#[derive(Debug, Clone)]
-pub struct Account {
-    /// Login name.
-    pub name: String,
-    /// uid.
-    pub uid: u32,
-    /// Primary gid.
-    pub gid: u32,
-    /// Supplementary groups (from `getgrouplist`, looked up in the parent).
-    pub groups: Vec<u32>,
-    /// Home directory from the password database.
-    pub home: PathBuf,
-}
+pub use crate::host::Account;
 
 impl Account {
-    /// Looks the user up (in the parent: NSS may not be fork-safe).
-    pub fn lookup(name: &str) -> Result<Account, String> {
-        let who = sanitize(name);
-        let u = nix::unistd::User::from_name(name)
-            .map_err(|e| format!("cannot look up user={who}: {e}"))?
-            .ok_or_else(|| format!("user={who} is not in the password database"))?;
-        let cname = std::ffi::CString::new(name).map_err(|_| format!("bad user name {who}"))?;
-        let groups = nix::unistd::getgrouplist(&cname, u.gid)
-            .map_err(|e| format!("cannot list the groups of user={who}: {e}"))?
-            .into_iter()
-            .map(|g| g.as_raw())
-            .collect();
-        Ok(Account {
-            name: name.to_owned(),
-            uid: u.uid.as_raw(),
-            gid: u.gid.as_raw(),
-            groups,
-            home: u.dir,
-        })
-    }
-
     /// The configuration files the child reads: the system file (or the
     /// module's `config=`), then `~/.config/keyward/config.toml`.
     fn config_files(&self, o: &Options) -> Vec<PathBuf> {
@@ -284,8 +250,7 @@ fn child_job(job: Job, home: &Path, files: &[PathBuf], s: &UnixStream) -> Result
     }
     let msg = recv_secret(s, len)?;
     let m = msg.expose_secret();
-    let key = SecretBytes::guarded_from_slice(&m[..KEY_LEN]).map_err(|e| e.to_string())?;
-    let key = VaultKey::from_secret(key).map_err(|e| e.to_string())?;
+    let key = VaultKey::from_bytes(&m[..KEY_LEN]).map_err(|e| e.to_string())?;
     // Authenticates the whole file under the key, with the usual checks.
     let mut vault = Vault::open_with_key(&path, key).map_err(|e| e.to_string())?;
     if vault.id() != id {
@@ -443,7 +408,7 @@ fn with_vault(
     let msg = (|| -> Result<SecretBytes, String> {
         let mut m =
             SecretBytes::with_capacity(KEY_LEN + WRAP_WIRE_LEN).map_err(|e| e.to_string())?;
-        m.extend_from_slice(key.as_secret().expose_secret())
+        m.extend_from_slice(key.expose())
             .map_err(|e| e.to_string())?;
         match (job, new) {
             (Job::Rewrap, Some(new)) => {

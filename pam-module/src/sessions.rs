@@ -8,44 +8,27 @@
 //! exclusive `flock`. A session that never closes (its host was killed) keeps
 //! the count above zero: the key then lives until its timeout, never less.
 
-use nix::fcntl::{Flock, FlockArg};
-use std::fs::{File, OpenOptions};
+use keyward_trustfs::{LockMode, Trust};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-fn checked_dir(dir: &Path, trusted: &[u32]) -> std::io::Result<()> {
-    if std::fs::symlink_metadata(dir).is_err() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-    }
-    let md = std::fs::symlink_metadata(dir)?;
-    if !md.is_dir() || !trusted.contains(&md.uid()) || md.mode() & 0o077 != 0 {
-        return Err(std::io::Error::other(format!(
-            "{}: refusing session directory: must be a directory owned by root with mode 0700",
-            dir.display()
-        )));
-    }
-    Ok(())
-}
-
 /// Adds `delta` (+1 or -1, never below zero) to `uid`'s count; returns the new count.
-pub fn change(dir: &Path, trusted: &[u32], uid: u32, delta: i64) -> std::io::Result<u64> {
-    checked_dir(dir, trusted)?;
-    let f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(dir.join(uid.to_string()))?;
-    let mut f =
-        Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| std::io::Error::from(e))?;
+/// The directory is created 0700 if missing and refused unless owned by a
+/// `trusted` uid and closed to group and world.
+pub fn change(
+    dir: &Path,
+    trusted: &[u32],
+    uid: u32,
+    delta: i64,
+) -> Result<u64, keyward_trustfs::Error> {
+    let t = Trust::root_private(trusted).named("session directory");
+    t.ensure_dir(dir)?;
+    let path = dir.join(uid.to_string());
+    let t = t.named("session count");
+    let mut f = t.lock_file(t.open_or_create(&path)?, &path, LockMode::Exclusive)?;
+    let io = keyward_trustfs::Error::io(&path);
     let mut s = String::new();
-    f.read_to_string(&mut s)?;
+    f.read_to_string(&mut s).map_err(&io)?;
     // Only root writes here; an unreadable count counts as zero.
     let old: u64 = s.trim().parse().unwrap_or(0);
     let new = if delta < 0 {
@@ -53,10 +36,9 @@ pub fn change(dir: &Path, trusted: &[u32], uid: u32, delta: i64) -> std::io::Res
     } else {
         old.saturating_add(delta.unsigned_abs())
     };
-    let file: &mut File = &mut f;
-    file.set_len(0)?;
-    file.rewind()?;
-    writeln!(file, "{new}")?;
+    f.set_len(0).map_err(&io)?;
+    f.rewind().map_err(&io)?;
+    writeln!(&mut *f, "{new}").map_err(&io)?;
     Ok(new)
 }
 

@@ -5,12 +5,26 @@
 //! last failure>`. Every access locks the file (shared to read, exclusive to
 //! change), as pam_faillock does. Only users present in the password database
 //! are counted, so made-up names cannot fill the directory.
+//!
+//! An attempt is counted *before* the password is verified ([`Tally::attempt`],
+//! one exclusive lock for check and count) and cleared after a success, so
+//! at most `deny` guesses are ever verified in a lock window, however many
+//! run at once (pam_faillock's preauth/authfail/authsucc in one step).
+//!
+//! A file is named after its user; a name longer than [`MAX_PLAIN_NAME`]
+//! bytes (valid user names go up to 256, file names to 255) is stored as
+//! `~long:<SHA-256 of the name in hex>`, which no valid user name can be (`:`
+//! is not allowed in one).
 
-use nix::fcntl::{Flock, FlockArg};
-use std::fs::{File, OpenOptions};
+use keyward_trustfs::{Error, LockMode, Trust};
+use sha2::{Digest, Sha256};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+
+/// Longest user name used as its tally file's name as it is.
+pub const MAX_PLAIN_NAME: usize = 128;
+
+type Result<T> = std::result::Result<T, Error>;
 
 /// A user's record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -41,6 +55,16 @@ impl Record {
     }
 }
 
+/// What [`Tally::attempt`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// `Some(failures)` when the user was already locked out (nothing was
+    /// counted and the password must not be accepted).
+    pub locked: Option<u32>,
+    /// Failures counted now, this attempt included (until a success resets).
+    pub failures: u32,
+}
+
 /// The tally directory and the policy.
 #[derive(Debug, Clone)]
 pub struct Tally {
@@ -62,58 +86,80 @@ impl Tally {
         }
     }
 
-    fn checked_dir(&self) -> std::io::Result<()> {
-        if !self.dir.exists() {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&self.dir)?;
-        }
-        let md = std::fs::symlink_metadata(&self.dir)?;
-        if !md.is_dir() {
-            return Err(std::io::Error::other(format!(
-                "{}: tally directory is not a directory",
-                self.dir.display()
-            )));
-        }
-        if !self.trusted.contains(&md.uid()) || md.mode() & 0o077 != 0 {
-            return Err(std::io::Error::other(format!(
-                "{}: refusing tally directory: must be owned by root with mode 0700 \
-                 (is uid {}, mode {:o})",
-                self.dir.display(),
-                md.uid(),
-                md.mode() & 0o7777
-            )));
-        }
-        Ok(())
+    /// The directory's policy: owned by a trusted uid, mode 0700, created if missing.
+    fn checked_dir(&self) -> Result<Trust> {
+        let t = Trust::root_private(&self.trusted).named("tally directory");
+        t.ensure_dir(&self.dir)?;
+        Ok(t.named("tally record"))
     }
 
     fn path(&self, user: &str) -> PathBuf {
-        // `user` passed keyward_vault::passdb::validate_user: no `/`, not `.`/`..`.
-        self.dir.join(user)
+        // `user` passed keyward_passdb::validate_user: no `/`, not `.`/`..`.
+        if user.len() <= MAX_PLAIN_NAME {
+            return self.dir.join(user);
+        }
+        let hex: String = Sha256::digest(user.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        self.dir.join(format!("~long:{hex}"))
+    }
+
+    /// Checks the directory as every access does, without touching any
+    /// record: the unknown-user path runs it so that a broken tally directory
+    /// gives known and unknown users the same answer.
+    pub fn check(&self) -> Result<()> {
+        self.checked_dir().map(|_| ())
+    }
+
+    /// One attempt by `user` at `now`, counted before the password is
+    /// verified: under one exclusive lock, a user locked out stays locked out
+    /// (`Attempt::locked` is the failure count, nothing is counted), anyone
+    /// else is counted as failing now. A success then calls [`Tally::reset`].
+    pub fn attempt(&self, user: &str, now: u64) -> Result<Attempt> {
+        let t = self.checked_dir()?;
+        let path = self.path(user);
+        let mut f = t.lock_file(t.open_or_create(&path)?, &path, LockMode::Exclusive)?;
+        let mut s = String::new();
+        f.read_to_string(&mut s).map_err(Error::io(&path))?;
+        let mut r = Record::parse(&s);
+        if r.locked(self.deny, self.unlock_time, now) {
+            return Ok(Attempt {
+                locked: Some(r.failures),
+                failures: r.failures,
+            });
+        }
+        if self.unlock_time > 0 && now >= r.last.saturating_add(self.unlock_time) {
+            r.failures = 0;
+        }
+        r.failures = r.failures.saturating_add(1);
+        r.last = now;
+        f.set_len(0).map_err(Error::io(&path))?;
+        f.rewind().map_err(Error::io(&path))?;
+        writeln!(&mut *f, "{} {}", r.failures, r.last).map_err(Error::io(&path))?;
+        Ok(Attempt {
+            locked: None,
+            failures: r.failures,
+        })
     }
 
     /// The user's record (empty when there is none).
-    pub fn read(&self, user: &str) -> std::io::Result<Record> {
-        self.checked_dir()?;
-        let f = match OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(self.path(user))
-        {
+    pub fn read(&self, user: &str) -> Result<Record> {
+        let t = self.checked_dir()?;
+        let path = self.path(user);
+        let f = match t.open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Record::default()),
+            Err(Error::NotFound { .. }) => return Ok(Record::default()),
             Err(e) => return Err(e),
         };
-        let mut f =
-            Flock::lock(f, FlockArg::LockShared).map_err(|(_, e)| std::io::Error::from(e))?;
+        let mut f = t.lock_file(f, &path, LockMode::Shared)?;
         let mut s = String::new();
-        f.read_to_string(&mut s)?;
+        f.read_to_string(&mut s).map_err(Error::io(&path))?;
         Ok(Record::parse(&s))
     }
 
     /// Whether `user` is locked out at `now`; returns the failure count when so.
-    pub fn locked(&self, user: &str, now: u64) -> std::io::Result<Option<u32>> {
+    pub fn locked(&self, user: &str, now: u64) -> Result<Option<u32>> {
         let r = self.read(user)?;
         Ok(r.locked(self.deny, self.unlock_time, now)
             .then_some(r.failures))
@@ -121,19 +167,12 @@ impl Tally {
 
     /// Counts one failure; returns the new record. A lock that has expired
     /// starts the count again.
-    pub fn fail(&self, user: &str, now: u64) -> std::io::Result<Record> {
-        self.checked_dir()?;
-        let f = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(self.path(user))?;
-        let mut f =
-            Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| std::io::Error::from(e))?;
+    pub fn fail(&self, user: &str, now: u64) -> Result<Record> {
+        let t = self.checked_dir()?;
+        let path = self.path(user);
+        let mut f = t.lock_file(t.open_or_create(&path)?, &path, LockMode::Exclusive)?;
         let mut s = String::new();
-        f.read_to_string(&mut s)?;
+        f.read_to_string(&mut s).map_err(Error::io(&path))?;
         let mut r = Record::parse(&s);
         let expired = self.unlock_time > 0 && now >= r.last.saturating_add(self.unlock_time);
         if expired {
@@ -141,18 +180,18 @@ impl Tally {
         }
         r.failures = r.failures.saturating_add(1);
         r.last = now;
-        let file: &mut File = &mut f;
-        file.set_len(0)?;
-        file.rewind()?;
-        writeln!(file, "{} {}", r.failures, r.last)?;
+        f.set_len(0).map_err(Error::io(&path))?;
+        f.rewind().map_err(Error::io(&path))?;
+        writeln!(&mut *f, "{} {}", r.failures, r.last).map_err(Error::io(&path))?;
         Ok(r)
     }
 
     /// Clears `user`'s failures (after a success).
-    pub fn reset(&self, user: &str) -> std::io::Result<()> {
+    pub fn reset(&self, user: &str) -> Result<()> {
         self.checked_dir()?;
-        match std::fs::remove_file(self.path(user)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        let path = self.path(user);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&path)(e)),
             _ => Ok(()),
         }
     }
@@ -206,6 +245,40 @@ mod tests {
         let t = Tally::new(d.path(), 1, 0, &me());
         let e = t.fail("u", 1).unwrap_err();
         assert!(e.to_string().contains("refusing tally directory"), "{e}");
+    }
+
+    /// Review finding: the count came after scrypt, so 20 guesses started
+    /// together were all verified past deny=3. Counted first, at most 3 are.
+    #[test]
+    fn parallel_attempts_verify_at_most_deny_guesses() {
+        let d = tempfile::tempdir().unwrap();
+        let t = Tally::new(&d.path().join("tally"), 3, 600, &me());
+        let barrier = std::sync::Barrier::new(20);
+        let admitted = std::sync::atomic::AtomicU32::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..20 {
+                s.spawn(|| {
+                    barrier.wait();
+                    if t.attempt("alice", 1000).unwrap().locked.is_none() {
+                        admitted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert_eq!(admitted.into_inner(), 3);
+        assert_eq!(t.locked("alice", 1001).unwrap(), Some(3));
+    }
+
+    #[test]
+    fn any_valid_user_name_has_a_tally_file() {
+        let d = tempfile::tempdir().unwrap();
+        let t = Tally::new(&d.path().join("tally"), 2, 0, &me());
+        let long = "a".repeat(256);
+        keyward_passdb::validate_user(&long).unwrap();
+        t.fail(&long, 1).unwrap();
+        assert_eq!(t.fail(&long, 2).unwrap().failures, 2);
+        assert_eq!(t.locked(&long, 3).unwrap(), Some(2));
+        assert_eq!(t.locked(&"a".repeat(255), 3).unwrap(), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 mod common;
 
 use common::{User, CRED_REQUEST};
-use keyward_vault::passdb::{self, Hash, KdfParams};
+use keyward_passdb::{self as passdb, Hash, KdfParams};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -41,11 +41,9 @@ const FAST: KdfParams = KdfParams {
 
 const TOKEN: &str = "tok-3f9a1c77e2";
 
-fn skip_unless_root() -> bool {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("SKIP: login unlock tests need root (useradd, setuid, a root-owned database)");
-        return true;
-    }
+/// Fails unless the test can run: root, pam_wrapper and the tools it drives.
+fn require_root_and_tools() {
+    keyward_tests::require_root("useradd, setuid, a root-owned password database");
     assert!(Path::new(WRAPPER).exists(), "install libpam-wrapper");
     for t in ["useradd", "userdel", "setpriv", "keyctl"] {
         assert!(
@@ -53,13 +51,12 @@ fn skip_unless_root() -> bool {
             "{t} missing (see scripts/test PKGS)"
         );
     }
-    false
 }
 
 impl User {
     /// `git-credential-keyward get` for forge.example, in the caller's keyring context.
     fn get_argv(&self) -> Vec<String> {
-        let helper = keyward_tests::bin("git-credential-keyward");
+        let helper = keyward_tests::bin_for_others("git-credential-keyward");
         self.argv(&[helper.to_str().unwrap(), "get"])
     }
 }
@@ -180,9 +177,7 @@ const LOGIN: &str = "auth required {so} db={db} nodelay\n\
 
 #[test]
 fn login_unlocks_the_vault_for_the_users_helpers() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     let e = Env::new();
     let u = User::new("kwl");
     u.make_vault("same-as-login-pw", TOKEN);
@@ -263,9 +258,7 @@ fn unlock_lines(log: &str) -> Vec<&str> {
 
 #[test]
 fn wrong_or_different_password_leaves_the_vault_locked() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     let e = Env::new();
     let u = User::new("kwl");
     u.make_vault("vault-only-pw", TOKEN);
@@ -316,9 +309,7 @@ const PAM_SESSION_ERR: i64 = 14;
 
 #[test]
 fn no_stash_is_ignored_with_one_log_line() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     let e = Env::new();
     let u = User::new("kwl");
     u.make_vault("pw-for-both", TOKEN);
@@ -366,15 +357,13 @@ fn no_stash_is_ignored_with_one_log_line() {
 
 #[test]
 fn password_change_rewraps_the_vault() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     let e = Env::new();
     let u = User::new("kwl");
     u.make_vault("first-login-pw", TOKEN);
     e.login_password(&u.name, "first-login-pw");
     e.service("login", LOGIN);
-    let kw = keyward_tests::bin("keyward");
+    let kw = keyward_tests::bin_for_others("keyward");
     let kw = kw.to_str().unwrap();
     let (r, log) = e.steps(
         json!([
@@ -450,9 +439,7 @@ fn password_change_rewraps_the_vault() {
 
 #[test]
 fn unsafe_vault_paths_are_refused() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     let e = Env::new();
     let u = User::new("kwl");
     u.make_vault("pw-unsafe", TOKEN);
@@ -529,9 +516,7 @@ fn unsafe_vault_paths_are_refused() {
 
 #[test]
 fn lock_on_close_locks_when_the_last_session_ends() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     let e = Env::new();
     let u = User::new("kwl");
     u.make_vault("pw-sessions", TOKEN);
@@ -584,9 +569,7 @@ fn lock_on_close_locks_when_the_last_session_ends() {
 /// pam_wrapper, then `git credential fill` in the user's login shell.
 #[test]
 fn su_login_then_git_credential_fill_without_a_prompt() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     assert!(keyward_tests::have("expect"), "expect missing: install it");
     assert!(keyward_tests::have("su"), "su missing");
     assert!(keyward_tests::have("git"), "git missing");
@@ -594,7 +577,7 @@ fn su_login_then_git_credential_fill_without_a_prompt() {
     let u = User::new("kwl");
     u.make_vault("su-login-pw", TOKEN);
     e.login_password(&u.name, "su-login-pw");
-    let helper = keyward_tests::bin("git-credential-keyward");
+    let helper = keyward_tests::bin_for_others("git-credential-keyward");
     std::fs::write(
         u.home.join(".gitconfig"),
         format!("[credential]\n\thelper = {}\n", helper.display()),
@@ -663,9 +646,7 @@ fn su_login_then_git_credential_fill_without_a_prompt() {
 /// memory. Review finding: KDF and AES calls left them on the stack.
 #[test]
 fn a_login_leaves_no_key_or_password_in_the_host() {
-    if skip_unless_root() {
-        return;
-    }
+    require_root_and_tools();
     assert!(
         keyward_tests::have("gdb"),
         "gdb missing: install the Debian package gdb"
@@ -678,13 +659,12 @@ fn a_login_leaves_no_key_or_password_in_the_host() {
     e.login_password(&u.name, password);
     e.service("login", LOGIN);
     let key: [u8; 32] = {
-        use keyward_secmem::ExposeSecret;
         let pw = keyward_secmem::SecretBytes::from_slice(password.as_bytes()).unwrap();
         // A copy root owns: the vault library trusts only its caller's files.
         let copy = e.dir.path().join("vault-copy");
         std::fs::copy(u.vault(), &copy).unwrap();
         let v = keyward_vault::Vault::open_with_password(&copy, &pw).unwrap();
-        v.key().as_secret().expose_secret().try_into().unwrap()
+        v.key().expose().try_into().unwrap()
     };
     let mut needles = keyward_tests::core_scan::Needles::new();
     needles

@@ -6,7 +6,7 @@
 //! The module trusts only root-owned databases, so these tests run as root
 //! (as `scripts/test` does in CI).
 
-use keyward_vault::passdb::{self, Hash, KdfParams};
+use keyward_passdb::{self as passdb, Hash, KdfParams};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -253,7 +253,7 @@ fn right_wrong_and_unknown() {
     // An unknown user gets the same code as a wrong password.
     let unk = e.auth("kw", "mallory", "correct horse", PAM_AUTH_ERR);
     assert!(
-        unk.log.contains("user=mallory; user unknown"),
+        unk.log.contains("  user=mallory") && unk.log.contains("check pass; user unknown"),
         "{}",
         unk.log
     );
@@ -585,6 +585,46 @@ fn pamtester_authenticates_through_the_conversation() {
     }
 }
 
+/// Review finding: a user name that is not UTF-8 got PAM_SYSTEM_ERR at once
+/// instead of what an unknown user gets (PAM_AUTH_ERR after the scrypt work).
+#[test]
+fn a_user_name_that_is_not_utf8_is_an_unknown_user() {
+    use std::os::unix::ffi::OsStrExt;
+    let e = Env::new();
+    assert!(
+        keyward_tests::have("pamtester"),
+        "pamtester missing: install it"
+    );
+    e.user("alice", b"pw-alice");
+    e.service("kw", BASIC);
+    let run = |user: &std::ffi::OsStr| {
+        let _serial = serial();
+        let mut child = e
+            .wrapped("pamtester")
+            .arg("-v")
+            .arg("kw")
+            .arg(user)
+            .arg("authenticate")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "pw-alice").unwrap();
+        let out = child.wait_with_output().unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let bad = run(std::ffi::OsStr::from_bytes(b"al\xffice"));
+    let unknown = run(std::ffi::OsStr::new("mallory"));
+    assert!(bad.contains("Authentication failure"), "{bad}");
+    assert!(unknown.contains("Authentication failure"), "{unknown}");
+    assert!(bad.contains("user unknown"), "{bad}");
+}
+
 #[test]
 fn su_end_to_end_through_expect() {
     let e = Env::new();
@@ -761,5 +801,66 @@ fn the_module_ignores_the_backend_override() {
         o.log.contains("backend memfd_secret"),
         "the module followed the user's KEYWARD_SECMEM_BACKEND: {}",
         o.log
+    );
+}
+
+/// The failure line is pam_unix's, field for field (`logname= uid= euid= tty=
+/// ruser= rhost=  user=`), so fail2ban's stock pam-generic filter, pointed at
+/// the module (`filter = pam-generic[__pam_auth=pam_keyward]` in a jail),
+/// bans the address: checked with `fail2ban-regex` (Debian fail2ban) on the
+/// line the module logged, with the prefix pam_syslog gives it in syslog.
+#[test]
+fn failures_are_logged_as_pam_unix_does_and_fail2ban_matches_them() {
+    let e = Env::new();
+    assert!(
+        keyward_tests::have("fail2ban-regex"),
+        "fail2ban-regex missing: install fail2ban"
+    );
+    e.user("alice", b"pw-alice");
+    e.service(
+        "sshd",
+        "auth required {set_items}\nauth required {so} db={db} nodelay\n",
+    );
+    let env = [("PAM_RHOST", "192.0.2.7"), ("PAM_TTY", "ssh")];
+    let mut lines = Vec::new();
+    for user in ["alice", "mallory"] {
+        let o = e.pam("sshd", user, &[("auth", PAM_AUTH_ERR, 0)], &["wrong"], &env);
+        assert!(o.ok, "{o:?}");
+        let msg = o
+            .log
+            .lines()
+            .find_map(|l| {
+                l.split_once("): ")
+                    .map(|(_, m)| m)
+                    .filter(|m| m.starts_with("authentication failure;"))
+            })
+            .unwrap_or_else(|| panic!("no failure line: {}", o.log))
+            .to_string();
+        let uid = nix::unistd::getuid().as_raw();
+        let euid = nix::unistd::geteuid().as_raw();
+        assert_eq!(
+            msg,
+            format!("authentication failure; logname= uid={uid} euid={euid} tty=ssh ruser= rhost=192.0.2.7  user={user}"),
+        );
+        lines.push(format!(
+            "Dec  1 03:20:01 host sshd[1234]: pam_keyward(sshd:auth): {msg}\n"
+        ));
+    }
+    let log = e.dir.path().join("auth.log");
+    std::fs::write(&log, lines.concat()).unwrap();
+    let out = Command::new("fail2ban-regex")
+        .arg(&log)
+        .arg("pam-generic[__pam_auth=\"pam_keyward\"]")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("Lines: 2 lines, 0 ignored, 2 matched, 0 missed"),
+        "{text}"
     );
 }

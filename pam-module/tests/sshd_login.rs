@@ -58,15 +58,13 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn skip() -> bool {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("SKIP: sshd login tests need root (useradd, sshd, a root-owned database)");
-        return true;
-    }
-    if !Path::new(SSHD).exists() {
-        eprintln!("SKIP: {SSHD} missing: install openssh-server (scripts/test PKGS)");
-        return true;
-    }
+/// Fails unless the test can run: root, sshd, pam_wrapper and the tools it drives.
+fn require_root_and_tools() {
+    keyward_tests::require_root("useradd, sshd, a root-owned password database");
+    assert!(
+        Path::new(SSHD).exists(),
+        "{SSHD} missing: install openssh-server (scripts/test PKGS)"
+    );
     assert!(Path::new(WRAPPER).exists(), "install libpam-wrapper");
     for t in [
         "useradd",
@@ -83,14 +81,13 @@ fn skip() -> bool {
             "{t} missing (see scripts/test PKGS)"
         );
     }
-    false
 }
 
 /// A throwaway user whose vault follows `password` and holds one git
 /// credential, with git configured to use the helper.
 fn ssh_user(password: &str) -> User {
     let user = User::new("kws");
-    let helper = keyward_tests::bin("git-credential-keyward");
+    let helper = keyward_tests::bin_for_others("git-credential-keyward");
     std::fs::write(
         user.home.join(".gitconfig"),
         format!("[credential]\n\thelper = {}\n", helper.display()),
@@ -144,7 +141,7 @@ impl Sshd {
         }
         // The login password, in pam_keyward's own database, set by the CLI.
         let db = d.join("shadow");
-        let mut kw = Command::new(keyward_tests::bin("keyward"))
+        let mut kw = Command::new(keyward_tests::bin_for_others("keyward"))
             .args(["pam", "passwd", "--password-fd", "0", "--db"])
             .arg(&db)
             .arg(&user.name)
@@ -521,9 +518,7 @@ fn no_stash_line(user: &User) -> String {
 
 #[test]
 fn ssh_password_login_unlocks_the_vault() {
-    if skip() {
-        return;
-    }
+    require_root_and_tools();
     let _serial = serial();
     let u = ssh_user("ssh-pw-login");
     let s = Sshd::start(&u, "ssh-pw-login");
@@ -581,9 +576,7 @@ fn ssh_password_login_unlocks_the_vault() {
 
 #[test]
 fn ssh_keyboard_interactive_login_works_but_leaves_the_vault_locked() {
-    if skip() {
-        return;
-    }
+    require_root_and_tools();
     let _serial = serial();
     let u = ssh_user("ssh-kbd-login");
     let s = Sshd::start(&u, "ssh-kbd-login");
@@ -643,9 +636,7 @@ fn ssh_keyboard_interactive_login_works_but_leaves_the_vault_locked() {
 
 #[test]
 fn ssh_public_key_login_works_and_leaves_the_vault_locked() {
-    if skip() {
-        return;
-    }
+    require_root_and_tools();
     let _serial = serial();
     let u = ssh_user("ssh-key-user-pw");
     let s = Sshd::start(&u, "ssh-key-user-pw");

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod core_scan;
+pub mod transcript;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -25,6 +26,42 @@ pub fn bin(name: &str) -> PathBuf {
         p.display()
     );
     p
+}
+
+/// [`bin`]`(name)` copied to a directory every user can enter (under the
+/// system's temp directory, one per build tree and uid, mode 0755), for
+/// programs the tests run as throwaway users: a checkout in a directory
+/// others cannot enter (root's home, any 0700 home) keeps them out of
+/// `target/`. The copy is replaced atomically on each call.
+pub fn bin_for_others(name: &str) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    use std::os::unix::fs::PermissionsExt;
+    let src = bin(name);
+    let me = keyward_trustfs::fs_uid();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    target_dir().hash(&mut h);
+    let dir = std::env::temp_dir().join(format!("keyward-test-bin-{me}-{:016x}", h.finish()));
+    // Created 0755 if missing; refused if someone else owns it or may write to it.
+    keyward_trustfs::Trust::system(&[me], 0o022)
+        .ensure_dir(&dir)
+        .unwrap_or_else(|e| panic!("{e}"));
+    static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}.{n}", std::process::id()));
+    std::fs::copy(&src, &tmp).unwrap_or_else(|e| panic!("copy {}: {e}", src.display()));
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dst = dir.join(name);
+    std::fs::rename(&tmp, &dst).unwrap();
+    dst
+}
+
+/// Fails the test unless it runs as root, naming what needs root: tests that
+/// need root run (scripts/test runs as root) or fail, never pass after a SKIP.
+pub fn require_root(why: &str) {
+    assert!(
+        keyward_trustfs::fs_uid() == 0,
+        "needs root ({why}): run scripts/test as root"
+    );
 }
 
 /// Runs `cmd` with `stdin` on its standard input and collects its output.

@@ -48,7 +48,7 @@ fn release_helper() -> PathBuf {
         .join("release/git-credential-keyward");
     assert!(
         p.exists(),
-        "{} is not built: run `cargo build --release --locked -p keyward-credential` first \
+        "{} is not built: run `cargo build --release --locked -p keyward-protocols` first \
          (scripts/test does)",
         p.display()
     );

@@ -1,98 +1,59 @@
-//! The protocol transcripts under git-credential/tests/transcripts/docker/, run
-//! against the built `docker-credential-keyward` with a real, unlocked vault
-//! (a fresh one per scenario).
+//! The protocol transcripts under git-credential/tests/transcripts/docker/
+//! (format: `../README.md`, runner: `keyward_tests::transcript`), run against
+//! the built `docker-credential-keyward` with a real, unlocked vault (a fresh
+//! one per scenario).
 
 mod docker_common;
 use docker_common::*;
 use keyward_tests::bin;
-use std::path::{Path, PathBuf};
+use keyward_tests::transcript::{self, Driver, Initial, Ran, StderrRule};
 
-struct Step {
-    name: String,
-    args: Vec<String>,
-    stdin: Vec<u8>,
-    stdout: Vec<u8>,
-    code: i32,
+/// The built helper over a fresh unlocked vault.
+struct Docker {
+    vh: VaultHome,
+    /// The vault file as the scenario found it.
+    before: Vec<u8>,
 }
 
-fn transcripts_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../git-credential/tests/transcripts/docker")
-}
+impl Driver for Docker {
+    fn run(&mut self, args: &[String], input: &[u8]) -> Ran {
+        run(
+            self.vh
+                .command("timeout")
+                .args(["-s", "KILL", "30"])
+                .arg(bin("docker-credential-keyward"))
+                .args(args),
+            input,
+        )
+        .into()
+    }
 
-fn read_case(dir: &Path) -> Vec<Step> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| {
-            let n = e.unwrap().file_name().into_string().unwrap();
-            n.strip_suffix(".args").map(str::to_owned)
-        })
-        .collect();
-    names.sort();
-    names
-        .into_iter()
-        .map(|n| {
-            let read = |ext: &str| std::fs::read(dir.join(format!("{n}.{ext}")));
-            Step {
-                args: String::from_utf8(read("args").unwrap())
-                    .unwrap()
-                    .lines()
-                    .map(str::to_owned)
-                    .collect(),
-                stdin: read("stdin").unwrap_or_default(),
-                stdout: read("stdout").expect("stdout file"),
-                code: String::from_utf8(read("code").unwrap())
-                    .unwrap()
-                    .trim()
-                    .parse()
-                    .unwrap(),
-                name: n,
+    /// `@vault-unchanged`: the vault file is byte for byte what the scenario
+    /// started with (scenarios that store nothing).
+    fn directive(&mut self, name: &str, args: &[String]) -> Result<(), String> {
+        match (name, args) {
+            ("vault-unchanged", []) => {
+                let now = std::fs::read(self.vh.home.vault_path()).map_err(|e| e.to_string())?;
+                if now != self.before {
+                    return Err("the vault changed".into());
+                }
+                Ok(())
             }
-        })
-        .collect()
+            _ => Err(format!("unknown directive @{name} {args:?}")),
+        }
+    }
 }
 
 #[test]
 fn transcripts_against_the_binary_and_a_real_vault() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(transcripts_dir())
-        .expect("transcripts dir")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 10, "transcripts missing");
-    let mut failures = Vec::new();
-    for dir in cases {
-        let case = dir.file_name().unwrap().to_string_lossy().into_owned();
+    transcript::run_all("docker", 10, StderrRule::Listed, |t| {
+        assert_eq!(
+            t.initial,
+            Initial::Unlocked,
+            "docker transcripts start unlocked"
+        );
         let vh = VaultHome::unlocked();
         let before = std::fs::read(vh.home.vault_path()).unwrap();
-        for s in read_case(&dir) {
-            let out = run(
-                vh.command("timeout")
-                    .args(["-s", "KILL", "30"])
-                    .arg(bin("docker-credential-keyward"))
-                    .args(&s.args),
-                &s.stdin,
-            );
-            let code = out.status.code().unwrap_or(-1);
-            if out.stdout != s.stdout || code != s.code {
-                failures.push(format!(
-                    "{case}/{}: got exit {code} {:?}, want exit {} {:?} (stderr {:?})",
-                    s.name,
-                    text(&out.stdout),
-                    s.code,
-                    text(&s.stdout),
-                    text(&out.stderr),
-                ));
-            }
-        }
-        // Scenarios that store nothing must leave the vault file as it was.
-        if ["09-store-validation", "11-arguments", "12-empty-store"].contains(&case.as_str()) {
-            assert_eq!(
-                std::fs::read(vh.home.vault_path()).unwrap(),
-                before,
-                "{case} changed the vault"
-            );
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+        Docker { vh, before }
+    });
 }

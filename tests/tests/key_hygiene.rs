@@ -11,7 +11,7 @@
 //! key block on the stack.
 #![forbid(unsafe_code)]
 
-use keyward_secmem::{ExposeSecret, SecretBytes};
+use keyward_secmem::SecretBytes;
 use keyward_tests::core_scan::{core_at_exit, require_root_and_gdb, scratch, Needles};
 use keyward_tests::{bin, TestHome};
 use std::process::Command;
@@ -28,7 +28,7 @@ fn random_text(n: usize) -> String {
 fn vault_key(h: &TestHome, password: &str) -> [u8; 32] {
     let pw = SecretBytes::from_slice(password.as_bytes()).unwrap();
     let v = keyward_vault::Vault::open_with_password(&h.vault_path(), &pw).unwrap();
-    v.key().as_secret().expose_secret().try_into().unwrap()
+    v.key().expose().try_into().unwrap()
 }
 
 struct Scenario<'a> {

@@ -1,4 +1,4 @@
-//! `docker-credential-keyward`: see [`keyward_credential::docker`].
+//! `docker-credential-keyward`: see [`keyward_protocols::docker`].
 #![forbid(unsafe_code)]
 
 /// Every freed heap block is wiped (scrypt's PBKDF2 buffer, the decrypted
@@ -7,5 +7,5 @@
 static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
 
 fn main() {
-    std::process::exit(keyward_credential::docker::main());
+    std::process::exit(keyward_protocols::docker::main());
 }

@@ -11,7 +11,7 @@ use std::io::Write;
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    match keyward_credential::git::run(&args) {
+    match keyward_protocols::git::run(&args) {
         Ok(()) => std::process::exit(0),
         Err(e) => {
             // One write(2), so concurrent helpers never interleave their lines.

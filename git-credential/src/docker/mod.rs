@@ -20,6 +20,7 @@ pub mod json;
 pub mod keys;
 pub mod vault;
 
+use crate::input::{read_bounded, Limits, ReadError};
 use crate::output;
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use std::ffi::OsString;
@@ -66,8 +67,12 @@ pub enum Error {
     FieldTooLong(&'static str),
     /// `store` with no vault yet.
     NoVault,
-    /// The vault refused (locked, corrupted, wrong permissions, …); its message.
-    Vault(String),
+    /// The vault refused (locked, corrupted, wrong permissions, …); its
+    /// message names the path and the fix.
+    Vault(keyward_vault::Error),
+    /// `get` asked for the `n`-th docker credential of a listing the vault no
+    /// longer has (it changed in between); running the command again fixes it.
+    NoSuchCredential(usize),
 }
 
 impl fmt::Display for Error {
@@ -96,12 +101,19 @@ impl fmt::Display for Error {
                 f,
                 "{NAME}: there is no keyward vault yet: run `keyward init` first"
             ),
-            Error::Vault(m) => write!(f, "{NAME}: {m}"),
+            Error::Vault(e) => write!(f, "{NAME}: {e}"),
+            Error::NoSuchCredential(n) => write!(f, "{NAME}: no docker credential number {n}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl From<keyward_vault::Error> for Error {
+    fn from(e: keyward_vault::Error) -> Self {
+        Error::Vault(e)
+    }
+}
 
 impl From<keyward_secmem::Error> for Error {
     fn from(e: keyward_secmem::Error) -> Self {
@@ -151,30 +163,16 @@ pub trait Backend {
 /// Reads stdin to its end into locked memory: at most [`MAX_INPUT`] bytes,
 /// UTF-8, no NUL.
 pub fn read_input(input: &mut impl Read) -> Result<SecretBytes, Error> {
-    let mut buf = SecretBytes::with_capacity(512)?;
-    loop {
-        if buf.len() == buf.capacity() {
-            if buf.len() >= MAX_INPUT {
-                // Full: one more byte means too much.
-                let mut probe = [0u8; 1];
-                let n = read_some(input, &mut probe)?;
-                zeroize::Zeroize::zeroize(&mut probe);
-                if n == 0 {
-                    break;
-                }
-                return Err(Error::InputTooLarge);
-            }
-            let grow = buf.capacity().min(MAX_INPUT - buf.len());
-            buf.reserve(grow)?;
-        }
-        let len = buf.len();
-        let room = (buf.capacity() - len).min(MAX_INPUT - len);
-        let n = read_some(input, &mut buf.spare_capacity_mut()[..room])?;
-        if n == 0 {
-            break;
-        }
-        buf.set_len(len + n);
-    }
+    let limits = Limits {
+        initial: 512,
+        max: MAX_INPUT,
+        probe_at_max: true,
+    };
+    let buf = read_bounded(|b| input.read(b), limits, |_, _| false).map_err(|e| match e {
+        ReadError::TooLarge => Error::InputTooLarge,
+        ReadError::Io(e) => Error::Io("cannot read stdin", e),
+        ReadError::Memory(e) => Error::Memory(e),
+    })?;
     let bytes = buf.expose_secret();
     if bytes.contains(&0) {
         return Err(Error::InputNul);
@@ -183,16 +181,6 @@ pub fn read_input(input: &mut impl Read) -> Result<SecretBytes, Error> {
         return Err(Error::InputUtf8);
     }
     Ok(buf)
-}
-
-fn read_some(input: &mut impl Read, into: &mut [u8]) -> Result<usize, Error> {
-    loop {
-        match input.read(into) {
-            Ok(n) => return Ok(n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::Io("cannot read stdin", e)),
-        }
-    }
 }
 
 /// The server named on stdin, as the reference helpers read it: lines joined

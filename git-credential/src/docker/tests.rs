@@ -1,10 +1,9 @@
 //! Protocol tests over the in-memory backend, including every transcript under
-//! `tests/transcripts/docker/` (the same files the binary is tested against
+//! `tests/transcripts/docker/` (the same files, and the same runner, the binary is tested against
 //! with a real vault in `tests/tests/docker_transcripts.rs`).
 
 use super::memory::Memory;
 use super::*;
-use std::path::{Path, PathBuf};
 
 fn call(mem: &mut Memory, args: &[&str], stdin: &[u8]) -> (Vec<u8>, i32) {
     let args: Vec<OsString> = args.iter().map(OsString::from).collect();
@@ -124,83 +123,36 @@ fn missing_vault_answers_like_an_empty_store() {
 
 // ---- transcripts ----------------------------------------------------------
 
-/// One step of a transcript: arguments, stdin, expected stdout and exit code.
-#[derive(Debug)]
-pub(crate) struct Step {
-    pub name: String,
-    pub args: Vec<String>,
-    pub stdin: Vec<u8>,
-    pub stdout: Vec<u8>,
-    pub code: i32,
-}
+/// The protocol logic in-process over a memory store, for the shared runner.
+struct InMemory(Memory);
 
-pub(crate) fn transcripts_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/docker")
-}
-
-/// Every transcript: a directory of steps `NN.args` (one argument per line),
-/// `NN.stdin` (optional), `NN.stdout`, `NN.code`.
-pub(crate) fn transcripts() -> Vec<(String, Vec<Step>)> {
-    let mut cases: Vec<_> = std::fs::read_dir(transcripts_dir())
-        .expect("transcripts dir")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
-    cases
-        .into_iter()
-        .map(|dir| {
-            let mut names: Vec<String> = std::fs::read_dir(&dir)
-                .unwrap()
-                .filter_map(|e| {
-                    let n = e.unwrap().file_name().into_string().unwrap();
-                    n.strip_suffix(".args").map(str::to_owned)
-                })
-                .collect();
-            names.sort();
-            let steps = names
-                .into_iter()
-                .map(|n| {
-                    let read = |ext: &str| std::fs::read(dir.join(format!("{n}.{ext}")));
-                    let args = String::from_utf8(read("args").unwrap()).unwrap();
-                    let code = String::from_utf8(read("code").unwrap()).unwrap();
-                    Step {
-                        args: args.lines().map(str::to_owned).collect(),
-                        stdin: read("stdin").unwrap_or_default(),
-                        stdout: read("stdout").unwrap_or_else(|_| panic!("{dir:?} {n}.stdout")),
-                        code: code.trim().parse().unwrap(),
-                        name: n,
-                    }
-                })
-                .collect();
-            (
-                dir.file_name().unwrap().to_string_lossy().into_owned(),
-                steps,
-            )
-        })
-        .collect()
-}
-
-#[test]
-fn transcripts_in_memory() {
-    let all = transcripts();
-    assert!(all.len() >= 10, "transcripts missing");
-    let mut failures = Vec::new();
-    for (case, steps) in all {
-        let mut m = Memory::default();
-        for s in steps {
-            let args: Vec<&str> = s.args.iter().map(String::as_str).collect();
-            let (out, code) = call(&mut m, &args, &s.stdin);
-            if out != s.stdout || code != s.code {
-                failures.push(format!(
-                    "{case}/{}: got exit {code} {:?}, want exit {} {:?}",
-                    s.name,
-                    String::from_utf8_lossy(&out),
-                    s.code,
-                    String::from_utf8_lossy(&s.stdout)
-                ));
-            }
+impl keyward_tests::transcript::Driver for InMemory {
+    fn run(&mut self, args: &[String], input: &[u8]) -> keyward_tests::transcript::Ran {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (stdout, code) = call(&mut self.0, &args, input);
+        keyward_tests::transcript::Ran {
+            code,
+            stdout,
+            stderr: None,
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    /// `@vault-unchanged`: every scenario starts from an empty store, so
+    /// unchanged means still empty.
+    fn directive(&mut self, name: &str, args: &[String]) -> Result<(), String> {
+        match (name, args) {
+            ("vault-unchanged", []) if self.0.entries.is_empty() => Ok(()),
+            ("vault-unchanged", []) => Err("the store changed".into()),
+            _ => Err(format!("unknown directive @{name} {args:?}")),
+        }
+    }
+}
+
+/// Every transcript under `tests/transcripts/docker/`, in-process.
+#[test]
+fn transcripts_in_memory() {
+    use keyward_tests::transcript::{run_all, StderrRule};
+    run_all("docker", 10, StderrRule::Listed, |_| {
+        InMemory(Memory::default())
+    });
 }

@@ -5,7 +5,8 @@
 use super::{Access, Backend, Error};
 use keyward_audit::{Action as Audit, Target};
 use keyward_secmem::SecretBytes;
-use keyward_vault::{open_for_helper_if_exists, Config, HelperOpen, Kind, NewEntry, Vault};
+use keyward_unlock::{open_for_helper_if_exists, HelperOpen};
+use keyward_vault::{Config, Kind, NewEntry, Vault};
 
 /// The vault, seen as a docker credential store.
 #[derive(Debug)]
@@ -13,11 +14,6 @@ pub struct VaultStore {
     vault: Vault,
     /// Indices (into `vault.entries()`) of the docker records, as `list` returned them.
     docker: Vec<usize>,
-}
-
-fn vault_err(e: keyward_vault::Error) -> Error {
-    keyward_audit::note_failure(&e);
-    Error::Vault(e.to_string())
 }
 
 /// Opens the vault with the cached key (or a terminal prompt when there is
@@ -31,7 +27,7 @@ pub fn open(config: Config, _access: Access) -> Result<Option<VaultStore>, Error
         cache_after_prompt: true,
     };
     Ok(open_for_helper_if_exists(opts)
-        .map_err(vault_err)?
+        .inspect_err(keyward_audit::note_failure)?
         .map(VaultStore::new))
 }
 
@@ -63,8 +59,8 @@ impl Backend for VaultStore {
         let i = *self
             .docker
             .get(index)
-            .ok_or_else(|| Error::Vault(format!("no docker credential number {index}")))?;
-        let secret = self.vault.reveal(i).map_err(vault_err)?.password;
+            .ok_or(Error::NoSuchCredential(index))?;
+        let secret = self.vault.reveal(i)?.password;
         let host = &self.vault.entries()[i].host;
         keyward_audit::record(
             &self.vault,
@@ -87,7 +83,7 @@ impl Backend for VaultStore {
                 txn.retain(|e| !(e.kind == Kind::Docker && replaces(&e.host)));
                 txn.upsert(entry).map(drop)
             })
-            .map_err(vault_err)?;
+            .map_err(Error::Vault)?;
         keyward_audit::record(
             &self.vault,
             Audit::Store,
@@ -104,7 +100,7 @@ impl Backend for VaultStore {
         let n = self
             .vault
             .update(|txn| Ok(txn.retain(|e| !(e.kind == Kind::Docker && erase(&e.host)))))
-            .map_err(vault_err)?;
+            .map_err(Error::Vault)?;
         for h in &hosts {
             keyward_audit::record(
                 &self.vault,

@@ -5,7 +5,8 @@ use super::proto::{self, Action, ProtocolError, Request};
 use crate::output;
 use keyward_audit::{Action as Audit, Target};
 use keyward_secmem::{ExposeSecret, SecretBytes};
-use keyward_vault::{Entry, HelperOpen, Kind, NewEntry, Secrets, Vault};
+use keyward_unlock::HelperOpen;
+use keyward_vault::{Entry, Kind, NewEntry, Secrets, Vault};
 use std::ffi::OsString;
 use std::os::fd::AsFd;
 
@@ -134,7 +135,7 @@ fn find(req: &Request, vault: &Vault) -> Option<usize> {
 }
 
 fn get(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
-    let Some(vault) = keyward_vault::open_for_helper_if_exists(opts)? else {
+    let Some(vault) = keyward_unlock::open_for_helper_if_exists(opts)? else {
         return Ok(());
     };
     let Some(i) = find(req, &vault) else {
@@ -240,7 +241,7 @@ fn store(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
         },
     };
     let host = entry.host.clone();
-    let mut vault = keyward_vault::open_for_helper(opts)?;
+    let mut vault = keyward_unlock::open_for_helper(opts)?;
     vault.update(|txn| {
         // Replace by removing and appending, so the vault stays in storing
         // order and `get` can tell the most recent of several users.
@@ -275,7 +276,7 @@ fn erase(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
     if req.is_empty_pattern() {
         return Err(HelperError::EmptyErase);
     }
-    let Some(mut vault) = keyward_vault::open_for_helper_if_exists(opts)? else {
+    let Some(mut vault) = keyward_unlock::open_for_helper_if_exists(opts)? else {
         return Ok(());
     };
     if !vault

@@ -13,14 +13,11 @@
 //! Errors name the line number or the key, never a value.
 
 use super::url;
+use crate::input::{read_bounded, Limits, ReadError};
 use keyward_secmem::SecretBytes;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-/// Longest line accepted, in bytes, counting its newline.
-pub const MAX_LINE: usize = 65_535;
-
-/// Longest request accepted, in bytes (many `wwwauth[]` lines fit easily).
-pub const MAX_INPUT: usize = 1 << 20;
+pub use super::error::{ProtocolError, MAX_INPUT, MAX_LINE};
 
 /// What a helper is asked to do: the one argument git appends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,60 +45,6 @@ impl Action {
             _ => Action::Unknown,
         }
     }
-}
-
-/// Bad input. Messages name a line number or a key, never a value.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ProtocolError {
-    /// A line longer than [`MAX_LINE`].
-    #[error("credential input line {line} is longer than 65535 bytes")]
-    LineTooLong {
-        /// 1-based line number.
-        line: usize,
-    },
-    /// The whole request is longer than [`MAX_INPUT`].
-    #[error("credential input is longer than {MAX_INPUT} bytes")]
-    InputTooLarge,
-    /// A NUL byte in a key or value.
-    #[error("credential input line {line} contains a NUL byte")]
-    Nul {
-        /// 1-based line number.
-        line: usize,
-    },
-    /// A non-blank line without `=`.
-    #[error("credential input line {line} is not a key=value attribute")]
-    NoEquals {
-        /// 1-based line number.
-        line: usize,
-    },
-    /// A non-secret value that is not UTF-8.
-    #[error("credential attribute `{key}` is not valid UTF-8")]
-    NotUtf8 {
-        /// The attribute.
-        key: &'static str,
-    },
-    /// `password_expiry_utc` that is not a number of seconds.
-    #[error("credential attribute `password_expiry_utc` is not a Unix time in seconds")]
-    BadExpiry,
-    /// A boolean attribute with a value git would not accept either.
-    #[error("credential attribute `{key}` is not a boolean (true/false/1/0/yes/no/on/off)")]
-    BadBool {
-        /// The attribute.
-        key: &'static str,
-    },
-    /// A `url` that git would not parse either.
-    #[error("credential url cannot be parsed: {why}")]
-    BadUrl {
-        /// What is wrong (never the url itself: it may hold a password).
-        why: &'static str,
-    },
-    /// Reading standard input failed.
-    #[error("cannot read the credential request from standard input: {0}")]
-    Io(#[source] std::io::Error),
-    /// Secure memory could not be allocated.
-    #[error(transparent)]
-    Secmem(#[from] keyward_secmem::Error),
 }
 
 /// A parsed request. Secrets are in locked memory; `Debug` redacts them.
@@ -288,33 +231,19 @@ const INITIAL_READ: usize = 512;
 /// first blank line (or to end of input). Never reads past the blank line's
 /// read(2) chunk, so a caller that keeps the pipe open does not hang us.
 pub fn read_request(fd: BorrowedFd<'_>) -> Result<SecretBytes, ProtocolError> {
-    let mut buf = SecretBytes::with_capacity(INITIAL_READ)?;
+    let limits = Limits {
+        initial: INITIAL_READ,
+        max: MAX_INPUT,
+        // git waits for our answer with the pipe open: never read past the limit.
+        probe_at_max: false,
+    };
     let mut line_start = 0usize;
-    loop {
-        if buf.len() == buf.capacity() {
-            if buf.len() >= MAX_INPUT {
-                return Err(ProtocolError::InputTooLarge);
-            }
-            buf.reserve(buf.capacity().min(MAX_INPUT - buf.len()))?;
-        }
-        let old = buf.len();
-        let room = (MAX_INPUT - old).min(buf.capacity() - old);
-        let n = {
-            let spare = &mut buf.spare_capacity_mut()[..room];
-            match nix::unistd::read(fd.as_raw_fd(), spare) {
-                Ok(n) => n,
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(ProtocolError::Io(e.into())),
-            }
-        };
-        if n == 0 {
-            return Ok(buf);
-        }
-        buf.set_len(old + n);
+    let read = |b: &mut [u8]| nix::unistd::read(fd.as_raw_fd(), b).map_err(std::io::Error::from);
+    let blank_line = |buf: &mut SecretBytes, old: usize| {
         let mut scan = old;
         loop {
             let found = {
-                let bytes = keyward_secmem::ExposeSecret::expose_secret(&buf);
+                let bytes = keyward_secmem::ExposeSecret::expose_secret(&*buf);
                 bytes[scan..]
                     .iter()
                     .position(|&b| b == b'\n')
@@ -324,16 +253,21 @@ pub fn read_request(fd: BorrowedFd<'_>) -> Result<SecretBytes, ProtocolError> {
             match found {
                 Some((_, true)) => {
                     buf.truncate(line_start);
-                    return Ok(buf);
+                    return true;
                 }
                 Some((nl, false)) => {
                     line_start = nl + 1;
                     scan = line_start;
                 }
-                None => break,
+                None => return false,
             }
         }
-    }
+    };
+    read_bounded(read, limits, blank_line).map_err(|e| match e {
+        ReadError::TooLarge => ProtocolError::InputTooLarge,
+        ReadError::Io(e) => ProtocolError::Io(e),
+        ReadError::Memory(e) => e.into(),
+    })
 }
 
 #[cfg(test)]

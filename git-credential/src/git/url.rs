@@ -13,7 +13,7 @@
 //!
 //! The password is decoded straight into locked memory.
 
-use super::proto::ProtocolError;
+use super::error::ProtocolError;
 use keyward_secmem::{ExposeSecret, SecretBytes};
 
 /// The parts of a url. Absent parts are `None`; the host is always present.

@@ -1,6 +1,6 @@
 //! Throwaway HOME and vault for the transcript tests, made and locked through
 //! the vault crate itself (no `keyward` binary needed for `cargo test -p
-//! keyward-credential`). Cheap scrypt parameters: these vaults guard nothing.
+//! keyward-protocols`). Cheap scrypt parameters: these vaults guard nothing.
 
 use keyward_secmem::SecretBytes;
 use keyward_vault::{keyring, read_vault_id, KdfParams, Kind, NewEntry, Vault};
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::Initial;
+use keyward_tests::transcript::Initial;
 
 const PASSWORD: &[u8] = b"transcript vault password";
 

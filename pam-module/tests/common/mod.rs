@@ -124,9 +124,9 @@ impl User {
         std::fs::create_dir_all(&cfg).unwrap();
         std::fs::write(cfg.join("config.toml"), "[kdf]\nlog_n = 10\nr = 8\np = 1\n").unwrap();
         chown_r(&self.home.join(".config"), self.uid, self.gid);
-        let kw = keyward_tests::bin("keyward");
+        let kw = keyward_tests::bin_for_others("keyward");
         let kw = kw.to_str().unwrap();
-        let helper = keyward_tests::bin("git-credential-keyward");
+        let helper = keyward_tests::bin_for_others("git-credential-keyward");
         let pw = format!("{password}\n");
         for (args, input) in [
             (

@@ -4,11 +4,14 @@
 use crate::client::Client;
 use crate::Keys;
 use base64::Engine as _;
-use keyward_vault::{fs::open_private, AuditSettings, Error, Result};
+use keyward_trustfs::Trust;
+use keyward_vault::{AuditSettings, Error, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::File;
+use std::fs::OpenOptions;
 use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// MAC label of an entry: `HMAC(mac key, ENTRY ‖ body)`.
@@ -159,6 +162,23 @@ impl Head {
     }
 }
 
+/// The audit files are trusted like the vault: yours, 0600, no symlink.
+fn trust() -> Trust {
+    Trust::private()
+}
+
+/// Opens `path` for appending (created 0600 if missing), checked.
+fn open_append(path: &Path) -> Result<File> {
+    Ok(trust().open_with(
+        path,
+        OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(0o600),
+    )?)
+}
+
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |e| Error::Io {
         path: path.to_path_buf(),
@@ -228,7 +248,7 @@ pub(crate) fn append(
     keys: Option<&Keys>,
     e: NewEntry<'_>,
 ) -> Result<Body> {
-    let head_file = open_private(&paths.head, true, false)?;
+    let head_file = trust().open_or_create(&paths.head)?;
     let mut head_file = nix::fcntl::Flock::lock(head_file, nix::fcntl::FlockArg::LockExclusive)
         .map_err(|(_, errno)| io(&paths.head)(errno.into()))?;
     let (head, old_len) = read_head(&mut head_file, &paths.head)?;
@@ -263,13 +283,13 @@ pub(crate) fn append(
     let line = format!("{json}\t{}\n", mac.as_deref().unwrap_or("-"));
     let link = mac.clone().unwrap_or_else(|| unsealed_link(&json));
 
-    let mut log = open_private(&paths.log, true, true)?;
+    let mut log = open_append(&paths.log)?;
     let len = log
         .seek(std::io::SeekFrom::End(0))
         .map_err(io(&paths.log))?;
     if len > 0 && len + line.len() as u64 > settings.max_size {
         rotate(paths, settings.keep)?;
-        log = open_private(&paths.log, true, true)?;
+        log = open_append(&paths.log)?;
     }
     let n = nix::unistd::write(&log, line.as_bytes()).map_err(|e| io(&paths.log)(e.into()))?;
     if n != line.len() {
@@ -331,7 +351,7 @@ fn files(paths: &Paths, keep: u32) -> Vec<PathBuf> {
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
-    let mut f = open_private(path, false, false)?;
+    let mut f = trust().open(path)?;
     let mut data = Vec::new();
     f.read_to_end(&mut data).map_err(io(path))?;
     Ok(data)
@@ -400,7 +420,7 @@ pub fn verify(paths: &Paths, keys: Option<&Keys>) -> Result<Verified> {
         macs_checked: keys.is_some(),
         ..Verified::default()
     };
-    let head = match open_private(&paths.head, false, false) {
+    let head = match trust().open(&paths.head).map_err(Error::from) {
         Ok(mut f) => read_head(&mut f, &paths.head)?.0,
         Err(Error::NotFound { .. }) => None,
         Err(e) => return Err(e),

@@ -106,7 +106,7 @@ mod sys;
 mod wipe_alloc;
 
 pub use alloc::{ignore_environment, prefer_backend, release_unused, MAX_SECRET_LEN};
-pub use locked::Locked;
+pub use locked::{Keyed, Locked};
 pub use wipe_alloc::WipeOnFree;
 
 pub use ct::{ct_eq, ct_eq_fixed};

@@ -2,58 +2,13 @@
 //! `$XDG_CONFIG_HOME/keyward/config.toml`) and the vault path.
 
 use crate::error::{Error, Result};
+use crate::kdf::KdfParams;
 use keyward_secmem::LockPolicy;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// System-wide configuration file, read first.
 pub const SYSTEM_CONFIG: &str = "/etc/keyward/keyward.toml";
-
-/// scrypt parameters for deriving the key-encryption key from a vault password.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KdfParams {
-    /// log2 of the CPU/memory cost N.
-    pub log_n: u8,
-    /// Block size r.
-    pub r: u32,
-    /// Parallelism p.
-    pub p: u32,
-}
-
-impl Default for KdfParams {
-    /// Production values: N = 2^17, r = 8, p = 1 (128 MiB, about 0.3 s on a
-    /// current laptop core; see the README's benchmark section).
-    fn default() -> Self {
-        KdfParams {
-            log_n: 17,
-            r: 8,
-            p: 1,
-        }
-    }
-}
-
-impl KdfParams {
-    /// Bounds accepted from configuration and from vault headers: enough for
-    /// any sane setting, small enough that a corrupted header cannot ask for
-    /// terabytes of memory.
-    pub fn check(&self) -> std::result::Result<(), String> {
-        if !(1..=22).contains(&self.log_n) {
-            return Err(format!("log_n {} out of range 1..=22", self.log_n));
-        }
-        if !(1..=32).contains(&self.r) {
-            return Err(format!("r {} out of range 1..=32", self.r));
-        }
-        if !(1..=16).contains(&self.p) {
-            return Err(format!("p {} out of range 1..=16", self.p));
-        }
-        // 128 * r * N bytes of memory; at most 1 GiB.
-        let mem = (128u64 * u64::from(self.r)) << self.log_n;
-        if mem > 1 << 30 {
-            return Err(format!("needs {} MiB of memory (at most 1024)", mem >> 20));
-        }
-        Ok(())
-    }
-}
 
 /// keyward's settings, after both configuration files.
 #[derive(Debug, Clone, PartialEq, Eq)]

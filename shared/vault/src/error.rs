@@ -62,6 +62,12 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// Another writer held the vault's lock longer than [`keyward_trustfs::LOCK_WAIT`].
+    #[error("vault is busy: another process has held {} for {}s; try again (or find it with `fuser {}`)", lock.display(), keyward_trustfs::LOCK_WAIT.as_secs(), lock.display())]
+    Busy {
+        /// The lock file.
+        lock: PathBuf,
+    },
     /// A bad or unknown configuration key.
     #[error("{}: {key}: {why}", file.display())]
     Config {
@@ -90,5 +96,20 @@ pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error
     move |source| Error::Io {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+/// The trusted-filesystem layer's errors as vault errors (same messages).
+impl From<keyward_trustfs::Error> for Error {
+    fn from(e: keyward_trustfs::Error) -> Error {
+        use keyward_trustfs::Error as Fs;
+        match e {
+            Fs::NotFound { path } => Error::NotFound { path },
+            Fs::Refused { path, why, .. } => Error::Permissions { path, why },
+            Fs::Io { path, source } => Error::Io { path, source },
+            Fs::WriteFailed { path, source } => Error::WriteFailed { path, source },
+            Fs::Busy { lock, .. } => Error::Busy { lock },
+            other => Error::Invalid(other.to_string()),
+        }
     }
 }

@@ -1,13 +1,15 @@
 //! Byte layout of the vault file (specified in FORMAT.md): the header, the
 //! encrypted index of record metadata, and the encrypted secret blobs.
 
-use crate::config::KdfParams;
+use crate::kdf::KdfParams;
 use aes_gcm::aead::{inout::InOutBuf, AeadInOut};
 use aes_gcm::{Aes256Gcm, KeyInit};
 
 type Nonce = aes_gcm::aead::Nonce<Aes256Gcm>;
 type Tag = aes_gcm::aead::Tag<Aes256Gcm>;
-use keyward_secmem::{with_scrubbed_stack, ExposeSecret, ExposeSecretMut, Locked, SecretBytes};
+use keyward_secmem::{
+    with_scrubbed_stack, ExposeSecret, ExposeSecretMut, Keyed, Locked, SecretBytes,
+};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -57,49 +59,57 @@ impl std::fmt::Debug for VaultId {
     }
 }
 
-/// The 256-bit vault key, in a guarded allocation of locked memory of its own
-/// (right-aligned against a guard page: see `SecretBytes::guarded`).
-pub struct VaultKey(SecretBytes);
+/// The 256-bit vault key and its AES-256-GCM cipher, together in one guarded
+/// allocation of locked memory (`keyward_secmem::Keyed`): the key
+/// right-aligned against a guard page, the cipher (key schedule, GHASH key)
+/// built in place in front of it. One `memfd_secret` mapping for both.
+pub struct VaultKey(Keyed<Aes256Gcm>);
 
 impl VaultKey {
-    /// Takes 32 bytes of key material (moved into a guarded allocation if
-    /// they are not in one; the other copy is wiped).
+    /// Takes 32 bytes of key material (copied into the key's own guarded
+    /// allocation; `bytes` is wiped when dropped).
     pub fn from_secret(bytes: SecretBytes) -> crate::Result<VaultKey> {
-        if bytes.len() != KEY_LEN {
+        Self::from_bytes(bytes.expose_secret())
+    }
+
+    /// Copies 32 bytes of key material (from locked memory) into the key's
+    /// own guarded allocation.
+    pub fn from_bytes(key: &[u8]) -> crate::Result<VaultKey> {
+        if key.len() != KEY_LEN {
             return Err(crate::Error::Invalid(format!(
                 "a vault key has {KEY_LEN} bytes, not {}",
-                bytes.len()
+                key.len()
             )));
         }
-        if bytes.is_guarded() {
-            Ok(VaultKey(bytes))
-        } else {
-            Ok(VaultKey(SecretBytes::guarded_from_slice(
-                bytes.expose_secret(),
-            )?))
-        }
+        Ok(VaultKey(Keyed::new(key, |k| {
+            let k: &aes_gcm::Key<Aes256Gcm> = k.try_into().unwrap_or(&ZERO_KEY);
+            Aes256Gcm::new(k)
+        })?))
     }
 
     /// A fresh random key.
     pub(crate) fn random() -> crate::Result<VaultKey> {
-        Ok(VaultKey(SecretBytes::guarded_random(KEY_LEN)?))
+        Self::from_bytes(SecretBytes::random(KEY_LEN)?.expose_secret())
     }
 
-    /// The key bytes.
-    pub fn as_secret(&self) -> &SecretBytes {
-        &self.0
+    /// The key bytes (in locked memory).
+    pub fn expose(&self) -> &[u8] {
+        self.0.key()
     }
 
     /// An explicit copy (into new locked memory).
     pub fn try_clone(&self) -> crate::Result<VaultKey> {
-        Ok(VaultKey(self.0.try_clone()?))
+        Self::from_bytes(self.expose())
     }
 
-    /// The AES-256-GCM cipher of this key, built in place in locked memory.
-    pub(crate) fn cipher(&self) -> crate::Result<Cipher> {
-        Cipher::new(&self.0)
+    /// The AES-256-GCM cipher of this key, already built beside it.
+    pub(crate) fn cipher(&self) -> crate::Result<Cipher<'_>> {
+        Ok(Cipher::Of(self.0.get()))
     }
 }
+
+/// Never used: `from_bytes` checks the length first.
+static ZERO_KEY: aes_gcm::Key<Aes256Gcm> = aes_gcm::aead::array::Array([0u8; KEY_LEN]);
 
 impl std::fmt::Debug for VaultKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -113,17 +123,29 @@ impl std::fmt::Debug for VaultKey {
 /// never returned or moved by value, and every operation on it runs through
 /// [`with_scrubbed_stack`], so the round keys the AES code spills onto the
 /// stack do not outlive the call.
-pub(crate) struct Cipher(Locked<Aes256Gcm>);
+pub(crate) enum Cipher<'a> {
+    /// Built for one use (a key-encryption key).
+    Own(Locked<Aes256Gcm>),
+    /// The vault key's, which lives beside it.
+    Of(&'a Aes256Gcm),
+}
 
-impl Cipher {
-    pub(crate) fn new(key: &SecretBytes) -> crate::Result<Cipher> {
+impl Cipher<'_> {
+    pub(crate) fn new(key: &SecretBytes) -> crate::Result<Cipher<'static>> {
         let key: &aes_gcm::Key<Aes256Gcm> = key.expose_secret().try_into().map_err(|_| {
             crate::Error::Invalid(format!(
                 "an AES-256 key has {KEY_LEN} bytes, not {}",
                 key.len()
             ))
         })?;
-        Ok(Cipher(Locked::new_with(|| Aes256Gcm::new(key))?))
+        Ok(Cipher::Own(Locked::new_with(|| Aes256Gcm::new(key))?))
+    }
+
+    fn aes(&self) -> &Aes256Gcm {
+        match self {
+            Cipher::Own(c) => c.get(),
+            Cipher::Of(c) => c,
+        }
     }
 
     /// Encrypts `buf` in place; returns the tag.
@@ -134,8 +156,7 @@ impl Cipher {
         buf: &mut [u8],
     ) -> Option<Tag> {
         with_scrubbed_stack(|| {
-            self.0
-                .get()
+            self.aes()
                 .encrypt_inout_detached(&Nonce::from(*nonce), aad, InOutBuf::from(buf))
                 .ok()
         })
@@ -144,8 +165,7 @@ impl Cipher {
     /// Decrypts `buf` in place; whether the tag verified.
     pub(crate) fn decrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
         with_scrubbed_stack(|| {
-            self.0
-                .get()
+            self.aes()
                 .decrypt_inout_detached(&nonce_of(nonce), aad, InOutBuf::from(buf), &tag_of(tag))
                 .is_ok()
         })
@@ -187,7 +207,7 @@ pub(crate) struct Malformed;
 impl Header {
     /// Derives the key-encryption key with scrypt, straight into locked memory.
     pub fn derive_kek(&self, password: &SecretBytes) -> crate::Result<SecretBytes> {
-        derive_kek(password, &self.salt, self.kdf)
+        crate::kdf::derive_kek(password, &self.salt, self.kdf)
     }
 
     /// Wraps `key` under `kek`: a new header with a fresh nonce.
@@ -206,7 +226,7 @@ impl Header {
             wrapped: [0u8; KEY_LEN + TAG_LEN],
         };
         let aad = h.wrap_aad();
-        let mut buf = SecretBytes::from_slice(key.as_secret().expose_secret())?;
+        let mut buf = SecretBytes::from_slice(key.expose())?;
         let tag = Cipher::new(kek)?
             .encrypt(&h.wrap_nonce, &aad, buf.expose_secret_mut())
             .ok_or_else(|| crate::Error::Invalid("key wrapping failed".into()))?;
@@ -218,7 +238,7 @@ impl Header {
 
     /// Unwraps the vault key; `None` when the tag does not verify (wrong password).
     pub fn unwrap_key(&self, kek: &SecretBytes) -> crate::Result<Option<VaultKey>> {
-        let mut buf = SecretBytes::guarded_from_slice(&self.wrapped[..KEY_LEN])?;
+        let mut buf = SecretBytes::from_slice(&self.wrapped[..KEY_LEN])?;
         let aad = self.wrap_aad();
         let ok = Cipher::new(kek)?.decrypt(
             &self.wrap_nonce,
@@ -226,7 +246,11 @@ impl Header {
             buf.expose_secret_mut(),
             &self.wrapped[KEY_LEN..],
         );
-        Ok(if ok { Some(VaultKey(buf)) } else { None })
+        Ok(if ok {
+            Some(VaultKey::from_secret(buf)?)
+        } else {
+            None
+        })
     }
 
     fn wrap_aad(&self) -> Vec<u8> {
@@ -296,29 +320,6 @@ impl Header {
     }
 }
 
-/// scrypt(password, salt) → 32 bytes, written straight into a guarded
-/// allocation of locked memory; the stack scrypt used (HMAC key blocks of the
-/// password) is scrubbed afterwards.
-pub(crate) fn derive_kek(
-    password: &SecretBytes,
-    salt: &[u8],
-    kdf: KdfParams,
-) -> crate::Result<SecretBytes> {
-    let params = scrypt::Params::new(kdf.log_n, kdf.r, kdf.p, KEY_LEN)
-        .map_err(|_| crate::Error::Invalid("invalid scrypt parameters".into()))?;
-    let mut kek = SecretBytes::guarded(KEY_LEN)?;
-    with_scrubbed_stack(|| {
-        scrypt::scrypt(
-            password.expose_secret(),
-            salt,
-            &params,
-            kek.expose_secret_mut(),
-        )
-    })
-    .map_err(|_| crate::Error::Invalid("scrypt failed".into()))?;
-    Ok(kek)
-}
-
 /// A cursor over decrypted bytes; every read is bounds-checked.
 pub(crate) struct Reader<'a> {
     buf: &'a [u8],
@@ -377,7 +378,7 @@ pub(crate) fn put_secret_field(out: &mut SecretBytes, b: &[u8]) -> crate::Result
 /// associated data is every byte of the file before the index (it starts with
 /// the magic, which keeps it apart from the other associated data).
 pub(crate) fn seal_index(
-    cipher: &Cipher,
+    cipher: &Cipher<'_>,
     aad: &[u8],
     plain: Zeroizing<Vec<u8>>,
 ) -> crate::Result<Vec<u8>> {
@@ -397,7 +398,7 @@ pub(crate) fn seal_index(
 /// tag; on success the plaintext is at `data[index_start + NONCE_LEN ..
 /// data.len() - TAG_LEN]` (the caller wipes it after parsing).
 pub(crate) fn open_index_in_place(
-    cipher: &Cipher,
+    cipher: &Cipher<'_>,
     data: &mut [u8],
     index_start: usize,
 ) -> Result<std::ops::Range<usize>, Malformed> {
@@ -424,7 +425,7 @@ fn secret_aad(id: &VaultId, record: &[u8; ID_LEN]) -> Vec<u8> {
 /// Encrypts a record's secret plaintext in place inside locked memory;
 /// returns nonce ‖ ciphertext ‖ tag (no longer secret).
 pub(crate) fn seal_secret(
-    cipher: &Cipher,
+    cipher: &Cipher<'_>,
     id: &VaultId,
     record: &[u8; ID_LEN],
     mut plain: SecretBytes,
@@ -442,7 +443,7 @@ pub(crate) fn seal_secret(
 
 /// Decrypts one secret blob inside locked memory.
 pub(crate) fn open_secret(
-    cipher: &Cipher,
+    cipher: &Cipher<'_>,
     id: &VaultId,
     record: &[u8; ID_LEN],
     blob: &[u8],

@@ -57,7 +57,7 @@ pub fn store(id: &VaultId, key: &VaultKey, timeout: Duration) -> Result<()> {
     let r = ring(true).map_err(|e| err("cannot open the user keyring", e))?;
     let expires = crate::vault::now().saturating_add(secs);
     let mut payload = SecretBytes::with_capacity(PAYLOAD_LEN)?;
-    payload.extend_from_slice(key.as_secret().expose_secret())?;
+    payload.extend_from_slice(key.expose())?;
     payload.extend_from_slice(&expires.to_le_bytes())?;
     let k = r
         .add_key(&description(id), payload.expose_secret())
@@ -118,10 +118,9 @@ pub fn load(id: &VaultId) -> Result<Option<VaultKey>> {
     let Some(p) = load_payload(id)? else {
         return Ok(None);
     };
-    // A long-lived key: a guarded allocation of its own, right-aligned against
-    // a guard page. The payload it comes from is short-lived and pooled.
-    let key = SecretBytes::guarded_from_slice(&p.expose_secret()[..KEY_LEN])?;
-    Ok(Some(VaultKey::from_secret(key)?))
+    // The key (and its cipher) get a guarded allocation of their own; the
+    // payload they come from is short-lived and pooled.
+    Ok(Some(VaultKey::from_bytes(&p.expose_secret()[..KEY_LEN])?))
 }
 
 /// Time until the cached key expires, if it is present.

@@ -7,14 +7,20 @@
 //!   or [`Vault::entry_keys`], the byte view lookups should scan), decrypt one
 //!   record's secrets
 //!   ([`Vault::reveal`]), change records under a file lock ([`Vault::update`]).
+//! - [`kdf`]: scrypt parameters and the one call to scrypt.
 //! - [`keyring`]: the unlock cache.
 //! - [`login`]: what the PAM module's login unlock runs as root and as the user.
-//! - [`open_for_helper`]: what the credential helpers and PAM module call.
-//! - [`passdb`]: the PAM password database (`/etc/keyward/shadow`).
 //! - [`Config`]: `/etc/keyward/keyward.toml` and the user's `config.toml`.
 //!
-//! Every error is one [`Error`] whose message is one line naming the path (or
-//! configuration key) and the fix; no message ever holds a secret.
+//! The unlock policy the CLI and the helpers share (keyring, else a terminal
+//! prompt) is `keyward-unlock`; the PAM password database is `keyward-passdb`;
+//! file trust checks, locks and atomic writes are `keyward-trustfs`.
+//!
+//! Every vault, file, key-derivation, keyring and configuration operation
+//! fails with the one [`Error`], whose message is one line naming the path (or
+//! configuration key) and the fix; no message ever holds a secret. The small
+//! parsers ([`parse_duration`], [`KdfParams::check`]) return a reason the
+//! caller words into its own error.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -23,22 +29,20 @@ mod config_audit;
 mod error;
 mod format;
 pub mod fs;
-mod helper;
+pub mod kdf;
 pub mod keyring;
 pub mod login;
 mod named;
-pub mod passdb;
 mod subkey;
 mod vault;
 
 pub use config::{
-    default_vault_path, format_duration, parse_duration, user_config_path, Config, KdfParams,
-    SYSTEM_CONFIG,
+    default_vault_path, format_duration, parse_duration, user_config_path, Config, SYSTEM_CONFIG,
 };
 pub use config_audit::AuditSettings;
 pub use error::{Error, Result};
 pub use format::{VaultId, VaultKey};
-pub use helper::{open_for_helper, open_for_helper_if_exists, HelperOpen};
+pub use kdf::KdfParams;
 pub use named::{check_name, MAX_NAME_LEN};
 pub use subkey::SubKey;
 /// Entry points for the fuzz targets in `fuzz/` only (feature `fuzzing`).

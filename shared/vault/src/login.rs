@@ -9,9 +9,9 @@
 //! public bytes: id, KDF parameters, salt, wrapped key) from the child, runs
 //! scrypt, and hands the child only derived keys, never a password.
 
-use crate::config::KdfParams;
 use crate::error::{Error, Result};
 use crate::format::{self, Header, VaultId, VaultKey, KEY_LEN, SALT_LEN};
+use crate::kdf::KdfParams;
 use crate::vault::Vault;
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use std::path::Path;
@@ -24,7 +24,7 @@ pub const WRAP_WIRE_LEN: usize = SALT_LEN + 9 + KEY_LEN;
 /// Reads the vault's header with the caller's credentials (directory and
 /// file checked: owner, mode, no symlink).
 pub fn read_header(path: &Path) -> Result<Vec<u8>> {
-    let data = crate::fs::read_vault_upto(path, HEADER_LEN)?;
+    let data = crate::fs::read_vault_upto(path, HEADER_LEN as u64)?;
     Header::decode(&data).map_err(|_| Error::Corrupt {
         path: path.to_path_buf(),
     })?;
@@ -74,7 +74,7 @@ impl NewWrap {
     pub fn derive(password: &SecretBytes, kdf: KdfParams) -> Result<NewWrap> {
         kdf.check().map_err(Error::Invalid)?;
         let salt: [u8; SALT_LEN] = format::random_array()?;
-        let kek = format::derive_kek(password, &salt, kdf)?;
+        let kek = crate::kdf::derive_kek(password, &salt, kdf)?;
         Ok(NewWrap { salt, kdf, kek })
     }
 
@@ -143,10 +143,7 @@ mod tests {
         let (id, key) = unwrap_header(&path, &header, &pw).unwrap();
         assert_eq!(id, v.id());
         assert_eq!(header_id(&path, &header).unwrap(), v.id());
-        assert_eq!(
-            key.as_secret().expose_secret(),
-            v.key().as_secret().expose_secret()
-        );
+        assert_eq!(key.expose(), v.key().expose());
         let wrong = SecretBytes::from_slice(b"other").unwrap();
         assert!(matches!(
             unwrap_header(&path, &header, &wrong),

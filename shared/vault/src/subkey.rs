@@ -51,7 +51,7 @@ impl VaultKey {
             k.extend_from_slice(&[0u8; KEY_LEN])?;
             keys.push(k);
         }
-        let vault_key = self.as_secret().expose_secret();
+        let vault_key = self.expose();
         with_scrubbed_stack(|| {
             for (k, label) in keys.iter_mut().zip(labels) {
                 hmac(vault_key, &[label.as_bytes()], k.expose_secret_mut());

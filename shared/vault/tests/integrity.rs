@@ -191,29 +191,37 @@ fn loose_modes_symlinks_and_foreign_owners_are_refused() {
     // A writer refuses a symlinked vault too.
     let r = Vault::create(&link, &pw("pw"), CHEAP).map(|_| ());
     assert!(matches!(r, Err(Error::Exists { .. })), "{r:?}");
+}
 
-    // Another owner (needs root to chown; CI runs as root).
-    if nix::unistd::geteuid().is_root() {
-        std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
-        refused(open(&path), &path, "owned by uid 65534");
-        std::os::unix::fs::chown(&path, Some(0), None).unwrap();
-        std::os::unix::fs::chown(&dir, Some(65534), None).unwrap();
-        refused(open(&path), &dir, "owned by uid 65534");
-        std::os::unix::fs::chown(&dir, Some(0), None).unwrap();
-        open(&path).unwrap();
-    } else {
-        eprintln!("foreign-owner case not run: chown to another uid needs root");
-    }
+/// Fails unless root: tests that need root run (scripts/test runs as root),
+/// never pass after printing that they did not.
+fn require_root(why: &str) {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "needs root ({why}): run scripts/test as root"
+    );
+}
+
+#[test]
+fn foreign_owners_are_refused() {
+    require_root("chown to another uid");
+    let (_d, path, _v) = small_vault();
+    let dir = path.parent().unwrap().to_path_buf();
+    let open = |p: &Path| Vault::open_with_password(p, &pw("pw"));
+    std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
+    refused(open(&path), &path, "owned by uid 65534");
+    std::os::unix::fs::chown(&path, Some(0), None).unwrap();
+    std::os::unix::fs::chown(&dir, Some(65534), None).unwrap();
+    refused(open(&path), &dir, "owned by uid 65534");
+    std::os::unix::fs::chown(&dir, Some(0), None).unwrap();
+    open(&path).unwrap();
 }
 
 /// A root process acting for a user with `setfsuid` (as the PAM module does)
 /// may open that user's vault; the owner check follows the filesystem uid.
 #[test]
 fn owner_check_follows_the_filesystem_uid() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("not run: setfsuid to another user needs root");
-        return;
-    }
+    require_root("setfsuid to another user");
     let (d, path, _v) = small_vault();
     let dir = path.parent().unwrap().to_path_buf();
     std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o711)).unwrap();

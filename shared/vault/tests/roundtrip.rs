@@ -1,9 +1,7 @@
 //! Round trips through the public API, on throwaway vaults.
 
 use keyward_secmem::{ExposeSecret, SecretBytes};
-use keyward_vault::{
-    keyring, open_for_helper, read_vault_id, Error, HelperOpen, KdfParams, Kind, NewEntry, Vault,
-};
+use keyward_vault::{keyring, read_vault_id, Error, KdfParams, Kind, NewEntry, Vault};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -189,10 +187,7 @@ fn wrong_password_and_passwd() {
     ));
     let v2 = Vault::open_with_password(&path, &pw("new")).unwrap();
     assert_eq!(v2.reveal(0).unwrap().password.expose_secret(), b"s3cret");
-    assert_eq!(
-        v2.key().as_secret().expose_secret(),
-        v.key().as_secret().expose_secret()
-    );
+    assert_eq!(v2.key().expose(), v.key().expose());
 }
 
 #[test]
@@ -219,10 +214,7 @@ fn keyring_store_load_revoke() {
     assert!(keyring::load(&v.id()).unwrap().is_none());
     keyring::store(&v.id(), v.key(), Duration::from_secs(60)).unwrap();
     let k = keyring::load(&v.id()).unwrap().expect("cached");
-    assert_eq!(
-        k.as_secret().expose_secret(),
-        v.key().as_secret().expose_secret()
-    );
+    assert_eq!(k.expose(), v.key().expose());
     assert!(
         keyring::load(&other.id()).unwrap().is_none(),
         "two vaults never share a key"
@@ -256,37 +248,4 @@ fn keyring_timeout_expires() {
         keyring::load(&v.id()).unwrap().is_none(),
         "the kernel expired the key"
     );
-}
-
-#[test]
-#[serial_test::serial(keyring)]
-fn helper_uses_keyring_or_fails_fast_when_locked() {
-    let (_d, path) = tmp();
-    let mut v = Vault::create(&path, &pw("pw"), CHEAP).unwrap();
-    v.update(|t| t.upsert(git("a.example", "u", "tok")))
-        .unwrap();
-    let opts = || HelperOpen {
-        vault: Some(path.clone()),
-        config: Some(keyward_vault::Config::default()),
-        no_prompt: true,
-        cache_after_prompt: false,
-    };
-    let e = open_for_helper(opts()).unwrap_err();
-    assert!(matches!(e, Error::Locked { .. }));
-    assert!(
-        e.to_string()
-            .starts_with("vault is locked: run `keyward unlock`"),
-        "{e}"
-    );
-    keyring::store(&v.id(), v.key(), Duration::from_secs(30)).unwrap();
-    let h = open_for_helper(opts()).unwrap();
-    assert_eq!(h.reveal(0).unwrap().password.expose_secret(), b"tok");
-    keyring::revoke(&v.id()).unwrap();
-    let (_d3, missing) = tmp();
-    let none = keyward_vault::open_for_helper_if_exists(HelperOpen {
-        vault: Some(missing),
-        ..opts()
-    })
-    .unwrap();
-    assert!(none.is_none());
 }

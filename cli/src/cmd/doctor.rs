@@ -1,0 +1,203 @@
+//! `keyward doctor`: what protects secrets on this machine, each problem with a fix.
+
+use crate::ctx::{say, Ctx};
+use crate::exit::{CliError, Result};
+use keyward_secmem::{Backend, SecretBytes};
+use std::path::Path;
+
+struct Report {
+    problems: usize,
+}
+
+impl Report {
+    fn ok(&mut self, what: &str, detail: &str) {
+        say(&format!("ok    {what}: {detail}"));
+    }
+    fn warn(&mut self, what: &str, detail: &str, fix: &str) {
+        self.problems += 1;
+        say(&format!("WARN  {what}: {detail}"));
+        say(&format!("      fix: {fix}"));
+    }
+}
+
+/// Core-dump settings as they were before `harden_process` changed them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Before {
+    pub core_limit: Option<u64>,
+}
+
+pub(crate) fn before() -> Before {
+    use nix::sys::resource::{getrlimit, Resource, RLIM_INFINITY};
+    Before {
+        core_limit: getrlimit(Resource::RLIMIT_CORE).ok().map(|(soft, _)| {
+            if soft == RLIM_INFINITY {
+                u64::MAX
+            } else {
+                soft
+            }
+        }),
+    }
+}
+
+fn human(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", bytes >> 10)
+    }
+}
+
+pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
+    let mut r = Report { problems: 0 };
+
+    // Secure memory: allocate one secret so the backend is exercised.
+    let probe = SecretBytes::random(32);
+    let st = keyward_secmem::status();
+    match (&probe, st.backend) {
+        (Err(e), _) => r.warn(
+            "secure memory",
+            &format!("cannot allocate a secret: {e}"),
+            "raise RLIMIT_MEMLOCK (see below) or set memory_lock = \"best-effort\"",
+        ),
+        (Ok(_), Backend::Unlocked) => r.warn(
+            "secure memory",
+            &format!("memory cannot be locked (policy {}); secrets may reach swap", st.policy),
+            "raise RLIMIT_MEMLOCK: `ulimit -l 8192`, LimitMEMLOCK= in systemd units, or `memlock` in /etc/security/limits.conf",
+        ),
+        (Ok(_), b) => r.ok(
+            "secure memory",
+            &format!("{b} backend, policy {}, {} bytes locked", st.policy, st.locked_bytes),
+        ),
+    }
+    drop(probe);
+
+    match keyward_secmem::memlock_limit() {
+        None => r.ok("RLIMIT_MEMLOCK", "unlimited"),
+        Some(l) if l >= 1 << 20 => r.ok("RLIMIT_MEMLOCK", &human(l)),
+        Some(l) => r.warn(
+            "RLIMIT_MEMLOCK",
+            &format!("{} is small: large vaults or many secrets will not fit in locked memory", human(l)),
+            "`ulimit -l 8192` in your shell profile, LimitMEMLOCK=8M for services, or `* - memlock 8192` in /etc/security/limits.conf",
+        ),
+    }
+
+    match keyward_vault::keyring::available() {
+        Ok(()) => r.ok("kernel keyring", "user keyring available; `keyward unlock` caches the key there"),
+        Err(why) => r.warn(
+            "kernel keyring",
+            &why,
+            "allow keyctl/add_key (containers: seccomp profile), or unlock by typing the password when the helpers ask",
+        ),
+    }
+
+    // Core dumps.
+    if keyward_secmem::is_dumpable() {
+        r.warn(
+            "core dumps",
+            "this process is still dumpable",
+            "report a bug: keyward should have called PR_SET_DUMPABLE=0",
+        );
+    } else {
+        r.ok(
+            "core dumps",
+            "keyward processes are undumpable (PR_SET_DUMPABLE=0, RLIMIT_CORE=0)",
+        );
+    }
+    match before.core_limit {
+        Some(0) => r.ok("core dumps", "your shell's core-size limit is 0"),
+        Some(l) => r.warn(
+            "core dumps",
+            &format!(
+                "your shell allows core files ({}); other programs holding secrets (git, docker) could dump them",
+                if l == u64::MAX { "unlimited".to_string() } else { format!("{l} bytes") }
+            ),
+            "`ulimit -c 0` in your shell profile, or `* hard core 0` in /etc/security/limits.conf",
+        ),
+        None => {}
+    }
+    if let Ok(p) = std::fs::read_to_string("/proc/sys/kernel/core_pattern") {
+        let p = p.trim();
+        if p.starts_with('|') {
+            r.ok(
+                "core dumps",
+                &format!("core files are piped to a handler ({p}); keyward processes never dump"),
+            );
+        }
+    }
+    match std::fs::read_to_string("/proc/swaps") {
+        Ok(s) if s.lines().count() > 1 => r.warn(
+            "swap",
+            "swap is enabled; memory that is not locked can be written to it",
+            "keep memory_lock = \"required\", or encrypt swap (cryptsetup) ",
+        ),
+        _ => r.ok("swap", "no swap in use"),
+    }
+
+    // Vault.
+    match keyward_vault::read_vault_id(&ctx.vault) {
+        Ok(id) => r.ok(
+            "vault",
+            &format!(
+                "{} (id {id}): owner and permissions are safe",
+                ctx.vault.display()
+            ),
+        ),
+        Err(keyward_vault::Error::NotFound { .. }) => r.warn(
+            "vault",
+            &format!("no vault at {}", ctx.vault.display()),
+            "create one with `keyward init`",
+        ),
+        Err(e @ keyward_vault::Error::Permissions { .. }) => {
+            let msg = e.to_string();
+            let (what, fix) = msg
+                .split_once(": fix with ")
+                .unwrap_or((&msg, "see the message"));
+            r.warn("vault", what, fix)
+        }
+        Err(e) => r.warn("vault", &e.to_string(), "restore the vault from a backup"),
+    }
+
+    match crate::cmd::log::doctor_check(ctx) {
+        Ok(detail) => r.ok("audit log", &detail),
+        Err((what, fix)) => r.warn("audit log", &what, &fix),
+    }
+
+    // Configuration files.
+    let mut files = vec![std::path::PathBuf::from(keyward_vault::SYSTEM_CONFIG)];
+    files.extend(keyward_vault::user_config_path());
+    for (i, f) in files.iter().enumerate() {
+        check_config(&mut r, f, i == 0);
+    }
+
+    if r.problems == 0 {
+        say("all checks passed");
+        Ok(())
+    } else {
+        Err(CliError::DoctorProblems(r.problems))
+    }
+}
+
+/// Configuration may be read by others but not changed by them: owned by root
+/// (the system file) or by you or root (yours), not group/world writable.
+fn check_config(r: &mut Report, f: &Path, system: bool) {
+    use keyward_trustfs::{Error, Kind, Trust};
+    let me = nix::unistd::geteuid().as_raw();
+    let owners: &[u32] = if system { &[0] } else { &[me, 0] };
+    match Trust::system(owners, 0o022).check_path(f, Kind::File) {
+        Ok(()) => r.ok(
+            "config",
+            &format!("{} owner and permissions are safe", f.display()),
+        ),
+        Err(Error::NotFound { .. }) => r.ok(
+            "config",
+            &format!("{} not present (defaults apply)", f.display()),
+        ),
+        Err(e) => {
+            let msg = e.to_string();
+            let (what, fix) = msg
+                .split_once(": fix with ")
+                .unwrap_or((&msg, "see the message"));
+            r.warn("config", what, fix)
+        }
+    }
+}

@@ -1,0 +1,757 @@
+//! keyward-passdb: the PAM password database, `/etc/keyward/shadow`: root-owned
+//! system state with its own trust model, kept apart from the user's vault.
+//!
+//! One line per user, `user:<PHC scrypt string>`
+//! (`$scrypt$ln=17,r=8,p=1$<salt>$<digest>`); `#` comments and blank lines are
+//! allowed. The file must be a regular file (no symlink), owned by a trusted
+//! user (root for the PAM module), with no group or world access bits; its
+//! directory must not be group/world-writable. Readers take no lock (a login
+//! never waits for a writer); writers take `<db>.lock` exclusively (the lock
+//! file is checked like the database) and replace the file atomically (temp
+//! file, fsync, rename, fsync directory), so a reader sees the old file or the
+//! new one. A line that does not
+//! parse is reported in [`PassDb::skipped`] (line number and reason, never its
+//! content) and kept verbatim when the file is rewritten.
+//!
+//! Verification runs scrypt with the hash's own parameters into locked memory
+//! and compares the fixed-length digests in constant time
+//! ([`keyward_secmem::ct_eq_fixed`]). [`Hash::dummy_with`] and
+//! [`PassDb::typical_params`] give unknown users the same work.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use keyward_secmem::{ExposeSecret, SecretBytes};
+use keyward_trustfs::{dir_of, LockMode, Trust};
+use scrypt::password_hash::{PasswordHash, SaltString};
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// Where the PAM module and `keyward pam` look by default.
+pub const DEFAULT_PATH: &str = "/etc/keyward/shadow";
+/// Longest password accepted, in bytes. Longer ones fail before any hashing.
+pub const MAX_PASSWORD_LEN: usize = 4096;
+/// Longest user name accepted, in bytes.
+pub const MAX_USER_LEN: usize = 256;
+/// Length of the stored scrypt digest.
+pub const DIGEST_LEN: usize = 32;
+/// Largest database file read (refused beyond, to bound memory in the PAM host).
+pub const MAX_DB_SIZE: u64 = 16 << 20;
+
+/// Errors of the password database. Messages name paths and reasons, never a
+/// password or a hash.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file, its directory or its lock is missing, unsafe (ownership,
+    /// mode, type, symlink) or unreadable; the message names the path and the fix.
+    #[error(transparent)]
+    Fs(#[from] keyward_trustfs::Error),
+    /// The system's random number generator failed (while salting a new hash).
+    #[error("random number generator: {0}")]
+    Random(std::io::Error),
+    /// The user name cannot be stored (empty, too long, or a forbidden character).
+    #[error("invalid user name: {0}")]
+    BadUser(&'static str),
+    /// The password is longer than [`MAX_PASSWORD_LEN`].
+    #[error("password longer than {MAX_PASSWORD_LEN} bytes")]
+    PasswordTooLong,
+    /// Locked memory could not be had.
+    #[error("secure memory: {0}")]
+    SecMem(#[from] keyward_secmem::Error),
+    /// Unusable scrypt parameters.
+    #[error("invalid scrypt parameters: {0}")]
+    Params(&'static str),
+}
+
+/// Result of this module.
+pub type Result<T> = std::result::Result<T, Error>;
+
+pub use keyward_vault::KdfParams;
+
+/// scrypt parameters for `params`, within [`KdfParams::check`]'s bounds.
+fn scrypt_params(params: KdfParams) -> std::result::Result<scrypt::Params, &'static str> {
+    params.check().map_err(|_| "cost out of range")?;
+    scrypt::Params::new(params.log_n, params.r, params.p, DIGEST_LEN)
+        .map_err(|_| "rejected by scrypt")
+}
+
+/// A parsed scrypt password hash. `Debug` shows the parameters only.
+#[derive(Clone)]
+pub struct Hash {
+    params: KdfParams,
+    salt: Vec<u8>,
+    digest: [u8; DIGEST_LEN],
+}
+
+impl std::fmt::Debug for Hash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hash")
+            .field("params", &self.params)
+            .field("digest", &"[REDACTED]")
+            .finish()
+    }
+}
+
+impl Hash {
+    /// Parses a PHC scrypt string. The error says what is wrong, without echoing it.
+    pub fn parse(phc: &str) -> std::result::Result<Hash, &'static str> {
+        let ph = PasswordHash::new(phc).map_err(|_| "not a PHC string")?;
+        if ph.algorithm.as_str() != "scrypt" {
+            return Err("not an scrypt hash");
+        }
+        if ph.version.is_some() {
+            return Err("unsupported scrypt version field");
+        }
+        let num = |name: &str| -> std::result::Result<Option<u32>, &'static str> {
+            match ph.params.get(name) {
+                None => Ok(None),
+                Some(v) => v.decimal().map(Some).map_err(|_| "bad parameter value"),
+            }
+        };
+        for (name, _) in ph.params.iter() {
+            if !matches!(name.as_str(), "ln" | "r" | "p") {
+                return Err("unknown parameter");
+            }
+        }
+        let log_n = num("ln")?.ok_or("missing ln parameter")?;
+        let params = KdfParams {
+            log_n: u8::try_from(log_n).map_err(|_| "cost out of range")?,
+            r: num("r")?.ok_or("missing r parameter")?,
+            p: num("p")?.ok_or("missing p parameter")?,
+        };
+        scrypt_params(params)?;
+        let salt = ph.salt.ok_or("missing salt")?;
+        let mut salt_buf = [0u8; 64];
+        let salt = salt.decode_b64(&mut salt_buf).map_err(|_| "bad salt")?;
+        if salt.len() < 8 {
+            return Err("salt shorter than 8 bytes");
+        }
+        let out = ph.hash.ok_or("missing digest")?;
+        let digest: [u8; DIGEST_LEN] = out
+            .as_bytes()
+            .try_into()
+            .map_err(|_| "digest is not 32 bytes")?;
+        Ok(Hash {
+            params,
+            salt: salt.to_vec(),
+            digest,
+        })
+    }
+
+    /// Hashes `password` with a fresh random 16-byte salt.
+    pub fn new(password: &[u8], params: KdfParams) -> Result<Hash> {
+        if password.len() > MAX_PASSWORD_LEN {
+            return Err(Error::PasswordTooLong);
+        }
+        let mut salt = [0u8; 16];
+        getrandom::getrandom(&mut salt).map_err(|e| Error::Random(e.into()))?;
+        let digest = derive(password, &salt, params)?;
+        let mut d = [0u8; DIGEST_LEN];
+        d.copy_from_slice(digest.expose_secret());
+        Ok(Hash {
+            params,
+            salt: salt.to_vec(),
+            digest: d,
+        })
+    }
+
+    /// The PHC string stored in the database.
+    pub fn to_phc(&self) -> String {
+        let salt = SaltString::encode_b64(&self.salt).map(|s| s.as_str().to_owned());
+        let out = scrypt::password_hash::Output::new(&self.digest).map(|o| o.to_string());
+        format!(
+            "$scrypt$ln={},r={},p={}${}${}",
+            self.params.log_n,
+            self.params.r,
+            self.params.p,
+            salt.unwrap_or_default(),
+            out.unwrap_or_default()
+        )
+    }
+
+    /// The cost parameters.
+    pub fn params(&self) -> KdfParams {
+        self.params
+    }
+
+    /// Runs scrypt on `password` with this hash's parameters and salt and
+    /// compares the digests in constant time. Passwords over
+    /// [`MAX_PASSWORD_LEN`] are refused before hashing.
+    pub fn verify(&self, password: &[u8]) -> Result<bool> {
+        if password.len() > MAX_PASSWORD_LEN {
+            return Err(Error::PasswordTooLong);
+        }
+        let got = derive(password, &self.salt, self.params)?;
+        let got: &[u8; DIGEST_LEN] = got
+            .expose_secret()
+            .try_into()
+            .map_err(|_| Error::Params("digest length"))?;
+        Ok(keyward_secmem::ct_eq_fixed(got, &self.digest))
+    }
+
+    /// A hash no password matches, with the production parameters: unknown
+    /// users are verified against it so they cost the same scrypt work.
+    pub fn dummy() -> &'static Hash {
+        static DUMMY: OnceLock<Hash> = OnceLock::new();
+        DUMMY.get_or_init(|| Hash::dummy_with(KdfParams::default()))
+    }
+
+    /// A hash no password matches, with `params`.
+    pub fn dummy_with(params: KdfParams) -> Hash {
+        Hash {
+            params,
+            salt: b"keyward-dummy-salt".to_vec(),
+            // Not the output of any known password; the caller ignores the
+            // result anyway.
+            digest: [0u8; DIGEST_LEN],
+        }
+    }
+}
+
+/// scrypt into locked memory, through the one scrypt call ([`keyward_vault::kdf`]).
+fn derive(password: &[u8], salt: &[u8], params: KdfParams) -> Result<SecretBytes> {
+    scrypt_params(params).map_err(Error::Params)?;
+    let mut out = SecretBytes::zeroed(DIGEST_LEN)?;
+    // The parameters passed `scrypt_params` above: only the output can fail.
+    keyward_vault::kdf::derive_into(password, salt, params, &mut out)
+        .map_err(|_| Error::Params("output length"))?;
+    Ok(out)
+}
+
+/// Checks a user name can be stored: 1..=256 printable ASCII bytes without
+/// `:`, `/`, `\`, and not `.` or `..`.
+pub fn validate_user(user: &str) -> Result<()> {
+    if user.is_empty() {
+        return Err(Error::BadUser("empty"));
+    }
+    if user.len() > MAX_USER_LEN {
+        return Err(Error::BadUser("longer than 256 bytes"));
+    }
+    if user == "." || user == ".." {
+        return Err(Error::BadUser("`.` and `..` are not user names"));
+    }
+    if !user
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !matches!(b, b':' | b'/' | b'\\'))
+    {
+        return Err(Error::BadUser(
+            "only printable ASCII without spaces, `:`, `/` or `\\`",
+        ));
+    }
+    Ok(())
+}
+
+/// One database entry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The user name.
+    pub user: String,
+    /// Their password hash.
+    pub hash: Hash,
+}
+
+/// A line that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// 1-based line number.
+    pub line: usize,
+    /// Why it was skipped.
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone)]
+enum Line {
+    Entry(Entry),
+    /// Comment, blank or unparsable line, written back as it was.
+    Verbatim(Vec<u8>),
+}
+
+/// The parsed database.
+#[derive(Debug, Clone, Default)]
+pub struct PassDb {
+    lines: Vec<Line>,
+    skipped: Vec<Skipped>,
+}
+
+impl PassDb {
+    /// Parses database text. Never fails: bad lines are skipped and reported.
+    pub fn parse(text: &[u8]) -> PassDb {
+        let mut db = PassDb::default();
+        let mut seen = std::collections::HashSet::new();
+        let body = text.strip_suffix(b"\n").unwrap_or(text);
+        if text.is_empty() {
+            return db;
+        }
+        for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
+            let lineno = i + 1;
+            match parse_line(raw) {
+                Ok(None) => db.lines.push(Line::Verbatim(raw.to_vec())),
+                Ok(Some(e)) => {
+                    if seen.insert(e.user.clone()) {
+                        db.lines.push(Line::Entry(e));
+                    } else {
+                        db.skipped.push(Skipped {
+                            line: lineno,
+                            reason: "duplicate user (the first line wins)",
+                        });
+                        db.lines.push(Line::Verbatim(raw.to_vec()));
+                    }
+                }
+                Err(reason) => {
+                    db.skipped.push(Skipped {
+                        line: lineno,
+                        reason,
+                    });
+                    db.lines.push(Line::Verbatim(raw.to_vec()));
+                }
+            }
+        }
+        db
+    }
+
+    /// Lines that were skipped.
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    /// The hash of `user`.
+    pub fn find(&self, user: &str) -> Option<&Hash> {
+        self.entries().find(|e| e.user == user).map(|e| &e.hash)
+    }
+
+    /// All entries, in file order.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.lines.iter().filter_map(|l| match l {
+            Line::Entry(e) => Some(e),
+            Line::Verbatim(_) => None,
+        })
+    }
+
+    /// The cost parameters most entries use (the first such on a tie), or
+    /// `None` for an empty database. Unknown users are verified against a
+    /// dummy hash with these, so they cost what a typical known user costs.
+    pub fn typical_params(&self) -> Option<KdfParams> {
+        let mut counts: Vec<(KdfParams, usize)> = Vec::new();
+        for e in self.entries() {
+            match counts.iter_mut().find(|(p, _)| *p == e.hash.params) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((e.hash.params, 1)),
+            }
+        }
+        let best = counts.iter().map(|(_, n)| *n).max()?;
+        counts.into_iter().find(|(_, n)| *n == best).map(|(p, _)| p)
+    }
+
+    /// The cost an unknown `user` is verified at: that of one user of the
+    /// database, chosen by a hash of the name (the same name always gets the
+    /// same user's cost), so unknown names cost what known users cost, at any
+    /// configured cost and with mixed costs alike; the default for an empty
+    /// database.
+    pub fn params_for_unknown(&self, user: &str) -> KdfParams {
+        let n = self.entries().count();
+        if n == 0 {
+            return KdfParams::default();
+        }
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(user.as_bytes());
+        let pick = u64::from_le_bytes(d[..8].try_into().unwrap_or([0; 8])) % n as u64;
+        self.entries()
+            .nth(pick as usize)
+            .map_or_else(KdfParams::default, |e| e.hash.params)
+    }
+
+    /// Sets `user`'s hash, replacing their line in place or appending one.
+    pub fn set(&mut self, user: &str, hash: Hash) -> Result<()> {
+        validate_user(user)?;
+        for l in &mut self.lines {
+            if let Line::Entry(e) = l {
+                if e.user == user {
+                    e.hash = hash;
+                    return Ok(());
+                }
+            }
+        }
+        self.lines.push(Line::Entry(Entry {
+            user: user.to_owned(),
+            hash,
+        }));
+        Ok(())
+    }
+
+    /// Removes `user`; returns whether they were there.
+    pub fn remove(&mut self, user: &str) -> bool {
+        let before = self.lines.len();
+        self.lines
+            .retain(|l| !matches!(l, Line::Entry(e) if e.user == user));
+        self.lines.len() != before
+    }
+
+    /// The file text.
+    pub fn render(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for l in &self.lines {
+            match l {
+                Line::Entry(e) => {
+                    out.extend_from_slice(e.user.as_bytes());
+                    out.push(b':');
+                    out.extend_from_slice(e.hash.to_phc().as_bytes());
+                }
+                Line::Verbatim(v) => out.extend_from_slice(v),
+            }
+            out.push(b'\n');
+        }
+        out
+    }
+}
+
+fn parse_line(raw: &[u8]) -> std::result::Result<Option<Entry>, &'static str> {
+    let line = std::str::from_utf8(raw).map_err(|_| "not UTF-8")?;
+    let trimmed = line.trim();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return Ok(None);
+    }
+    let (user, phc) = trimmed.split_once(':').ok_or("no `:` separator")?;
+    validate_user(user).map_err(|_| "invalid user name")?;
+    let hash = Hash::parse(phc)?;
+    Ok(Some(Entry {
+        user: user.to_owned(),
+        hash,
+    }))
+}
+
+/// The database's trust policy: owned by a `trusted` uid, mode 0600, at most
+/// [`MAX_DB_SIZE`] bytes, no symlink; its directory must not be group/world
+/// writable (it may be reached through a symlink, as `/etc` entries can be).
+fn trust(trusted: &[u32]) -> Trust {
+    Trust::system(trusted, 0o077)
+        .named("insecure password database")
+        .max_len(MAX_DB_SIZE)
+        .follow_dir_symlinks()
+}
+
+/// Checks the database's directory, creating it (0755) first when `create`.
+fn check_dir(path: &Path, trusted: &[u32], create: bool) -> Result<()> {
+    let t = trust(trusted).named("insecure password database directory");
+    let dir = dir_of(path);
+    if create {
+        t.ensure_dir(&dir)?;
+    } else {
+        t.check_dir(&dir)?;
+    }
+    Ok(())
+}
+
+/// Reads the database under a shared lock, after checking that the file and
+/// its directory belong to one of `trusted` uids and are not accessible to
+/// others. The PAM module passes `&[0]`.
+pub fn load(path: &Path, trusted: &[u32]) -> Result<PassDb> {
+    check_dir(path, trusted, false)?;
+    let t = trust(trusted);
+    // No lock: writers replace the file by an atomic rename, so a reader sees
+    // the old file or the new one, never a mix; a lock held by a writer (or by
+    // anyone able to open the lock file) never delays a login.
+    Ok(PassDb::parse(&t.read(path, MAX_DB_SIZE)?))
+}
+
+/// Reads, changes and atomically rewrites the database under an exclusive
+/// lock. A missing file starts empty; the new file is mode 0600. If `change`
+/// fails nothing is written.
+pub fn update<T>(
+    path: &Path,
+    trusted: &[u32],
+    change: impl FnOnce(&mut PassDb) -> Result<T>,
+) -> Result<T> {
+    check_dir(path, trusted, true)?;
+    let t = trust(trusted);
+    let _guard = t.lock(path, LockMode::Exclusive)?;
+    let mut db = match t.read(path, MAX_DB_SIZE) {
+        Ok(text) => PassDb::parse(&text),
+        Err(keyward_trustfs::Error::NotFound { .. }) => PassDb::default(),
+        Err(e) => return Err(e.into()),
+    };
+    let out = change(&mut db)?;
+    t.write_atomic(path, &db.render())?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAST: KdfParams = KdfParams {
+        log_n: 4,
+        r: 8,
+        p: 1,
+    };
+
+    fn me() -> Vec<u32> {
+        vec![0, nix::unistd::geteuid().as_raw()]
+    }
+
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    #[test]
+    fn hash_roundtrip_and_verify() {
+        let h = Hash::new(b"hunter2", FAST).unwrap();
+        let phc = h.to_phc();
+        assert!(phc.starts_with("$scrypt$ln=4,r=8,p=1$"), "{phc}");
+        let h2 = Hash::parse(&phc).unwrap();
+        assert!(h2.verify(b"hunter2").unwrap());
+        assert!(!h2.verify(b"hunter3").unwrap());
+        assert!(!h2.verify(b"").unwrap());
+        assert!(format!("{h2:?}").contains("REDACTED"));
+        assert!(!format!("{h2:?}").contains(&phc[30..]));
+    }
+
+    #[test]
+    fn interoperates_with_password_hash_crate() {
+        use scrypt::password_hash::{PasswordHasher, PasswordVerifier};
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let params = scrypt::Params::new(4, 8, 1, 32).unwrap();
+        let theirs = scrypt::Scrypt
+            .hash_password_customized(b"pw", None, None, params, &salt)
+            .unwrap()
+            .to_string();
+        let ours = Hash::parse(&theirs).unwrap();
+        assert!(ours.verify(b"pw").unwrap());
+        assert_eq!(ours.to_phc(), theirs);
+        let back = PasswordHash::new(&theirs).unwrap();
+        assert!(scrypt::Scrypt.verify_password(b"pw", &back).is_ok());
+    }
+
+    #[test]
+    fn over_long_password_refused_before_hashing() {
+        let h = Hash::new(b"x", FAST).unwrap();
+        let long = vec![b'a'; MAX_PASSWORD_LEN + 1];
+        assert!(matches!(h.verify(&long), Err(Error::PasswordTooLong)));
+        let cap = vec![b'a'; MAX_PASSWORD_LEN];
+        let hc = Hash::new(&cap, FAST).unwrap();
+        assert!(hc.verify(&cap).unwrap());
+    }
+
+    #[test]
+    fn parse_skips_bad_lines_and_keeps_them() {
+        let good = Hash::new(b"a", FAST).unwrap().to_phc();
+        let text = format!(
+            "# comment\n\nalice:{good}\nbob:garbage\nnocolon\nalice:{good}\n\
+             carol:$scrypt$ln=40,r=8,p=1$c2FsdHNhbHQ$AAAA\nbad user:{good}\nZ\n"
+        );
+        let mut bytes = text.into_bytes();
+        let n = bytes.len();
+        bytes[n - 2] = 0xff;
+        let db = PassDb::parse(&bytes);
+        let users: Vec<_> = db.entries().map(|e| e.user.as_str()).collect();
+        assert_eq!(users, ["alice"]);
+        let lines: Vec<_> = db.skipped().iter().map(|s| s.line).collect();
+        assert_eq!(lines, [4, 5, 6, 7, 8, 9]);
+        assert_eq!(db.render(), bytes);
+    }
+
+    #[test]
+    fn set_and_remove() {
+        let mut db = PassDb::parse(b"# keep me\n");
+        db.set("alice", Hash::new(b"a", FAST).unwrap()).unwrap();
+        db.set("bob", Hash::new(b"b", FAST).unwrap()).unwrap();
+        db.set("alice", Hash::new(b"c", FAST).unwrap()).unwrap();
+        assert!(db.find("alice").unwrap().verify(b"c").unwrap());
+        assert!(db.remove("bob"));
+        assert!(!db.remove("bob"));
+        let again = PassDb::parse(&db.render());
+        assert_eq!(again.entries().count(), 1);
+        assert!(again.render().starts_with(b"# keep me\nalice:$scrypt$"));
+        assert!(db.set("a:b", Hash::dummy().clone()).is_err());
+    }
+
+    #[test]
+    fn typical_params_is_the_most_common() {
+        let mut db = PassDb::default();
+        assert_eq!(db.typical_params(), None);
+        let other = KdfParams {
+            log_n: 5,
+            r: 8,
+            p: 1,
+        };
+        db.set("a", Hash::new(b"a", other).unwrap()).unwrap();
+        db.set("b", Hash::new(b"b", FAST).unwrap()).unwrap();
+        db.set("c", Hash::new(b"c", FAST).unwrap()).unwrap();
+        assert_eq!(db.typical_params(), Some(FAST));
+        let d = Hash::dummy_with(FAST);
+        assert_eq!(d.params(), FAST);
+        assert!(!d.verify(b"").unwrap() && !d.verify(b"a").unwrap());
+    }
+
+    #[test]
+    fn parser_never_panics_and_rendering_is_stable() {
+        let good = Hash::new(b"a", FAST).unwrap().to_phc();
+        let pieces: [&[u8]; 12] = [
+            b"alice",
+            b":",
+            b"$scrypt$",
+            b"ln=",
+            b"17",
+            b",r=8,p=1",
+            b"$c2FsdHNhbHQ",
+            b"\n",
+            b"#",
+            b" ",
+            b"\xff",
+            good.as_bytes(),
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..3000 {
+            let mut doc = Vec::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for _ in 0..(x % 24) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                doc.extend_from_slice(pieces[(x % 12) as usize]);
+            }
+            let once = PassDb::parse(&doc).render();
+            let twice = PassDb::parse(&once).render();
+            assert_eq!(once, twice);
+            if doc.ends_with(b"\n") && PassDb::parse(&doc).entries().count() == 0 {
+                assert_eq!(once, doc);
+            }
+        }
+    }
+
+    #[test]
+    fn user_names() {
+        for ok in ["alice", "a.b-c_d", "DOMAIN$x@y"] {
+            validate_user(ok).unwrap();
+        }
+        for bad in ["", ".", "..", "a:b", "a/b", "a b", "a\nb", "é"] {
+            assert!(validate_user(bad).is_err(), "{bad:?}");
+        }
+        assert!(validate_user(&"a".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn kdf_bounds() {
+        assert!(scrypt_params(KdfParams::default()).is_ok());
+        let huge = KdfParams {
+            log_n: 24,
+            r: 8,
+            p: 1,
+        };
+        assert!(scrypt_params(huge).is_err());
+        let zero_r = KdfParams {
+            log_n: 10,
+            r: 0,
+            p: 1,
+        };
+        assert!(scrypt_params(zero_r).is_err());
+    }
+
+    #[test]
+    fn update_writes_atomically_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shadow");
+        update(&path, &me(), |db| db.set("alice", Hash::new(b"pw", FAST)?)).unwrap();
+        let md = std::fs::metadata(&path).unwrap();
+        assert_eq!(md.mode() & 0o777, 0o600);
+        let db = load(&path, &me()).unwrap();
+        assert!(db.find("alice").unwrap().verify(b"pw").unwrap());
+        // A failing change leaves the file as it was.
+        let before = std::fs::read(&path).unwrap();
+        let r: Result<()> = update(&path, &me(), |db| {
+            db.remove("alice");
+            Err(Error::BadUser("test"))
+        });
+        assert!(r.is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(!names.iter().any(|n| n.contains(".tmp")), "{names:?}");
+    }
+
+    #[test]
+    fn loose_permissions_and_symlinks_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shadow");
+        update(&path, &me(), |db| db.set("alice", Hash::new(b"pw", FAST)?)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = load(&path, &me()).unwrap_err();
+        assert!(e.to_string().contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        let e = load(&link, &me()).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        // An owner outside the trusted list is refused.
+        let e = load(&path, &[4_000_000]).unwrap_err();
+        assert!(e.to_string().contains("owned by uid"), "{e}");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = load(&path, &me()).unwrap_err();
+        assert!(e.to_string().contains("directory"), "{e}");
+    }
+
+    /// Review finding: a login hung 11.9 s while root held `shadow.lock`.
+    /// Readers take no lock: they see the old file until the rename.
+    #[test]
+    fn readers_never_wait_for_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shadow");
+        update(&path, &me(), |db| db.set("alice", Hash::new(b"pw", FAST)?)).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p2 = path.clone();
+        let writer = std::thread::spawn(move || {
+            update(&p2, &me(), |db| {
+                tx.send(()).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(1500));
+                db.set("bob", Hash::new(b"pw", FAST)?)
+            })
+            .unwrap();
+        });
+        rx.recv().unwrap();
+        let t0 = std::time::Instant::now();
+        let db = load(&path, &me()).unwrap();
+        assert!(
+            t0.elapsed() < std::time::Duration::from_millis(500),
+            "{:?}",
+            t0.elapsed()
+        );
+        assert!(db.find("alice").is_some() && db.find("bob").is_none());
+        writer.join().unwrap();
+        assert!(load(&path, &me()).unwrap().find("bob").is_some());
+    }
+
+    #[test]
+    fn writers_check_the_lock_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shadow");
+        update(&path, &me(), |db| db.set("alice", Hash::new(b"pw", FAST)?)).unwrap();
+        let lock = dir.path().join("shadow.lock");
+        std::fs::set_permissions(&lock, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let e = update(&path, &me(), |_| Ok(())).unwrap_err();
+        assert!(e.to_string().contains("shadow.lock"), "{e}");
+    }
+
+    /// Review finding: unknown users always cost log_n 17 while users were
+    /// hashed at the configured cost (log_n 15: 282 ms vs 1,136 ms).
+    #[test]
+    fn unknown_users_cost_what_known_users_cost() {
+        let at = |log_n| KdfParams { log_n, r: 8, p: 1 };
+        let mut db = PassDb::default();
+        assert_eq!(db.params_for_unknown("nobody"), KdfParams::default());
+        db.set("alice", Hash::dummy_with(at(15))).unwrap();
+        db.set("bob", Hash::dummy_with(at(15))).unwrap();
+        for name in ["mallory", "eve", "x", "root"] {
+            assert_eq!(db.params_for_unknown(name), at(15), "{name}");
+        }
+        // Mixed costs: each unknown name gets some user's cost, always the same.
+        db.set("carol", Hash::dummy_with(at(12))).unwrap();
+        let seen: std::collections::HashSet<u8> = (0..64)
+            .map(|i| db.params_for_unknown(&format!("u{i}")).log_n)
+            .collect();
+        assert_eq!(seen, [12u8, 15].into_iter().collect());
+        assert_eq!(db.params_for_unknown("u7"), db.params_for_unknown("u7"));
+    }
+}

@@ -1,0 +1,79 @@
+//! keyward-unlock: the one unlock policy the `keyward` CLI and the credential
+//! helpers share: take the vault key from the kernel keyring, else ask on the
+//! terminal when one may be used (not with `GIT_TERMINAL_PROMPT=0` or
+//! [`HelperOpen::no_prompt`]), else fail at once with a hint. The vault crate
+//! below it only stores; the PAM module unlocks through its own login path
+//! (`keyward_vault::login`) and does not use this crate.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use keyward_vault::{Config, Error, Result, SealedVault, Vault};
+use std::path::PathBuf;
+
+/// Options for [`open_for_helper`].
+#[derive(Debug, Clone, Default)]
+pub struct HelperOpen {
+    /// Vault path; `None`: [`Config::vault_path`] (KEYWARD_VAULT, config, XDG default).
+    pub vault: Option<PathBuf>,
+    /// Configuration; `None`: [`Config::load`].
+    pub config: Option<Config>,
+    /// Never prompt, even when a terminal exists (e.g. docker helpers run by daemons).
+    pub no_prompt: bool,
+    /// After a successful terminal prompt, cache the key in the keyring for
+    /// the configured unlock timeout.
+    pub cache_after_prompt: bool,
+}
+
+/// Whether prompting on `/dev/tty` is allowed: not disabled by the caller or
+/// `GIT_TERMINAL_PROMPT=0`.
+fn prompt_allowed(opts: &HelperOpen) -> bool {
+    !opts.no_prompt && std::env::var_os("GIT_TERMINAL_PROMPT").is_none_or(|v| v != "0")
+}
+
+/// Resolves the vault, takes its key from the kernel keyring; if absent (or no
+/// keyring), prompts on `/dev/tty` when allowed; otherwise fails at once with
+/// [`Error::Locked`] ("vault is locked: run `keyward unlock`"). Never hangs
+/// waiting for input that cannot come.
+pub fn open_for_helper(opts: HelperOpen) -> Result<Vault> {
+    let config = match &opts.config {
+        Some(c) => c.clone(),
+        None => Config::load()?,
+    };
+    let path = match &opts.vault {
+        Some(p) => p.clone(),
+        None => config.vault_path()?,
+    };
+    let sealed = SealedVault::read(&path)?;
+    let id = sealed.id();
+    // A keyring error (no keyring in this container, seccomp) falls through to the prompt.
+    if let Ok(Some(key)) = keyward_vault::keyring::load(&id) {
+        return sealed.open_with_key(key);
+    }
+    let locked = || Error::Locked { path: path.clone() };
+    if !prompt_allowed(&opts) {
+        return Err(locked());
+    }
+    let prompt = format!("keyward: password for vault {}: ", path.display());
+    let password = match keyward_secmem::prompt_secret(&prompt) {
+        Ok(p) => p,
+        Err(keyward_secmem::Error::NoTty) => return Err(locked()),
+        Err(e) => return Err(e.into()),
+    };
+    let vault = sealed.open_with_password(&password)?;
+    drop(password);
+    if opts.cache_after_prompt {
+        // Best effort: the vault is open either way.
+        let _ = keyward_vault::keyring::store(&id, vault.key(), config.unlock_timeout);
+    }
+    Ok(vault)
+}
+
+/// Like [`open_for_helper`], but `Ok(None)` when no vault file exists yet
+/// (`get`/`list` then print nothing).
+pub fn open_for_helper_if_exists(opts: HelperOpen) -> Result<Option<Vault>> {
+    match open_for_helper(opts) {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

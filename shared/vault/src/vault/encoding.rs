@@ -1,0 +1,235 @@
+//! The byte encoding of records in the decrypted index and of their sealed
+//! secrets, and the allocation-free views over it ([`EntryRef`], [`EntryKey`]).
+
+use super::*;
+
+/// A borrowed view of one record's metadata, straight from the decrypted
+/// index (no allocation). Secrets stay sealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryRef<'a> {
+    /// git or docker.
+    pub kind: Kind,
+    /// Protocol (git); empty for docker.
+    pub protocol: &'a str,
+    /// Host with optional port, or registry server.
+    pub host: &'a str,
+    /// Path; empty when not used.
+    pub path: &'a str,
+    /// User name.
+    pub username: &'a str,
+    /// git's `password_expiry_utc`.
+    pub password_expiry_utc: Option<u64>,
+    /// git's `authtype`.
+    pub authtype: Option<&'a str>,
+    /// Creation time (Unix seconds).
+    pub created: u64,
+    /// Last update time (Unix seconds).
+    pub updated: u64,
+}
+
+pub(super) const EMPTY_REF: EntryRef<'static> = EntryRef {
+    kind: Kind::Git,
+    protocol: "",
+    host: "",
+    path: "",
+    username: "",
+    password_expiry_utc: None,
+    authtype: None,
+    created: 0,
+    updated: 0,
+};
+
+/// One decoded index record.
+pub(super) struct Raw<'a> {
+    pub(super) view: EntryRef<'a>,
+    pub(super) record: [u8; ID_LEN],
+    /// Blob position inside the secrets region.
+    pub(super) off: usize,
+    pub(super) len: usize,
+}
+
+/// A record's identifying fields as raw bytes, straight from the decrypted
+/// index: what a lookup compares, without UTF-8 checks (done once, at open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryKey<'a> {
+    /// git or docker.
+    pub kind: Kind,
+    /// Protocol (git); empty for docker.
+    pub protocol: &'a [u8],
+    /// Host with optional port, or registry server.
+    pub host: &'a [u8],
+    /// Path; empty when not used.
+    pub path: &'a [u8],
+    /// User name.
+    pub username: &'a [u8],
+    /// Whether git's `authtype` is stored.
+    pub has_authtype: bool,
+}
+
+pub(super) const EMPTY_KEY: EntryKey<'static> = EntryKey {
+    kind: Kind::Git,
+    protocol: b"",
+    host: b"",
+    path: b"",
+    username: b"",
+    has_authtype: false,
+};
+
+/// One index record with its string fields still bytes.
+pub(super) struct RawBytes<'a> {
+    pub(super) key: EntryKey<'a>,
+    pub(super) authtype: Option<&'a [u8]>,
+    pub(super) password_expiry_utc: Option<u64>,
+    pub(super) created: u64,
+    pub(super) updated: u64,
+    pub(super) record: [u8; ID_LEN],
+    pub(super) off: usize,
+    pub(super) len: usize,
+}
+
+pub(super) fn decode_bytes<'a>(r: &mut Reader<'a>) -> Result<RawBytes<'a>, Malformed> {
+    let record: [u8; ID_LEN] = r.bytes(ID_LEN)?.try_into().map_err(|_| Malformed)?;
+    let kind = Kind::from_byte(r.u8()?).ok_or(Malformed)?;
+    let created = r.u64()?;
+    let updated = r.u64()?;
+    let password_expiry_utc = match r.u8()? {
+        0 => None,
+        1 => Some(r.u64()?),
+        _ => return Err(Malformed),
+    };
+    let protocol = r.field()?;
+    let host = r.field()?;
+    let path = r.field()?;
+    let username = r.field()?;
+    let authtype = match r.u8()? {
+        0 => None,
+        1 => Some(r.field()?),
+        _ => return Err(Malformed),
+    };
+    let off = usize::try_from(r.u64()?).map_err(|_| Malformed)?;
+    let len = r.u32()? as usize;
+    Ok(RawBytes {
+        key: EntryKey {
+            kind,
+            protocol,
+            host,
+            path,
+            username,
+            has_authtype: authtype.is_some(),
+        },
+        authtype,
+        password_expiry_utc,
+        created,
+        updated,
+        record,
+        off,
+        len,
+    })
+}
+
+/// UTF-8 check with the common all-ASCII case first (cheaper per short field).
+pub(super) fn is_utf8(b: &[u8]) -> bool {
+    b.is_ascii() || std::str::from_utf8(b).is_ok()
+}
+
+pub(super) fn utf8(b: &[u8]) -> Result<&str, Malformed> {
+    std::str::from_utf8(b).map_err(|_| Malformed)
+}
+
+pub(super) fn decode_record<'a>(r: &mut Reader<'a>) -> Result<Raw<'a>, Malformed> {
+    let b = decode_bytes(r)?;
+    Ok(Raw {
+        view: EntryRef {
+            kind: b.key.kind,
+            protocol: utf8(b.key.protocol)?,
+            host: utf8(b.key.host)?,
+            path: utf8(b.key.path)?,
+            username: utf8(b.key.username)?,
+            password_expiry_utc: b.password_expiry_utc,
+            authtype: b.authtype.map(utf8).transpose()?,
+            created: b.created,
+            updated: b.updated,
+        },
+        record: b.record,
+        off: b.off,
+        len: b.len,
+    })
+}
+
+pub(super) fn decode_secrets(plain: &SecretBytes) -> Result<Secrets> {
+    let bad = |_: Malformed| Error::Invalid("malformed record secret".into());
+    let mut r = Reader::new(plain.expose_secret());
+    let password = SecretBytes::from_slice(r.field().map_err(bad)?)?;
+    let opt = |r: &mut Reader<'_>| -> Result<Option<SecretBytes>> {
+        match r.u8().map_err(bad)? {
+            0 => Ok(None),
+            1 => Ok(Some(SecretBytes::from_slice(r.field().map_err(bad)?)?)),
+            _ => Err(bad(Malformed)),
+        }
+    };
+    let oauth_refresh_token = opt(&mut r)?;
+    let credential = opt(&mut r)?;
+    if !r.done() {
+        return Err(bad(Malformed));
+    }
+    Ok(Secrets {
+        password,
+        oauth_refresh_token,
+        credential,
+    })
+}
+
+/// Serializes a whole vault file. `entries` and `blobs` are parallel; file
+/// blobs are copied from `old` verbatim (still sealed).
+pub(super) fn encode(
+    header: &Header,
+    key: &VaultKey,
+    generation: u64,
+    entries: &[Entry],
+    old: &[u8],
+) -> Result<Vec<u8>> {
+    let mut secrets: Vec<u8> = Vec::new();
+    let mut index = Zeroizing::new(Vec::with_capacity(64 + entries.len() * 96));
+    index.extend_from_slice(&generation.to_le_bytes());
+    index.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    for e in entries {
+        let blob: &[u8] = match &e.blob {
+            Blob::File { off, len } => old
+                .get(*off..*off + *len)
+                .ok_or_else(|| Error::Invalid("internal: blob out of range".into()))?,
+            Blob::New(v) => v,
+        };
+        let off = secrets.len() as u64;
+        secrets.extend_from_slice(blob);
+        index.extend_from_slice(&e.record);
+        index.push(e.kind.to_byte());
+        index.extend_from_slice(&e.created.to_le_bytes());
+        index.extend_from_slice(&e.updated.to_le_bytes());
+        match e.password_expiry_utc {
+            None => index.push(0),
+            Some(t) => {
+                index.push(1);
+                index.extend_from_slice(&t.to_le_bytes());
+            }
+        }
+        for s in [&e.protocol, &e.host, &e.path, &e.username] {
+            format::put_field(&mut index, s.as_bytes());
+        }
+        match &e.authtype {
+            None => index.push(0),
+            Some(a) => {
+                index.push(1);
+                format::put_field(&mut index, a.as_bytes());
+            }
+        }
+        index.extend_from_slice(&off.to_le_bytes());
+        index.extend_from_slice(&(blob.len() as u32).to_le_bytes());
+    }
+    let mut out = Vec::with_capacity(format::SECRETS_START + secrets.len() + index.len() + 64);
+    out.extend_from_slice(&header.encode());
+    out.extend_from_slice(&(secrets.len() as u64).to_le_bytes());
+    out.extend_from_slice(&secrets);
+    let sealed = format::seal_index(&key.cipher()?, &out, index)?;
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}

@@ -1,0 +1,249 @@
+//! The open vault ([`Vault`]): metadata, revealing one secret, and updates
+//! under the writers' lock.
+
+use super::*;
+
+/// An open, authenticated vault. The vault key stays in locked memory.
+#[derive(Debug)]
+pub struct Vault {
+    pub(super) path: PathBuf,
+    pub(super) key: VaultKey,
+    pub(super) state: State,
+}
+
+pub(super) fn reveal_blob(
+    path: &Path,
+    key: &VaultKey,
+    id: &VaultId,
+    record: &[u8; ID_LEN],
+    blob: &[u8],
+) -> Result<Secrets> {
+    let plain =
+        format::open_secret(&key.cipher()?, id, record, blob)?.ok_or_else(|| corrupt(path))?;
+    decode_secrets(&plain).map_err(|_| corrupt(path))
+}
+
+pub(super) fn entry_blob<'a>(path: &Path, e: &'a Entry, data: &'a [u8]) -> Result<&'a [u8]> {
+    match &e.blob {
+        Blob::File { off, len } => data.get(*off..*off + *len).ok_or_else(|| corrupt(path)),
+        Blob::New(v) => Ok(v),
+    }
+}
+
+impl Vault {
+    /// Creates a new vault (directory 0700, file 0600) under a fresh random key.
+    pub fn create(path: &Path, password: &SecretBytes, kdf: KdfParams) -> Result<Vault> {
+        kdf.check().map_err(Error::Invalid)?;
+        fs::ensure_dir(path)?;
+        let _lock = fs::lock(path)?;
+        if fs::exists(path)? {
+            return Err(Error::Exists {
+                path: path.to_path_buf(),
+            });
+        }
+        let key = VaultKey::random()?;
+        let salt: [u8; SALT_LEN] = format::random_array()?;
+        let kek = crate::kdf::derive_kek(password, &salt, kdf)?;
+        let header = Header::wrap(VaultId(format::random_array()?), kdf, salt, &kek, &key)?;
+        drop(kek);
+        let data = encode(&header, &key, 1, &[], &[])?;
+        fs::write_atomic(path, &data)?;
+        let state = parse(path, data, header, &key)?;
+        Ok(Vault {
+            path: path.to_path_buf(),
+            key,
+            state,
+        })
+    }
+
+    /// Opens with the vault password (runs scrypt).
+    pub fn open_with_password(path: &Path, password: &SecretBytes) -> Result<Vault> {
+        SealedVault::read(path)?.open_with_password(password)
+    }
+
+    /// Opens with a vault key (e.g. from the kernel keyring); no scrypt.
+    pub fn open_with_key(path: &Path, key: VaultKey) -> Result<Vault> {
+        SealedVault::read(path)?.open_with_key(key)
+    }
+
+    /// The vault's id.
+    pub fn id(&self) -> VaultId {
+        self.state.header.id
+    }
+
+    /// The vault's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The vault key (for caching it in the kernel keyring).
+    pub fn key(&self) -> &VaultKey {
+        &self.key
+    }
+
+    /// The scrypt parameters the password is wrapped with.
+    pub fn kdf(&self) -> KdfParams {
+        self.state.header.kdf
+    }
+
+    /// Write counter: 1 at creation, +1 per committed update.
+    pub fn generation(&self) -> u64 {
+        self.state.generation
+    }
+
+    /// Record metadata as owned values; secrets stay sealed. Built on first
+    /// use; for a lookup among many records prefer [`Vault::entry_refs`].
+    pub fn entries(&self) -> &[Entry] {
+        self.state.entries.get_or_init(|| self.state.materialize())
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.state.offsets.len()
+    }
+
+    /// Whether the vault holds no records.
+    pub fn is_empty(&self) -> bool {
+        self.state.offsets.is_empty()
+    }
+
+    /// Borrowed views of every record's metadata, in the same order (and with
+    /// the same indices) as [`Vault::entries`], without allocating per record.
+    pub fn entry_refs(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = EntryRef<'_>> + ExactSizeIterator + '_ {
+        // Every record was validated at open, so `view` never fails here; an
+        // empty view stands in rather than a panic.
+        (0..self.len()).map(|i| self.state.view(i).unwrap_or(EMPTY_REF))
+    }
+
+    /// The identifying fields of every record as bytes, in the same order (and
+    /// with the same indices) as [`Vault::entries`]: the cheapest scan for a
+    /// lookup (no allocation, no repeated UTF-8 checks); take the match's
+    /// [`Vault::entry_ref`] or [`Vault::entry`] afterwards.
+    pub fn entry_keys(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = EntryKey<'_>> + ExactSizeIterator + '_ {
+        (0..self.len()).map(|i| self.state.key(i).unwrap_or(EMPTY_KEY))
+    }
+
+    /// Record `index` as an owned value (one record materialized, not all).
+    pub fn entry(&self, index: usize) -> Option<Entry> {
+        if let Some(all) = self.state.entries.get() {
+            return all.get(index).map(Entry::duplicate);
+        }
+        self.state.raw(index).map(|r| self.state.to_entry(r))
+    }
+
+    /// A view of record `index`.
+    pub fn entry_ref(&self, index: usize) -> Option<EntryRef<'_>> {
+        self.state.view(index)
+    }
+
+    /// Decrypts one record's secret fields into locked memory.
+    pub fn reveal(&self, index: usize) -> Result<Secrets> {
+        let raw = self
+            .state
+            .raw(index)
+            .ok_or_else(|| Error::Invalid(format!("no record number {index}")))?;
+        let start = format::SECRETS_START + raw.off;
+        let blob = self
+            .state
+            .buf
+            .bytes
+            .get(start..start + raw.len)
+            .ok_or_else(|| corrupt(&self.path))?;
+        reveal_blob(
+            &self.path,
+            &self.key,
+            &self.state.header.id,
+            &raw.record,
+            blob,
+        )
+    }
+
+    /// Under an exclusive lock: re-reads the file, lets `f` change the records,
+    /// and (if anything changed) writes temp + fsync + rename + fsync dir. On
+    /// any error nothing is written and the vault on disk is unchanged.
+    pub fn update<R>(&mut self, f: impl FnOnce(&mut Txn) -> Result<R>) -> Result<R> {
+        let _lock = fs::lock(&self.path)?;
+        let mut fresh = self.reread()?;
+        let entries = fresh.take_entries();
+        let mut txn = Txn {
+            path: self.path.clone(),
+            id: fresh.header.id,
+            key: &self.key,
+            data: &fresh.buf.bytes,
+            entries,
+            dirty: false,
+        };
+        let r = f(&mut txn)?;
+        if txn.dirty {
+            let generation = fresh.generation + 1;
+            let data = encode(
+                &fresh.header,
+                &self.key,
+                generation,
+                &txn.entries,
+                &fresh.buf.bytes,
+            )?;
+            fs::write_atomic(&self.path, &data)?;
+            drop(txn);
+            let header = fresh.header.clone();
+            drop(fresh);
+            self.state = parse(&self.path, data, header, &self.key)?;
+        } else {
+            let entries = std::mem::take(&mut txn.entries);
+            drop(txn);
+            let _ = fresh.entries.set(entries);
+            self.state = fresh;
+        }
+        Ok(r)
+    }
+
+    pub(super) fn reread(&self) -> Result<State> {
+        let data = fs::read_vault(&self.path)?;
+        let header = Header::decode(&data).map_err(|_| corrupt(&self.path))?;
+        if header.id != self.state.header.id {
+            return Err(Error::Invalid(format!(
+                "{} was replaced by another vault while open; run the command again",
+                self.path.display()
+            )));
+        }
+        parse(&self.path, data, header, &self.key)
+    }
+
+    /// Rewraps the vault key under a new password and KDF parameters
+    /// (records are not re-encrypted), atomically.
+    pub fn change_password(&mut self, new: &SecretBytes, kdf: KdfParams) -> Result<()> {
+        kdf.check().map_err(Error::Invalid)?;
+        let salt: [u8; SALT_LEN] = format::random_array()?;
+        let kek = crate::kdf::derive_kek(new, &salt, kdf)?;
+        self.rewrap_with(salt, kdf, &kek)
+    }
+
+    /// Rewraps the vault key under `kek` (derived from the new password with
+    /// `salt` and `kdf`), under the writers' lock, atomically.
+    pub(crate) fn rewrap_with(
+        &mut self,
+        salt: [u8; SALT_LEN],
+        kdf: KdfParams,
+        kek: &SecretBytes,
+    ) -> Result<()> {
+        kdf.check().map_err(Error::Invalid)?;
+        let _lock = fs::lock(&self.path)?;
+        let mut fresh = self.reread()?;
+        let entries = fresh.take_entries();
+        let header = Header::wrap(fresh.header.id, kdf, salt, kek, &self.key)?;
+        let data = encode(
+            &header,
+            &self.key,
+            fresh.generation + 1,
+            &entries,
+            &fresh.buf.bytes,
+        )?;
+        fs::write_atomic(&self.path, &data)?;
+        self.state = parse(&self.path, data, header, &self.key)?;
+        Ok(())
+    }
+}
