@@ -22,6 +22,7 @@ OUT = sys.argv[2]
 STACKS = {
     # service: (known user, locked user)
     "keyward": ("kwuser", "kwlocked"),
+    "keyward15": ("kwuser", "kwlocked"),
     "unix": ("unixuser", "unixlocked"),
 }
 RIGHT, WRONG = "right-pw-1234", "wrong-pw-5678"

@@ -13,6 +13,9 @@ use std::path::PathBuf;
 pub(crate) struct Ctx {
     pub config: Config,
     pub vault: PathBuf,
+    /// Why the vault path could not be found (HOME unset, say): only
+    /// `keyward doctor` runs then (with `vault` empty), and reports it.
+    pub vault_unknown: Option<String>,
 }
 
 /// Opens the vault: with a password from `--password-fd`, else the cached key,
@@ -33,7 +36,40 @@ pub(crate) fn open(ctx: &Ctx, password_fd: Option<i32>) -> Result<Vault> {
 /// Prints one line to stdout.
 pub(crate) fn say(line: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
+    let _ = writeln!(out, "{}", for_terminal(line, true));
+}
+
+/// Prints JSON as it is (JSON escapes control characters by its own rules).
+pub(crate) fn say_json(json: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{json}");
+}
+
+/// `text` made safe to print to a terminal: control characters (C0 but, with
+/// `lines`, newline and tab; DEL; C1) and the bidirectional overrides become
+/// visible escapes (`\x1b`, `\u{202e}`), so a stored name chosen by a server
+/// (a git path with `credential.useHttpPath`) cannot move the cursor, change
+/// colours or retitle the window. Every human-readable line of `keyward`
+/// goes through it; `--json` output escapes by JSON's own rules.
+pub(crate) fn for_terminal(text: &str, lines: bool) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && !(lines && (c == '\n' || c == '\t')))
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !bad(c) {
+            out.push(c);
+        } else if (c as u32) < 0x100 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `--kind git|docker|secret` (`list`, `rm`).

@@ -13,7 +13,8 @@ Exit codes:
   5  vault (or its audit log) is corrupted or was tampered with
   6  unsafe permissions, ownership or a symlink (the message says how to fix it)
   7  no such vault or record
-  8  bad configuration file";
+  8  bad configuration file
+  9  saved, but not yet durable (syncing the vault's directory failed)";
 
 /// One line for the user, and an exit code. Every variant's message names
 /// what is wrong and, where there is one, what to do about it; none holds a
@@ -175,6 +176,7 @@ impl CliError {
                 VaultError::Permissions { .. } => 6,
                 VaultError::NotFound { .. } => 7,
                 VaultError::Config { .. } => 8,
+                VaultError::NotDurable { .. } => 9,
                 _ => 1,
             },
             CliError::NoRecord(_)

@@ -57,9 +57,13 @@ pub(crate) enum Command {
     /// Remove the records for a host.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Rm(cmd::rm::RmArgs),
-    /// Change the vault password (the vault key is rewrapped; records are untouched).
+    /// Change the vault password: a new vault key, every record re-encrypted under it.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Passwd(cmd::passwd::PasswdArgs),
+    /// Give the vault a new key (every record re-encrypted) and the configured
+    /// [kdf] cost, keeping the password.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Rekey(cmd::passwd::RekeyArgs),
     /// Import plaintext credentials from git's credential store or docker's config.json.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Import(cmd::import::ImportArgs),
@@ -102,7 +106,7 @@ pub fn main() {
     match run(cli) {
         Ok(()) => {}
         Err(e) => {
-            eprintln!("keyward: {e}");
+            eprintln!("keyward: {}", ctx::for_terminal(&e.to_string(), true));
             std::process::exit(e.exit_code());
         }
     }
@@ -117,10 +121,20 @@ fn run(cli: Cli) -> Result<()> {
     let config = Config::load()?;
     keyward_secmem::set_policy(config.memory_lock);
     let vault = match cli.vault {
-        Some(p) => p,
-        None => config.vault_path()?,
+        Some(p) => Ok(p),
+        None => config.vault_path(),
     };
-    let ctx = Ctx { config, vault };
+    // Doctor runs every check it can even when the vault cannot be found.
+    let (vault, vault_unknown) = match (vault, &cli.command) {
+        (Ok(v), _) => (v, None),
+        (Err(e), Command::Doctor) => (PathBuf::new(), Some(e.to_string())),
+        (Err(e), _) => return Err(e.into()),
+    };
+    let ctx = Ctx {
+        config,
+        vault,
+        vault_unknown,
+    };
     let result = match cli.command {
         Command::Init(a) => cmd::init::run(&ctx, a),
         Command::Unlock(a) => cmd::unlock::run(&ctx, a),
@@ -129,6 +143,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::List(a) => cmd::list::run(&ctx, a),
         Command::Rm(a) => cmd::rm::run(&ctx, a),
         Command::Passwd(a) => cmd::passwd::run(&ctx, a),
+        Command::Rekey(a) => cmd::passwd::rekey(&ctx, a),
         Command::Import(a) => cmd::import::run(&ctx, a),
         Command::Doctor => cmd::doctor::run(&ctx, before),
         Command::Pam(a) => cmd::pam::run(&ctx, a),

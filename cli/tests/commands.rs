@@ -179,6 +179,58 @@ fn passwd_rewraps_and_keeps_records() {
     h.keyward(&["lock"], "");
 }
 
+/// `passwd` and `rekey` give the vault a new key; a cached unlock keeps
+/// working (it gets the new key), and the old key no longer opens the vault.
+#[test]
+fn passwd_and_rekey_change_the_key_and_keep_the_unlock() {
+    let h = TestHome::new();
+    h.init_unlocked_vault("old pw");
+    let get = |h: &TestHome| {
+        keyward_tests::output_with_stdin(
+            h.command(keyward_tests::bin("git-credential-keyward"))
+                .arg("get"),
+            b"protocol=https\nhost=example.org\n\n",
+        )
+    };
+    ok(&keyward_tests::output_with_stdin(
+        h.command(keyward_tests::bin("git-credential-keyward"))
+            .arg("store"),
+        b"protocol=https\nhost=example.org\nusername=u\npassword=tok-before\n\n",
+    ));
+    let before = std::fs::read(h.vault_path()).unwrap();
+    let out = ok(&h.keyward(&["passwd", "--password-fd", "0"], "old pw\nnew pw\n"));
+    assert!(
+        out.contains(
+            "a new vault key, every record re-encrypted; the cached unlock now holds the new key"
+        ),
+        "{out}"
+    );
+    // Still unlocked: the helper answers with no prompt.
+    let out = get(&h);
+    assert!(
+        text(&out.stdout).contains("password=tok-before"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The sealed record changed too (re-encrypted), not only the header.
+    let after = std::fs::read(h.vault_path()).unwrap();
+    assert_ne!(before[200..], after[200..]);
+    let out = ok(&h.keyward(&["rekey", "--password-fd", "0"], "new pw\n"));
+    assert!(
+        out.contains("password unchanged, scrypt log_n=10 r=8 p=1"),
+        "{out}"
+    );
+    let out = get(&h);
+    assert!(
+        text(&out.stdout).contains("password=tok-before"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = h.keyward(&["rekey", "--password-fd", "0"], "old pw\n");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    h.keyward(&["lock"], "");
+}
+
 #[test]
 fn tampered_vault_exit_5_and_file_unchanged() {
     let h = TestHome::new();
@@ -393,4 +445,128 @@ fn init_login_makes_the_vault_pam_looks_for() {
     let said = ok(&h.keyward(&["init", "--login", "--password-fd", "0"], "login pw\n"));
     assert!(said.contains("with your login password"), "{said}");
     ok(&h.keyward(&["unlock", "--password-fd", "0"], "login pw\n"));
+}
+
+/// Review finding (issue 13): `keyward list` printed stored paths raw, so a
+/// path a server chose (`credential.useHttpPath`) could send escape sequences
+/// to the user's terminal. Human-readable output escapes control characters.
+#[test]
+fn list_escapes_control_characters_a_server_chose() {
+    let h = TestHome::new();
+    h.init_unlocked_vault("pw");
+    ok(&keyward_tests::output_with_stdin(
+        h.command(keyward_tests::bin("git-credential-keyward")).arg("store"),
+        b"protocol=https\nhost=example.org\npath=repo\x1b]0;pwned\x07\x1b[2J\xe2\x80\xaeevil\nusername=u\npassword=p\n\n",
+    ));
+    let out = ok(&h.keyward(&["list"], ""));
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains('\u{202e}'),
+        "{out:?}"
+    );
+    assert!(
+        out.contains(r"repo\x1b]0;pwned\x07\x1b[2J\u{202e}evil"),
+        "{out}"
+    );
+    // JSON keeps the exact value, escaped by JSON's rules.
+    let rows = list_json(&h);
+    assert_eq!(
+        rows[0]["path"],
+        "repo\u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}evil"
+    );
+    h.keyward(&["lock"], "");
+}
+
+/// The XDG Base Directory spec: a relative `XDG_DATA_HOME` or
+/// `XDG_CONFIG_HOME` is invalid and ignored (the defaults under HOME apply);
+/// with HOME unset, `doctor` still runs every check it can.
+#[test]
+fn relative_xdg_paths_are_ignored_and_doctor_runs_without_home() {
+    let h = TestHome::new();
+    let mut c = h.command(keyward_tests::bin("keyward"));
+    c.env_remove("KEYWARD_VAULT")
+        .env("XDG_DATA_HOME", "relative/data")
+        .env("XDG_CONFIG_HOME", "relative/config")
+        .args(["init", "--password-fd", "0"]);
+    let out = keyward_tests::output_with_stdin(&mut c, b"pw\n");
+    let stdout = ok(&out);
+    let want = h.path().join(".local/share/keyward/vault");
+    assert!(stdout.contains(&want.display().to_string()), "{stdout}");
+    assert!(want.exists());
+    assert!(!h.path().join("relative").exists());
+
+    let mut c = h.command(keyward_tests::bin("keyward"));
+    c.env_remove("HOME")
+        .env_remove("KEYWARD_VAULT")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .arg("doctor");
+    let out = keyward_tests::output_with_stdin(&mut c, b"");
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    for check in [
+        "secure memory",
+        "RLIMIT_MEMLOCK",
+        "kernel keyring",
+        "core dumps",
+        "vault",
+        "config",
+    ] {
+        assert!(report.contains(check), "doctor skipped {check}: {report}");
+    }
+    assert!(report.contains("cannot find the vault"), "{report}");
+}
+
+/// Review finding (issue 13): doctor said "all checks passed" with 12
+/// plaintext git credentials and `credential.helper=store` set. It reports
+/// every plaintext source it knows, with the command that imports it.
+#[test]
+fn doctor_finds_plaintext_credentials() {
+    let h = TestHome::new();
+    h.init_unlocked_vault("pw");
+    let clean = h.keyward(&["doctor"], "");
+    assert!(
+        text(&clean.stdout).contains("ok    plaintext: no plaintext"),
+        "{}",
+        text(&clean.stdout)
+    );
+    let lines: String = (0..12)
+        .map(|i| format!("https://u{i}:tok{i}@host{i}.example\n"))
+        .collect();
+    std::fs::write(h.path().join(".git-credentials"), lines).unwrap();
+    let st = h
+        .command("git")
+        .args(["config", "--global", "credential.helper", "store"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::create_dir_all(h.path().join(".docker")).unwrap();
+    std::fs::write(
+        h.path().join(".docker/config.json"),
+        r#"{"auths":{"registry.example":{"auth":"dTpw"},"empty.example":{}}}"#,
+    )
+    .unwrap();
+    let out = h.keyward(&["doctor"], "");
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(!report.contains("all checks passed"), "{report}");
+    assert!(
+        report.contains("12 git credentials in plaintext"),
+        "{report}"
+    );
+    assert!(report.contains("fix: `keyward import git`"), "{report}");
+    assert!(
+        report.contains("credential.helper=store (file:"),
+        "{report}"
+    );
+    assert!(
+        report.contains("1 registry credentials in plaintext"),
+        "{report}"
+    );
+    assert!(report.contains("fix: `keyward import docker "), "{report}");
+    // Nothing of a secret in the report.
+    assert!(
+        !report.contains("tok1") && !report.contains("dTpw"),
+        "{report}"
+    );
+    h.keyward(&["lock"], "");
 }

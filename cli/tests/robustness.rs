@@ -209,3 +209,47 @@ fn full_disk_leaves_the_old_vault_intact() {
     assert!(!got.contains("new.example"));
     h.keyward(&["lock"], "");
 }
+
+/// Review finding (issue 13): when syncing the directory failed after the
+/// rename, the change was on disk but keyward exited 1 with a bare
+/// "Input/output error". Now: exit 9, one line that says it was saved but is
+/// not yet durable, and the record is there.
+#[test]
+fn a_failed_directory_sync_after_the_rename_is_saved_not_yet_durable() {
+    // Debian's python3 with python3-seccomp (not whichever python PATH finds).
+    assert!(
+        std::process::Command::new("/usr/bin/python3")
+            .args(["-c", "import seccomp"])
+            .status()
+            .is_ok_and(|s| s.success()),
+        "python3-seccomp missing (see scripts/test PKGS)"
+    );
+    let h = TestHome::new();
+    h.init_unlocked_vault("pw");
+    std::fs::write(h.path().join("one"), "https://u:tok@durable.example\n").unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fail_fsync.py");
+    let out = h
+        .command("/usr/bin/python3")
+        .arg(&script)
+        .arg(bin("keyward"))
+        .args(["import", "git", "one", "--keep-plaintext"])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "keyward: saved {}, but not yet durable: syncing its directory failed (Input/output error",
+            h.vault_path().display()
+        )),
+        "{err}"
+    );
+    let list = h.keyward(&["list"], "");
+    assert!(
+        text(&list.stdout).contains("durable.example"),
+        "{}",
+        text(&list.stdout)
+    );
+    h.keyward(&["lock"], "");
+}

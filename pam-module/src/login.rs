@@ -272,7 +272,16 @@ fn child_job(job: Job, home: &Path, files: &[PathBuf], s: &UnixStream) -> Result
             let wire = SecretBytes::from_slice(&m[KEY_LEN..]).map_err(|e| e.to_string())?;
             let wrap = NewWrap::from_wire(&wire).map_err(|e| e.to_string())?;
             vault.rewrap(&wrap).map_err(|e| e.to_string())?;
-            format!("rewrapped {} under the new login password", path.display())
+            // The vault has a new key now: a cached unlock gets it.
+            let cached = match keyring::replace(&vault.id(), vault.key()) {
+                Ok(true) => "; the cached unlock holds the new key",
+                Ok(false) => "",
+                Err(_) => "; the cached unlock could not be updated",
+            };
+            format!(
+                "rekeyed {} under the new login password{cached}",
+                path.display()
+            )
         }
     };
     send_frame(s, T_OK, done.as_bytes()).map_err(io)

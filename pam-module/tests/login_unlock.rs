@@ -395,7 +395,7 @@ fn password_change_rewraps_the_vault() {
     );
     assert!(
         log.contains(&format!(
-            "login unlock: user={}: rewrapped {} under the new login password",
+            "login unlock: user={}: rekeyed {} under the new login password",
             u.name,
             u.vault().display()
         )),

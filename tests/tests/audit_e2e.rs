@@ -240,3 +240,16 @@ fn audit_false_writes_nothing() {
     ok(&h.keyward(&["get", "a"], ""));
     assert!(!log.exists());
 }
+
+#[test]
+fn a_new_vault_key_keeps_the_log_verifiable() {
+    let h = TestHome::new();
+    h.init_unlocked_vault("pw");
+    ok(&h.keyward(&["set", "a", "--secret-fd", "0"], "v\n"));
+    ok(&h.keyward(&["passwd", "--password-fd", "0"], "pw\npw2\n"));
+    ok(&h.keyward(&["get", "a"], ""));
+    let said = ok(&h.keyward(&["log", "--verify"], ""));
+    assert!(said.contains("chain intact, MACs verified"), "{said}");
+    let rows = summary(&h);
+    assert!(rows.iter().any(|r| r.0 == "rekey"), "{rows:?}");
+}

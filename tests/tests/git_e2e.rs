@@ -6,7 +6,8 @@
 
 mod git_common;
 
-use git_common::{text, GitHome, GitServer};
+use git_common::{run_with_input, text, GitHome, GitServer};
+use keyward_tests::bin;
 use std::process::Command;
 
 fn git_ok(cmd: &mut Command, what: &str) -> String {
@@ -186,4 +187,61 @@ fn locked_vault_lets_git_fall_back_to_its_own_prompt() {
         )],
         "exactly one line from the helper"
     );
+}
+
+/// `credential.helper = keyward --vault ~/work.vault` (as `credential-store
+/// --file` takes its file): git passes the option before the action, the
+/// shell expands `~`, and the credential goes to that vault, not the default.
+#[test]
+fn the_helper_takes_a_vault_path_from_credential_helper() {
+    let h = GitHome::new();
+    let work = h.path().join("vaults/work.vault");
+    for args in [
+        &[
+            "--vault",
+            work.to_str().unwrap(),
+            "init",
+            "--password-fd",
+            "0",
+        ][..],
+        &[
+            "--vault",
+            work.to_str().unwrap(),
+            "unlock",
+            "--password-fd",
+            "0",
+        ],
+    ] {
+        let mut c = h.command(bin("keyward"));
+        c.args(args);
+        let out = run_with_input(c, b"work vault pw\n");
+        assert!(
+            out.status.success(),
+            "keyward {args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let helper = "keyward --vault ~/vaults/work.vault";
+    let input = "protocol=https\nhost=work.example\nusername=me\npassword=work-token\n\n";
+    let out = h.git_credential(helper, "approve", input);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = h.git_credential(helper, "fill", "protocol=https\nhost=work.example\n\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("password=work-token"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The default vault does not have it: git finds nothing and may not prompt.
+    let out = h.git_credential("keyward", "fill", "protocol=https\nhost=work.example\n\n");
+    assert!(!out.status.success());
+    assert!(!text(&out.stdout).contains("work-token"));
+    // A bad option is a usage error, exit 2, nothing done.
+    let mut c = h.command(bin("git-credential-keyward"));
+    c.args(["--vault=", "get"]);
+    let out = run_with_input(c, b"protocol=https\nhost=work.example\n\n");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let mut c = h.command(bin("keyward"));
+    c.args(["--vault", work.to_str().unwrap(), "lock"]);
+    run_with_input(c, b"");
 }

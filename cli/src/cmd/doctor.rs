@@ -1,6 +1,6 @@
 //! `keyward doctor`: what protects secrets on this machine, each problem with a fix.
 
-use crate::ctx::{say, Ctx};
+use crate::ctx::{for_terminal, say, Ctx};
 use crate::exit::{CliError, Result};
 use keyward_secmem::{Backend, SecretBytes};
 use std::path::Path;
@@ -134,33 +134,44 @@ pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
     }
 
     // Vault.
-    match keyward_vault::read_vault_id(&ctx.vault) {
-        Ok(id) => r.ok(
+    if let Some(why) = &ctx.vault_unknown {
+        r.warn(
             "vault",
-            &format!(
-                "{} (id {id}): owner and permissions are safe",
-                ctx.vault.display()
+            why,
+            "set HOME (or XDG_DATA_HOME, KEYWARD_VAULT), or name the vault with `keyward --vault PATH doctor`",
+        );
+    } else {
+        match keyward_vault::read_vault_id(&ctx.vault) {
+            Ok(id) => r.ok(
+                "vault",
+                &format!(
+                    "{} (id {id}): owner and permissions are safe",
+                    ctx.vault.display()
+                ),
             ),
-        ),
-        Err(keyward_vault::Error::NotFound { .. }) => r.warn(
-            "vault",
-            &format!("no vault at {}", ctx.vault.display()),
-            "create one with `keyward init`",
-        ),
-        Err(e @ keyward_vault::Error::Permissions { .. }) => {
-            let msg = e.to_string();
-            let (what, fix) = msg
-                .split_once(": fix with ")
-                .unwrap_or((&msg, "see the message"));
-            r.warn("vault", what, fix)
+            Err(keyward_vault::Error::NotFound { .. }) => r.warn(
+                "vault",
+                &format!("no vault at {}", ctx.vault.display()),
+                "create one with `keyward init`",
+            ),
+            Err(e @ keyward_vault::Error::Permissions { .. }) => {
+                let msg = e.to_string();
+                let (what, fix) = msg
+                    .split_once(": fix with ")
+                    .unwrap_or((&msg, "see the message"));
+                r.warn("vault", what, fix)
+            }
+            Err(e) => r.warn("vault", &e.to_string(), "restore the vault from a backup"),
         }
-        Err(e) => r.warn("vault", &e.to_string(), "restore the vault from a backup"),
     }
 
-    match crate::cmd::log::doctor_check(ctx) {
-        Ok(detail) => r.ok("audit log", &detail),
-        Err((what, fix)) => r.warn("audit log", &what, &fix),
+    if ctx.vault_unknown.is_none() {
+        match crate::cmd::log::doctor_check(ctx) {
+            Ok(detail) => r.ok("audit log", &detail),
+            Err((what, fix)) => r.warn("audit log", &what, &fix),
+        }
     }
+    check_plaintext(&mut r);
 
     // Configuration files.
     let mut files = vec![std::path::PathBuf::from(keyward_vault::SYSTEM_CONFIG)];
@@ -199,5 +210,97 @@ fn check_config(r: &mut Report, f: &Path, system: bool) {
                 .unwrap_or((&msg, "see the message"));
             r.warn("config", what, fix)
         }
+    }
+}
+
+/// Plaintext credentials keyward knows how to take in (issue 13): git's
+/// credential store and `credential.helper=store` in any git configuration,
+/// docker's and podman/skopeo's auth files with `auth` entries. Each found
+/// source is a problem, with the command that imports it. Never reads a
+/// secret out: it counts lines and entries.
+fn check_plaintext(r: &mut Report) {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(std::path::PathBuf::from);
+    let mut found = 0;
+    if let Some(home) = &home {
+        let store = home.join(".git-credentials");
+        if let Ok(text) = std::fs::read_to_string(&store) {
+            let n = text.lines().filter(|l| l.contains("://")).count();
+            if n > 0 {
+                found += 1;
+                r.warn(
+                    "plaintext",
+                    &format!("{}: {n} git credentials in plaintext", store.display()),
+                    "`keyward import git` (moves them into the vault and removes the file)",
+                );
+            }
+        }
+    }
+    // credential.helper=store in the global, system or current repository's
+    // configuration keeps writing plaintext.
+    if let Ok(out) = std::process::Command::new("git")
+        .args(["config", "--show-origin", "--get-all", "credential.helper"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+    {
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let (origin, helper) = line.split_once('\t').unwrap_or(("", line));
+            if helper.split_whitespace().next() == Some("store") {
+                found += 1;
+                r.warn(
+                    "plaintext",
+                    &format!(
+                        "credential.helper=store ({}) writes git credentials in plaintext",
+                        for_terminal(origin, false)
+                    ),
+                    "`git config --global credential.helper keyward`, and remove the `store` line from that file",
+                );
+            }
+        }
+    }
+    let docker = std::env::var_os("DOCKER_CONFIG")
+        .map(|d| std::path::PathBuf::from(d).join("config.json"))
+        .or_else(|| home.as_ref().map(|h| h.join(".docker/config.json")));
+    let runtime = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(|d| std::path::PathBuf::from(d).join("containers/auth.json"));
+    let containers = home
+        .as_ref()
+        .map(|h| h.join(".config/containers/auth.json"));
+    for file in [docker, runtime, containers].into_iter().flatten() {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let n = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| {
+                v.get("auths").and_then(|a| a.as_object()).map(|a| {
+                    a.values()
+                        .filter(|e| {
+                            e.get("auth")
+                                .is_some_and(|x| x.as_str().is_some_and(|s| !s.is_empty()))
+                        })
+                        .count()
+                })
+            })
+            .unwrap_or(0);
+        if n > 0 {
+            found += 1;
+            r.warn(
+                "plaintext",
+                &format!(
+                    "{}: {n} registry credentials in plaintext (`auth` entries)",
+                    file.display()
+                ),
+                &format!("`keyward import docker {}`", file.display()),
+            );
+        }
+    }
+    if found == 0 {
+        r.ok(
+            "plaintext",
+            "no plaintext git, docker or containers credentials found",
+        );
     }
 }

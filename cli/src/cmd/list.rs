@@ -1,6 +1,6 @@
 //! `keyward list`: record metadata, never secrets.
 
-use crate::ctx::{open, parse_kind, say, Ctx};
+use crate::ctx::{for_terminal, open, parse_kind, say, say_json, Ctx};
 use crate::exit::Result;
 use clap::Args;
 use keyward_vault::Kind;
@@ -45,18 +45,20 @@ pub(crate) fn run(ctx: &Ctx, a: ListArgs) -> Result<()> {
                 })
             })
             .collect();
-        say(&serde_json::to_string_pretty(&arr).unwrap_or_default());
+        say_json(&serde_json::to_string_pretty(&arr).unwrap_or_default());
         return Ok(());
     }
     let table: Vec<[String; 6]> = rows
         .iter()
         .map(|e| {
+            // One cell per line of the table: a newline in a name is escaped too.
+            let cell = |s: &str| for_terminal(s, false).into_owned();
             [
                 e.kind.to_string(),
-                e.protocol.clone(),
-                e.host.clone(),
-                e.path.clone(),
-                e.username.clone(),
+                cell(&e.protocol),
+                cell(&e.host),
+                cell(&e.path),
+                cell(&e.username),
                 crate::date::utc_minutes(e.updated),
             ]
         })

@@ -1,14 +1,24 @@
-//! `keyward passwd`: change the vault password.
+//! `keyward passwd` (change the vault password) and `keyward rekey` (keep
+//! it): both give the vault a new key and re-encrypt every record under it in
+//! one atomic write, so an old copy of the vault opened with an old password
+//! reveals nothing stored afterwards; a cached unlock gets the new key.
 
 use crate::ctx::{say, Ctx};
 use crate::exit::Result;
 use crate::password::Source;
 use clap::Args;
-use keyward_vault::{read_vault_id, Vault};
+use keyward_vault::{keyring, read_vault_id, KdfParams, Vault};
 
 #[derive(Debug, Args)]
 pub(crate) struct PasswdArgs {
     /// Read the current password, then the new one, as two lines from this file descriptor.
+    #[arg(long, value_name = "N")]
+    pub password_fd: Option<i32>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RekeyArgs {
+    /// Read the vault password as one line from this file descriptor.
     #[arg(long, value_name = "N")]
     pub password_fd: Option<i32>,
 }
@@ -21,9 +31,44 @@ pub(crate) fn run(ctx: &Ctx, a: PasswdArgs) -> Result<()> {
     drop(old);
     let new = src.read_new("New vault password: ")?;
     v.change_password(&new, ctx.config.kdf)?;
+    keyward_audit::record(&v, keyward_audit::Action::Rekey, None);
     say(&format!(
-        "changed the password of {} (records were not re-encrypted; a cached unlock stays valid)",
-        ctx.vault.display()
+        "changed the password of {}: a new vault key, every record re-encrypted{}",
+        ctx.vault.display(),
+        cached(&v)
     ));
     Ok(())
+}
+
+pub(crate) fn rekey(ctx: &Ctx, a: RekeyArgs) -> Result<()> {
+    read_vault_id(&ctx.vault)?;
+    let pw = Source::new(a.password_fd)?.read("Vault password: ")?;
+    let mut v = Vault::open_with_password(&ctx.vault, &pw)?;
+    let before = v.kdf();
+    v.change_password(&pw, ctx.config.kdf)?;
+    keyward_audit::record(&v, keyward_audit::Action::Rekey, None);
+    drop(pw);
+    say(&format!(
+        "rekeyed {}: a new vault key, every record re-encrypted, password unchanged, scrypt {} (was {}){}",
+        ctx.vault.display(),
+        cost(ctx.config.kdf),
+        cost(before),
+        cached(&v)
+    ));
+    Ok(())
+}
+
+fn cost(k: KdfParams) -> String {
+    format!("log_n={} r={} p={}", k.log_n, k.r, k.p)
+}
+
+/// Puts the new key in place of a cached one; says what happened.
+fn cached(v: &Vault) -> &'static str {
+    match keyring::replace(&v.id(), v.key()) {
+        Ok(true) => "; the cached unlock now holds the new key",
+        Ok(false) => "",
+        Err(_) => {
+            "; the cached unlock could not be updated: run `keyward lock` and `keyward unlock`"
+        }
+    }
 }

@@ -19,7 +19,7 @@ pub const CAPABILITIES: &[u8] = b"version 0\ncapability authtype\n";
 #[non_exhaustive]
 pub enum HelperError {
     /// Not called as `git-credential-keyward ACTION`.
-    #[error("usage: git-credential-keyward get|store|erase|capability (run by git: git config --global credential.helper keyward)")]
+    #[error("usage: git-credential-keyward [--vault PATH] get|store|erase|capability (run by git: git config --global credential.helper keyward)")]
     Usage,
     /// The request is malformed.
     #[error(transparent)]
@@ -54,10 +54,19 @@ impl HelperError {
     }
 }
 
-/// Runs the helper with its command-line arguments (without the program name).
+/// Runs the helper with its command-line arguments (without the program name):
+/// `[--vault PATH | --vault=PATH] ACTION`, the option given in
+/// `credential.helper` as `credential-store --file` is
+/// (`git config credential.helper 'keyward --vault ~/work.vault'`).
 pub fn run(args: &[OsString]) -> Result<(), HelperError> {
-    let [arg] = args else {
-        return Err(HelperError::Usage);
+    let (vault, arg) = match args {
+        [arg] => (None, arg),
+        [opt, path, arg] if opt == "--vault" => (Some(std::path::PathBuf::from(path)), arg),
+        [opt, arg] => match opt.to_str().and_then(|o| o.strip_prefix("--vault=")) {
+            Some(p) if !p.is_empty() => (Some(std::path::PathBuf::from(p)), arg),
+            _ => return Err(HelperError::Usage),
+        },
+        _ => return Err(HelperError::Usage),
     };
     let action = Action::from_arg(arg.to_str().unwrap_or(""));
     match action {
@@ -73,6 +82,7 @@ pub fn run(args: &[OsString]) -> Result<(), HelperError> {
     let config = keyward_vault::Config::load()?;
     keyward_secmem::set_policy(config.memory_lock);
     let opts = HelperOpen {
+        vault,
         config: Some(config),
         cache_after_prompt: true,
         ..HelperOpen::default()
@@ -103,10 +113,12 @@ fn key(e: &Entry) -> StoredKey<'_> {
     }
 }
 
-/// An entry stored from `authtype` + `credential` alone (its username and
-/// password are empty placeholders, not values to hand out).
-fn credential_only(e: &Entry) -> bool {
-    e.authtype.is_some() && e.username.is_empty()
+/// An entry stored from `authtype` + `credential` without a password (its
+/// password is an empty placeholder, not a value to hand out; a username
+/// stored with the credential is kept and matched, as git's credential-cache
+/// does).
+fn credential_only(e: &Entry, s: &Secrets) -> bool {
+    e.authtype.is_some() && s.password.is_empty()
 }
 
 /// The match to return: the most recently stored one. `store` keeps the
@@ -179,9 +191,13 @@ fn render(req: &Request, e: &Entry, s: &Secrets) -> Result<SecretBytes, HelperEr
             put("credential", credential.expose_secret())?;
         }
     }
-    if !credential_only(e) {
+    // As git's credential-cache answers: the username when one is stored,
+    // the password when one is.
+    if !credential_only(e, s) {
         put("username", e.username.as_bytes())?;
         put("password", s.password.expose_secret())?;
+    } else if !e.username.is_empty() {
+        put("username", e.username.as_bytes())?;
     }
     if let Some(t) = e.password_expiry_utc {
         put("password_expiry_utc", t.to_string().as_bytes())?;
@@ -218,11 +234,8 @@ fn store(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
         protocol: protocol.clone(),
         host: req.host.clone().unwrap_or_default(),
         path: req.path.clone().unwrap_or_default(),
-        username: if with_password {
-            req.username.clone().unwrap_or_default()
-        } else {
-            String::new()
-        },
+        // Kept with a credential too: a later `get` naming the user matches.
+        username: req.username.clone().unwrap_or_default(),
         password: match (&req.password, with_password) {
             (Some(p), true) => p.try_clone()?,
             _ => SecretBytes::with_capacity(0)?,

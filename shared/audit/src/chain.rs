@@ -427,8 +427,22 @@ pub fn verify(paths: &Paths, keys: Option<&Keys>) -> Result<Verified> {
     };
     let mut last: Option<(u64, String)> = None;
     let mut sealed_seen = false;
-    for path in files(paths, 100) {
-        let data = read_file(&path)?;
+    let all: Vec<(PathBuf, Vec<u8>)> = files(paths, 100)
+        .into_iter()
+        .map(|p| read_file(&p).map(|d| (p, d)))
+        .collect::<Result<_>>()?;
+    // MACs are checked from the last `rekey` entry on: entries before it
+    // were sealed with a vault key that no longer exists.
+    let last_rekey = all
+        .iter()
+        .flat_map(|(_, d)| d.split(|&b| b == b'\n'))
+        .filter_map(split_line)
+        .filter_map(|(json, _)| serde_json::from_str::<Body>(json).ok())
+        .filter(|b| b.action == "rekey")
+        .map(|b| b.seq)
+        .max()
+        .unwrap_or(0);
+    for (path, data) in &all {
         let shown = path.display();
         let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
         if lines.last().is_some_and(|l| !l.is_empty()) {
@@ -476,7 +490,7 @@ pub fn verify(paths: &Paths, keys: Option<&Keys>) -> Result<Verified> {
                 v.unsealed_tail += 1;
                 unsealed_link(json)
             } else {
-                if let Some(k) = keys {
+                if let Some(k) = keys.filter(|_| body.seq >= last_rekey) {
                     if !ct_eq(&entry_mac(k, json), mac) {
                         v.problems.push(format!(
                             "{at}: entry {}: the MAC does not match (the entry was edited)",

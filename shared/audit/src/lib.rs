@@ -36,6 +36,13 @@
 //! tail that anyone who can write the file could forge or drop
 //! ([`Verified::unsealed_tail`]).
 //!
+//! A new vault key (`keyward passwd`, `keyward rekey`) means new audit keys:
+//! the CLI then writes a `rekey` entry, the first sealed with the new key,
+//! chained to the last entry sealed with the old one. `verify` checks MACs
+//! from the last `rekey` entry on, and the entries before it by structure
+//! only (seq, `prev` links, the head): deleting or truncating them is still
+//! seen, editing their bodies is not.
+//!
 //! What the trail cannot show: a rollback of both the log and the head to
 //! an older genuine copy, entries lost in a crash before the page cache
 //! reached the disk (the log is not fsynced: one `fsync` would cost more
@@ -76,6 +83,9 @@ pub enum Action {
     Lock,
     /// A vault password was wrong.
     UnlockFailed,
+    /// The vault key changed (`keyward passwd`, `keyward rekey`): this entry
+    /// is the first sealed with the new key.
+    Rekey,
 }
 
 impl Action {
@@ -91,6 +101,7 @@ impl Action {
             Action::Unlock => "unlock",
             Action::Lock => "lock",
             Action::UnlockFailed => "unlock-failed",
+            Action::Rekey => "rekey",
         }
     }
 }

@@ -303,3 +303,29 @@ fn ten_thousand_concurrent_uses_lose_no_entry() {
     }
     assert!(p.rotated(1).exists(), "rotation ran under concurrency");
 }
+
+#[test]
+fn a_rekey_entry_moves_the_mac_checks_to_the_new_key() {
+    let d = tempfile::tempdir().unwrap();
+    let v = vault_in(d.path());
+    let s = AuditSettings::default();
+    let (old, new) = (keys(), other_keys());
+    for _ in 0..3 {
+        append(&v, &s, Some(&old), Action::Get, None).unwrap();
+    }
+    let p = Paths::for_vault(&v);
+    // Without a rekey entry, the new key finds the old MACs wrong.
+    append(&v, &s, Some(&new), Action::Get, None).unwrap();
+    assert!(!problems_with(&p, &new).is_empty());
+    append(&v, &s, Some(&new), Action::Rekey, None).unwrap();
+    append(&v, &s, Some(&new), Action::Get, None).unwrap();
+    let r = verify(&p, Some(&new)).unwrap();
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    // Entries before the rekey are still checked by structure.
+    let mut l = lines(&p.log);
+    l.remove(1);
+    std::fs::write(&p.log, l.concat()).unwrap();
+    assert!(problems_with(&p, &new)
+        .iter()
+        .any(|m| m.contains("deleted")));
+}

@@ -61,6 +61,16 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The replacement is in place (renamed over the old file), but syncing
+    /// its directory failed, so a crash before the kernel writes it back could
+    /// still bring the old file back.
+    #[error("saved {}, but not yet durable: syncing its directory failed ({source}); the change is in place and survives unless the machine crashes before the disk catches up (run `sync`, and check the disk)", path.display())]
+    NotDurable {
+        /// The file that was replaced.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// Another process held the lock longer than [`LOCK_WAIT`].
     #[error("{} is busy: another process has held it for {}s; try again (or find it with `fuser {}`)", lock.display(), waited.as_secs(), lock.display())]
     Busy {
@@ -508,7 +518,9 @@ impl Trust {
                 .open(&tmp)
                 .map_err(failed)?;
             f.write_all(data).map_err(failed)?;
-            f.sync_all().map_err(failed)?;
+            // fdatasync: the data and the size; the name is made durable by
+            // syncing the directory after the rename.
+            f.sync_data().map_err(failed)?;
             drop(f);
             std::fs::rename(&tmp, path).map_err(failed)?;
             Ok(())
@@ -517,8 +529,14 @@ impl Trust {
             let _ = std::fs::remove_file(&tmp);
             return result;
         }
-        let d = File::open(&dir).map_err(io(&dir))?;
-        d.sync_all().map_err(io(&dir))?;
+        // The rename happened: from here on the change is made, only maybe
+        // not yet on disk.
+        let not_durable = |source| Error::NotDurable {
+            path: path.to_path_buf(),
+            source,
+        };
+        let d = File::open(&dir).map_err(not_durable)?;
+        d.sync_all().map_err(not_durable)?;
         Ok(())
     }
 }

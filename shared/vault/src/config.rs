@@ -45,10 +45,19 @@ impl Default for Config {
     }
 }
 
+/// An XDG base directory from `var`, if it is set to an absolute path: the
+/// XDG Base Directory specification says a relative one is invalid and must
+/// be ignored (the default then applies).
+fn xdg_dir(var: &str) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .map(PathBuf::from)
+        .filter(|x| x.is_absolute())
+}
+
 /// `$XDG_CONFIG_HOME/keyward/config.toml`, else `~/.config/keyward/config.toml`.
 pub fn user_config_path() -> Option<PathBuf> {
-    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
-        return Some(PathBuf::from(x).join("keyward/config.toml"));
+    if let Some(x) = xdg_dir("XDG_CONFIG_HOME") {
+        return Some(x.join("keyward/config.toml"));
     }
     home().map(|h| h.join(".config/keyward/config.toml"))
 }
@@ -211,8 +220,8 @@ fn expand_tilde(s: &str, home: Option<&Path>) -> std::result::Result<PathBuf, St
 }
 
 fn xdg_vault_path() -> Result<PathBuf> {
-    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
-        return Ok(PathBuf::from(x).join("keyward/vault"));
+    if let Some(x) = xdg_dir("XDG_DATA_HOME") {
+        return Ok(x.join("keyward/vault"));
     }
     home()
         .map(|h| h.join(".local/share/keyward/vault"))

@@ -62,6 +62,15 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The new vault is in place, but syncing its directory failed: saved, not
+    /// yet durable (exit 9 from `keyward`).
+    #[error("saved {}, but not yet durable: syncing its directory failed ({source}); the change is in place and survives unless the machine crashes before the disk catches up (run `sync`, and check the disk)", path.display())]
+    NotDurable {
+        /// The vault path.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// Another writer held the vault's lock longer than [`keyward_trustfs::LOCK_WAIT`].
     #[error("vault is busy: another process has held {} for {}s; try again (or find it with `fuser {}`)", lock.display(), keyward_trustfs::LOCK_WAIT.as_secs(), lock.display())]
     Busy {
@@ -108,6 +117,7 @@ impl From<keyward_trustfs::Error> for Error {
             Fs::Refused { path, why, .. } => Error::Permissions { path, why },
             Fs::Io { path, source } => Error::Io { path, source },
             Fs::WriteFailed { path, source } => Error::WriteFailed { path, source },
+            Fs::NotDurable { path, source } => Error::NotDurable { path, source },
             Fs::Busy { lock, .. } => Error::Busy { lock },
             other => Error::Invalid(other.to_string()),
         }

@@ -136,6 +136,19 @@ pub fn time_left(id: &VaultId) -> Result<Option<Duration>> {
     )))
 }
 
+/// After a password change gave the vault a new key: if the old key is
+/// cached, puts `key` in its place for the time the old one had left (at
+/// least a second); `false` if none was cached.
+pub fn replace(id: &VaultId, key: &VaultKey) -> Result<bool> {
+    match time_left(id)? {
+        Some(left) => {
+            store(id, key, left)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
 /// Removes the cached key at once; `false` if none was cached.
 pub fn revoke(id: &VaultId) -> Result<bool> {
     let r = match ring(false) {

@@ -1,7 +1,7 @@
 //! Round trips through the public API, on throwaway vaults.
 
 use keyward_secmem::{ExposeSecret, SecretBytes};
-use keyward_vault::{keyring, read_vault_id, Error, KdfParams, Kind, NewEntry, Vault};
+use keyward_vault::{keyring, read_vault_id, Error, KdfParams, Kind, NewEntry, Vault, VaultKey};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -188,6 +188,43 @@ fn wrong_password_and_passwd() {
     let v2 = Vault::open_with_password(&path, &pw("new")).unwrap();
     assert_eq!(v2.reveal(0).unwrap().password.expose_secret(), b"s3cret");
     assert_eq!(v2.key().expose(), v.key().expose());
+}
+
+/// Review finding (issue 13): a backup taken before `passwd` and the old
+/// password decrypted records stored after it (the key was only rewrapped).
+/// Now the password change makes a new key and re-encrypts every record.
+#[test]
+fn an_old_backup_and_the_old_password_reveal_nothing_stored_after_passwd() {
+    let (_d, path) = tmp();
+    let mut v = Vault::create(&path, &pw("old"), CHEAP).unwrap();
+    v.update(|t| t.upsert(git("before.example", "u", "secretA-before")))
+        .unwrap();
+    let backup = path.with_file_name("backup");
+    std::fs::copy(&path, &backup).unwrap();
+    v.change_password(&pw("new"), CHEAP).unwrap();
+    v.update(|t| t.upsert(git("after.example", "u", "secretB-after-passwd")))
+        .unwrap();
+    // What the attacker has: the backup and the old password, hence the old key.
+    let old = Vault::open_with_password(&backup, &pw("old")).unwrap();
+    assert_ne!(
+        old.key().expose(),
+        v.key().expose(),
+        "passwd must change the key"
+    );
+    let old_key = VaultKey::from_bytes(old.key().expose()).unwrap();
+    assert!(Vault::open_with_key(&path, old_key).is_err());
+    // The new vault: both records, under the new password only.
+    let now = Vault::open_with_password(&path, &pw("new")).unwrap();
+    let secrets: Vec<Vec<u8>> = (0..now.len())
+        .map(|i| now.reveal(i).unwrap().password.expose_secret().to_vec())
+        .collect();
+    assert_eq!(
+        secrets,
+        vec![b"secretA-before".to_vec(), b"secretB-after-passwd".to_vec()]
+    );
+    // The file holds no byte of any record in the clear, nor the old wrap.
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(!bytes.windows(14).any(|w| w == b"secretA-before"));
 }
 
 #[test]

@@ -71,3 +71,30 @@ host=plain.example
 capability[]=authtype
 username=u
 password=p
+# git's case (t/lib-credential.sh, "helper_test_authtype"): a credential
+# stored with a username keeps it, and a get naming that user finds it, as
+# git's credential-cache does; another user's get does not.
+$ store
+capability[]=authtype
+protocol=https
+host=git.example.com
+username=foobar
+authtype=Bearer
+credential=random-token
+? 0
+$ get
+capability[]=authtype
+protocol=https
+host=git.example.com
+username=foobar
+? 0
+capability[]=authtype
+authtype=Bearer
+credential=random-token
+username=foobar
+$ get
+capability[]=authtype
+protocol=https
+host=git.example.com
+username=someone-else
+? 0

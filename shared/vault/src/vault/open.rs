@@ -213,8 +213,11 @@ impl Vault {
         parse(&self.path, data, header, &self.key)
     }
 
-    /// Rewraps the vault key under a new password and KDF parameters
-    /// (records are not re-encrypted), atomically.
+    /// Changes the password: a new random vault key wraps under the new
+    /// password and KDF parameters, and every record is re-encrypted under it,
+    /// in one atomic write, so an old copy of the vault and the old password
+    /// reveal nothing stored afterwards. The old key stops opening the vault
+    /// (callers replace a cached one: [`crate::keyring::replace`]).
     pub fn change_password(&mut self, new: &SecretBytes, kdf: KdfParams) -> Result<()> {
         kdf.check().map_err(Error::Invalid)?;
         let salt: [u8; SALT_LEN] = format::random_array()?;
@@ -222,8 +225,9 @@ impl Vault {
         self.rewrap_with(salt, kdf, &kek)
     }
 
-    /// Rewraps the vault key under `kek` (derived from the new password with
-    /// `salt` and `kdf`), under the writers' lock, atomically.
+    /// Under the writers' lock, atomically: a new random vault key, every
+    /// record's secrets re-encrypted under it, the key wrapped under `kek`
+    /// (derived from the password with `salt` and `kdf`).
     pub(crate) fn rewrap_with(
         &mut self,
         salt: [u8; SALT_LEN],
@@ -233,17 +237,31 @@ impl Vault {
         kdf.check().map_err(Error::Invalid)?;
         let _lock = fs::lock(&self.path)?;
         let mut fresh = self.reread()?;
-        let entries = fresh.take_entries();
-        let header = Header::wrap(fresh.header.id, kdf, salt, kek, &self.key)?;
+        let mut entries = fresh.take_entries();
+        let id = fresh.header.id;
+        let new_key = VaultKey::random()?;
+        {
+            let (old, new) = (self.key.cipher()?, new_key.cipher()?);
+            for e in entries.iter_mut() {
+                let blob = entry_blob(&self.path, e, &fresh.buf.bytes)?;
+                let plain = format::open_secret(&old, &id, &e.record, blob)?
+                    .ok_or_else(|| corrupt(&self.path))?;
+                e.blob = Blob::New(format::seal_secret(&new, &id, &e.record, plain)?);
+            }
+        }
+        let header = Header::wrap(id, kdf, salt, kek, &new_key)?;
         let data = encode(
             &header,
-            &self.key,
+            &new_key,
             fresh.generation + 1,
             &entries,
             &fresh.buf.bytes,
         )?;
         fs::write_atomic(&self.path, &data)?;
-        self.state = parse(&self.path, data, header, &self.key)?;
+        drop(entries);
+        drop(fresh);
+        self.state = parse(&self.path, data, header, &new_key)?;
+        self.key = new_key;
         Ok(())
     }
 }
