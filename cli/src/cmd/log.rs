@@ -2,7 +2,7 @@
 //! audit trail (`keyward-audit`). Without the vault key (locked vault) it
 //! shows everything but the records' names; `--verify` needs the key.
 
-use crate::ctx::{say, Ctx};
+use crate::ctx::{say, say_json, Ctx};
 use crate::date::utc_minutes as utc;
 use crate::exit::{CliError, Result};
 use clap::Args;
@@ -160,7 +160,7 @@ pub(crate) fn run(ctx: &Ctx, a: LogArgs) -> Result<()> {
                 })
             })
             .collect();
-        say(&serde_json::to_string_pretty(&arr).unwrap_or_default());
+        say_json(&serde_json::to_string_pretty(&arr).unwrap_or_default());
         return Ok(());
     }
     if entries.is_empty() {
