@@ -72,12 +72,13 @@ pub(crate) fn for_terminal(text: &str, lines: bool) -> std::borrow::Cow<'_, str>
     std::borrow::Cow::Owned(out)
 }
 
-/// `--kind git|docker|secret-service` (`list`, `rm`).
+/// `--kind git|docker|secret|secret-service` (`list`, `rm`).
 pub(crate) fn parse_kind(s: &str) -> std::result::Result<Kind, String> {
     match s {
         "git" => Ok(Kind::Git),
         "docker" => Ok(Kind::Docker),
+        "secret" => Ok(Kind::Secret),
         "secret-service" => Ok(Kind::SecretService),
-        _ => Err("expected `git`, `docker` or `secret-service`".into()),
+        _ => Err("expected `git`, `docker`, `secret` or `secret-service`".into()),
     }
 }

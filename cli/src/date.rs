@@ -16,6 +16,18 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (y, m, d)
 }
 
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's `days_from_civil`,
+/// the inverse of `civil_from_days`).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// `2026-11-22` from Unix seconds.
 pub fn utc_date(secs: i64) -> String {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));

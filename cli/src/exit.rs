@@ -10,7 +10,7 @@ Exit codes:
   2  usage error (bad arguments)
   3  wrong vault password
   4  vault is locked (run `keyward unlock`)
-  5  vault is corrupted or was tampered with
+  5  vault (or its audit log) is corrupted or was tampered with
   6  unsafe permissions, ownership or a symlink (the message says how to fix it)
   7  no such vault or record
   8  bad configuration file
@@ -107,6 +107,35 @@ pub(crate) enum CliError {
         /// The database.
         path: PathBuf,
     },
+    /// `--secret-fd N` is not a descriptor this process can read (exit 1).
+    #[error("--secret-fd {fd}: cannot read it: {source}")]
+    SecretFd {
+        /// The descriptor given.
+        fd: i32,
+        /// Why it cannot be read.
+        source: keyward_secmem::Error,
+    },
+    /// `keyward get|rm --previous NAME`: no such named secret (exit 7).
+    #[error("no secret named {0} (see `keyward list --kind secret`)")]
+    NoSecret(String),
+    /// `--previous` on a named secret that keeps none (exit 7).
+    #[error("{0} keeps no previous value (only `keyward generate` on an existing name keeps one)")]
+    NoPrevious(String),
+    /// `keyward generate` refused the length or could not make the secret (exit 1).
+    #[error(transparent)]
+    Generate(#[from] keyward_generate::Error),
+    /// Standard output is gone (exit 1).
+    #[error("cannot write to standard output: {0}")]
+    Stdout(std::io::Error),
+    /// `keyward log --verify` found the audit log edited, cut or with entries
+    /// missing; the problems were printed above (exit 5).
+    #[error("the audit log of {} is broken: {problems} problem(s) above", vault.display())]
+    AuditBroken {
+        /// The vault whose log it is.
+        vault: PathBuf,
+        /// How many problems.
+        problems: usize,
+    },
     /// `keyward rm HOST` matched no record (exit 7).
     #[error("no record matches {0} (see `keyward list`)")]
     NoRecord(String),
@@ -153,7 +182,11 @@ impl CliError {
                 VaultError::NotDurable { .. } => 9,
                 _ => 1,
             },
-            CliError::NoRecord(_) | CliError::NoImportFile(_) => 7,
+            CliError::NoRecord(_)
+            | CliError::NoImportFile(_)
+            | CliError::NoSecret(_)
+            | CliError::NoPrevious(_) => 7,
+            CliError::AuditBroken { .. } => 5,
             _ => 1,
         }
     }

@@ -9,6 +9,7 @@ mod cmd;
 mod ctx;
 pub mod date;
 mod exit;
+mod named;
 mod password;
 mod secretfile;
 
@@ -73,6 +74,18 @@ pub(crate) enum Command {
     /// Manage the password database of pam_keyward.so (/etc/keyward/shadow).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Pam(cmd::pam::PamArgs),
+    /// Store a named secret (e.g. `restic/backup-1`), asked twice on the terminal or read from --secret-fd.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Set(cmd::set::SetArgs),
+    /// Print a named secret and a newline (for tools that run a password command).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Get(cmd::get::GetArgs),
+    /// Generate a random secret into locked memory and store it under NAME (rotates an existing one).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Generate(cmd::generate::GenerateArgs),
+    /// Show the audit trail of record uses, or check its HMAC chain (--verify).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Log(cmd::log::LogArgs),
 }
 
 /// The whole `keyward` command-line definition (for man pages and completions).
@@ -122,7 +135,7 @@ fn run(cli: Cli) -> Result<()> {
         vault,
         vault_unknown,
     };
-    match cli.command {
+    let result = match cli.command {
         Command::Init(a) => cmd::init::run(&ctx, a),
         Command::Unlock(a) => cmd::unlock::run(&ctx, a),
         Command::Lock => cmd::lock::run(&ctx),
@@ -134,5 +147,13 @@ fn run(cli: Cli) -> Result<()> {
         Command::Import(a) => cmd::import::run(&ctx, a),
         Command::Doctor => cmd::doctor::run(&ctx, before),
         Command::Pam(a) => cmd::pam::run(&ctx, a),
+        Command::Set(a) => cmd::set::run(&ctx, a),
+        Command::Get(a) => cmd::get::run(&ctx, a),
+        Command::Generate(a) => cmd::generate::run(&ctx, a),
+        Command::Log(a) => cmd::log::run(&ctx, a),
+    };
+    if let Err(exit::CliError::Vault(e)) = &result {
+        keyward_audit::note_failure(e);
     }
+    result
 }

@@ -16,11 +16,23 @@ impl Source {
     /// `--password-fd N`, read in place (a pipe or file another user opened, a
     /// socket, a file at any offset), else the terminal.
     pub(crate) fn new(fd: Option<i32>) -> Result<Source> {
+        Self::from_fd(fd, |fd, source| CliError::PasswordFd { fd, source })
+    }
+
+    /// `--secret-fd N` (a named secret's value), else the terminal.
+    pub(crate) fn for_secret(fd: Option<i32>) -> Result<Source> {
+        Self::from_fd(fd, |fd, source| CliError::SecretFd { fd, source })
+    }
+
+    fn from_fd(
+        fd: Option<i32>,
+        refused: fn(i32, keyward_secmem::Error) -> CliError,
+    ) -> Result<Source> {
         match fd {
             None => Ok(Source::Tty),
             Some(n) => inherited_fd(n)
                 .map(Source::Fd)
-                .map_err(|source| CliError::PasswordFd { fd: n, source }),
+                .map_err(|source| refused(n, source)),
         }
     }
 

@@ -309,6 +309,22 @@ pub fn core_at(cmd: &Command, stdin: &[u8], dir: &Path, stop: &[&str]) -> (Vec<u
     (core_bytes, program)
 }
 
+/// Fails (never skips) unless this runs as root with gdb installed: gdb
+/// stops and dumps the programs the scans look into.
+pub fn require_root_and_gdb() {
+    assert!(
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")),
+        "needs root (gdb stops and dumps the programs): run scripts/test as root"
+    );
+    assert!(
+        crate::have("gdb"),
+        "gdb missing: install the Debian package gdb"
+    );
+}
+
 /// The directory for a scenario's files (core, input, output), created empty.
 pub fn scratch(dir: &Path, name: &str) -> PathBuf {
     let d = dir.join(name);

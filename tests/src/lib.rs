@@ -86,6 +86,24 @@ pub fn output_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
     out
 }
 
+/// Output bytes as text (lossy).
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The stdout of a command that must have succeeded (else a panic showing
+/// its exit code and both outputs).
+pub fn ok_stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
 /// Whether an external program is on PATH.
 pub fn have(program: &str) -> bool {
     std::env::var_os("PATH")

@@ -12,7 +12,7 @@
 #![forbid(unsafe_code)]
 
 use keyward_secmem::SecretBytes;
-use keyward_tests::core_scan::{core_at_exit, scratch, Needles};
+use keyward_tests::core_scan::{core_at_exit, require_root_and_gdb, scratch, Needles};
 use keyward_tests::{bin, TestHome};
 use std::process::Command;
 
@@ -23,20 +23,6 @@ fn random_text(n: usize) -> String {
     b.iter()
         .map(|x| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[usize::from(*x) % 36]))
         .collect()
-}
-
-fn require_root_and_gdb() {
-    assert!(
-        std::fs::read_to_string("/proc/self/status")
-            .unwrap()
-            .lines()
-            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")),
-        "needs root (gdb stops and dumps the programs): run scripts/test as root"
-    );
-    assert!(
-        keyward_tests::have("gdb"),
-        "gdb missing: install the Debian package gdb"
-    );
 }
 
 fn vault_key(h: &TestHome, password: &str) -> [u8; 32] {

@@ -165,6 +165,12 @@ pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
         }
     }
 
+    if ctx.vault_unknown.is_none() {
+        match crate::cmd::log::doctor_check(ctx) {
+            Ok(detail) => r.ok("audit log", &detail),
+            Err((what, fix)) => r.warn("audit log", &what, &fix),
+        }
+    }
     check_plaintext(&mut r);
 
     // Configuration files.

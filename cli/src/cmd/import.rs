@@ -226,7 +226,9 @@ fn store(mut v: keyward_vault::Vault, sealed: Vec<keyward_vault::Sealed>) -> Res
             replaced: 0,
         });
     }
-    Ok(v.update(|t| t.put_all(sealed))?)
+    let counts = v.update(|t| t.put_all(sealed))?;
+    keyward_audit::record(&v, keyward_audit::Action::Import, None);
+    Ok(counts)
 }
 
 fn docker_err(file: &Path, why: &str) -> CliError {

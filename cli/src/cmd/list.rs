@@ -29,6 +29,9 @@ pub(crate) fn run(ctx: &Ctx, a: ListArgs) -> Result<()> {
         let arr: Vec<serde_json::Value> = rows
             .iter()
             .map(|e| {
+                if e.kind == Kind::Secret {
+                    return crate::named::list_json(e);
+                }
                 serde_json::json!({
                     "kind": e.kind.as_str(),
                     "protocol": e.protocol,

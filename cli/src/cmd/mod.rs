@@ -1,12 +1,16 @@
 //! One module per subcommand; each has its arguments and a `run`.
 
 pub(crate) mod doctor;
+pub(crate) mod generate;
+pub(crate) mod get;
 pub(crate) mod import;
 pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod lock;
+pub(crate) mod log;
 pub(crate) mod pam;
 pub(crate) mod passwd;
 pub(crate) mod rm;
+pub(crate) mod set;
 pub(crate) mod status;
 pub(crate) mod unlock;

@@ -31,6 +31,7 @@ pub(crate) fn run(ctx: &Ctx, a: PasswdArgs) -> Result<()> {
     drop(old);
     let new = src.read_new("New vault password: ")?;
     v.change_password(&new, ctx.config.kdf)?;
+    keyward_audit::record(&v, keyward_audit::Action::Rekey, None);
     say(&format!(
         "changed the password of {}: a new vault key, every record re-encrypted{}",
         ctx.vault.display(),
@@ -45,6 +46,7 @@ pub(crate) fn rekey(ctx: &Ctx, a: RekeyArgs) -> Result<()> {
     let mut v = Vault::open_with_password(&ctx.vault, &pw)?;
     let before = v.kdf();
     v.change_password(&pw, ctx.config.kdf)?;
+    keyward_audit::record(&v, keyward_audit::Action::Rekey, None);
     drop(pw);
     say(&format!(
         "rekeyed {}: a new vault key, every record re-encrypted, password unchanged, scrypt {} (was {}){}",

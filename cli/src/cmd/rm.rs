@@ -24,12 +24,18 @@ pub(crate) struct RmArgs {
     /// Remove every matching record (otherwise more than one match is an error).
     #[arg(long)]
     pub all: bool,
+    /// Remove only a named secret's previous value (kept by `keyward generate`'s rotation).
+    #[arg(long)]
+    pub previous: bool,
     /// Read the vault password from this file descriptor when the vault is locked.
     #[arg(long, value_name = "N")]
     pub password_fd: Option<i32>,
 }
 
 pub(crate) fn run(ctx: &Ctx, a: RmArgs) -> Result<()> {
+    if a.previous {
+        return crate::named::rm_previous(ctx, &a.host);
+    }
     let mut v = open(ctx, a.password_fd)?;
     let matches = |e: &keyward_vault::Entry| {
         e.host == a.host
@@ -51,6 +57,10 @@ pub(crate) fn run(ctx: &Ctx, a: RmArgs) -> Result<()> {
     if removed == 0 {
         return Err(CliError::NoRecord(a.host));
     }
+    let target = a.kind.map_or(keyward_audit::Target::any(&a.host), |k| {
+        keyward_audit::Target::new(k, &a.host)
+    });
+    keyward_audit::record(&v, keyward_audit::Action::Erase, Some(target));
     say(&format!("removed {removed} record(s)"));
     Ok(())
 }

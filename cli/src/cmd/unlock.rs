@@ -32,6 +32,7 @@ pub(crate) fn run(ctx: &Ctx, a: UnlockArgs) -> Result<()> {
     let pw = src.read("Vault password: ")?;
     let v = Vault::open_with_password(&ctx.vault, &pw)?;
     drop(pw);
+    keyward_audit::record(&v, keyward_audit::Action::Unlock, None);
     let timeout = a.timeout.unwrap_or(ctx.config.unlock_timeout);
     keyring::store(&v.id(), v.key(), timeout)
         .map_err(|source| CliError::KeyringStore { source })?;

@@ -3,6 +3,7 @@
 //! the secret.
 
 use super::{Access, Backend, Error};
+use keyward_audit::{Action as Audit, Target};
 use keyward_secmem::SecretBytes;
 use keyward_unlock::{open_for_helper_if_exists, HelperOpen};
 use keyward_vault::{Config, Kind, NewEntry, Vault};
@@ -25,7 +26,9 @@ pub fn open(config: Config, _access: Access) -> Result<Option<VaultStore>, Error
         no_prompt: false,
         cache_after_prompt: true,
     };
-    Ok(open_for_helper_if_exists(opts)?.map(VaultStore::new))
+    Ok(open_for_helper_if_exists(opts)
+        .inspect_err(keyward_audit::note_failure)?
+        .map(VaultStore::new))
 }
 
 impl VaultStore {
@@ -57,7 +60,14 @@ impl Backend for VaultStore {
             .docker
             .get(index)
             .ok_or(Error::NoSuchCredential(index))?;
-        Ok(self.vault.reveal(i)?.password)
+        let secret = self.vault.reveal(i)?.password;
+        let host = &self.vault.entries()[i].host;
+        keyward_audit::record(
+            &self.vault,
+            Audit::Get,
+            Some(Target::new(Kind::Docker, host)),
+        );
+        Ok(secret)
     }
 
     fn store(
@@ -73,12 +83,31 @@ impl Backend for VaultStore {
                 txn.retain(|e| !(e.kind == Kind::Docker && replaces(&e.host)));
                 txn.upsert(entry).map(drop)
             })
-            .map_err(Error::Vault)
+            .map_err(Error::Vault)?;
+        keyward_audit::record(
+            &self.vault,
+            Audit::Store,
+            Some(Target::new(Kind::Docker, server)),
+        );
+        Ok(())
     }
 
     fn erase(&mut self, erase: &dyn Fn(&str) -> bool) -> Result<usize, Error> {
-        self.vault
+        let hosts: Vec<String> = (self.vault.entries().iter())
+            .filter(|e| e.kind == Kind::Docker && erase(&e.host))
+            .map(|e| e.host.clone())
+            .collect();
+        let n = self
+            .vault
             .update(|txn| Ok(txn.retain(|e| !(e.kind == Kind::Docker && erase(&e.host)))))
-            .map_err(Error::Vault)
+            .map_err(Error::Vault)?;
+        for h in &hosts {
+            keyward_audit::record(
+                &self.vault,
+                Audit::Erase,
+                Some(Target::new(Kind::Docker, h)),
+            );
+        }
+        Ok(n)
     }
 }

@@ -3,6 +3,7 @@
 use super::matching::{self, StoredKey};
 use super::proto::{self, Action, ProtocolError, Request};
 use crate::output;
+use keyward_audit::{Action as Audit, Target};
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use keyward_unlock::HelperOpen;
 use keyward_vault::{Entry, Kind, NewEntry, Secrets, Vault};
@@ -91,12 +92,16 @@ pub fn run(args: &[OsString]) -> Result<(), HelperError> {
         let input = proto::read_request(stdin.as_fd())?;
         Request::parse(input.expose_secret())?
     };
-    match action {
+    let result = match action {
         Action::Get => get(&req, opts),
         Action::Store => store(&req, opts),
         Action::Erase => erase(&req, opts),
         Action::Capability | Action::Unknown => Ok(()),
+    };
+    if let Err(HelperError::Vault(e)) = &result {
+        keyward_audit::note_failure(e);
     }
+    result
 }
 
 fn key(e: &Entry) -> StoredKey<'_> {
@@ -154,6 +159,11 @@ fn get(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
     let secrets = vault.reveal(i)?;
     let out = render(req, &entry, &secrets)?;
     drop(secrets);
+    keyward_audit::record(
+        &vault,
+        Audit::Get,
+        Some(Target::new(Kind::Git, &entry.host)),
+    );
     output::write_secret_stdout(&out).map_err(HelperError::Output)
 }
 
@@ -243,6 +253,7 @@ fn store(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
             None
         },
     };
+    let host = entry.host.clone();
     let mut vault = keyward_unlock::open_for_helper(opts)?;
     vault.update(|txn| {
         // Replace by removing and appending, so the vault stays in storing
@@ -253,6 +264,7 @@ fn store(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
         txn.upsert(entry)?;
         Ok(())
     })?;
+    keyward_audit::record(&vault, Audit::Store, Some(Target::new(Kind::Git, &host)));
     Ok(())
 }
 
@@ -287,7 +299,10 @@ fn erase(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
     {
         return Ok(());
     }
-    erase_matches(&mut vault, req)
+    erase_matches(&mut vault, req)?;
+    let host = req.host.as_deref().unwrap_or("*");
+    keyward_audit::record(&vault, Audit::Erase, Some(Target::new(Kind::Git, host)));
+    Ok(())
 }
 
 fn erase_matches(vault: &mut Vault, req: &Request) -> Result<(), HelperError> {

@@ -375,7 +375,9 @@ impl Trust {
         self.check_meta(path, &meta, kind)
     }
 
-    fn open_with(&self, path: &Path, opts: &mut OpenOptions) -> Result<File> {
+    /// Opens `path` with `opts` (for example appending, for the audit log),
+    /// refusing symlinks, and checks the open file.
+    pub fn open_with(&self, path: &Path, opts: &mut OpenOptions) -> Result<File> {
         // O_NONBLOCK: a FIFO (or device) put where a trusted file belongs would
         // block open(2) until a writer came, hanging git or a login; with it the
         // open returns and the check refuses what is not a regular file. Reads

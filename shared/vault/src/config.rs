@@ -25,6 +25,8 @@ pub struct Config {
     /// rewrap it when the login password changes (default `true`; `false`
     /// spares a user whose vault password differs one scrypt per login).
     pub login_unlock: bool,
+    /// The audit trail (`audit`, `audit_syslog`, `audit_max_size`, `audit_keep`).
+    pub audit: crate::AuditSettings,
     /// Files that were read, in order.
     pub files: Vec<PathBuf>,
 }
@@ -37,6 +39,7 @@ impl Default for Config {
             memory_lock: LockPolicy::BestEffort,
             vault_path: None,
             login_unlock: true,
+            audit: crate::AuditSettings::default(),
             files: Vec::new(),
         }
     }
@@ -182,6 +185,9 @@ impl Config {
                     }
                     kdf.check().map_err(|why| err(key, why))?;
                     self.kdf = kdf;
+                }
+                k if k.starts_with("audit") => {
+                    self.audit.merge(k, value).map_err(|why| err(key, why))?;
                 }
                 _ => return Err(err(key, "unknown key".into())),
             }

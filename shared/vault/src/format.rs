@@ -149,7 +149,12 @@ impl Cipher<'_> {
     }
 
     /// Encrypts `buf` in place; returns the tag.
-    fn encrypt(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8]) -> Option<Tag> {
+    pub(crate) fn encrypt(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Option<Tag> {
         with_scrubbed_stack(|| {
             self.aes()
                 .encrypt_inout_detached(&Nonce::from(*nonce), aad, InOutBuf::from(buf))
@@ -158,7 +163,7 @@ impl Cipher<'_> {
     }
 
     /// Decrypts `buf` in place; whether the tag verified.
-    fn decrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+    pub(crate) fn decrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
         with_scrubbed_stack(|| {
             self.aes()
                 .decrypt_inout_detached(&nonce_of(nonce), aad, InOutBuf::from(buf), &tag_of(tag))

@@ -25,20 +25,26 @@
 #![deny(missing_docs)]
 
 mod config;
+mod config_audit;
 mod error;
 mod format;
 pub mod fs;
 pub mod kdf;
 pub mod keyring;
 pub mod login;
+mod named;
+mod subkey;
 mod vault;
 
 pub use config::{
     default_vault_path, format_duration, parse_duration, user_config_path, Config, SYSTEM_CONFIG,
 };
+pub use config_audit::AuditSettings;
 pub use error::{Error, Result};
 pub use format::{VaultId, VaultKey};
 pub use kdf::KdfParams;
+pub use named::{check_name, MAX_NAME_LEN};
+pub use subkey::SubKey;
 /// Entry points for the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

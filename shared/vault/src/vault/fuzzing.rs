@@ -42,6 +42,7 @@ pub fn index(plain: &[u8], secrets_len: usize) -> Option<(u64, usize)> {
         again.push(match v.kind {
             crate::Kind::Git => 1,
             crate::Kind::Docker => 2,
+            crate::Kind::Secret => 3,
         });
         again.extend_from_slice(&v.created.to_le_bytes());
         again.extend_from_slice(&v.updated.to_le_bytes());

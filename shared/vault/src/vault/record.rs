@@ -13,6 +13,8 @@ pub enum Kind {
     Git,
     /// A docker registry credential (`docker-credential-*` protocol).
     Docker,
+    /// A named secret (`keyward set|get|generate NAME`): see `named`.
+    Secret,
     /// A freedesktop Secret Service item (`keyward-secret-service`): `host`
     /// is the collection, `username` the item id, `authtype` the item's
     /// label, attributes and content type as JSON (see FORMAT.md).
@@ -24,6 +26,7 @@ impl Kind {
         match self {
             Kind::Git => 1,
             Kind::Docker => 2,
+            Kind::Secret => 3,
             Kind::SecretService => 4,
         }
     }
@@ -31,15 +34,17 @@ impl Kind {
         match b {
             1 => Some(Kind::Git),
             2 => Some(Kind::Docker),
+            3 => Some(Kind::Secret),
             4 => Some(Kind::SecretService),
             _ => None,
         }
     }
-    /// `git`, `docker` or `secret-service`.
+    /// `git`, `docker`, `secret` or `secret-service`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Git => "git",
             Kind::Docker => "docker",
+            Kind::Secret => "secret",
             Kind::SecretService => "secret-service",
         }
     }
