@@ -11,7 +11,7 @@
 //!   prompt) when it has one, and otherwise completes dismissed.
 //! - Sessions: `plain` and `dh-ietf1024-sha256-aes128-cbc-pkcs7` ([`dh`]).
 //!   Secrets, session keys and DH private values live in locked memory; see
-//!   [`service`] for what reaches the wire.
+//!   the `service` module for what reaches the wire.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
