@@ -39,11 +39,7 @@ pub fn index(plain: &[u8], secrets_len: usize) -> Option<(u64, usize)> {
         assert!(raw.off + raw.len <= secrets_len, "blob inside the region");
         let v = &raw.view;
         again.extend_from_slice(&raw.record);
-        again.push(match v.kind {
-            crate::Kind::Git => 1,
-            crate::Kind::Docker => 2,
-            crate::Kind::Secret => 3,
-        });
+        again.push(v.kind.to_byte());
         again.extend_from_slice(&v.created.to_le_bytes());
         again.extend_from_slice(&v.updated.to_le_bytes());
         match v.password_expiry_utc {
