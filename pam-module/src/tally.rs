@@ -117,17 +117,24 @@ impl Tally {
     /// (`Attempt::locked` is the failure count, nothing is counted), anyone
     /// else is counted as failing now. A success then calls [`Tally::reset`].
     pub fn attempt(&self, user: &str, now: u64) -> Result<Attempt> {
+        self.counting(user, now, true).map(|(r, counted)| Attempt {
+            locked: (!counted).then_some(r.failures),
+            failures: r.failures,
+        })
+    }
+
+    /// Under the record's exclusive lock: unless `stop_if_locked` finds the
+    /// user locked out, counts one failure at `now` (a lock that has expired
+    /// starts the count again). Returns the record and whether it counted.
+    fn counting(&self, user: &str, now: u64, stop_if_locked: bool) -> Result<(Record, bool)> {
         let t = self.checked_dir()?;
         let path = self.path(user);
         let mut f = t.lock_file(t.open_or_create(&path)?, &path, LockMode::Exclusive)?;
         let mut s = String::new();
         f.read_to_string(&mut s).map_err(Error::io(&path))?;
         let mut r = Record::parse(&s);
-        if r.locked(self.deny, self.unlock_time, now) {
-            return Ok(Attempt {
-                locked: Some(r.failures),
-                failures: r.failures,
-            });
+        if stop_if_locked && r.locked(self.deny, self.unlock_time, now) {
+            return Ok((r, false));
         }
         if self.unlock_time > 0 && now >= r.last.saturating_add(self.unlock_time) {
             r.failures = 0;
@@ -137,10 +144,7 @@ impl Tally {
         f.set_len(0).map_err(Error::io(&path))?;
         f.rewind().map_err(Error::io(&path))?;
         writeln!(&mut *f, "{} {}", r.failures, r.last).map_err(Error::io(&path))?;
-        Ok(Attempt {
-            locked: None,
-            failures: r.failures,
-        })
+        Ok((r, true))
     }
 
     /// The user's record (empty when there is none).
@@ -168,22 +172,7 @@ impl Tally {
     /// Counts one failure; returns the new record. A lock that has expired
     /// starts the count again.
     pub fn fail(&self, user: &str, now: u64) -> Result<Record> {
-        let t = self.checked_dir()?;
-        let path = self.path(user);
-        let mut f = t.lock_file(t.open_or_create(&path)?, &path, LockMode::Exclusive)?;
-        let mut s = String::new();
-        f.read_to_string(&mut s).map_err(Error::io(&path))?;
-        let mut r = Record::parse(&s);
-        let expired = self.unlock_time > 0 && now >= r.last.saturating_add(self.unlock_time);
-        if expired {
-            r.failures = 0;
-        }
-        r.failures = r.failures.saturating_add(1);
-        r.last = now;
-        f.set_len(0).map_err(Error::io(&path))?;
-        f.rewind().map_err(Error::io(&path))?;
-        writeln!(&mut *f, "{} {}", r.failures, r.last).map_err(Error::io(&path))?;
-        Ok(r)
+        self.counting(user, now, false).map(|(r, _)| r)
     }
 
     /// Clears `user`'s failures (after a success).

@@ -118,6 +118,9 @@ impl std::fmt::Debug for Entry {
     }
 }
 
+/// A record's identity, borrowed.
+type Identity<'a> = (Kind, &'a String, &'a String, &'a String, &'a String);
+
 impl Entry {
     pub(super) fn duplicate(&self) -> Entry {
         Entry {
@@ -135,33 +138,31 @@ impl Entry {
         }
     }
 
+    /// Kind, protocol, host, path and username: what makes two records one.
+    fn identity(&self) -> Identity<'_> {
+        (
+            self.kind,
+            &self.protocol,
+            &self.host,
+            &self.path,
+            &self.username,
+        )
+    }
+
     /// Whether `o` has this record's identity.
     pub(super) fn same_key(&self, o: &Entry) -> bool {
-        self.kind == o.kind
-            && self.protocol == o.protocol
-            && self.host == o.host
-            && self.path == o.path
-            && self.username == o.username
+        self.identity() == o.identity()
     }
 
     pub(super) fn identity_key(&self) -> super::txn::IdentityKey {
-        (
-            self.kind.to_byte(),
-            self.protocol.clone(),
-            self.host.clone(),
-            self.path.clone(),
-            self.username.clone(),
-        )
+        let (k, a, b, c, d) = self.identity();
+        (k.to_byte(), a.into(), b.into(), c.into(), d.into())
     }
 
     /// Whether `n` would replace this record (same kind, protocol, host, path
     /// and username).
     pub fn same_identity(&self, n: &NewEntry) -> bool {
-        self.kind == n.kind
-            && self.protocol == n.protocol
-            && self.host == n.host
-            && self.path == n.path
-            && self.username == n.username
+        self.identity() == (n.kind, &n.protocol, &n.host, &n.path, &n.username)
     }
 }
 
