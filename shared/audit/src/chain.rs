@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::fs::OpenOptions;
-use std::io::{Read, Seek, Write};
+use std::io::{Read, Seek};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +25,9 @@ pub(crate) const NAME_LABEL: &[u8] = b"keyward-audit-name-v1\0";
 /// The `prev` of the first entry ever.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const HEAD_MAGIC: &str = "keyward-audit-head-v1";
+/// Length of a rendered head ([`Head::render`]): magic, two 20-digit seqs,
+/// two 64-digit links and a 64-character MAC, five spaces and a newline.
+const HEAD_LEN: usize = HEAD_MAGIC.len() + 2 * 20 + 3 * 64 + 5 + 1;
 
 /// The files of one vault's audit trail.
 #[derive(Debug, Clone)]
@@ -81,7 +84,13 @@ pub struct Body {
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(2 * b.len());
+    for x in b {
+        s.push(char::from(DIGITS[usize::from(x >> 4)]));
+        s.push(char::from(DIGITS[usize::from(x & 15)]));
+    }
+    s
 }
 
 fn unsealed_link(body: &str) -> String {
@@ -186,18 +195,21 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
-/// The head, and the file's length. The head is one short line: one read
-/// into a fixed buffer, no `fstat`.
-fn read_head(f: &mut File, path: &Path) -> Result<(Option<Head>, usize)> {
+/// The head, and the file's length. The head is one short line: read at
+/// offset 0 into a fixed buffer (`pread`: no seek, no `fstat`); a read that
+/// returns less than asked of a regular file has reached its end.
+fn read_head(f: &File, path: &Path) -> Result<(Option<Head>, usize)> {
+    use std::os::unix::fs::FileExt;
     let mut buf = [0u8; 512];
     let mut n = 0;
-    f.rewind().map_err(io(path))?;
     loop {
-        match f.read(&mut buf[n..]).map_err(io(path))? {
+        match f.read_at(&mut buf[n..], n as u64).map_err(io(path))? {
             0 => break,
             k => n += k,
         }
-        if n == buf.len() {
+        // A short read of a regular file is its end (the head is rewritten
+        // only under the lock this process holds).
+        if n == buf.len() || n == HEAD_LEN {
             break;
         }
     }
@@ -249,9 +261,9 @@ pub(crate) fn append(
     e: NewEntry<'_>,
 ) -> Result<Body> {
     let head_file = trust().open_or_create(&paths.head)?;
-    let mut head_file = nix::fcntl::Flock::lock(head_file, nix::fcntl::FlockArg::LockExclusive)
+    let head_file = nix::fcntl::Flock::lock(head_file, nix::fcntl::FlockArg::LockExclusive)
         .map_err(|(_, errno)| io(&paths.head)(errno.into()))?;
-    let (head, old_len) = read_head(&mut head_file, &paths.head)?;
+    let (head, old_len) = read_head(&head_file, &paths.head)?;
     let head = head.unwrap_or_else(Head::genesis);
     let seq = head.seq + 1;
     let record = match (keys, e.name) {
@@ -314,9 +326,7 @@ pub(crate) fn append(
         },
     };
     let text = new_head.render();
-    head_file.rewind().map_err(io(&paths.head))?;
-    head_file
-        .write_all(text.as_bytes())
+    std::os::unix::fs::FileExt::write_all_at(&*head_file, text.as_bytes(), 0)
         .map_err(io(&paths.head))?;
     if old_len > text.len() {
         head_file
@@ -551,4 +561,31 @@ pub fn verify(paths: &Paths, keys: Option<&Keys>) -> Result<Verified> {
         }
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_head_renders_to_its_fixed_length_and_parses_back() {
+        let sealed = Head {
+            seq: 7,
+            link: "a".repeat(64),
+            sealed_seq: 7,
+            sealed_link: "a".repeat(64),
+            mac: Some("b".repeat(64)),
+        };
+        for h in [Head::genesis(), sealed] {
+            let text = h.render();
+            assert_eq!(text.len(), HEAD_LEN, "{text}");
+            let back = Head::parse(&text).unwrap();
+            assert_eq!((back.seq, back.link), (h.seq, h.link));
+        }
+    }
+
+    #[test]
+    fn hex_is_lowercase_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
 }

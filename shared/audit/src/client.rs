@@ -29,8 +29,13 @@ pub struct Client {
     pub ssh: Option<String>,
 }
 
-fn read(path: &str) -> Option<String> {
-    std::fs::read_to_string(path).ok()
+/// A short `/proc` file (`comm`: at most 16 bytes) in one `read(2)`, without
+/// the `fstat` and the read to the end that `read_to_string` adds.
+fn read_short(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut buf = [0u8; 64];
+    let n = std::fs::File::open(path).ok()?.read(&mut buf).ok()?;
+    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
 }
 
 /// A terminal's name from its device number (glibc's `dev_t` encoding), for
@@ -74,7 +79,7 @@ impl Client {
             .ok()
             .and_then(|m| tty_name(std::os::unix::fs::MetadataExt::rdev(&m)));
         Client {
-            program: read(&format!("{proc}/comm")).map(|s| printable(s.trim_end_matches('\n'))),
+            program: read_short(&format!("{proc}/comm")).map(|s| printable(s.trim_end_matches('\n'))),
             exe: std::fs::read_link(format!("{proc}/exe"))
                 .ok()
                 .map(|p| printable(&p.to_string_lossy())),

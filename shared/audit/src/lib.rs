@@ -58,6 +58,7 @@ pub mod syslog;
 pub use chain::{read_entries, verify, Body, LogEntry, Paths, Verified, GENESIS};
 pub use client::Client;
 
+use keyward_secmem::with_scrubbed_stack;
 use keyward_vault::{AuditSettings, Config, Kind, SubKey, Vault, VaultId, VaultKey};
 use std::path::Path;
 
@@ -208,16 +209,22 @@ fn write(vault_path: &Path, keys: Option<&Keys>, action: Action, target: Option<
 }
 
 /// Records `action` on `target` in `vault`'s audit trail, sealed with its key.
+///
+/// The key work of one entry (deriving the two keys, sealing the name, the
+/// entry's and the head's MACs) runs in one [`with_scrubbed_stack`]: one
+/// stack wipe per entry instead of one per operation.
 pub fn record(vault: &Vault, action: Action, target: Option<Target<'_>>) {
     if !settings().enabled {
         return;
     }
-    let keys = Keys::of(vault);
-    if let Err(e) = &keys {
-        eprintln!("keyward: warning: audit log not written: {e}");
-        return;
-    }
-    write(vault.path(), keys.ok().as_ref(), action, target);
+    with_scrubbed_stack(|| {
+        let keys = Keys::of(vault);
+        if let Err(e) = &keys {
+            eprintln!("keyward: warning: audit log not written: {e}");
+            return;
+        }
+        write(vault.path(), keys.ok().as_ref(), action, target);
+    });
 }
 
 /// Records `action` for the vault at `vault_path` when it is not open:
@@ -226,7 +233,9 @@ pub fn record_at(vault_path: &Path, action: Action) {
     if !settings().enabled || !vault_path.exists() {
         return;
     }
-    write(vault_path, Keys::cached(vault_path).as_ref(), action, None);
+    with_scrubbed_stack(|| {
+        write(vault_path, Keys::cached(vault_path).as_ref(), action, None);
+    });
 }
 
 /// Records a failed unlock when `err` is a wrong vault password.

@@ -126,7 +126,7 @@ impl std::fmt::Debug for VaultKey {
 pub(crate) enum Cipher<'a> {
     /// Built for one use (a key-encryption key).
     Own(Locked<Aes256Gcm>),
-    /// The vault key's, which lives beside it.
+    /// One built beside its key (the vault key's, a derived key's).
     Of(&'a Aes256Gcm),
 }
 
@@ -139,6 +139,27 @@ impl Cipher<'_> {
             ))
         })?;
         Ok(Cipher::Own(Locked::new_with(|| Aes256Gcm::new(key))?))
+    }
+
+    /// A key and its cipher together in one guarded mapping of their own
+    /// (one page), for a key that seals or opens several times: the cipher
+    /// is built once.
+    pub(crate) fn keyed(key: &[u8]) -> crate::Result<Keyed<Aes256Gcm>> {
+        if key.len() != KEY_LEN {
+            return Err(crate::Error::Invalid(format!(
+                "an AES-256 key has {KEY_LEN} bytes, not {}",
+                key.len()
+            )));
+        }
+        Ok(Keyed::new(key, |k| {
+            let k: &aes_gcm::Key<Aes256Gcm> = k.try_into().unwrap_or(&ZERO_KEY);
+            Aes256Gcm::new(k)
+        })?)
+    }
+
+    /// A cipher built elsewhere (a [`Keyed`] one), borrowed.
+    pub(crate) fn of(c: &Aes256Gcm) -> Cipher<'_> {
+        Cipher::Of(c)
     }
 
     fn aes(&self) -> &Aes256Gcm {

@@ -5,15 +5,22 @@
 
 use crate::error::{Error, Result};
 use crate::format::{random_array, Cipher, VaultKey, KEY_LEN, NONCE_LEN, TAG_LEN};
+use aes_gcm::Aes256Gcm;
+use keyward_secmem::Keyed;
+use std::cell::OnceCell;
 use hmac::{Hmac, Mac};
 use keyward_secmem::{with_scrubbed_stack, ExposeSecret, ExposeSecretMut, SecretBytes};
 use sha2::Sha256;
 
 /// A 256-bit key derived from the vault key, in locked memory (a pooled
 /// slot: derived keys are short-lived, and a guarded mapping of its own would
-/// cost a `memfd_secret` per key on every use of the audit trail). It MACs with HMAC-SHA-256 and seals with AES-256-GCM; every
-/// call runs under [`with_scrubbed_stack`].
-pub struct SubKey(SecretBytes);
+/// cost a `memfd_secret` per key on every use of the audit trail). It MACs
+/// with HMAC-SHA-256 and seals with AES-256-GCM; every call runs under
+/// [`with_scrubbed_stack`]. The AES-GCM cipher is built on the first seal or
+/// open, beside a copy of the key in one guarded page of its own, and kept
+/// for the next: a MAC key never builds one, and reading a log opens every
+/// name with one key schedule.
+pub struct SubKey(SecretBytes, OnceCell<Keyed<Aes256Gcm>>);
 
 impl std::fmt::Debug for SubKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -57,13 +64,27 @@ impl VaultKey {
                 hmac(vault_key, &[label.as_bytes()], k.expose_secret_mut());
             }
         });
-        let keys: Vec<SubKey> = keys.into_iter().map(SubKey).collect();
+        let keys: Vec<SubKey> = keys
+            .into_iter()
+            .map(|k| SubKey(k, OnceCell::new()))
+            .collect();
         keys.try_into()
             .map_err(|_| Error::Invalid("internal: derived key count".into()))
     }
 }
 
 impl SubKey {
+    /// The key's AES-256-GCM cipher, built on first use.
+    fn cipher(&self) -> Result<Cipher<'_>> {
+        if self.1.get().is_none() {
+            let _ = self.1.set(Cipher::keyed(&self.0.expose_secret()[..KEY_LEN])?);
+        }
+        match self.1.get() {
+            Some(k) => Ok(Cipher::of(k.get())),
+            None => Err(Error::Invalid("internal: audit cipher".into())),
+        }
+    }
+
     /// `HMAC-SHA-256(key, parts[0] ‖ parts[1] ‖ …)`.
     pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         let mut out = [0u8; 32];
@@ -92,7 +113,8 @@ impl SubKey {
     pub fn seal(&self, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
         let nonce: [u8; NONCE_LEN] = random_array()?;
         let mut buf = plain.to_vec();
-        let tag = Cipher::new(&self.0)?
+        let tag = self
+            .cipher()?
             .encrypt(&nonce, aad, &mut buf)
             .ok_or_else(|| Error::Invalid("encryption failed".into()))?;
         let mut out = Vec::with_capacity(NONCE_LEN + buf.len() + TAG_LEN);
@@ -110,7 +132,7 @@ impl SubKey {
         let (nonce, rest) = sealed.split_at(NONCE_LEN);
         let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
         let mut buf = ct.to_vec();
-        let ok = Cipher::new(&self.0)?.decrypt(nonce, aad, &mut buf, tag);
+        let ok = self.cipher()?.decrypt(nonce, aad, &mut buf, tag);
         Ok(ok.then_some(buf))
     }
 }
