@@ -18,7 +18,12 @@
 //!   key-encryption key). The child reads it into its own locked memory,
 //!   authenticates the whole vault with it, and puts it in the user's
 //!   keyring (owned by the user, possessor-only, with a timeout), or rewraps
-//!   the vault atomically. The password never leaves the PAM process: a
+//!   the vault atomically. The child records each of these in the vault's
+//!   audit trail (`unlock`, `rekey` for a password change (a new vault
+//!   key), `lock` on the last session's close,
+//!   and `unlock-failed` when the parent says the password does not open
+//!   the vault), with the user's audit settings and the PAM host as the
+//!   client. The password never leaves the PAM process: a
 //!   forked child could not read it anyway (secure memory is wiped or
 //!   unmapped in children), and passing it would put it in a second process.
 //! - Everything that does not work out (no stash, no vault, a different
@@ -60,6 +65,9 @@ const T_NOTHING: u8 = b'N';
 const T_ERROR: u8 = b'E';
 const T_KEY: u8 = b'K';
 const T_OK: u8 = b'O';
+/// Parent → child: the password does not open the vault (the child records
+/// the failed unlock in the audit trail).
+const T_WRONG: u8 = b'W';
 
 /// Child exit codes (the outcome itself travels over the socket).
 pub const EXIT_OK: u8 = 0;

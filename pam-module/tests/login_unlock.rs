@@ -240,6 +240,51 @@ fn login_unlocks_the_vault_for_the_users_helpers() {
     assert_eq!(f[4], "3f000000", "possessor-only: {line}");
     assert_eq!(f[5], u.uid.to_string(), "owned by the user: {line}");
     assert_eq!(f[7], "user");
+    // The audit trail: the login's unlock, sealed, by the PAM host (this
+    // test's Python process), then the helper's get.
+    let trail = audit(&u.vault(), &["same-as-login-pw", TOKEN]);
+    let at = trail
+        .iter()
+        .position(|(e, _)| e["action"] == "unlock" && e["client"]["uid"] == 0);
+    assert!(
+        at.is_some_and(|i| trail[i + 1..].iter().any(|(e, _)| e["action"] == "get")),
+        "{trail:?}"
+    );
+    let (unlock, sealed) = &trail[at.unwrap()];
+    assert!(sealed, "{unlock}");
+    assert!(
+        unlock["client"]["program"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("python")),
+        "the PAM host is the client: {unlock}"
+    );
+    assert_eq!(unlock["client"]["uid"], 0, "{unlock}");
+}
+
+/// The vault's audit trail: each entry's JSON and whether it is sealed (a
+/// MAC, not `-`). The file belongs to the user; root reads it here.
+fn audit(vault: &Path, secrets: &[&str]) -> Vec<(Value, bool)> {
+    let mut p = vault.as_os_str().to_owned();
+    p.push(".audit");
+    let text = std::fs::read_to_string(&p).unwrap_or_default();
+    for s in secrets {
+        assert!(!text.contains(s), "a secret in the audit trail: {text}");
+    }
+    text.lines()
+        .map(|l| {
+            let (json, mac) = l.split_once('\t').expect("JSON TAB MAC");
+            (serde_json::from_str(json).unwrap(), mac != "-")
+        })
+        .collect()
+}
+
+/// The entries of `action` the PAM host made (root's process: the test's
+/// own commands run as the user).
+fn entries<'a>(trail: &'a [(Value, bool)], action: &str) -> Vec<&'a (Value, bool)> {
+    trail
+        .iter()
+        .filter(|(e, _)| e["action"] == action && e["client"]["uid"] == 0)
+        .collect()
 }
 
 fn locked(r: &Value) -> bool {
@@ -295,6 +340,14 @@ fn wrong_or_different_password_leaves_the_vault_locked() {
         )),
         "{log}"
     );
+    // The login whose password does not open the vault is a failed unlock
+    // in the audit trail (unsealed: nobody had the key); the failed
+    // authentication never reached the vault.
+    let trail = audit(&u.vault(), &["vault-only-pw", "the-login-pw", TOKEN]);
+    let failed = entries(&trail, "unlock-failed");
+    assert_eq!(failed.len(), 1, "{trail:?}");
+    assert!(!failed[0].1, "{trail:?}");
+    assert!(entries(&trail, "unlock").is_empty(), "{trail:?}");
 }
 
 /// A session stack whose result tells PAM_IGNORE from anything else:
@@ -420,6 +473,34 @@ fn password_change_rewraps_the_vault() {
     let list: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["host"], "forge.example");
+    // The password change is a rekey in the audit trail (a new vault key:
+    // the entry is the first sealed with it), and the chain verifies with
+    // the new password; the old password tried above is a failed unlock.
+    let trail = audit(
+        &u.vault(),
+        &["first-login-pw", "second-login-pw", "third-login-pw", TOKEN],
+    );
+    let rekey = entries(&trail, "rekey");
+    assert_eq!(rekey.len(), 1, "{trail:?}");
+    assert!(rekey[0].1, "{trail:?}");
+    assert!(
+        trail.iter().any(|(e, _)| e["action"] == "unlock-failed"),
+        "{trail:?}"
+    );
+    let out = u.run(
+        &[
+            "/bin/sh",
+            "-c",
+            "\"$0\" unlock --password-fd 0 --timeout 1m >/dev/null && \"$0\" log --verify",
+            kw,
+        ],
+        "second-login-pw\n",
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("chain intact, MACs verified"),
+        "{out:?}"
+    );
     // And logging in with the second password unlocks it for the helper.
     e.login_password(&u.name, "second-login-pw");
     let (r, log) = e.steps(
@@ -563,6 +644,13 @@ fn lock_on_close_locks_when_the_last_session_ends() {
     );
     let count = std::fs::read_to_string(e.sessions().join(u.uid.to_string())).unwrap();
     assert_eq!(count.trim(), "0");
+    // Two unlocks, then one lock when the last session closed, sealed
+    // (written before the key went).
+    let trail = audit(&u.vault(), &["pw-sessions", TOKEN]);
+    assert_eq!(entries(&trail, "unlock").len(), 2, "{trail:?}");
+    let lock = entries(&trail, "lock");
+    assert_eq!(lock.len(), 1, "{trail:?}");
+    assert!(lock[0].1, "{trail:?}");
 }
 
 /// A real login program: `su -l` driven through expect on a pty, under

@@ -113,11 +113,14 @@ fn summary(v: &Verified) -> String {
 
 pub(crate) fn run(ctx: &Ctx, a: LogArgs) -> Result<()> {
     let paths = Paths::for_vault(&ctx.vault);
-    let keys = if a.verify {
-        let v = crate::named::open(ctx)?;
-        Some(Keys::of(&v)?)
+    let vault = if a.verify {
+        Some(crate::named::open(ctx)?)
     } else {
-        Keys::cached(&ctx.vault)
+        None
+    };
+    let keys = match &vault {
+        Some(v) => Some(Keys::of(v)?),
+        None => Keys::cached(&ctx.vault),
     };
     if a.verify {
         let v = verify(&paths, keys.as_ref())?;

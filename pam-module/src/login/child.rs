@@ -82,6 +82,8 @@ pub(super) fn child_job(
     };
     let id = vl::header_id(&path, &header).map_err(|e| e.to_string())?;
     if job == Job::Lock {
+        // Recorded while the key is still cached, so the entry is sealed.
+        keyward_audit::record_at_with(&config.audit, &path, keyward_audit::Action::Lock);
         let msg = match keyring::revoke(&id).map_err(|e| e.to_string())? {
             true => format!("locked {}", path.display()),
             false => format!("{} was not unlocked", path.display()),
@@ -95,10 +97,15 @@ pub(super) fn child_job(
         path: path.clone(),
     };
     send_frame(s, T_HEADER, &hello.encode()).map_err(io)?;
-    // The parent closes the socket when the password does not unwrap the key.
+    // The parent closes the socket when it cannot go on, after saying so
+    // when the password does not unwrap the key (a failed unlock, audited).
     let Some((tag, len)) = recv_head(s).map_err(io)? else {
         return Ok(());
     };
+    if tag == T_WRONG {
+        keyward_audit::record_at_with(&config.audit, &path, keyward_audit::Action::UnlockFailed);
+        return Ok(());
+    }
     let want = match job {
         Job::Unlock => KEY_LEN + 8,
         _ => KEY_LEN + WRAP_WIRE_LEN,
@@ -120,6 +127,7 @@ pub(super) fn child_job(
             t.copy_from_slice(&m[KEY_LEN..]);
             let timeout = Duration::from_secs(u64::from_le_bytes(t).max(1));
             keyring::store(&id, vault.key(), timeout).map_err(|e| e.to_string())?;
+            keyward_audit::record_with(&config.audit, &vault, keyward_audit::Action::Unlock, None);
             format!(
                 "unlocked {} for {}",
                 path.display(),
@@ -130,6 +138,7 @@ pub(super) fn child_job(
             let wire = SecretBytes::from_slice(&m[KEY_LEN..]).map_err(|e| e.to_string())?;
             let wrap = NewWrap::from_wire(&wire).map_err(|e| e.to_string())?;
             vault.rewrap(&wrap).map_err(|e| e.to_string())?;
+            keyward_audit::record_with(&config.audit, &vault, keyward_audit::Action::Rekey, None);
             // The vault has a new key now: a cached unlock gets it.
             let cached = match keyring::replace(&vault.id(), vault.key()) {
                 Ok(true) => "; the cached unlock holds the new key",

@@ -124,7 +124,9 @@ pub(super) fn with_vault(
     let (_, key) = match vl::unwrap_header(&hello.path, &hello.header, old) {
         Ok(k) => k,
         Err(keyward_vault::Error::WrongPassword { .. }) => {
-            // Closing the socket tells the child there is nothing to do.
+            // The child records the failed unlock; closing the socket then
+            // tells it there is nothing more to do.
+            let _ = send_frame(&child.stream, T_WRONG, &[]);
             let which = if job == Job::Rewrap { "old " } else { "" };
             return Outcome::Skipped(format!(
                 "the password of {} is not the {which}login password; vault left as it was",

@@ -267,10 +267,9 @@ pub(crate) fn append(
     let head = head.unwrap_or_else(Head::genesis);
     let seq = head.seq + 1;
     let record = match (keys, e.name) {
-        (Some(k), Some(name)) => Some(
-            base64::engine::general_purpose::STANDARD
-                .encode(k.name.seal(&k.name_aad(), name.as_bytes())?),
-        ),
+        (Some(k), Some(name)) => {
+            Some(base64::engine::general_purpose::STANDARD.encode(k.seal_name(name)?))
+        }
         _ => None,
     };
     let body = Body {
@@ -390,7 +389,7 @@ pub fn read_entries(paths: &Paths, keys: Option<&Keys>) -> Result<Vec<LogEntry>>
                 (Some(k), Some(r)) => base64::engine::general_purpose::STANDARD
                     .decode(r)
                     .ok()
-                    .and_then(|b| k.name.open(&k.name_aad(), &b).ok().flatten())
+                    .and_then(|b| k.open_name(&b))
                     .and_then(|b| String::from_utf8(b).ok()),
                 _ => None,
             };

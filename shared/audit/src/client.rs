@@ -79,7 +79,8 @@ impl Client {
             .ok()
             .and_then(|m| tty_name(std::os::unix::fs::MetadataExt::rdev(&m)));
         Client {
-            program: read_short(&format!("{proc}/comm")).map(|s| printable(s.trim_end_matches('\n'))),
+            program: read_short(&format!("{proc}/comm"))
+                .map(|s| printable(s.trim_end_matches('\n'))),
             exe: std::fs::read_link(format!("{proc}/exe"))
                 .ok()
                 .map(|p| printable(&p.to_string_lossy())),

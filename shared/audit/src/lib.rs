@@ -24,9 +24,12 @@
 //!   SEALED_LINK)`. Appenders chain to the head, not to the log's last line,
 //!   so a truncated log stays visibly broken.
 //!
-//! Keys: `mac key = HMAC-SHA-256(vault key, "keyward-audit-mac-v1")`,
-//! `name key = HMAC-SHA-256(vault key, "keyward-audit-name-v1")`
-//! ([`keyward_vault::SubKey`]), in locked memory.
+//! Keys: `mac key = HMAC-SHA-256(vault key, "keyward-audit-mac-v1")`
+//! ([`keyward_vault::SubKey`]), in locked memory. Names are sealed with the
+//! vault key's own AES-256-GCM cipher ([`VaultKey::seal_name`]), associated
+//! data `"keyward-audit-name-v1\0" ‖ vault id`: the cipher is already built
+//! in the vault key's locked page, so an entry maps no locked memory of its
+//! own (a `memfd_secret` mapping was a quarter of an entry's cost).
 //!
 //! Entries written without the vault key (a failed unlock, `keyward lock`
 //! of a locked vault) carry `-` for a MAC and no name; their link is
@@ -84,8 +87,9 @@ pub enum Action {
     Lock,
     /// A vault password was wrong.
     UnlockFailed,
-    /// The vault key changed (`keyward passwd`, `keyward rekey`): this entry
-    /// is the first sealed with the new key.
+    /// The vault key changed (`keyward passwd`, `keyward rekey`, a login
+    /// password change through PAM): this entry is the first sealed with the
+    /// new key.
     Rekey,
 }
 
@@ -129,36 +133,79 @@ impl<'a> Target<'a> {
     }
 }
 
-/// The audit keys of one vault.
-pub struct Keys {
+/// The vault key a [`Keys`] seals names with: the open vault's, or one of
+/// its own (loaded from the keyring).
+enum KeyRef<'a> {
+    Borrowed(&'a VaultKey),
+    Owned(VaultKey),
+}
+
+/// The audit keys of one vault: the MAC key derived from the vault key, and
+/// the vault key itself for the names.
+pub struct Keys<'a> {
     mac: SubKey,
-    name: SubKey,
+    key: KeyRef<'a>,
     id: VaultId,
 }
 
-impl std::fmt::Debug for Keys {
+impl std::fmt::Debug for Keys<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Keys([REDACTED])")
     }
 }
 
-impl Keys {
+impl<'a> Keys<'a> {
     /// Derives the audit keys from a vault key.
-    pub fn new(key: &VaultKey, id: VaultId) -> keyward_vault::Result<Keys> {
-        let [mac, name] = key.derive_many(["keyward-audit-mac-v1", "keyward-audit-name-v1"])?;
-        Ok(Keys { mac, name, id })
+    pub fn new(key: &'a VaultKey, id: VaultId) -> keyward_vault::Result<Keys<'a>> {
+        let mac = key.derive(MAC_LABEL)?;
+        Ok(Keys {
+            mac,
+            key: KeyRef::Borrowed(key),
+            id,
+        })
     }
 
     /// The audit keys of an open vault.
-    pub fn of(vault: &Vault) -> keyward_vault::Result<Keys> {
+    pub fn of(vault: &'a Vault) -> keyward_vault::Result<Keys<'a>> {
         Keys::new(vault.key(), vault.id())
     }
 
+    /// The audit keys of a vault key this value keeps.
+    pub fn owning(key: VaultKey, id: VaultId) -> keyward_vault::Result<Keys<'static>> {
+        let mac = key.derive(MAC_LABEL)?;
+        Ok(Keys {
+            mac,
+            key: KeyRef::Owned(key),
+            id,
+        })
+    }
+
     /// The audit keys from the kernel keyring's cached vault key, if any.
-    pub fn cached(vault_path: &Path) -> Option<Keys> {
+    pub fn cached(vault_path: &Path) -> Option<Keys<'static>> {
         let id = keyward_vault::read_vault_id(vault_path).ok()?;
         let key = keyward_vault::keyring::load(&id).ok()??;
-        Keys::new(&key, id).ok()
+        Keys::owning(key, id).ok()
+    }
+
+    fn vault_key(&self) -> &VaultKey {
+        match &self.key {
+            KeyRef::Borrowed(k) => k,
+            KeyRef::Owned(k) => k,
+        }
+    }
+
+    /// Seals a record's name for the log.
+    fn seal_name(&self, name: &str) -> keyward_vault::Result<Vec<u8>> {
+        self.vault_key()
+            .seal_name(&self.name_aad(), name.as_bytes())
+    }
+
+    /// Opens a sealed name; `None` if it does not authenticate.
+    fn open_name(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+        self.vault_key()
+            .open_name(&self.name_aad(), sealed)
+            .ok()
+            .flatten()
     }
 
     fn name_aad(&self) -> Vec<u8> {
@@ -168,10 +215,17 @@ impl Keys {
     }
 }
 
-/// The configured settings (read once per process).
+/// Label of the MAC key: `HMAC-SHA-256(vault key, MAC_LABEL)`.
+const MAC_LABEL: &str = "keyward-audit-mac-v1";
+
+/// The configured settings (once per process: those of the configuration
+/// the program already read, else read now).
 fn settings() -> AuditSettings {
     static S: std::sync::OnceLock<AuditSettings> = std::sync::OnceLock::new();
-    *S.get_or_init(|| Config::load().map(|c| c.audit).unwrap_or_default())
+    *S.get_or_init(|| {
+        Config::loaded_audit_settings()
+            .unwrap_or_else(|| Config::load().map(|c| c.audit).unwrap_or_default())
+    })
 }
 
 /// Appends one entry to the trail of the vault at `vault_path` with these
@@ -193,12 +247,17 @@ pub fn append(
     chain::append(&Paths::for_vault(vault_path), settings, keys, entry)
 }
 
-fn write(vault_path: &Path, keys: Option<&Keys>, action: Action, target: Option<Target<'_>>) {
-    let s = settings();
+fn write(
+    s: &AuditSettings,
+    vault_path: &Path,
+    keys: Option<&Keys>,
+    action: Action,
+    target: Option<Target<'_>>,
+) {
     if !s.enabled {
         return;
     }
-    match append(vault_path, &s, keys, action, target) {
+    match append(vault_path, s, keys, action, target) {
         Ok(body) => {
             if s.syslog {
                 let _ = syslog::send(Path::new(syslog::DEV_LOG), &body);
@@ -214,7 +273,19 @@ fn write(vault_path: &Path, keys: Option<&Keys>, action: Action, target: Option<
 /// entry's and the head's MACs) runs in one [`with_scrubbed_stack`]: one
 /// stack wipe per entry instead of one per operation.
 pub fn record(vault: &Vault, action: Action, target: Option<Target<'_>>) {
-    if !settings().enabled {
+    record_with(&settings(), vault, action, target);
+}
+
+/// [`record`] with these settings instead of the configuration's: for a
+/// process that read another user's configuration (the PAM login unlock,
+/// which runs as the user with the user's files, not its own environment).
+pub fn record_with(
+    settings: &AuditSettings,
+    vault: &Vault,
+    action: Action,
+    target: Option<Target<'_>>,
+) {
+    if !settings.enabled {
         return;
     }
     with_scrubbed_stack(|| {
@@ -223,18 +294,29 @@ pub fn record(vault: &Vault, action: Action, target: Option<Target<'_>>) {
             eprintln!("keyward: warning: audit log not written: {e}");
             return;
         }
-        write(vault.path(), keys.ok().as_ref(), action, target);
+        write(settings, vault.path(), keys.ok().as_ref(), action, target);
     });
 }
 
 /// Records `action` for the vault at `vault_path` when it is not open:
 /// sealed if its key is cached in the kernel keyring, else unsealed.
 pub fn record_at(vault_path: &Path, action: Action) {
-    if !settings().enabled || !vault_path.exists() {
+    record_at_with(&settings(), vault_path, action);
+}
+
+/// [`record_at`] with these settings (see [`record_with`]).
+pub fn record_at_with(settings: &AuditSettings, vault_path: &Path, action: Action) {
+    if !settings.enabled || !vault_path.exists() {
         return;
     }
     with_scrubbed_stack(|| {
-        write(vault_path, Keys::cached(vault_path).as_ref(), action, None);
+        write(
+            settings,
+            vault_path,
+            Keys::cached(vault_path).as_ref(),
+            action,
+            None,
+        );
     });
 }
 

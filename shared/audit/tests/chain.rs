@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 
 fn keys() -> Keys {
     let key = VaultKey::from_secret(SecretBytes::from_slice(&[9u8; 32]).unwrap()).unwrap();
-    Keys::new(&key, VaultId([1u8; 16])).unwrap()
+    Keys::owning(key, VaultId([1u8; 16])).unwrap()
 }
 
 fn other_keys() -> Keys {
     let key = VaultKey::from_secret(SecretBytes::from_slice(&[8u8; 32]).unwrap()).unwrap();
-    Keys::new(&key, VaultId([1u8; 16])).unwrap()
+    Keys::owning(key, VaultId([1u8; 16])).unwrap()
 }
 
 fn vault_in(dir: &Path) -> PathBuf {

@@ -106,6 +106,42 @@ impl VaultKey {
     pub(crate) fn cipher(&self) -> crate::Result<Cipher<'_>> {
         Ok(Cipher::Of(self.0.get()))
     }
+
+    /// Seals a record's name (not a secret, but not for every reader: a
+    /// host, a named secret's name) for a file kept beside the vault, the
+    /// audit trail: `nonce (12) ‖ ciphertext ‖ tag (16)`, AES-256-GCM with a
+    /// fresh random nonce, under the vault key's cipher already built (no
+    /// key derivation, no new locked mapping per use). `aad` must begin with
+    /// a label of the caller's own (`keyward-audit-name-v1\0`): the vault's
+    /// own associated data begins with the file magic, `keyward-wrap-v1` or
+    /// `keyward-secret-v1`, so nothing sealed here passes for a part of the
+    /// vault, nor the other way round.
+    pub fn seal_name(&self, aad: &[u8], name: &[u8]) -> crate::Result<Vec<u8>> {
+        let nonce: [u8; NONCE_LEN] = random_array()?;
+        let mut buf = name.to_vec();
+        let tag = self
+            .cipher()?
+            .encrypt(&nonce, aad, &mut buf)
+            .ok_or_else(|| crate::Error::Invalid("encryption failed".into()))?;
+        let mut out = Vec::with_capacity(NONCE_LEN + buf.len() + TAG_LEN);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&buf);
+        out.extend_from_slice(&tag);
+        Ok(out)
+    }
+
+    /// Opens what [`VaultKey::seal_name`] sealed with the same `aad`; `None`
+    /// if it does not authenticate (another key, another vault, edited).
+    pub fn open_name(&self, aad: &[u8], sealed: &[u8]) -> crate::Result<Option<Vec<u8>>> {
+        if sealed.len() < NONCE_LEN + TAG_LEN {
+            return Ok(None);
+        }
+        let (nonce, rest) = sealed.split_at(NONCE_LEN);
+        let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
+        let mut buf = ct.to_vec();
+        let ok = self.cipher()?.decrypt(nonce, aad, &mut buf, tag);
+        Ok(ok.then_some(buf))
+    }
 }
 
 /// Never used: `from_bytes` checks the length first.
@@ -126,7 +162,7 @@ impl std::fmt::Debug for VaultKey {
 pub(crate) enum Cipher<'a> {
     /// Built for one use (a key-encryption key).
     Own(Locked<Aes256Gcm>),
-    /// One built beside its key (the vault key's, a derived key's).
+    /// The vault key's, which lives beside it.
     Of(&'a Aes256Gcm),
 }
 
@@ -139,27 +175,6 @@ impl Cipher<'_> {
             ))
         })?;
         Ok(Cipher::Own(Locked::new_with(|| Aes256Gcm::new(key))?))
-    }
-
-    /// A key and its cipher together in one guarded mapping of their own
-    /// (one page), for a key that seals or opens several times: the cipher
-    /// is built once.
-    pub(crate) fn keyed(key: &[u8]) -> crate::Result<Keyed<Aes256Gcm>> {
-        if key.len() != KEY_LEN {
-            return Err(crate::Error::Invalid(format!(
-                "an AES-256 key has {KEY_LEN} bytes, not {}",
-                key.len()
-            )));
-        }
-        Ok(Keyed::new(key, |k| {
-            let k: &aes_gcm::Key<Aes256Gcm> = k.try_into().unwrap_or(&ZERO_KEY);
-            Aes256Gcm::new(k)
-        })?)
-    }
-
-    /// A cipher built elsewhere (a [`Keyed`] one), borrowed.
-    pub(crate) fn of(c: &Aes256Gcm) -> Cipher<'_> {
-        Cipher::Of(c)
     }
 
     fn aes(&self) -> &Aes256Gcm {

@@ -115,8 +115,9 @@ impl NewWrap {
 }
 
 impl Vault {
-    /// Rewraps the vault key under `wrap` (records are not re-encrypted),
-    /// atomically, as [`Vault::change_password`] does.
+    /// Protects the vault with `wrap`'s key-encryption key, atomically, as
+    /// [`Vault::change_password`] does: a new vault key, every record
+    /// re-encrypted under it.
     pub fn rewrap(&mut self, wrap: &NewWrap) -> Result<()> {
         self.rewrap_with(wrap.salt, wrap.kdf, &wrap.kek)
     }

@@ -1,13 +1,11 @@
 //! Keys derived from the vault key for other files that must be bound to the
-//! vault (the audit log): `HMAC-SHA-256(vault key, label)`, one label per
-//! purpose, so a derived key reveals nothing about the vault key or about a
-//! key derived with another label.
+//! vault (the audit log's MACs): `HMAC-SHA-256(vault key, label)`, one label
+//! per purpose, so a derived key reveals nothing about the vault key or about
+//! a key derived with another label. Names in those files are sealed with
+//! the vault key itself ([`VaultKey::seal_name`]).
 
 use crate::error::{Error, Result};
-use crate::format::{random_array, Cipher, VaultKey, KEY_LEN, NONCE_LEN, TAG_LEN};
-use aes_gcm::Aes256Gcm;
-use keyward_secmem::Keyed;
-use std::cell::OnceCell;
+use crate::format::{VaultKey, KEY_LEN};
 use hmac::{Hmac, Mac};
 use keyward_secmem::{with_scrubbed_stack, ExposeSecret, ExposeSecretMut, SecretBytes};
 use sha2::Sha256;
@@ -15,12 +13,8 @@ use sha2::Sha256;
 /// A 256-bit key derived from the vault key, in locked memory (a pooled
 /// slot: derived keys are short-lived, and a guarded mapping of its own would
 /// cost a `memfd_secret` per key on every use of the audit trail). It MACs
-/// with HMAC-SHA-256 and seals with AES-256-GCM; every call runs under
-/// [`with_scrubbed_stack`]. The AES-GCM cipher is built on the first seal or
-/// open, beside a copy of the key in one guarded page of its own, and kept
-/// for the next: a MAC key never builds one, and reading a log opens every
-/// name with one key schedule.
-pub struct SubKey(SecretBytes, OnceCell<Keyed<Aes256Gcm>>);
+/// with HMAC-SHA-256; every call runs under [`with_scrubbed_stack`].
+pub struct SubKey(SecretBytes);
 
 impl std::fmt::Debug for SubKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -64,27 +58,13 @@ impl VaultKey {
                 hmac(vault_key, &[label.as_bytes()], k.expose_secret_mut());
             }
         });
-        let keys: Vec<SubKey> = keys
-            .into_iter()
-            .map(|k| SubKey(k, OnceCell::new()))
-            .collect();
+        let keys: Vec<SubKey> = keys.into_iter().map(SubKey).collect();
         keys.try_into()
             .map_err(|_| Error::Invalid("internal: derived key count".into()))
     }
 }
 
 impl SubKey {
-    /// The key's AES-256-GCM cipher, built on first use.
-    fn cipher(&self) -> Result<Cipher<'_>> {
-        if self.1.get().is_none() {
-            let _ = self.1.set(Cipher::keyed(&self.0.expose_secret()[..KEY_LEN])?);
-        }
-        match self.1.get() {
-            Some(k) => Ok(Cipher::of(k.get())),
-            None => Err(Error::Invalid("internal: audit cipher".into())),
-        }
-    }
-
     /// `HMAC-SHA-256(key, parts[0] ‖ parts[1] ‖ …)`.
     pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         let mut out = [0u8; 32];
@@ -107,34 +87,6 @@ impl SubKey {
         });
         (a, b)
     }
-
-    /// Encrypts `plain` (not a secret: e.g. a record's name) with a fresh
-    /// random nonce: `nonce (12) ‖ ciphertext ‖ tag (16)`.
-    pub fn seal(&self, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
-        let nonce: [u8; NONCE_LEN] = random_array()?;
-        let mut buf = plain.to_vec();
-        let tag = self
-            .cipher()?
-            .encrypt(&nonce, aad, &mut buf)
-            .ok_or_else(|| Error::Invalid("encryption failed".into()))?;
-        let mut out = Vec::with_capacity(NONCE_LEN + buf.len() + TAG_LEN);
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&buf);
-        out.extend_from_slice(&tag);
-        Ok(out)
-    }
-
-    /// Decrypts what [`SubKey::seal`] made; `None` if it does not authenticate.
-    pub fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Option<Vec<u8>>> {
-        if sealed.len() < NONCE_LEN + TAG_LEN {
-            return Ok(None);
-        }
-        let (nonce, rest) = sealed.split_at(NONCE_LEN);
-        let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let mut buf = ct.to_vec();
-        let ok = self.cipher()?.decrypt(nonce, aad, &mut buf, tag);
-        Ok(ok.then_some(buf))
-    }
 }
 
 #[cfg(test)]
@@ -142,7 +94,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn derive_mac_seal_open() {
+    fn derive_and_mac() {
         let key = VaultKey::from_secret(SecretBytes::from_slice(&[7u8; 32]).unwrap()).unwrap();
         let a = key.derive("a").unwrap();
         let b = key.derive("b").unwrap();
@@ -153,12 +105,24 @@ mod tests {
         assert_eq!(b2.mac(&[b"x"]), b.mac(&[b"x"]));
         let (m1, m2) = a.mac_then(&[b"x"], |m| m.to_vec());
         assert_eq!((m1, m2), (a.mac(&[b"x"]), a.mac(&[&a.mac(&[b"x"])])));
-        let sealed = a.seal(b"aad", b"restic/backup-1").unwrap();
+    }
+
+    #[test]
+    fn names_seal_under_the_vault_key_with_their_associated_data() {
+        let key = VaultKey::from_secret(SecretBytes::from_slice(&[7u8; 32]).unwrap()).unwrap();
+        let other = VaultKey::from_secret(SecretBytes::from_slice(&[8u8; 32]).unwrap()).unwrap();
+        let sealed = key.seal_name(b"aad", b"restic/backup-1").unwrap();
+        assert_ne!(
+            sealed,
+            key.seal_name(b"aad", b"restic/backup-1").unwrap(),
+            "a fresh nonce each time"
+        );
         assert_eq!(
-            a.open(b"aad", &sealed).unwrap().as_deref(),
+            key.open_name(b"aad", &sealed).unwrap().as_deref(),
             Some(&b"restic/backup-1"[..])
         );
-        assert_eq!(a.open(b"other", &sealed).unwrap(), None);
-        assert_eq!(b.open(b"aad", &sealed).unwrap(), None);
+        assert_eq!(key.open_name(b"other", &sealed).unwrap(), None);
+        assert_eq!(other.open_name(b"aad", &sealed).unwrap(), None);
+        assert_eq!(key.open_name(b"aad", &sealed[..20]).unwrap(), None);
     }
 }
