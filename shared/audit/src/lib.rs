@@ -218,14 +218,20 @@ impl<'a> Keys<'a> {
 /// Label of the MAC key: `HMAC-SHA-256(vault key, MAC_LABEL)`.
 const MAC_LABEL: &str = "keyward-audit-mac-v1";
 
-/// The configured settings (once per process: those of the configuration
-/// the program already read, else read now).
+/// This process's audit settings, set once: by [`use_config`] from the
+/// configuration the program already loaded, else read on first use.
+static SETTINGS: std::sync::OnceLock<AuditSettings> = std::sync::OnceLock::new();
+
+/// Takes the audit settings from the configuration this program has loaded,
+/// so that recording an entry does not read the configuration files again.
+/// Call it before the first [`record`]; later calls change nothing.
+pub fn use_config(config: &Config) {
+    let _ = SETTINGS.set(config.audit);
+}
+
+/// The configured settings (read once per process).
 fn settings() -> AuditSettings {
-    static S: std::sync::OnceLock<AuditSettings> = std::sync::OnceLock::new();
-    *S.get_or_init(|| {
-        Config::loaded_audit_settings()
-            .unwrap_or_else(|| Config::load().map(|c| c.audit).unwrap_or_default())
-    })
+    *SETTINGS.get_or_init(|| Config::load().map(|c| c.audit).unwrap_or_default())
 }
 
 /// Appends one entry to the trail of the vault at `vault_path` with these

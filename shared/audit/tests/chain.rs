@@ -7,12 +7,12 @@ use keyward_secmem::SecretBytes;
 use keyward_vault::{AuditSettings, Kind, VaultId, VaultKey};
 use std::path::{Path, PathBuf};
 
-fn keys() -> Keys {
+fn keys() -> Keys<'static> {
     let key = VaultKey::from_secret(SecretBytes::from_slice(&[9u8; 32]).unwrap()).unwrap();
     Keys::owning(key, VaultId([1u8; 16])).unwrap()
 }
 
-fn other_keys() -> Keys {
+fn other_keys() -> Keys<'static> {
     let key = VaultKey::from_secret(SecretBytes::from_slice(&[8u8; 32]).unwrap()).unwrap();
     Keys::owning(key, VaultId([1u8; 16])).unwrap()
 }

@@ -145,9 +145,10 @@ pub fn prefer_backend(backend: Backend) {
     PREFERRED.store(v, Ordering::SeqCst);
 }
 
-/// Unmaps the pooled chunks that hold no live secret and returns how many
-/// bytes that released. The pool keeps one empty chunk per size class for
-/// speed; a long-lived host that must keep no secret pages between uses (the
+/// Unmaps the pooled chunks that hold no live secret, and the wiped guarded
+/// mappings kept for reuse, and returns how many bytes that released. The
+/// pool keeps one empty chunk per size class, and up to two spare guarded
+/// mappings, for speed; a long-lived host that must keep no secret pages between uses (the
 /// PAM module: memfd_secret pages block hibernation while they exist) calls
 /// this once its secrets are dropped.
 pub fn release_unused() -> usize {
@@ -341,7 +342,18 @@ struct Pool {
     /// Data ranges (start → length) of the mappings of large and guarded
     /// secrets, which their `Region`s own: the fork handler needs them.
     own: BTreeMap<usize, usize>,
+    /// Guarded mappings whose secret was dropped, wiped, kept for the next
+    /// guarded secret of the same size (at most [`MAX_SPARE`] of at most
+    /// [`MAX_SPARE_LEN`] bytes): unmapping a `memfd_secret` mapping flushes
+    /// the TLB of every CPU, which a short-lived helper pays for its vault key
+    /// otherwise. [`release_unused`] unmaps them.
+    spare: Vec<Map>,
 }
+
+/// Most wiped guarded mappings kept for reuse.
+const MAX_SPARE: usize = 2;
+/// Largest data size of a guarded mapping kept for reuse.
+const MAX_SPARE_LEN: usize = 2 * 4096;
 
 impl Pool {
     const fn new() -> Self {
@@ -364,6 +376,7 @@ impl Pool {
                 chunks: 0,
             },
             own: BTreeMap::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -377,6 +390,9 @@ impl Pool {
         }
         for (&start, &len) in &self.own {
             sys::reserve_hole(start as *mut u8, len);
+        }
+        for map in &self.spare {
+            sys::reserve_hole(map.g.data_ptr(), map.g.data_len());
         }
     }
 
@@ -470,35 +486,60 @@ impl Pool {
         Ok(())
     }
 
-    fn take_slot(&mut self, ci: usize) -> Result<(NonNull<u8>, u32, u32)> {
-        loop {
-            let class = &mut self.classes[ci];
-            if let Some(&id) = class.partial.last() {
-                let stride = class.stride;
-                if let Some(Some(chunk)) = class.chunks.get_mut(id as usize) {
-                    if let Some(slot) = chunk.free.pop() {
-                        if chunk.free.is_empty() {
-                            chunk.in_partial = false;
-                            class.partial.pop();
-                        }
-                        // SAFETY: slot < nslots, so the slot lies inside the data pages.
-                        let p =
-                            unsafe { chunk.map.g.data_ptr().add(CANARY + slot as usize * stride) };
-                        self.counters.live += 1;
-                        return Ok((NonNull::new(p).ok_or_else(null_map)?, id, slot));
-                    }
-                }
-                // Stale entry; drop it and look again.
-                class.partial.pop();
-                continue;
+    /// Takes a free slot for a secret of class `ci`: from that class's
+    /// chunks; else, before mapping a new chunk, from a larger class's chunk
+    /// that has a free slot (a short-lived process then maps one chunk for its
+    /// few secrets instead of one per size: each `memfd_secret` mapping costs
+    /// a TLB flush on every CPU when it goes); else from a new chunk of class
+    /// `ci`. Returns the class the slot belongs to, the chunk and the slot.
+    fn take_slot(&mut self, ci: usize) -> Result<(usize, NonNull<u8>, u32, u32)> {
+        for cj in ci..NCLASS {
+            if let Some((p, id, slot)) = self.pop_free(cj)? {
+                return Ok((cj, p, id, slot));
             }
+        }
+        loop {
             self.grow(ci)?;
+            if let Some((p, id, slot)) = self.pop_free(ci)? {
+                return Ok((ci, p, id, slot));
+            }
         }
     }
 
-    /// Unmaps every chunk without a live slot; returns the bytes released.
+    /// A free slot of class `ci` in an existing chunk, if there is one.
+    fn pop_free(&mut self, ci: usize) -> Result<Option<(NonNull<u8>, u32, u32)>> {
+        loop {
+            let class = &mut self.classes[ci];
+            let Some(&id) = class.partial.last() else {
+                return Ok(None);
+            };
+            let stride = class.stride;
+            if let Some(Some(chunk)) = class.chunks.get_mut(id as usize) {
+                if let Some(slot) = chunk.free.pop() {
+                    if chunk.free.is_empty() {
+                        chunk.in_partial = false;
+                        class.partial.pop();
+                    }
+                    // SAFETY: slot < nslots, so the slot lies inside the data pages.
+                    let p = unsafe { chunk.map.g.data_ptr().add(CANARY + slot as usize * stride) };
+                    self.counters.live += 1;
+                    return Ok(Some((NonNull::new(p).ok_or_else(null_map)?, id, slot)));
+                }
+            }
+            // Stale entry; drop it and look again.
+            class.partial.pop();
+        }
+    }
+
+    /// Unmaps every chunk without a live slot and every spare guarded
+    /// mapping; returns the bytes released.
     fn release_unused(&mut self) -> usize {
         let mut released = 0;
+        for map in std::mem::take(&mut self.spare) {
+            released += map.g.data_len();
+            self.account(&map, false);
+            // Wiped when its secret went; Guarded's drop unmaps.
+        }
         for ci in 0..NCLASS {
             let empty: Vec<u32> = self.classes[ci]
                 .chunks
@@ -732,8 +773,14 @@ impl Drop for Region {
             Home::Slot { class, chunk, slot } => pool.put_slot(class as usize, chunk, slot),
             Home::Own(map) => {
                 pool.counters.live -= 1;
-                pool.account(&map, false);
                 pool.own.remove(&(map.g.data_ptr() as usize));
+                if pool.spare.len() < MAX_SPARE && map.g.data_len() <= MAX_SPARE_LEN {
+                    // Kept for reuse: the secret is wiped above; its canary
+                    // and everything else are zeroed when it is reused.
+                    pool.spare.push(map);
+                    return;
+                }
+                pool.account(&map, false);
                 drop(pool);
                 // Guarded's drop unmaps, outside the pool lock.
                 drop(map);
@@ -764,15 +811,14 @@ pub(crate) fn allocate(cap: usize) -> Result<Region> {
         });
     }
     if cap <= MAX_POOLED {
-        let ci = class_of(cap);
-        let (ptr, chunk, slot, epoch) = {
+        let (ci, ptr, chunk, slot, epoch) = {
             let mut pool = lock();
-            let taken = pool.take_slot(ci);
+            let taken = pool.take_slot(class_of(cap));
             let epoch = pool.epoch;
             drop(pool);
             policy::flush_warning();
-            let (ptr, chunk, slot) = taken?;
-            (ptr, chunk, slot, epoch)
+            let (ci, ptr, chunk, slot) = taken?;
+            (ci, ptr, chunk, slot, epoch)
         };
         let size = CLASS_SIZES[ci];
         // SAFETY: the slot is ours now; wiped on its last free, zeroed again here.
@@ -805,16 +851,27 @@ pub(crate) fn allocate_guarded(cap: usize) -> Result<Region> {
     let data_len = sys::round_to_pages(cap + CANARY);
     let mut pool = lock();
     let key = pool.key()?;
-    let map = new_map(data_len, pool.counters.locked_bytes);
-    let map = match map {
-        Ok(m) => m,
-        Err(e) => {
-            drop(pool);
-            policy::flush_warning();
-            return Err(e);
+    let map = match pool.spare.iter().position(|m| m.g.data_len() == data_len) {
+        Some(i) => {
+            let map = pool.spare.swap_remove(i);
+            // SAFETY: the data pages of a mapping the pool owns, writable.
+            unsafe { sys::zero(map.g.data_ptr(), data_len) };
+            map
+        }
+        None => {
+            let map = new_map(data_len, pool.counters.locked_bytes);
+            let map = match map {
+                Ok(m) => m,
+                Err(e) => {
+                    drop(pool);
+                    policy::flush_warning();
+                    return Err(e);
+                }
+            };
+            pool.account(&map, true);
+            map
         }
     };
-    pool.account(&map, true);
     pool.counters.live += 1;
     pool.own.insert(map.g.data_ptr() as usize, map.g.data_len());
     let epoch = pool.epoch;

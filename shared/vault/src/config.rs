@@ -68,25 +68,13 @@ fn home() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// See [`Config::loaded_audit_settings`].
-static LOADED_AUDIT: std::sync::OnceLock<crate::AuditSettings> = std::sync::OnceLock::new();
-
 impl Config {
     /// Reads `/etc/keyward/keyward.toml`, then the user's file; later values win.
     /// Missing files are fine; unreadable files, unknown keys and bad values are errors.
     pub fn load() -> Result<Config> {
         let mut files = vec![PathBuf::from(SYSTEM_CONFIG)];
         files.extend(user_config_path());
-        let c = Self::load_from(&files)?;
-        let _ = LOADED_AUDIT.set(c.audit);
-        Ok(c)
-    }
-
-    /// The audit settings of the first configuration [`Config::load`] read in
-    /// this process, if it read one: the audit trail takes its settings from
-    /// there instead of reading and parsing the files a second time.
-    pub fn loaded_audit_settings() -> Option<crate::AuditSettings> {
-        LOADED_AUDIT.get().copied()
+        Self::load_from(&files)
     }
 
     /// Reads the given files in order (missing ones are skipped).
