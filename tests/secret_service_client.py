@@ -4,7 +4,7 @@ Python's keyring) and prints what it sees, one fact a line, without object
 paths or times: the same script runs against gnome-keyring-daemon and
 keyward-secret-service, and the two transcripts must be equal.
 
-usage: secret_service_client.py items|keyring|lock-unlock
+usage: secret_service_client.py items|keyring|lock-unlock|unlock-prompt
 """
 import sys
 
@@ -96,9 +96,35 @@ def lock_unlock(conn):
     show("secret:", next(col.search_items({"app": "kwlock"})).get_secret())
 
 
+def unlock_prompt(conn):
+    """keyward only: Unlock of a locked vault returns a Prompt; the service
+    asks on its terminal (the test answers there) and Completed carries the
+    unlocked objects."""
+    from secretstorage.util import DBusAddressWrapper, exec_prompt
+    from secretstorage.defines import SS_PATH, SS_PREFIX
+
+    col = secretstorage.get_default_collection(conn)
+    col.create_item("kw P", {"app": "kwprompt"}, b"pw-prompt")
+    col.lock()
+    show("locked after Lock:", col.is_locked())
+    service = DBusAddressWrapper(SS_PATH, SS_PREFIX + "Service", conn)
+    unlocked, prompt = service.call("Unlock", "ao", [col.collection_path])
+    show("unlocked at once:", list(unlocked), "prompt:", prompt != "/")
+    sys.stdout.flush()
+    dismissed, (signature, result) = exec_prompt(conn, prompt)
+    show("Completed dismissed:", dismissed, "result:", signature, list(result) == [col.collection_path])
+    show("locked after the prompt:", col.is_locked())
+    show("secret:", next(col.search_items({"app": "kwprompt"})).get_secret())
+
+
 def main():
     conn = secretstorage.dbus_init()
-    {"items": items, "keyring": keyring_backend, "lock-unlock": lock_unlock}[sys.argv[1]](conn)
+    {
+        "items": items,
+        "keyring": keyring_backend,
+        "lock-unlock": lock_unlock,
+        "unlock-prompt": unlock_prompt,
+    }[sys.argv[1]](conn)
 
 
 if __name__ == "__main__":

@@ -944,3 +944,88 @@ fn libsecret_helper_passes_t0303_scenarios() {
         assert!(!contains(&vault, plain), "{plain:?} in the vault file");
     }
 }
+
+/// With a terminal, `Unlock` of a locked vault returns a Prompt; its
+/// `Prompt` asks for the vault password on the service's terminal (the
+/// helpers' prompt, echo off) and `Completed` reports not dismissed, with
+/// the unlocked collection. The service runs under `expect`, which gives it
+/// a pty for a controlling terminal and types the password there. (Without
+/// a terminal the prompt completes dismissed:
+/// `secretstorage_lock_and_unlock_follow_the_vault`.)
+#[test]
+fn unlock_prompts_on_the_services_terminal() {
+    assert!(
+        keyward_tests::have("expect"),
+        "expect missing (see scripts/test PKGS)"
+    );
+    let mut env = Env::new();
+    let script = env.home.path().join("service.exp");
+    std::fs::write(
+        &script,
+        format!(
+            r#"set timeout 60
+spawn -noecho [lindex $argv 0]
+expect {{
+    "keyward: password for vault" {{}}
+    timeout {{ puts "NO PROMPT"; exit 2 }}
+}}
+# The prompt is printed before echo goes off (TCSAFLUSH drops what was typed
+# in between): wait until the terminal really has echo off.
+set tty $spawn_out(slave,name)
+for {{set i 0}} {{$i < 200}} {{incr i}} {{
+    if {{[regexp {{(^|\s)-echo(\s|$)}} [exec stty -a < $tty]]}} break
+    after 25
+}}
+send "{PASSWORD}\r"
+puts "ANSWERED"
+expect eof
+"#
+        ),
+    )
+    .unwrap();
+    let mut c = env.cmd("timeout");
+    c.args(["-s", "KILL", "90", "expect", "-f"])
+        .arg(&script)
+        .arg(bin("keyward-secret-service"))
+        // the test homes say no terminal prompts; this one wants one
+        .env_remove("GIT_TERMINAL_PROMPT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut service = c.spawn().expect("expect");
+    let service_out = service.stdout.take().unwrap();
+    env.service = Some(service);
+    env.wait_for_name();
+    let transcript = env.python("unlock-prompt");
+    // The expect output: the prompt and that it was answered, never the password.
+    let mut seen = String::new();
+    let mut reader = BufReader::new(service_out);
+    while !seen.contains("ANSWERED") {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    assert!(
+        seen.contains("ANSWERED"),
+        "the service never prompted: {seen}"
+    );
+    assert!(!seen.contains(PASSWORD), "the password was echoed: {seen}");
+    assert_eq!(
+        transcript,
+        "locked after Lock: True\nunlocked at once: [] prompt: True\n\
+         Completed dismissed: False result: ao True\nlocked after the prompt: False\n\
+         secret: b'pw-prompt'\n"
+    );
+    // The key is cached: the git helper needs no prompt now.
+    let o = output_with_stdin(
+        env.cmd(bin("git-credential-keyward")).arg("get"),
+        b"protocol=https\nhost=example.com\n\n",
+    );
+    assert!(
+        o.status.success(),
+        "git helper after the prompt: {}",
+        text(&o)
+    );
+}
