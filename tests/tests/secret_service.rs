@@ -1029,3 +1029,60 @@ expect eof
         text(&o)
     );
 }
+
+/// The systemd user unit, as installed (`@BINDIR@` filled in), passes
+/// `systemd-analyze --user verify`, and it names the bus name and the unit
+/// the D-Bus activation file hands over to. (Running it under
+/// `systemd --user` needs a machine booted with systemd; CI's is not, and
+/// `systemd --user` refuses to start there.) A unit with the bus name
+/// taken out is refused, so the check is real.
+#[test]
+fn systemd_user_unit_verifies() {
+    assert!(
+        keyward_tests::have("systemd-analyze"),
+        "systemd-analyze missing (package systemd, see scripts/test PKGS)"
+    );
+    let home = TestHome::new();
+    let packaging = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging");
+    let bindir = bin("keyward-secret-service");
+    let bindir = bindir.parent().unwrap().to_str().unwrap();
+    let unit = std::fs::read_to_string(packaging.join("systemd/keyward-secret-service.service.in"))
+        .unwrap()
+        .replace("@BINDIR@", bindir);
+    let activation =
+        std::fs::read_to_string(packaging.join("dbus/org.freedesktop.secrets.keyward.service.in"))
+            .unwrap();
+    assert!(unit.contains("BusName=org.freedesktop.secrets\n"), "{unit}");
+    assert!(
+        activation.contains("Name=org.freedesktop.secrets\n")
+            && activation.contains("SystemdService=keyward-secret-service.service\n"),
+        "{activation}"
+    );
+    let verify = |name: &str, text: &str| {
+        let dir = home.path().join("units");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let mut c = home.command("systemd-analyze");
+        c.env("XDG_RUNTIME_DIR", home.path().join("run"))
+            .args(["--user", "verify", "--man=no"])
+            .arg(&path);
+        output_with_stdin(&mut c, b"")
+    };
+    std::fs::create_dir_all(home.path().join("run")).unwrap();
+    let o = verify("keyward-secret-service.service", &unit);
+    assert!(
+        o.status.success() && o.stderr.is_empty(),
+        "systemd-analyze verify: {}",
+        text(&o)
+    );
+    let o = verify(
+        "broken.service",
+        &unit.replace("BusName=org.freedesktop.secrets\n", ""),
+    );
+    assert!(
+        !o.status.success(),
+        "a Type=dbus unit without BusName passed: {}",
+        text(&o)
+    );
+}

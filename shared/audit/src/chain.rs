@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::fs::OpenOptions;
-use std::io::{Read, Seek};
+use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -176,16 +176,18 @@ fn trust() -> Trust {
     Trust::private()
 }
 
-/// Opens `path` for appending (created 0600 if missing), checked.
-fn open_append(path: &Path) -> Result<File> {
-    Ok(trust().open_with(
+/// Opens `path` for appending (created 0600 if missing), checked; with its
+/// length.
+fn open_append(path: &Path) -> Result<(File, u64)> {
+    let (f, meta) = trust().open_with_meta(
         path,
         OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .mode(0o600),
-    )?)
+    )?;
+    Ok((f, meta.len()))
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -261,8 +263,8 @@ pub(crate) fn append(
     e: NewEntry<'_>,
 ) -> Result<Body> {
     let head_file = trust().open_or_create(&paths.head)?;
-    let head_file = nix::fcntl::Flock::lock(head_file, nix::fcntl::FlockArg::LockExclusive)
-        .map_err(|(_, errno)| io(&paths.head)(errno.into()))?;
+    // flock(2), released when the file is closed at the end (no unlock call).
+    head_file.lock().map_err(io(&paths.head))?;
     let (head, old_len) = read_head(&head_file, &paths.head)?;
     let head = head.unwrap_or_else(Head::genesis);
     let seq = head.seq + 1;
@@ -294,13 +296,12 @@ pub(crate) fn append(
     let line = format!("{json}\t{}\n", mac.as_deref().unwrap_or("-"));
     let link = mac.clone().unwrap_or_else(|| unsealed_link(&json));
 
-    let mut log = open_append(&paths.log)?;
-    let len = log
-        .seek(std::io::SeekFrom::End(0))
-        .map_err(io(&paths.log))?;
+    // The length the open's check read: appenders hold the head's lock, so
+    // nobody else writes to the log in between.
+    let (mut log, len) = open_append(&paths.log)?;
     if len > 0 && len + line.len() as u64 > settings.max_size {
         rotate(paths, settings.keep)?;
-        log = open_append(&paths.log)?;
+        log = open_append(&paths.log)?.0;
     }
     let n = nix::unistd::write(&log, line.as_bytes()).map_err(|e| io(&paths.log)(e.into()))?;
     if n != line.len() {
@@ -325,7 +326,7 @@ pub(crate) fn append(
         },
     };
     let text = new_head.render();
-    std::os::unix::fs::FileExt::write_all_at(&*head_file, text.as_bytes(), 0)
+    std::os::unix::fs::FileExt::write_all_at(&head_file, text.as_bytes(), 0)
         .map_err(io(&paths.head))?;
     if old_len > text.len() {
         head_file

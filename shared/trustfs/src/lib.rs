@@ -378,6 +378,16 @@ impl Trust {
     /// Opens `path` with `opts` (for example appending, for the audit log),
     /// refusing symlinks, and checks the open file.
     pub fn open_with(&self, path: &Path, opts: &mut OpenOptions) -> Result<File> {
+        self.open_with_meta(path, opts).map(|(f, _)| f)
+    }
+
+    /// [`Trust::open_with`], also giving the metadata the check read (its
+    /// length, say, without another `fstat` or `lseek`).
+    pub fn open_with_meta(
+        &self,
+        path: &Path,
+        opts: &mut OpenOptions,
+    ) -> Result<(File, std::fs::Metadata)> {
         // O_NONBLOCK: a FIFO (or device) put where a trusted file belongs would
         // block open(2) until a writer came, hanging git or a login; with it the
         // open returns and the check refuses what is not a regular file. Reads
@@ -391,7 +401,7 @@ impl Trust {
             })?;
         let meta = f.metadata().map_err(io(path))?;
         self.check_meta(path, &meta, Kind::File)?;
-        Ok(f)
+        Ok((f, meta))
     }
 
     /// Opens `path` read-only, refusing symlinks, and checks the open file.
