@@ -431,7 +431,7 @@ pub fn verify(paths: &Paths, keys: Option<&Keys>) -> Result<Verified> {
         ..Verified::default()
     };
     let head = match trust().open(&paths.head).map_err(Error::from) {
-        Ok(mut f) => read_head(&mut f, &paths.head)?.0,
+        Ok(f) => read_head(&f, &paths.head)?.0,
         Err(Error::NotFound { .. }) => None,
         Err(e) => return Err(e),
     };
