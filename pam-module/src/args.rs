@@ -7,6 +7,9 @@ use std::time::Duration;
 pub const DEFAULT_TALLY_DIR: &str = "/run/keyward/tally";
 /// Default directory of the per-user session counts for `lock_on_close`.
 pub const DEFAULT_SESSION_DIR: &str = "/run/keyward/sessions";
+/// Where the login-unlock helper program is installed (the Makefile's
+/// `HELPERDIR`, whatever `PREFIX` is, as the module directory is).
+pub const DEFAULT_LOGIN_HELPER: &str = "/usr/libexec/keyward/keyward-login-helper";
 /// Default lockout duration in seconds (pam_faillock's default).
 pub const DEFAULT_UNLOCK_TIME: u64 = 600;
 
@@ -57,6 +60,10 @@ pub struct Options {
     pub lock_on_close: bool,
     /// `session_dir=PATH`: where `lock_on_close` counts sessions.
     pub session_dir: PathBuf,
+    /// `login_helper=PATH`: the program `unlock` runs as the user (root's
+    /// choice in the stack line; it must be root's and unwritable by others
+    /// all the way up, or it is not run).
+    pub login_helper: PathBuf,
 }
 
 impl Default for Options {
@@ -78,6 +85,7 @@ impl Default for Options {
             timeout: None,
             lock_on_close: false,
             session_dir: PathBuf::from(DEFAULT_SESSION_DIR),
+            login_helper: PathBuf::from(DEFAULT_LOGIN_HELPER),
         }
     }
 }
@@ -111,6 +119,7 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> (Options, Vec<Stri
                 Err(e) => bad.push(format!("ignoring {arg:?}: {e}")),
             },
             ("session_dir", Some(v)) if v.starts_with('/') => o.session_dir = PathBuf::from(v),
+            ("login_helper", Some(v)) if v.starts_with('/') => o.login_helper = PathBuf::from(v),
             ("db", Some(v)) if v.starts_with('/') => o.db = PathBuf::from(v),
             ("config", Some(v)) if v.starts_with('/') => o.config = Some(PathBuf::from(v)),
             ("tally_dir", Some(v)) if v.starts_with('/') => o.tally_dir = PathBuf::from(v),
@@ -124,7 +133,7 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> (Options, Vec<Stri
                 Ok(n) => o.unlock_time = n,
                 Err(_) => bad.push(format!("ignoring {arg:?}: not a number")),
             },
-            ("db" | "config" | "tally_dir" | "session_dir", Some(_)) => {
+            ("db" | "config" | "tally_dir" | "session_dir" | "login_helper", Some(_)) => {
                 bad.push(format!("ignoring {arg:?}: the path must be absolute"))
             }
             ("unknown_user", Some(_)) => bad.push(format!(
@@ -174,6 +183,7 @@ mod tests {
             "timeout=1h30m",
             "lock_on_close",
             "session_dir=/x/sessions",
+            "login_helper=/x/helper",
         ]);
         assert!(bad.is_empty(), "{bad:?}");
         assert!(o.debug && o.nullok && o.nodelay && o.use_first_pass);
@@ -186,6 +196,7 @@ mod tests {
         assert!(o.unlock && o.lock_on_close);
         assert_eq!(o.timeout, Some(Duration::from_secs(5400)));
         assert_eq!(o.session_dir, PathBuf::from("/x/sessions"));
+        assert_eq!(o.login_helper, PathBuf::from("/x/helper"));
         let (o, bad) = p(&["timeout=0", "timeout=soon"]);
         assert_eq!(bad.len(), 2, "{bad:?}");
         assert_eq!(o.timeout, None);

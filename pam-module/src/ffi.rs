@@ -1,20 +1,20 @@
 //! The C side: `pam_sm_*` entry points, the libpam calls pam-bindings lacks
 //! (including `pam_set_data`/`pam_get_data` for the login-unlock stash), and
-//! the fork of the login-unlock child. The only `unsafe` code of the module;
+//! the system calls the login helper program makes before it runs as the
+//! user. The only `unsafe` code of the module;
 //! everything else is in safe modules ([`crate::auth`], [`crate::login`],
 //! [`crate::args`], [`crate::tally`], [`crate::sessions`]).
 #![allow(unsafe_code)]
 
 use crate::args::{self, Options};
 use crate::auth::{self, Host, Priority, StrItem, Token, TokenItem};
-use crate::login::{self, Account};
+use crate::login::Account;
 use keyward_passdb::MAX_PASSWORD_LEN;
 use keyward_secmem::SecretBytes;
 use pam::constants::{PamFlag, PamResultCode, PAM_SILENT, PAM_TEXT_INFO};
 use pam::module::PamHandle;
 use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
-use std::os::unix::net::UnixStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 const PAM_AUTHTOK: c_int = 6;
@@ -300,14 +300,6 @@ impl Host for Pam<'_> {
         copy
     }
 
-    fn fork_as(
-        &mut self,
-        account: &Account,
-        job: &mut dyn FnMut(&UnixStream) -> u8,
-    ) -> std::io::Result<(UnixStream, nix::unistd::Pid)> {
-        fork_as(account, job)
-    }
-
     fn now(&self) -> u64 {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -455,14 +447,14 @@ fn drop_privileges(a: &Account) -> nix::Result<()> {
     Ok(())
 }
 
-/// Gives the child a session keyring of its own with the user keyring
+/// Gives the helper a session keyring of its own with the user keyring
 /// linked into it, as pam_keyinit does for a login: keys it adds to (or
 /// finds in) the user keyring are then possessed, whatever session keyring
 /// the host had (possibly root's, or a revoked one at close).
 fn own_session_keyring() {
     const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
     // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) takes no pointer
-    // but the null name; it only changes this (child) process's keyrings.
+    // but the null name; it only changes this (helper) process's keyrings.
     let rc = unsafe {
         libc::syscall(
             libc::SYS_keyctl,
@@ -478,46 +470,23 @@ fn own_session_keyring() {
     }
 }
 
-/// Forks the login-unlock child: it drops to `account`, joins its own
-/// session keyring, makes itself undumpable and runs `job` on its end of a
-/// socket pair, then leaves with `_exit` (no atexit handlers or stdio
-/// flushes of the host run twice). The parent gets its end and the pid.
-fn fork_as(
-    account: &Account,
-    job: &mut dyn FnMut(&UnixStream) -> u8,
-) -> std::io::Result<(UnixStream, nix::unistd::Pid)> {
-    let (parent_end, child_end) = UnixStream::pair()?;
-    // SAFETY: the child runs only this module's code: set*id, keyctl, file
-    // reads and writes, secure memory (whose fork handler resets its pool in
-    // the child), malloc (fork-safe in glibc); it reads no environment and
-    // takes no lock of the host, and ends with `_exit`.
-    match unsafe { nix::unistd::fork() }? {
-        nix::unistd::ForkResult::Parent { child } => {
-            drop(child_end);
-            Ok((parent_end, child))
-        }
-        nix::unistd::ForkResult::Child => {
-            drop(parent_end);
-            let r = catch_unwind(AssertUnwindSafe(|| {
-                if drop_privileges(account).is_err() {
-                    return login::EXIT_PRIVILEGES;
-                }
-                own_session_keyring();
-                // Undumpable, no core: the vault key will be in this process.
-                let _ = keyward_secmem::harden_process();
-                job(&child_end)
-            }));
-            let code = match r {
-                Ok(c) => c,
-                Err(payload) => {
-                    std::mem::forget(payload);
-                    login::EXIT_PANIC
-                }
-            };
-            // SAFETY: ends this child at once, as after any fork in a library.
-            unsafe { libc::_exit(c_int::from(code)) }
-        }
-    }
+/// What the login helper program does first, as root, before anything else
+/// (`login::helper_main`): closes every descriptor but 0, 1 and 2 (the host
+/// may have left some without `O_CLOEXEC`), so nothing of the host's reaches
+/// the user's process.
+pub(crate) fn close_inherited_descriptors() {
+    // SAFETY: close_range(3, ~0, 0) takes no pointer; it only closes this
+    // (freshly executed) process's descriptors from 3 up, none of which the
+    // Rust runtime or this program holds yet.
+    let _ = unsafe { libc::syscall(libc::SYS_close_range, 3 as c_uint, c_uint::MAX, 0 as c_uint) };
+}
+
+/// The login helper becomes `account` for good: groups, gid, uid (checked),
+/// then a session keyring of its own with the user keyring linked.
+pub(crate) fn become_user(account: &Account) -> nix::Result<()> {
+    drop_privileges(account)?;
+    own_session_keyring();
+    Ok(())
 }
 
 #[cfg(test)]

@@ -104,15 +104,6 @@ pub trait Host {
     fn stash_take(&mut self) -> Option<SecretBytes> {
         None
     }
-    /// Forks a child that drops to `account` for good and runs `job` on its
-    /// end of a socket pair; returns the parent's end and the child's pid.
-    fn fork_as(
-        &mut self,
-        _account: &Account,
-        _job: &mut dyn FnMut(&std::os::unix::net::UnixStream) -> u8,
-    ) -> std::io::Result<(std::os::unix::net::UnixStream, nix::unistd::Pid)> {
-        Err(std::io::ErrorKind::Unsupported.into())
-    }
 }
 
 /// Makes a user-supplied string safe for one log line.
@@ -123,7 +114,7 @@ pub fn sanitize(s: &str) -> String {
         .collect()
 }
 
-/// The user the child becomes.
+/// The user the login helper becomes.
 #[derive(Debug, Clone)]
 pub struct Account {
     /// Login name.
@@ -139,7 +130,7 @@ pub struct Account {
 }
 
 impl Account {
-    /// Looks the user up (in the parent: NSS may not be fork-safe).
+    /// Looks the user up in the password and group databases.
     pub fn lookup(name: &str) -> Result<Account, String> {
         let who = sanitize(name);
         let u = nix::unistd::User::from_name(name)

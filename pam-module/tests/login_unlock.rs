@@ -63,7 +63,8 @@ impl User {
 
 struct Env {
     dir: tempfile::TempDir,
-    so: PathBuf,
+    /// The module and its helper, for the stack lines.
+    so: String,
 }
 
 impl Env {
@@ -76,7 +77,7 @@ impl Env {
         std::fs::create_dir(dir.path().join("svc")).unwrap();
         Env {
             dir,
-            so: keyward_tests::bin("libpam_keyward.so"),
+            so: common::module(),
         }
     }
 
@@ -97,7 +98,7 @@ impl Env {
 
     fn service(&self, name: &str, body: &str) {
         let text = body
-            .replace("{so}", &self.so.display().to_string())
+            .replace("{so}", &self.so)
             .replace("{db}", &self.db().display().to_string())
             .replace("{sessions}", &self.sessions().display().to_string());
         std::fs::write(self.dir.path().join("svc").join(name), text).unwrap();
@@ -715,4 +716,126 @@ fn a_login_leaves_no_key_or_password_in_the_host() {
         !control.found_in(&core).is_empty(),
         "the scan finds nothing at all"
     );
+}
+
+/// Issue 14.7: in the PAM host, nothing of the module's runs between fork
+/// and exec. A login (pamtester under pam_wrapper, traced with `strace -f`)
+/// unlocks the vault; every process the host creates makes only the system
+/// calls of libc's `posix_spawn` child (signal resets, descriptor moves)
+/// before its `execve`, the helper is executed with an empty environment,
+/// and the helper itself closes inherited descriptors and drops to the user
+/// before it opens anything in the user's home.
+#[test]
+fn the_host_runs_no_code_between_fork_and_exec() {
+    require_root_and_tools();
+    assert!(
+        keyward_tests::have("strace"),
+        "strace missing (see scripts/test PKGS)"
+    );
+    assert!(keyward_tests::have("pamtester"), "pamtester missing");
+    let e = Env::new();
+    let u = User::new("kwf");
+    let password = "fork-exec-login-pw";
+    u.make_vault(password, TOKEN);
+    e.login_password(&u.name, password);
+    e.service("login", LOGIN);
+    let trace = e.dir.path().join("strace.out");
+    let mut cmd = e.wrapped("strace");
+    cmd.args(["-f", "-qq", "-s", "256", "-o"])
+        .arg(&trace)
+        .args(["/usr/bin/pamtester", "-v", "login", &u.name])
+        .args(["authenticate", "open_session", "close_session"]);
+    let out = {
+        let _serial = serial();
+        keyward_tests::output_with_stdin(&mut cmd, format!("{password}\n").as_bytes())
+    };
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains(&format!("login unlock: user={}: unlocked", u.name)),
+        "the login did not unlock the vault: {log}"
+    );
+    let text = std::fs::read_to_string(&trace).unwrap();
+    // pid -> its system calls, in order ("<... resumed>" lines continue one).
+    let mut calls: std::collections::BTreeMap<u32, Vec<(String, String)>> = Default::default();
+    let mut children = Vec::new();
+    for line in text.lines() {
+        let Some((pid, rest)) = line.split_once(' ') else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        if rest.starts_with("<...") || rest.starts_with("+++") || rest.starts_with("---") {
+            continue;
+        }
+        let Some((name, _)) = rest.split_once('(') else {
+            continue;
+        };
+        if ["clone", "clone3", "fork", "vfork"].contains(&name) {
+            if let Some(child) = rest.rsplit("= ").next().and_then(|r| r.trim().parse().ok()) {
+                children.push(child);
+            }
+        }
+        calls
+            .entry(pid)
+            .or_default()
+            .push((name.to_owned(), rest.to_owned()));
+    }
+    // resumed clone lines carry the child's pid too
+    for line in text.lines().filter(|l| l.contains("<... clone")) {
+        if let Some(child) = line.rsplit("= ").next().and_then(|r| r.trim().parse().ok()) {
+            children.push(child);
+        }
+    }
+    children.sort_unstable();
+    children.dedup();
+    assert!(
+        !children.is_empty(),
+        "no child process in the trace:\n{text}"
+    );
+    const SPAWN_CHILD: &[&str] = &[
+        "rt_sigprocmask",
+        "rt_sigaction",
+        "dup2",
+        "dup3",
+        "close",
+        "fcntl",
+        "set_robust_list",
+    ];
+    let mut helpers = 0;
+    for child in &children {
+        let Some(c) = calls.get(child) else { continue };
+        let exec = c
+            .iter()
+            .position(|(n, _)| n == "execve")
+            .unwrap_or_else(|| panic!("process {child} never executed a program: {c:?}"));
+        for (name, line) in &c[..exec] {
+            assert!(
+                SPAWN_CHILD.contains(&name.as_str()),
+                "process {child} ran {line} between fork and exec"
+            );
+        }
+        let (_, exec_line) = &c[exec];
+        if !exec_line.contains("keyward-login-helper") {
+            continue;
+        }
+        helpers += 1;
+        assert!(
+            exec_line.contains("/* 0 vars */"),
+            "environment passed: {exec_line}"
+        );
+        assert!(!exec_line.contains(password));
+        let after = &c[exec..];
+        let at = |what: &str| after.iter().position(|(_, l)| l.starts_with(what));
+        let close = at("close_range(3,").unwrap_or_else(|| panic!("no close_range: {after:?}"));
+        let setuid = at("setresuid(").unwrap_or_else(|| panic!("no setresuid: {after:?}"));
+        let home = after
+            .iter()
+            .position(|(n, l)| n.starts_with("open") && l.contains(u.home.to_str().unwrap()))
+            .unwrap_or_else(|| panic!("the helper opened nothing in the home: {after:?}"));
+        assert!(close < setuid && setuid < home, "{after:?}");
+    }
+    // One for the session's unlock (close_session does nothing without lock_on_close).
+    assert_eq!(helpers, 1, "{text}");
 }

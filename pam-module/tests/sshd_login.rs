@@ -155,8 +155,8 @@ impl Sshd {
             .write_all(format!("{password}\n").as_bytes())
             .unwrap();
         assert!(kw.wait().unwrap().success(), "keyward pam passwd");
-        let so = keyward_tests::bin("libpam_keyward.so");
-        let (so, db) = (so.display(), db.display());
+        let so = common::module();
+        let db = db.display();
         std::fs::create_dir(d.join("svc")).unwrap();
         std::fs::write(
             d.join("svc/sshd"),
