@@ -112,7 +112,7 @@ pub use crate::host::Account;
 impl Account {
     /// The configuration files the helper reads: the system file (or the
     /// module's `config=`), then `~/.config/keyward/config.toml`.
-    fn config_files(&self, system: Option<&Path>) -> Vec<PathBuf> {
+    pub(crate) fn config_files(&self, system: Option<&Path>) -> Vec<PathBuf> {
         vec![
             system
                 .map(Path::to_path_buf)

@@ -839,3 +839,77 @@ fn the_host_runs_no_code_between_fork_and_exec() {
     // One for the session's unlock (close_session does nothing without lock_on_close).
     assert_eq!(helpers, 1, "{text}");
 }
+
+/// Issue 14.3: the system's `[kdf] ceiling_*` bounds the scrypt work login
+/// unlock does as root. A vault above it (log_n 10 against a ceiling of 9)
+/// stays locked with one log line naming the ceiling, the login succeeds, and
+/// the user's own `ceiling_*` cannot lift it; with the ceiling at the vault's
+/// cost it unlocks.
+#[test]
+fn a_vault_above_the_systems_kdf_ceiling_is_not_unlocked_at_login() {
+    require_root_and_tools();
+    let e = Env::new();
+    let u = User::new("kwc");
+    u.make_vault("ceiling-login-pw", TOKEN);
+    e.login_password(&u.name, "ceiling-login-pw");
+    // The user tries to lift the ceiling in their own file: ignored.
+    let user_cfg = u.home.join(".config/keyward/config.toml");
+    std::fs::write(
+        &user_cfg,
+        "[kdf]\nlog_n = 10\nr = 8\np = 1\nceiling_log_n = 20\n",
+    )
+    .unwrap();
+    common::chown_r(&user_cfg, u.uid, u.gid);
+    // Where the user's helper can read it, as /etc/keyward/keyward.toml.
+    let etc = tempfile::Builder::new()
+        .prefix("keyward-etc-")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(etc.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let system = etc.path().join("keyward.toml");
+    let with_config = LOGIN.replace(
+        "session optional {so} unlock timeout=10m debug",
+        &format!(
+            "session optional {{so}} unlock timeout=10m debug config={}",
+            system.display()
+        ),
+    );
+    e.service("login", &with_config);
+    std::fs::write(&system, "[kdf]\nceiling_log_n = 9\n").unwrap();
+    let (r, log) = e.steps(
+        json!([
+            pam_login("login", &u, "ceiling-login-pw"),
+            run(u.get_argv(), CRED_REQUEST),
+        ]),
+        &["ceiling-login-pw", TOKEN],
+    );
+    assert_pam_ok(&r[0], &log);
+    assert!(locked(&r[1]), "{r:?}");
+    let lines = unlock_lines(&log);
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(
+        lines[0].ends_with(&format!(
+            "login unlock: user={}: {}: scrypt with N=2^10, r=8, p=1 (1 MiB) is above the system's \
+             ceiling of N=2^9, r=8, p=1 (0 MiB) in memory and time (`[kdf] ceiling_*` in {}); \
+             vault left locked: unlock it with `keyward unlock`, or lower its cost with `keyward rekey`",
+            u.name,
+            u.vault().display(),
+            system.display()
+        )),
+        "{log}"
+    );
+    std::fs::write(&system, "[kdf]\nceiling_log_n = 10\n").unwrap();
+    let (r, log) = e.steps(
+        json!([
+            pam_login("login", &u, "ceiling-login-pw"),
+            run(u.get_argv(), CRED_REQUEST),
+        ]),
+        &["ceiling-login-pw", TOKEN],
+    );
+    assert_pam_ok(&r[0], &log);
+    assert_eq!(r[1]["rc"], 0, "{r:?} {log}");
+    assert!(
+        log.contains(&format!("login unlock: user={}: unlocked", u.name)),
+        "{log}"
+    );
+}
