@@ -96,6 +96,14 @@ pub(crate) enum CliError {
     /// `keyward pam rm` on a database that does not exist (exit 1).
     #[error("{}: no such file", .0.display())]
     NoPamDbFile(PathBuf),
+    /// `keyward pam age` with a date that is not one (exit 1).
+    #[error("{flag} {value:?}: expected a date YYYY-MM-DD, a number of days since 1970-01-01, or -1 for none")]
+    PamBadDate {
+        /// The option.
+        flag: &'static str,
+        /// What was given.
+        value: String,
+    },
     /// `keyward pam list` on a database that does not exist (exit 1).
     #[error("no password database at {}: add a user with `keyward pam passwd USER`", .0.display())]
     NoPamDb(PathBuf),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Default tally directory for `deny=` (tmpfs, cleared at boot, like pam_faillock's).
-pub const DEFAULT_TALLY_DIR: &str = "/run/keyward/tally";
+pub use keyward_passdb::DEFAULT_TALLY_DIR;
 /// Default directory of the per-user session counts for `lock_on_close`.
 pub const DEFAULT_SESSION_DIR: &str = "/run/keyward/sessions";
 /// Where the login-unlock helper program is installed (the Makefile's
@@ -49,6 +49,12 @@ pub struct Options {
     pub unlock_time: u64,
     /// `tally_dir=PATH`: where failure counts live.
     pub tally_dir: PathBuf,
+    /// `even_deny_root`: `deny=` locks root out too (by default, as in
+    /// pam_faillock, root's failures are counted but never lock it).
+    pub even_deny_root: bool,
+    /// `root_unlock_time=S`: how long root stays locked (implies
+    /// `even_deny_root`; default `unlock_time`).
+    pub root_unlock_time: Option<u64>,
     /// `unlock`: login unlock. In `auth`, stash the password the stack
     /// authenticated (never verify, never change the result); in `session`,
     /// unlock the user's vault with it; in `password`, rewrap the vault.
@@ -81,6 +87,8 @@ impl Default for Options {
             deny: 0,
             unlock_time: DEFAULT_UNLOCK_TIME,
             tally_dir: PathBuf::from(DEFAULT_TALLY_DIR),
+            even_deny_root: false,
+            root_unlock_time: None,
             unlock: false,
             timeout: None,
             lock_on_close: false,
@@ -113,6 +121,14 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> (Options, Vec<Stri
             ("use_authtok", None) => o.use_authtok = true,
             ("unlock", None) => o.unlock = true,
             ("lock_on_close", None) => o.lock_on_close = true,
+            ("even_deny_root", None) => o.even_deny_root = true,
+            ("root_unlock_time", Some(v)) => match v.parse() {
+                Ok(n) => {
+                    o.root_unlock_time = Some(n);
+                    o.even_deny_root = true;
+                }
+                Err(_) => bad.push(format!("ignoring {arg:?}: not a number")),
+            },
             ("timeout", Some(v)) => match keyward_vault::parse_duration(v) {
                 Ok(d) if !d.is_zero() => o.timeout = Some(d),
                 Ok(_) => bad.push(format!("ignoring {arg:?}: the timeout must be at least 1s")),
@@ -184,6 +200,7 @@ mod tests {
             "lock_on_close",
             "session_dir=/x/sessions",
             "login_helper=/x/helper",
+            "root_unlock_time=30",
         ]);
         assert!(bad.is_empty(), "{bad:?}");
         assert!(o.debug && o.nullok && o.nodelay && o.use_first_pass);
@@ -197,6 +214,8 @@ mod tests {
         assert_eq!(o.timeout, Some(Duration::from_secs(5400)));
         assert_eq!(o.session_dir, PathBuf::from("/x/sessions"));
         assert_eq!(o.login_helper, PathBuf::from("/x/helper"));
+        assert!(o.even_deny_root);
+        assert_eq!(o.root_unlock_time, Some(30));
         let (o, bad) = p(&["timeout=0", "timeout=soon"]);
         assert_eq!(bad.len(), 2, "{bad:?}");
         assert_eq!(o.timeout, None);

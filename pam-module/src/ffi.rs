@@ -11,7 +11,9 @@ use crate::auth::{self, Host, Priority, StrItem, Token, TokenItem};
 use crate::login::Account;
 use keyward_passdb::MAX_PASSWORD_LEN;
 use keyward_secmem::SecretBytes;
-use pam::constants::{PamFlag, PamResultCode, PAM_SILENT, PAM_TEXT_INFO};
+use pam::constants::{
+    PamFlag, PamMessageStyle, PamResultCode, PAM_ERROR_MSG, PAM_SILENT, PAM_TEXT_INFO,
+};
 use pam::module::PamHandle;
 use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
@@ -120,6 +122,28 @@ impl Pam<'_> {
     fn raw(&mut self) -> *mut PamHandle {
         std::ptr::from_mut(self.pamh)
     }
+
+    /// One message to the user through the conversation (nothing under
+    /// `PAM_SILENT`).
+    fn message(&mut self, style: PamMessageStyle, msg: &str) {
+        if self.flags & PAM_SILENT != 0 {
+            return;
+        }
+        let m = c_message(msg);
+        let pamh = self.raw();
+        // SAFETY: `pamh` is live; a null response pointer is allowed for
+        // PAM_TEXT_INFO and PAM_ERROR_MSG; "%s" with one NUL-terminated
+        // argument.
+        unsafe {
+            pam_prompt(
+                pamh,
+                style,
+                std::ptr::null_mut(),
+                c"%s".as_ptr(),
+                m.as_ptr(),
+            )
+        };
+    }
 }
 
 impl Host for Pam<'_> {
@@ -208,22 +232,11 @@ impl Host for Pam<'_> {
     }
 
     fn info(&mut self, msg: &str) {
-        if self.flags & PAM_SILENT != 0 {
-            return;
-        }
-        let m = c_message(msg);
-        let pamh = self.raw();
-        // SAFETY: `pamh` is live; a null response pointer is allowed for
-        // PAM_TEXT_INFO; "%s" with one NUL-terminated argument.
-        unsafe {
-            pam_prompt(
-                pamh,
-                PAM_TEXT_INFO,
-                std::ptr::null_mut(),
-                c"%s".as_ptr(),
-                m.as_ptr(),
-            )
-        };
+        self.message(PAM_TEXT_INFO, msg);
+    }
+
+    fn error(&mut self, msg: &str) {
+        self.message(PAM_ERROR_MSG, msg);
     }
 
     fn uid(&self) -> u32 {

@@ -75,8 +75,13 @@ pub trait Host {
     fn log(&self, priority: Priority, msg: &str);
     /// `pam_fail_delay`.
     fn fail_delay(&mut self, usec: u32);
-    /// `pam_info`.
+    /// `pam_info` (not under `PAM_SILENT`).
     fn info(&mut self, msg: &str);
+    /// `pam_error` (not under `PAM_SILENT`): what pam_unix tells the user
+    /// about an expired account or password.
+    fn error(&mut self, msg: &str) {
+        self.info(msg);
+    }
     /// The real uid of the host process.
     fn uid(&self) -> u32;
     /// The effective uid of the host process.

@@ -32,4 +32,5 @@ mod ffi;
 pub mod host;
 pub mod login;
 pub mod sessions;
-pub mod tally;
+/// The lockout tally lives with the password database (`keyward pam faillock` reads it too).
+pub use keyward_passdb::tally;

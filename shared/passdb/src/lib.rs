@@ -2,8 +2,11 @@
 //! system state with its own trust model, kept apart from the user's vault.
 //!
 //! One line per user, `user:<PHC scrypt string>`
-//! (`$scrypt$ln=17,r=8,p=1$<salt>$<digest>`); `#` comments and blank lines are
-//! allowed. The file must be a regular file (no symlink), owned by a trusted
+//! (`$scrypt$ln=17,r=8,p=1$<salt>$<digest>`), then optionally /etc/shadow's
+//! account fields (`:lastchg:min:max:warn:inactive:expire`, days since the
+//! epoch or counts of days, empty when unset: [`Aging`]); a hash written
+//! `!$scrypt$…` is locked by the administrator (it never matches; `keyward
+//! pam unlock` takes the `!` away). `#` comments and blank lines are allowed. The file must be a regular file (no symlink), owned by a trusted
 //! user (root for the PAM module), with no group or world access bits; its
 //! directory must not be group/world-writable. Readers take no lock (a login
 //! never waits for a writer); writers take `<db>.lock` exclusively (the lock
@@ -68,6 +71,11 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 pub use keyward_vault::KdfParams;
+
+pub mod tally;
+
+/// Default tally directory for the lockout (tmpfs, cleared at boot, like pam_faillock's).
+pub const DEFAULT_TALLY_DIR: &str = "/run/keyward/tally";
 
 /// scrypt parameters for `params`, within [`KdfParams::check`]'s bounds.
 fn scrypt_params(params: KdfParams) -> std::result::Result<scrypt::Params, &'static str> {
@@ -249,6 +257,185 @@ pub struct Entry {
     pub user: String,
     /// Their password hash.
     pub hash: Hash,
+    /// Locked by the administrator (`!` before the hash): no password matches.
+    pub locked: bool,
+    /// Password aging and account expiry, as in /etc/shadow.
+    pub aging: Aging,
+}
+
+/// Today, in days since 1970-01-01 (UTC), as /etc/shadow counts.
+pub fn today() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    i64::try_from(secs / 86_400).unwrap_or(i64::MAX)
+}
+
+/// `days` since 1970-01-01 as `YYYY-MM-DD` (proleptic Gregorian, UTC).
+pub fn format_day(days: i64) -> String {
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Parses `YYYY-MM-DD` (as `chage` takes dates) into days since 1970-01-01.
+pub fn parse_day(s: &str) -> Option<i64> {
+    let mut it = s.splitn(3, '-');
+    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // days_from_civil.
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    // Refuse dates that do not exist (2026-02-30).
+    (format_day(days) == s).then_some(days)
+}
+
+/// /etc/shadow's aging fields (shadow(5)); `None` is an empty field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Aging {
+    /// Day of the last password change; `Some(0)`: must change at next login.
+    pub last_change: Option<i64>,
+    /// Days before the password may be changed again.
+    pub min: Option<i64>,
+    /// Days after which the password must be changed.
+    pub max: Option<i64>,
+    /// Days before `max` runs out that the user is warned.
+    pub warn: Option<i64>,
+    /// Days after `max` ran out that the password is still accepted (to change it).
+    pub inactive: Option<i64>,
+    /// Day the account expires.
+    pub expire: Option<i64>,
+}
+
+/// What the account's state says at login (pam_unix's `check_shadow_expiry`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountState {
+    /// Fine; `Some(days)` when the password expires within the warning period.
+    Valid(Option<i64>),
+    /// The account expired (`expire` passed): `PAM_ACCT_EXPIRED`.
+    Expired,
+    /// The password must be changed now: by the administrator
+    /// (`last_change` 0, `days_left` 0) or because it aged: `PAM_NEW_AUTHTOK_REQD`.
+    MustChange {
+        /// The administrator forced it.
+        forced: bool,
+    },
+    /// The password aged past `max + inactive`: `PAM_AUTHTOK_EXPIRED`.
+    Inactive,
+}
+
+impl Aging {
+    /// Whether any field is set (otherwise the line keeps its short form).
+    pub fn is_set(&self) -> bool {
+        *self != Aging::default()
+    }
+
+    /// The account's state on day `today`, as pam_unix decides it.
+    pub fn state(&self, today: i64) -> AccountState {
+        if let Some(e) = self.expire {
+            if today >= e {
+                return AccountState::Expired;
+            }
+        }
+        let Some(last) = self.last_change else {
+            return AccountState::Valid(None);
+        };
+        if last == 0 {
+            return AccountState::MustChange { forced: true };
+        }
+        if today < last {
+            // Changed "in the future" (a clock set back): pam_unix lets it be.
+            return AccountState::Valid(None);
+        }
+        let age = today - last;
+        if let (Some(max), Some(inactive)) = (self.max, self.inactive) {
+            if age > max.saturating_add(inactive) && age > max && age > inactive {
+                return AccountState::Inactive;
+            }
+        }
+        if let Some(max) = self.max {
+            if age > max {
+                return AccountState::MustChange { forced: false };
+            }
+            if let Some(warn) = self.warn {
+                if age > max - warn {
+                    return AccountState::Valid(Some(last + max - today));
+                }
+            }
+        }
+        AccountState::Valid(None)
+    }
+
+    /// Days the user must still wait before changing the password (`min`),
+    /// 0 when they may.
+    pub fn wait_to_change(&self, today: i64) -> i64 {
+        match (self.last_change, self.min) {
+            (Some(last), Some(min)) if last > 0 && today >= last && today - last < min => {
+                min - (today - last)
+            }
+            _ => 0,
+        }
+    }
+
+    fn parse(fields: &[&str]) -> std::result::Result<Aging, &'static str> {
+        let mut v = [None; 6];
+        for (slot, f) in v.iter_mut().zip(fields) {
+            let f = f.trim();
+            if f.is_empty() {
+                continue;
+            }
+            let n: i64 = f.parse().map_err(|_| "bad account field")?;
+            // shadow(5) writes -1 for "unset" in places; treat it so.
+            if n >= 0 {
+                *slot = Some(n);
+            }
+        }
+        let [last_change, min, max, warn, inactive, expire] = v;
+        Ok(Aging {
+            last_change,
+            min,
+            max,
+            warn,
+            inactive,
+            expire,
+        })
+    }
+
+    fn render(&self, out: &mut Vec<u8>) {
+        for f in [
+            self.last_change,
+            self.min,
+            self.max,
+            self.warn,
+            self.inactive,
+            self.expire,
+        ] {
+            out.push(b':');
+            if let Some(n) = f {
+                out.extend_from_slice(n.to_string().as_bytes());
+            }
+        }
+    }
 }
 
 /// A line that could not be parsed.
@@ -317,7 +504,20 @@ impl PassDb {
 
     /// The hash of `user`.
     pub fn find(&self, user: &str) -> Option<&Hash> {
-        self.entries().find(|e| e.user == user).map(|e| &e.hash)
+        self.entry(user).map(|e| &e.hash)
+    }
+
+    /// `user`'s whole entry (hash, lock, aging).
+    pub fn entry(&self, user: &str) -> Option<&Entry> {
+        self.entries().find(|e| e.user == user)
+    }
+
+    /// `user`'s entry, to change its lock or aging.
+    pub fn entry_mut(&mut self, user: &str) -> Option<&mut Entry> {
+        self.lines.iter_mut().find_map(|l| match l {
+            Line::Entry(e) if e.user == user => Some(e),
+            _ => None,
+        })
     }
 
     /// All entries, in file order.
@@ -362,19 +562,24 @@ impl PassDb {
     }
 
     /// Sets `user`'s hash, replacing their line in place or appending one.
+    /// A new password is a password change: an administrator's lock goes (as
+    /// `passwd USER` replaces a `!` hash) and, when the user has aging
+    /// fields, the last change becomes today.
     pub fn set(&mut self, user: &str, hash: Hash) -> Result<()> {
         validate_user(user)?;
-        for l in &mut self.lines {
-            if let Line::Entry(e) = l {
-                if e.user == user {
-                    e.hash = hash;
-                    return Ok(());
-                }
+        if let Some(e) = self.entry_mut(user) {
+            e.hash = hash;
+            e.locked = false;
+            if e.aging.is_set() {
+                e.aging.last_change = Some(today());
             }
+            return Ok(());
         }
         self.lines.push(Line::Entry(Entry {
             user: user.to_owned(),
             hash,
+            locked: false,
+            aging: Aging::default(),
         }));
         Ok(())
     }
@@ -395,7 +600,13 @@ impl PassDb {
                 Line::Entry(e) => {
                     out.extend_from_slice(e.user.as_bytes());
                     out.push(b':');
+                    if e.locked {
+                        out.push(b'!');
+                    }
                     out.extend_from_slice(e.hash.to_phc().as_bytes());
+                    if e.aging.is_set() {
+                        e.aging.render(&mut out);
+                    }
                 }
                 Line::Verbatim(v) => out.extend_from_slice(v),
             }
@@ -411,12 +622,25 @@ fn parse_line(raw: &[u8]) -> std::result::Result<Option<Entry>, &'static str> {
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return Ok(None);
     }
-    let (user, phc) = trimmed.split_once(':').ok_or("no `:` separator")?;
+    let mut fields = trimmed.split(':');
+    let user = fields.next().unwrap_or_default();
+    let phc = fields.next().ok_or("no `:` separator")?;
     validate_user(user).map_err(|_| "invalid user name")?;
+    let (locked, phc) = match phc.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, phc),
+    };
     let hash = Hash::parse(phc)?;
+    let rest: Vec<&str> = fields.collect();
+    if rest.len() > 6 {
+        return Err("too many fields");
+    }
+    let aging = Aging::parse(&rest)?;
     Ok(Some(Entry {
         user: user.to_owned(),
         hash,
+        locked,
+        aging,
     }))
 }
 
@@ -546,6 +770,96 @@ mod tests {
         let lines: Vec<_> = db.skipped().iter().map(|s| s.line).collect();
         assert_eq!(lines, [4, 5, 6, 7, 8, 9]);
         assert_eq!(db.render(), bytes);
+    }
+
+    #[test]
+    fn lock_and_aging_fields_round_trip() {
+        let h = Hash::new(b"pw", FAST).unwrap().to_phc();
+        let text = format!("a:{h}\nb:!{h}:19000:1:90:7:14:20000\nc:{h}:0:::::\n");
+        let db = PassDb::parse(text.as_bytes());
+        assert!(db.skipped().is_empty(), "{:?}", db.skipped());
+        let a = db.entry("a").unwrap();
+        assert!(!a.locked && !a.aging.is_set());
+        let b = db.entry("b").unwrap();
+        assert!(b.locked);
+        assert_eq!(
+            b.aging,
+            Aging {
+                last_change: Some(19000),
+                min: Some(1),
+                max: Some(90),
+                warn: Some(7),
+                inactive: Some(14),
+                expire: Some(20000)
+            }
+        );
+        assert_eq!(db.entry("c").unwrap().aging.last_change, Some(0));
+        assert_eq!(String::from_utf8(db.render()).unwrap(), text);
+        for bad in [format!("d:{h}:x"), format!("d:{h}:1:2:3:4:5:6:7")] {
+            assert_eq!(PassDb::parse(bad.as_bytes()).skipped().len(), 1, "{bad}");
+        }
+        // A new password unlocks and restarts the aging clock.
+        let mut db = db;
+        db.set("b", Hash::new(b"new", FAST).unwrap()).unwrap();
+        let b = db.entry("b").unwrap();
+        assert!(!b.locked);
+        assert_eq!(b.aging.last_change, Some(today()));
+    }
+
+    #[test]
+    fn days_and_dates() {
+        assert_eq!(format_day(0), "1970-01-01");
+        assert_eq!(format_day(20_423), "2025-12-01");
+        assert_eq!(parse_day("2025-12-01"), Some(20_423));
+        assert_eq!(parse_day("2024-02-29"), Some(19_782));
+        for bad in ["2026-02-30", "2026-2-1", "yesterday", "2026-13-01", ""] {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
+        for d in [-1000, 0, 59, 60, 11_016, 20_000, 100_000] {
+            assert_eq!(parse_day(&format_day(d)), Some(d));
+        }
+    }
+
+    #[test]
+    fn account_states_follow_pam_unix() {
+        let age = |last, min, max, warn, inactive, expire| Aging {
+            last_change: last,
+            min,
+            max,
+            warn,
+            inactive,
+            expire,
+        };
+        let day = 20_000;
+        use AccountState::*;
+        assert_eq!(Aging::default().state(day), Valid(None));
+        assert_eq!(
+            age(None, None, None, None, None, Some(day)).state(day),
+            Expired
+        );
+        assert_eq!(
+            age(None, None, None, None, None, Some(day + 1)).state(day),
+            Valid(None)
+        );
+        assert_eq!(
+            age(Some(0), None, None, None, None, None).state(day),
+            MustChange { forced: true }
+        );
+        let aged = age(Some(day - 91), None, Some(90), Some(7), None, None);
+        assert_eq!(aged.state(day), MustChange { forced: false });
+        let warned = age(Some(day - 85), None, Some(90), Some(7), None, None);
+        assert_eq!(warned.state(day), Valid(Some(5)));
+        let inactive = age(Some(day - 100), None, Some(90), Some(7), Some(5), None);
+        assert_eq!(inactive.state(day), Inactive);
+        let grace = age(Some(day - 94), None, Some(90), Some(7), Some(5), None);
+        assert_eq!(grace.state(day), MustChange { forced: false });
+        assert_eq!(
+            age(Some(day + 3), None, Some(1), None, None, None).state(day),
+            Valid(None)
+        );
+        let young = age(Some(day - 1), Some(3), None, None, None, None);
+        assert_eq!(young.wait_to_change(day), 2);
+        assert_eq!(young.wait_to_change(day + 2), 0);
     }
 
     #[test]
