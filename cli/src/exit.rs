@@ -96,6 +96,9 @@ pub(crate) enum CliError {
     /// `keyward pam rm` on a database that does not exist (exit 1).
     #[error("{}: no such file", .0.display())]
     NoPamDbFile(PathBuf),
+    /// `keyward pam import-shadow USER…` could not import some of the users named (exit 1).
+    #[error("{0} of the users named were not imported; see above")]
+    PamImportSkipped(usize),
     /// `keyward pam age` with a date that is not one (exit 1).
     #[error("{flag} {value:?}: expected a date YYYY-MM-DD, a number of days since 1970-01-01, or -1 for none")]
     PamBadDate {

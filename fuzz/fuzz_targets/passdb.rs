@@ -1,4 +1,5 @@
-//! The PAM password database (`/etc/keyward/shadow`) line parser. Never
+//! The PAM password database (`/etc/keyward/shadow`) line parser (scrypt
+//! and imported crypt(3) hashes, the lock flag, shadow-style aging). Never
 //! panics; rendering is stable (parse ∘ render is the identity on what
 //! parse produced) and keeps every line.
 #![no_main]
@@ -22,6 +23,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(h.to_phc(), phc);
         assert_eq!(h.params(), e.hash.params());
         assert!(db.find(&e.user).is_some());
+        // The lock and the shadow-style aging survive rendering.
+        let back = again.entry(&e.user).expect("entry kept");
+        assert_eq!((back.locked, back.aging), (e.locked, e.aging));
+        let _ = e.aging.state(20_000);
+        let _ = e.aging.wait_to_change(20_000);
     }
     let _ = db.typical_params();
     if let Ok(text) = std::str::from_utf8(data) {

@@ -49,6 +49,9 @@ pub struct Options {
     pub unlock_time: u64,
     /// `tally_dir=PATH`: where failure counts live.
     pub tally_dir: PathBuf,
+    /// `rehash`: after a successful login, a keyward hash below the system's
+    /// `[kdf]` cost is rehashed at it (imported crypt(3) hashes always are).
+    pub rehash: bool,
     /// `even_deny_root`: `deny=` locks root out too (by default, as in
     /// pam_faillock, root's failures are counted but never lock it).
     pub even_deny_root: bool,
@@ -87,6 +90,7 @@ impl Default for Options {
             deny: 0,
             unlock_time: DEFAULT_UNLOCK_TIME,
             tally_dir: PathBuf::from(DEFAULT_TALLY_DIR),
+            rehash: false,
             even_deny_root: false,
             root_unlock_time: None,
             unlock: false,
@@ -122,6 +126,7 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> (Options, Vec<Stri
             ("unlock", None) => o.unlock = true,
             ("lock_on_close", None) => o.lock_on_close = true,
             ("even_deny_root", None) => o.even_deny_root = true,
+            ("rehash", None) => o.rehash = true,
             ("root_unlock_time", Some(v)) => match v.parse() {
                 Ok(n) => {
                     o.root_unlock_time = Some(n);
@@ -201,6 +206,7 @@ mod tests {
             "session_dir=/x/sessions",
             "login_helper=/x/helper",
             "root_unlock_time=30",
+            "rehash",
         ]);
         assert!(bad.is_empty(), "{bad:?}");
         assert!(o.debug && o.nullok && o.nodelay && o.use_first_pass);
@@ -214,7 +220,7 @@ mod tests {
         assert_eq!(o.timeout, Some(Duration::from_secs(5400)));
         assert_eq!(o.session_dir, PathBuf::from("/x/sessions"));
         assert_eq!(o.login_helper, PathBuf::from("/x/helper"));
-        assert!(o.even_deny_root);
+        assert!(o.even_deny_root && o.rehash);
         assert_eq!(o.root_unlock_time, Some(30));
         let (o, bad) = p(&["timeout=0", "timeout=soon"]);
         assert_eq!(bad.len(), 2, "{bad:?}");

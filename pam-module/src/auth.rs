@@ -80,6 +80,64 @@ fn tally(o: &Options, user: &str) -> Option<Tally> {
     Some(Tally::new(&o.tally_dir, deny, unlock_time, TRUSTED_UIDS))
 }
 
+/// Checks `password` against `hash`: scrypt, or libcrypt for a hash
+/// imported from /etc/shadow. A failure to verify is a mismatch (logged).
+fn verify(h: &dyn Host, hash: &Hash, password: &SecretBytes) -> bool {
+    let r = match hash.crypt() {
+        None => hash
+            .verify(password.expose_secret())
+            .map_err(|e| e.to_string()),
+        Some(stored) => crate::ffi::crypt_verify(password.expose_secret(), stored),
+    };
+    r.unwrap_or_else(|e| {
+        h.log(Priority::Err, &format!("cannot verify: {e}"));
+        false
+    })
+}
+
+/// The `[kdf]` of the system configuration (`config=`, else
+/// `/etc/keyward/keyward.toml`): the cost of new hashes the module writes.
+fn system_kdf(o: &Options) -> passdb::KdfParams {
+    let file = o
+        .config
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from(keyward_vault::SYSTEM_CONFIG));
+    keyward_vault::Config::load_from(&[file])
+        .map(|c| c.kdf)
+        .unwrap_or_default()
+}
+
+/// After a successful login: an imported crypt(3) hash (and with `rehash`, a
+/// scrypt hash below the system's `[kdf]` cost) is replaced by scrypt at the
+/// system's cost, unless the password changed meanwhile. Never fails the
+/// login; one log line either way.
+fn rehash(h: &dyn Host, o: &Options, user: &str, hash: &Hash, password: &SecretBytes) {
+    let kdf = system_kdf(o);
+    let weaker = hash
+        .params()
+        .is_some_and(|p| o.rehash && p != kdf && kdf.check_ceiling(&p).is_err());
+    if hash.crypt().is_none() && !weaker {
+        return;
+    }
+    let who = sanitize(user);
+    let r = Hash::new(password.expose_secret(), kdf)
+        .and_then(|new| passdb::update(&o.db, TRUSTED_UIDS, |db| Ok(db.rehash(user, hash, new))));
+    match r {
+        Ok(true) => h.log(
+            Priority::Notice,
+            &format!(
+                "rehashed the password of user={who} from {} to scrypt with {kdf}",
+                hash.scheme()
+            ),
+        ),
+        Ok(false) => {}
+        Err(e) => h.log(
+            Priority::Err,
+            &format!("cannot rehash the password of user={who}: {e}"),
+        ),
+    }
+}
+
 /// pam_faillock's words to a locked-out user (`pam_info`, not under `PAM_SILENT`).
 fn tell_locked(h: &mut dyn Host, failures: u32, left: u64) {
     h.info(&format!(
@@ -163,18 +221,11 @@ pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultC
     let target = match known {
         Some(hash) => hash,
         None => {
-            dummy = Hash::dummy_with(db.params_for_unknown(&user));
+            dummy = db.dummy_for_unknown(&user);
             &dummy
         }
     };
-    let matched = match target.verify(password.expose_secret()) {
-        Ok(m) => m,
-        Err(e) => {
-            h.log(Priority::Err, &format!("cannot verify: {e}"));
-            false
-        }
-    };
-    drop(password);
+    let matched = verify(h, target, &password);
     let attempt = match attempt {
         Ok(a) => a,
         Err(e) => {
@@ -187,6 +238,10 @@ pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultC
     // password, after the same work.
     let admin_locked = entry.is_some_and(|e| e.locked);
     if matched && known.is_some() && locked.is_none() && !admin_locked {
+        if let Some(hash) = known {
+            rehash(h, o, &user, hash, &password);
+        }
+        drop(password);
         if let Some(t) = &tally {
             if let Err(e) = t.reset(&user) {
                 h.log(
@@ -203,6 +258,7 @@ pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultC
         }
         return PamResultCode::PAM_SUCCESS;
     }
+    drop(password);
     let mut why = String::new();
     let deny = tally.as_ref().map_or(0, Tally::deny);
     if known.is_none() {
@@ -392,7 +448,7 @@ fn check_old(h: &mut dyn Host, o: &Options, user: &str, hash: &Hash) -> PamResul
         },
         None => None,
     };
-    let matched = matches!(hash.verify(old.expose_secret()), Ok(true));
+    let matched = verify(h, hash, &old);
     drop(old);
     let locked = attempt.and_then(|a| a.locked);
     if matched && locked.is_none() {
@@ -479,8 +535,9 @@ pub fn chauthtok(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode
         h.info("No password has been supplied.");
         return PamResultCode::PAM_AUTHTOK_ERR;
     }
-    // Keep the cost the admin chose for this user.
-    let params = hash.params();
+    // Keep the cost the admin chose for this user (an imported crypt(3)
+    // hash becomes scrypt at the system's cost).
+    let params = hash.params().unwrap_or_else(|| system_kdf(o));
     let new_hash = match Hash::new(new.expose_secret(), params) {
         Ok(x) => x,
         Err(e) => {

@@ -10,7 +10,7 @@ use crate::args::{self, Options};
 use crate::auth::{self, Host, Priority, StrItem, Token, TokenItem};
 use crate::login::Account;
 use keyward_passdb::MAX_PASSWORD_LEN;
-use keyward_secmem::SecretBytes;
+use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
 use pam::constants::{
     PamFlag, PamMessageStyle, PamResultCode, PAM_ERROR_MSG, PAM_SILENT, PAM_TEXT_INFO,
 };
@@ -21,6 +21,60 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 const PAM_AUTHTOK: c_int = 6;
 const PAM_OLDAUTHTOK: c_int = 7;
+
+#[link(name = "crypt")]
+extern "C" {
+    /// libxcrypt's crypt_rn(3): NULL on failure, else a pointer into `data`.
+    fn crypt_rn(
+        phrase: *const c_char,
+        setting: *const c_char,
+        data: *mut c_void,
+        size: c_int,
+    ) -> *mut c_char;
+}
+
+/// `sizeof(struct crypt_data)` in libxcrypt (crypt.h: `CRYPT_DATA_INTERNAL_SIZE`
+/// 30720 plus the output, setting and input buffers: 32768 in all).
+const CRYPT_DATA_SIZE: usize = 32768;
+
+/// Verifies `password` against an imported crypt(3) string through libcrypt
+/// (`crypt_rn`): the password (NUL-terminated) and libcrypt's whole work
+/// area, output included, are in locked memory, wiped when dropped; the
+/// output is compared with `stored` in constant time. `Ok(false)` for a
+/// password with a NUL byte (crypt cannot take it).
+pub(crate) fn crypt_verify(password: &[u8], stored: &str) -> Result<bool, String> {
+    if password.contains(&0) {
+        return Ok(false);
+    }
+    let setting = CString::new(stored).map_err(|_| "a NUL byte in a stored hash".to_owned())?;
+    let mut phrase = SecretBytes::zeroed(password.len() + 1).map_err(|e| e.to_string())?;
+    phrase.expose_secret_mut()[..password.len()].copy_from_slice(password);
+    let mut data = SecretBytes::zeroed(CRYPT_DATA_SIZE).map_err(|e| e.to_string())?;
+    let area = data.expose_secret_mut();
+    let base = area.as_mut_ptr();
+    // SAFETY: `phrase` and `setting` are NUL-terminated and live for the
+    // call; `base` points to `CRYPT_DATA_SIZE` writable bytes that
+    // crypt_rn may use as its `struct crypt_data` (zeroed, as it asks for a
+    // first call), and it writes nowhere else.
+    let out = unsafe {
+        crypt_rn(
+            phrase.expose_secret().as_ptr().cast::<c_char>(),
+            setting.as_ptr(),
+            base.cast::<c_void>(),
+            CRYPT_DATA_SIZE as c_int,
+        )
+    };
+    if out.is_null() {
+        return Err("libcrypt cannot use the stored hash (unsupported scheme or malformed)".into());
+    }
+    // The result is a NUL-terminated string inside `data`.
+    let start = (out as usize).wrapping_sub(base as usize);
+    let result = area
+        .get(start..)
+        .and_then(|r| r.iter().position(|&b| b == 0).map(|n| &r[..n]))
+        .ok_or_else(|| "libcrypt answered outside its work area".to_owned())?;
+    Ok(keyward_secmem::ct_eq(result, stored.as_bytes()))
+}
 
 #[link(name = "pam")]
 extern "C" {
@@ -526,6 +580,20 @@ mod tests {
         assert_eq!(rc, PamResultCode::PAM_SUCCESS as c_int);
         // The handle is restored for the warning sink.
         assert!(CURRENT.with(Cell::get).is_null());
+    }
+
+    /// libcrypt through `crypt_rn`: Drepper's sha512crypt vector, a bcrypt
+    /// hash from libxcrypt's own tests' alphabet, and refusals.
+    #[test]
+    fn crypt_verifies_imported_hashes() {
+        let sha = "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1";
+        assert_eq!(crypt_verify(b"Hello world!", sha), Ok(true));
+        assert_eq!(crypt_verify(b"Hello world?", sha), Ok(false));
+        assert_eq!(crypt_verify(b"Hello\0world!", sha), Ok(false));
+        let rounds = "$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v.";
+        assert_eq!(crypt_verify(b"Hello world!", rounds), Ok(true));
+        // A setting libcrypt does not know.
+        assert!(crypt_verify(b"x", "$unknown$abc$def").is_err());
     }
 
     #[test]

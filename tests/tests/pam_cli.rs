@@ -219,3 +219,189 @@ fn account_lock_aging_and_faillock_through_pamtester() {
     let (ok, all) = login("dave-login-pw");
     assert!(ok, "{all}");
 }
+
+/// Issue 14.12: `keyward pam import-shadow` takes users with their
+/// /etc/shadow hashes; pam_keyward.so verifies them through libcrypt and the
+/// first successful login rehashes them to scrypt at the system's `[kdf]`.
+/// A real user made with useradd and given a yescrypt password by
+/// `chpasswd -c YESCRYPT`, imported from the real /etc/shadow; and a shadow
+/// file of our own with sha512crypt (openssl passwd -6), a locked one, a
+/// system account and an md5crypt hash keyward does not take.
+#[test]
+fn import_shadow_then_login_and_rehash() {
+    keyward_tests::require_root("useradd, chpasswd, /etc/shadow, a root-owned database");
+    for t in ["pamtester", "useradd", "userdel", "chpasswd", "openssl"] {
+        assert!(have(t), "{t} missing (see scripts/test PKGS)");
+    }
+    let h = TestHome::new();
+    let db = h.path().join("shadow");
+    let dbs = db.to_str().unwrap();
+    let name = format!("kwimp{}", std::process::id() % 100_000);
+    struct Gone(String);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = Command::new("userdel").arg(&self.0).status();
+        }
+    }
+    let st = Command::new("useradd")
+        .args(["-M", "-s", "/usr/sbin/nologin", &name])
+        .status()
+        .unwrap();
+    assert!(st.success(), "useradd");
+    let _gone = Gone(name.clone());
+    let out = keyward_tests::output_with_stdin(
+        Command::new("chpasswd").args(["-c", "YESCRYPT"]),
+        format!("{name}:yes-login-pw\n").as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "chpasswd: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = h.keyward(&["pam", "import-shadow", &name, "--db", dbs], "");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("imported {name} (yescrypt)")),
+        "{said}"
+    );
+    let line = |user: &str| {
+        std::fs::read_to_string(&db)
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with(&format!("{user}:")))
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    assert!(
+        line(&name).starts_with(&format!("{name}:$y$")),
+        "{}",
+        line(&name)
+    );
+
+    // The system's [kdf] for rehashing, through config=.
+    let config = h.path().join("keyward.toml");
+    std::fs::write(&config, "[kdf]\nlog_n = 10\n").unwrap();
+    let svc = h.path().join("svc");
+    std::fs::create_dir(&svc).unwrap();
+    std::fs::write(
+        svc.join("kw"),
+        format!(
+            "auth required {so} db={db} nodelay config={config}\naccount required {so} db={db}\n",
+            so = bin("libpam_keyward.so").display(),
+            db = db.display(),
+            config = config.display()
+        ),
+    )
+    .unwrap();
+    let (ok, all) = pamtester(&h, &svc, &name, "not-the-pw");
+    assert!(!ok, "{all}");
+    assert!(line(&name).contains(":$y$"), "a failure must not rehash");
+    let (ok, all) = pamtester(&h, &svc, &name, "yes-login-pw");
+    assert!(ok, "the imported yescrypt user did not log in: {all}");
+    assert!(
+        all.contains(&format!(
+            "rehashed the password of user={name} from yescrypt to scrypt with N=2^10"
+        )),
+        "{all}"
+    );
+    assert!(
+        line(&name).starts_with(&format!("{name}:$scrypt$ln=10,")),
+        "{}",
+        line(&name)
+    );
+    let (ok, all) = pamtester(&h, &svc, &name, "yes-login-pw");
+    assert!(ok, "after the rehash: {all}");
+    assert!(!all.contains("rehashed"), "{all}");
+
+    // A shadow file of our own: sha512crypt, locked, system account, md5crypt.
+    let sha = Command::new("openssl")
+        .args(["passwd", "-6", "-salt", "kwsalt01", "sha-login-pw"])
+        .output()
+        .unwrap();
+    let sha = String::from_utf8(sha.stdout).unwrap().trim().to_owned();
+    assert!(sha.starts_with("$6$kwsalt01$"), "{sha}");
+    let shadow = h.path().join("etc-shadow");
+    std::fs::write(
+        &shadow,
+        format!(
+            "daemon:*:19000:0:99999:7:::\n\
+             shauser:{sha}:19000:0:99999:7:::\n\
+             lockeduser:!{sha}:19000::::::\n\
+             md5user:$1$abc$OGyl6dDvZCDiGmIVbeuCq/:19000::::::\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&shadow, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+    let sh = shadow.to_str().unwrap();
+    let out = h.keyward(&["pam", "import-shadow", "--shadow", sh, "--db", dbs], "");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("imported shauser (sha512crypt)"), "{said}");
+    assert!(
+        said.contains("imported lockeduser (sha512crypt, locked)"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("daemon") && !said.contains("md5user"),
+        "{said}"
+    );
+    assert!(said.contains("2 user(s) imported"), "{said}");
+    assert!(
+        line("lockeduser").contains(":!$6$"),
+        "{}",
+        line("lockeduser")
+    );
+    // Named: what cannot be imported is an error; what is there stays unless --replace.
+    let out = h.keyward(
+        &[
+            "pam",
+            "import-shadow",
+            "md5user",
+            "shauser",
+            "--shadow",
+            sh,
+            "--db",
+            dbs,
+        ],
+        "",
+    );
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(
+            "skipped md5user: not an scrypt, yescrypt, sha512crypt, sha256crypt or bcrypt hash"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains("skipped shauser: already in the database (--replace overwrites it)"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("$6$") && !said.contains("$1$"),
+        "a hash in the output: {said}"
+    );
+    let (ok, all) = pamtester(&h, &svc, "shauser", "sha-login-pw");
+    assert!(ok, "sha512crypt user: {all}");
+    assert!(
+        line("shauser").contains(":$scrypt$ln=10,"),
+        "{}",
+        line("shauser")
+    );
+    assert!(
+        line("shauser").ends_with(":19000:0:99999:7::"),
+        "aging kept: {}",
+        line("shauser")
+    );
+    let (ok, all) = pamtester(&h, &svc, "lockeduser", "sha-login-pw");
+    assert!(!ok, "a locked imported user logged in: {all}");
+}

@@ -36,6 +36,22 @@ pub(crate) enum PamCommand {
     Age(AgeArgs),
     /// Show USER's failed logins in the lockout tally, or clear them with --reset (like `faillock`).
     Faillock(FaillockArgs),
+    /// Import users (all, or the USERs named) from /etc/shadow with their yescrypt, sha512crypt, sha256crypt or bcrypt hashes, lock and aging; the first successful login rehashes them to scrypt.
+    ImportShadow(ImportShadowArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportShadowArgs {
+    /// Users to import (default: every user with a password hash keyward can verify).
+    pub users: Vec<String>,
+    /// The shadow file to read.
+    #[arg(long, value_name = "PATH", default_value = "/etc/shadow")]
+    pub shadow: PathBuf,
+    /// Overwrite users already in the database.
+    #[arg(long)]
+    pub replace: bool,
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Debug, Args)]
@@ -182,6 +198,7 @@ pub(crate) fn run(ctx: &Ctx, a: PamArgs) -> Result<()> {
         PamCommand::Status(a) => status(a),
         PamCommand::Age(a) => age(a),
         PamCommand::Faillock(a) => faillock(a),
+        PamCommand::ImportShadow(a) => import_shadow(a),
     }
 }
 
@@ -481,6 +498,107 @@ fn faillock(a: FaillockArgs) -> Result<()> {
             rem % 3600 / 60,
             rem % 60
         ));
+    }
+    Ok(())
+}
+
+/// Longest shadow file read.
+const MAX_SHADOW_SIZE: u64 = 64 << 20;
+
+/// One /etc/shadow line as an entry, or why it is not imported.
+fn shadow_entry(line: &str) -> Option<(String, std::result::Result<passdb::Entry, String>)> {
+    let fields: Vec<&str> = line.split(':').collect();
+    let (user, stored) = (*fields.first()?, *fields.get(1)?);
+    if user.is_empty() || user.starts_with('#') {
+        return None;
+    }
+    let e = (|| {
+        passdb::validate_user(user).map_err(|e| e.to_string())?;
+        let (locked, hash) = match stored.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, stored),
+        };
+        if hash.is_empty() || hash.starts_with('*') || hash.starts_with('!') {
+            return Err(
+                "no password hash (a system account or a locked one without a password)".to_owned(),
+            );
+        }
+        let hash = Hash::parse_crypt(hash).map_err(|e| e.to_owned())?;
+        let aging = passdb::Aging::parse(fields.get(2..8).unwrap_or(&fields[2..]))
+            .map_err(|e| e.to_owned())?;
+        Ok(passdb::Entry {
+            user: user.to_owned(),
+            hash,
+            locked,
+            aging,
+        })
+    })();
+    Some((user.to_owned(), e))
+}
+
+fn import_shadow(a: ImportShadowArgs) -> Result<()> {
+    let (path, trusted) = target(&a.db, true)?;
+    // /etc/shadow: root's (or the caller's), readable by group shadow at most.
+    let text = keyward_trustfs::Trust::system(&trusted, 0o027)
+        .named("shadow file")
+        .follow_dir_symlinks()
+        .read(&a.shadow, MAX_SHADOW_SIZE)
+        .map_err(|e| db_error(passdb::Error::Fs(e)))?;
+    let text = String::from_utf8_lossy(&text);
+    let mut found: Vec<(String, std::result::Result<passdb::Entry, String>)> =
+        text.lines().filter_map(shadow_entry).collect();
+    if !a.users.is_empty() {
+        for u in &a.users {
+            if !found.iter().any(|(n, _)| n == u) {
+                found.push((u.clone(), Err(format!("not in {}", a.shadow.display()))));
+            }
+        }
+        found.retain(|(n, _)| a.users.contains(n));
+    }
+    let named = !a.users.is_empty();
+    let replace = a.replace;
+    let report = passdb::update(&path, &trusted, |db| {
+        let mut report = Vec::new();
+        for (user, e) in found {
+            let line = match e {
+                Ok(_) if db.entry(&user).is_some() && !replace => {
+                    Err("already in the database (--replace overwrites it)".to_owned())
+                }
+                Ok(e) => {
+                    let scheme = e.hash.scheme();
+                    let locked = if e.locked { ", locked" } else { "" };
+                    db.put(e)?;
+                    Ok(format!("{scheme}{locked}"))
+                }
+                Err(why) => Err(why),
+            };
+            report.push((user, line));
+        }
+        Ok(report)
+    })
+    .map_err(db_error)?;
+    let mut imported = 0;
+    let mut failed = 0;
+    for (user, line) in &report {
+        match line {
+            Ok(what) => {
+                imported += 1;
+                say(&format!("imported {user} ({what})"));
+            }
+            // Unnamed users without a usable hash are the usual system accounts.
+            Err(why) if named => {
+                failed += 1;
+                eprintln!("keyward: skipped {user}: {why}");
+            }
+            Err(_) => {}
+        }
+    }
+    say(&format!(
+        "{imported} user(s) imported into {}: they log in with their Unix passwords; the first successful login rehashes each to scrypt",
+        path.display()
+    ));
+    if failed > 0 {
+        return Err(CliError::PamImportSkipped(failed));
     }
     Ok(())
 }

@@ -65,6 +65,9 @@ pub enum Error {
     /// Unusable scrypt parameters.
     #[error("invalid scrypt parameters: {0}")]
     Params(&'static str),
+    /// An imported crypt(3) hash, which only libcrypt verifies.
+    #[error("an imported crypt(3) hash is verified through libcrypt, not here")]
+    NeedsLibcrypt,
 }
 
 /// Result of this module.
@@ -84,26 +87,82 @@ fn scrypt_params(params: KdfParams) -> std::result::Result<scrypt::Params, &'sta
         .map_err(|_| "rejected by scrypt")
 }
 
-/// A parsed scrypt password hash. `Debug` shows the parameters only.
+/// A parsed password hash: keyward's own scrypt, or one imported from
+/// /etc/shadow (`keyward pam import-shadow`) that libcrypt verifies until the
+/// next successful login replaces it with scrypt. `Debug` shows the scheme
+/// and parameters only.
 #[derive(Clone)]
-pub struct Hash {
-    params: KdfParams,
-    salt: Vec<u8>,
-    digest: [u8; DIGEST_LEN],
+pub struct Hash(Inner);
+
+#[derive(Clone)]
+enum Inner {
+    Scrypt {
+        params: KdfParams,
+        salt: Vec<u8>,
+        digest: [u8; DIGEST_LEN],
+    },
+    /// A crypt(3) string (`$y$…`, `$6$…`, `$2b$…`), checked by [`Hash::parse_crypt`].
+    Crypt(String),
 }
+
+/// crypt(3) prefixes keyward imports, with their names: libxcrypt's
+/// yescrypt, gost-yescrypt, sha512crypt, sha256crypt and bcrypt.
+const CRYPT_SCHEMES: &[(&str, &str)] = &[
+    ("$y$", "yescrypt"),
+    ("$gy$", "gost-yescrypt"),
+    ("$6$", "sha512crypt"),
+    ("$5$", "sha256crypt"),
+    ("$2b$", "bcrypt"),
+    ("$2y$", "bcrypt"),
+    ("$2a$", "bcrypt"),
+];
 
 impl std::fmt::Debug for Hash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hash")
-            .field("params", &self.params)
-            .field("digest", &"[REDACTED]")
-            .finish()
+        let mut d = f.debug_struct("Hash");
+        d.field("scheme", &self.scheme());
+        if let Some(p) = self.params() {
+            d.field("params", &p);
+        }
+        d.field("digest", &"[REDACTED]").finish()
     }
 }
 
 impl Hash {
+    /// A stored hash: a PHC scrypt string, or a crypt(3) string of a scheme
+    /// keyward imports ([`Hash::parse_crypt`]).
+    pub fn parse(stored: &str) -> std::result::Result<Hash, &'static str> {
+        if stored.starts_with("$scrypt$") {
+            Self::parse_phc(stored)
+        } else {
+            Self::parse_crypt(stored)
+        }
+    }
+
+    /// A crypt(3) string from /etc/shadow: yescrypt, gost-yescrypt,
+    /// sha512crypt, sha256crypt or bcrypt, in crypt's alphabet
+    /// (`./0-9A-Za-z`, `$`, and `=`/`,` in parameters). The hash itself is
+    /// checked by libcrypt at login.
+    pub fn parse_crypt(stored: &str) -> std::result::Result<Hash, &'static str> {
+        if !CRYPT_SCHEMES.iter().any(|(p, _)| stored.starts_with(p)) {
+            return Err("not an scrypt, yescrypt, sha512crypt, sha256crypt or bcrypt hash");
+        }
+        if stored.len() > 512
+            || !stored
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'$' | b'=' | b','))
+        {
+            return Err("not a crypt(3) string");
+        }
+        // At least a salt and a hash after the prefix.
+        if stored.split('$').filter(|f| !f.is_empty()).count() < 3 {
+            return Err("crypt(3) string without salt or hash");
+        }
+        Ok(Hash(Inner::Crypt(stored.to_owned())))
+    }
+
     /// Parses a PHC scrypt string. The error says what is wrong, without echoing it.
-    pub fn parse(phc: &str) -> std::result::Result<Hash, &'static str> {
+    fn parse_phc(phc: &str) -> std::result::Result<Hash, &'static str> {
         let ph = PasswordHash::new(phc).map_err(|_| "not a PHC string")?;
         if ph.algorithm.as_str() != "scrypt" {
             return Err("not an scrypt hash");
@@ -140,11 +199,11 @@ impl Hash {
             .as_bytes()
             .try_into()
             .map_err(|_| "digest is not 32 bytes")?;
-        Ok(Hash {
+        Ok(Hash(Inner::Scrypt {
             params,
             salt: salt.to_vec(),
             digest,
-        })
+        }))
     }
 
     /// Hashes `password` with a fresh random 16-byte salt.
@@ -157,45 +216,87 @@ impl Hash {
         let digest = derive(password, &salt, params)?;
         let mut d = [0u8; DIGEST_LEN];
         d.copy_from_slice(digest.expose_secret());
-        Ok(Hash {
+        Ok(Hash(Inner::Scrypt {
             params,
             salt: salt.to_vec(),
             digest: d,
-        })
+        }))
     }
 
-    /// The PHC string stored in the database.
+    /// The string stored in the database: a PHC scrypt string, or the
+    /// imported crypt(3) string.
     pub fn to_phc(&self) -> String {
-        let salt = SaltString::encode_b64(&self.salt).map(|s| s.as_str().to_owned());
-        let out = scrypt::password_hash::Output::new(&self.digest).map(|o| o.to_string());
-        format!(
-            "$scrypt$ln={},r={},p={}${}${}",
-            self.params.log_n,
-            self.params.r,
-            self.params.p,
-            salt.unwrap_or_default(),
-            out.unwrap_or_default()
-        )
+        match &self.0 {
+            Inner::Scrypt {
+                params,
+                salt,
+                digest,
+            } => {
+                let salt = SaltString::encode_b64(salt).map(|s| s.as_str().to_owned());
+                let out = scrypt::password_hash::Output::new(digest).map(|o| o.to_string());
+                format!(
+                    "$scrypt$ln={},r={},p={}${}${}",
+                    params.log_n,
+                    params.r,
+                    params.p,
+                    salt.unwrap_or_default(),
+                    out.unwrap_or_default()
+                )
+            }
+            Inner::Crypt(c) => c.clone(),
+        }
     }
 
-    /// The cost parameters.
-    pub fn params(&self) -> KdfParams {
-        self.params
+    /// The scrypt cost parameters; `None` for an imported crypt(3) hash.
+    pub fn params(&self) -> Option<KdfParams> {
+        match &self.0 {
+            Inner::Scrypt { params, .. } => Some(*params),
+            Inner::Crypt(_) => None,
+        }
+    }
+
+    /// The imported crypt(3) string, which only libcrypt can verify
+    /// (`crypt_rn`; the PAM module does it), or `None` for scrypt.
+    pub fn crypt(&self) -> Option<&str> {
+        match &self.0 {
+            Inner::Scrypt { .. } => None,
+            Inner::Crypt(c) => Some(c),
+        }
+    }
+
+    /// The scheme's name: `scrypt`, `yescrypt`, `sha512crypt`, ...
+    pub fn scheme(&self) -> &'static str {
+        match &self.0 {
+            Inner::Scrypt { .. } => "scrypt",
+            Inner::Crypt(c) => CRYPT_SCHEMES
+                .iter()
+                .find(|(p, _)| c.starts_with(p))
+                .map_or("crypt", |(_, n)| n),
+        }
     }
 
     /// Runs scrypt on `password` with this hash's parameters and salt and
     /// compares the digests in constant time. Passwords over
-    /// [`MAX_PASSWORD_LEN`] are refused before hashing.
+    /// [`MAX_PASSWORD_LEN`] are refused before hashing; an imported crypt(3)
+    /// hash is refused ([`Error::NeedsLibcrypt`]: see [`Hash::crypt`]).
     pub fn verify(&self, password: &[u8]) -> Result<bool> {
         if password.len() > MAX_PASSWORD_LEN {
             return Err(Error::PasswordTooLong);
         }
-        let got = derive(password, &self.salt, self.params)?;
+        let Inner::Scrypt {
+            params,
+            salt,
+            digest,
+        } = &self.0
+        else {
+            return Err(Error::NeedsLibcrypt);
+        };
+        let got = derive(password, salt, *params)?;
         let got: &[u8; DIGEST_LEN] = got
             .expose_secret()
             .try_into()
             .map_err(|_| Error::Params("digest length"))?;
-        Ok(keyward_secmem::ct_eq_fixed(got, &self.digest))
+        Ok(keyward_secmem::ct_eq_fixed(got, digest))
     }
 
     /// A hash no password matches, with the production parameters: unknown
@@ -207,13 +308,13 @@ impl Hash {
 
     /// A hash no password matches, with `params`.
     pub fn dummy_with(params: KdfParams) -> Hash {
-        Hash {
+        Hash(Inner::Scrypt {
             params,
             salt: b"keyward-dummy-salt".to_vec(),
             // Not the output of any known password; the caller ignores the
             // result anyway.
             digest: [0u8; DIGEST_LEN],
-        }
+        })
     }
 }
 
@@ -397,7 +498,9 @@ impl Aging {
         }
     }
 
-    fn parse(fields: &[&str]) -> std::result::Result<Aging, &'static str> {
+    /// Parses /etc/shadow's fields 3 to 8 (`lastchg:min:max:warn:inactive:expire`),
+    /// given split at `:`; missing trailing fields are empty.
+    pub fn parse(fields: &[&str]) -> std::result::Result<Aging, &'static str> {
         let mut v = [None; 6];
         for (slot, f) in v.iter_mut().zip(fields) {
             let f = f.trim();
@@ -533,32 +636,66 @@ impl PassDb {
     /// dummy hash with these, so they cost what a typical known user costs.
     pub fn typical_params(&self) -> Option<KdfParams> {
         let mut counts: Vec<(KdfParams, usize)> = Vec::new();
-        for e in self.entries() {
-            match counts.iter_mut().find(|(p, _)| *p == e.hash.params) {
+        for p in self.entries().filter_map(|e| e.hash.params()) {
+            match counts.iter_mut().find(|(q, _)| *q == p) {
                 Some((_, n)) => *n += 1,
-                None => counts.push((e.hash.params, 1)),
+                None => counts.push((p, 1)),
             }
         }
         let best = counts.iter().map(|(_, n)| *n).max()?;
         counts.into_iter().find(|(_, n)| *n == best).map(|(p, _)| p)
     }
 
-    /// The cost an unknown `user` is verified at: that of one user of the
+    /// The hash an unknown `user` is verified against: one user's of the
     /// database, chosen by a hash of the name (the same name always gets the
-    /// same user's cost), so unknown names cost what known users cost, at any
-    /// configured cost and with mixed costs alike; the default for an empty
-    /// database.
-    pub fn params_for_unknown(&self, user: &str) -> KdfParams {
+    /// same user), so unknown names cost what known users cost, at any
+    /// configured cost, with mixed costs and with imported crypt(3) hashes
+    /// alike: a dummy with that user's scrypt parameters, or that user's own
+    /// crypt(3) string (the caller ignores the result); the default cost for
+    /// an empty database.
+    pub fn dummy_for_unknown(&self, user: &str) -> Hash {
         let n = self.entries().count();
         if n == 0 {
-            return KdfParams::default();
+            return Hash::dummy_with(KdfParams::default());
         }
         use sha2::Digest;
         let d = sha2::Sha256::digest(user.as_bytes());
         let pick = u64::from_le_bytes(d[..8].try_into().unwrap_or([0; 8])) % n as u64;
-        self.entries()
-            .nth(pick as usize)
-            .map_or_else(KdfParams::default, |e| e.hash.params)
+        match self.entries().nth(pick as usize).map(|e| &e.hash) {
+            Some(h) if h.crypt().is_some() => h.clone(),
+            Some(h) => Hash::dummy_with(h.params().unwrap_or_default()),
+            None => Hash::dummy_with(KdfParams::default()),
+        }
+    }
+
+    /// The scrypt cost [`PassDb::dummy_for_unknown`] uses for `user`
+    /// (`None` when it is an imported crypt(3) hash).
+    pub fn params_for_unknown(&self, user: &str) -> Option<KdfParams> {
+        self.dummy_for_unknown(user).params()
+    }
+
+    /// Puts `entry` in the database as it is (an import: its hash, lock and
+    /// aging), replacing the user's line in place or appending one.
+    pub fn put(&mut self, entry: Entry) -> Result<()> {
+        validate_user(&entry.user)?;
+        match self.entry_mut(&entry.user) {
+            Some(e) => *e = entry,
+            None => self.lines.push(Line::Entry(entry)),
+        }
+        Ok(())
+    }
+
+    /// Replaces `user`'s hash with `new` if it is still `old` (a rehash after
+    /// a successful login: no password change, so the lock and the aging stay;
+    /// a password changed meanwhile is left alone). Returns whether it did.
+    pub fn rehash(&mut self, user: &str, old: &Hash, new: Hash) -> bool {
+        match self.entry_mut(user) {
+            Some(e) if e.hash.to_phc() == old.to_phc() => {
+                e.hash = new;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Sets `user`'s hash, replacing their line in place or appending one.
@@ -807,6 +944,48 @@ mod tests {
     }
 
     #[test]
+    fn imported_crypt_hashes() {
+        let y = "$y$j9T$V6lZc0Dmd9Z1Ax5lcbX0x.$2mS9O5yUbcvXf5tTjdr3.L0dW9f2w2sS/pSvZ6uJ9N5";
+        let six = "$6$rounds=5000$saltsalt$Fs4E1TcFYUJ0oHnJTt2t5m3x9ODnQeQzX3N7r.7Q5qA0u2n9D2jA1Fq1QkQ5o5Y4xq4w1mC2yE0v3eO4zN6a1";
+        let b = "$2b$05$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui";
+        for (h, scheme) in [(y, "yescrypt"), (six, "sha512crypt"), (b, "bcrypt")] {
+            let parsed = Hash::parse(h).unwrap();
+            assert_eq!(parsed.scheme(), scheme);
+            assert_eq!(parsed.crypt(), Some(h));
+            assert_eq!(parsed.params(), None);
+            assert_eq!(parsed.to_phc(), h);
+            assert!(matches!(parsed.verify(b"pw"), Err(Error::NeedsLibcrypt)));
+            assert!(!format!("{parsed:?}").contains(&h[10..]));
+        }
+        for bad in [
+            "$1$md5$abc",
+            "!",
+            "*",
+            "",
+            "$y$",
+            "$6$a:b$c",
+            "$y$j9T$a b$c",
+            "plain",
+        ] {
+            assert!(Hash::parse(bad).is_err(), "{bad}");
+        }
+        // A line with one round-trips; unknown names may be verified against it.
+        let text = format!("alice:{y}:19000:::::\n");
+        let mut db = PassDb::parse(text.as_bytes());
+        assert!(db.skipped().is_empty(), "{:?}", db.skipped());
+        assert_eq!(db.entry("alice").unwrap().hash.crypt(), Some(y));
+        assert_eq!(db.dummy_for_unknown("mallory").crypt(), Some(y));
+        // A rehash keeps the aging and the lock; only if the hash is unchanged.
+        let old = db.find("alice").unwrap().clone();
+        let new = Hash::new(b"pw", FAST).unwrap();
+        assert!(!db.rehash("alice", &new, new.clone()));
+        assert!(db.rehash("alice", &old, new));
+        let e = db.entry("alice").unwrap();
+        assert_eq!(e.hash.scheme(), "scrypt");
+        assert_eq!(e.aging.last_change, Some(19000));
+    }
+
+    #[test]
     fn days_and_dates() {
         assert_eq!(format_day(0), "1970-01-01");
         assert_eq!(format_day(20_423), "2025-12-01");
@@ -891,7 +1070,7 @@ mod tests {
         db.set("c", Hash::new(b"c", FAST).unwrap()).unwrap();
         assert_eq!(db.typical_params(), Some(FAST));
         let d = Hash::dummy_with(FAST);
-        assert_eq!(d.params(), FAST);
+        assert_eq!(d.params(), Some(FAST));
         assert!(!d.verify(b"").unwrap() && !d.verify(b"a").unwrap());
     }
 
@@ -1054,16 +1233,16 @@ mod tests {
     fn unknown_users_cost_what_known_users_cost() {
         let at = |log_n| KdfParams { log_n, r: 8, p: 1 };
         let mut db = PassDb::default();
-        assert_eq!(db.params_for_unknown("nobody"), KdfParams::default());
+        assert_eq!(db.params_for_unknown("nobody"), Some(KdfParams::default()));
         db.set("alice", Hash::dummy_with(at(15))).unwrap();
         db.set("bob", Hash::dummy_with(at(15))).unwrap();
         for name in ["mallory", "eve", "x", "root"] {
-            assert_eq!(db.params_for_unknown(name), at(15), "{name}");
+            assert_eq!(db.params_for_unknown(name), Some(at(15)), "{name}");
         }
         // Mixed costs: each unknown name gets some user's cost, always the same.
         db.set("carol", Hash::dummy_with(at(12))).unwrap();
         let seen: std::collections::HashSet<u8> = (0..64)
-            .map(|i| db.params_for_unknown(&format!("u{i}")).log_n)
+            .map(|i| db.params_for_unknown(&format!("u{i}")).unwrap().log_n)
             .collect();
         assert_eq!(seen, [12u8, 15].into_iter().collect());
         assert_eq!(db.params_for_unknown("u7"), db.params_for_unknown("u7"));
