@@ -49,6 +49,9 @@ pub struct Options {
     pub unlock_time: u64,
     /// `tally_dir=PATH`: where failure counts live.
     pub tally_dir: PathBuf,
+    /// `remember=N`: `password` refuses the current password and the last N
+    /// replaced ones (kept as hashes in `<db>.history`), as pam_unix does.
+    pub remember: usize,
     /// `rehash`: after a successful login, a keyward hash below the system's
     /// `[kdf]` cost is rehashed at it (imported crypt(3) hashes always are).
     pub rehash: bool,
@@ -90,6 +93,7 @@ impl Default for Options {
             deny: 0,
             unlock_time: DEFAULT_UNLOCK_TIME,
             tally_dir: PathBuf::from(DEFAULT_TALLY_DIR),
+            remember: 0,
             rehash: false,
             even_deny_root: false,
             root_unlock_time: None,
@@ -127,6 +131,14 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> (Options, Vec<Stri
             ("lock_on_close", None) => o.lock_on_close = true,
             ("even_deny_root", None) => o.even_deny_root = true,
             ("rehash", None) => o.rehash = true,
+            ("remember", Some(v)) => match v.parse::<usize>() {
+                Ok(n) if n <= keyward_passdb::history::MAX_REMEMBER => o.remember = n,
+                Ok(_) => bad.push(format!(
+                    "ignoring {arg:?}: at most {}",
+                    keyward_passdb::history::MAX_REMEMBER
+                )),
+                Err(_) => bad.push(format!("ignoring {arg:?}: not a number")),
+            },
             ("root_unlock_time", Some(v)) => match v.parse() {
                 Ok(n) => {
                     o.root_unlock_time = Some(n);
@@ -207,6 +219,7 @@ mod tests {
             "login_helper=/x/helper",
             "root_unlock_time=30",
             "rehash",
+            "remember=5",
         ]);
         assert!(bad.is_empty(), "{bad:?}");
         assert!(o.debug && o.nullok && o.nodelay && o.use_first_pass);
@@ -221,6 +234,7 @@ mod tests {
         assert_eq!(o.session_dir, PathBuf::from("/x/sessions"));
         assert_eq!(o.login_helper, PathBuf::from("/x/helper"));
         assert!(o.even_deny_root && o.rehash);
+        assert_eq!(o.remember, 5);
         assert_eq!(o.root_unlock_time, Some(30));
         let (o, bad) = p(&["timeout=0", "timeout=soon"]);
         assert_eq!(bad.len(), 2, "{bad:?}");

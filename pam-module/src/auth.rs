@@ -138,6 +138,44 @@ fn rehash(h: &dyn Host, o: &Options, user: &str, hash: &Hash, password: &SecretB
     }
 }
 
+/// `remember=N`: the new password may be neither the current one nor one of
+/// the last N replaced ones (pam_unix's answers and messages).
+fn check_history(
+    h: &mut dyn Host,
+    o: &Options,
+    user: &str,
+    current: &Hash,
+    new: &SecretBytes,
+) -> Result<(), PamResultCode> {
+    let who = sanitize(user);
+    if verify(h, current, new) {
+        h.log(
+            Priority::Notice,
+            &format!("password change for user={who}: the new password is the current one"),
+        );
+        h.error("Password unchanged");
+        return Err(PamResultCode::PAM_AUTHTOK_ERR);
+    }
+    let hist = match passdb::history::load(&o.db, TRUSTED_UIDS) {
+        Ok(x) => x,
+        Err(e) => {
+            h.log(Priority::Err, &format!("password history unavailable: {e}"));
+            return Err(PamResultCode::PAM_AUTHTOK_ERR);
+        }
+    };
+    for old in hist.of(user).iter().take(o.remember) {
+        if verify(h, old, new) {
+            h.log(
+                Priority::Notice,
+                &format!("password change for user={who}: the new password was used before"),
+            );
+            h.error("Password has been already used. Choose another.");
+            return Err(PamResultCode::PAM_AUTHTOK_ERR);
+        }
+    }
+    Ok(())
+}
+
 /// pam_faillock's words to a locked-out user (`pam_info`, not under `PAM_SILENT`).
 fn tell_locked(h: &mut dyn Host, failures: u32, left: u64) {
     h.info(&format!(
@@ -535,6 +573,11 @@ pub fn chauthtok(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode
         h.info("No password has been supplied.");
         return PamResultCode::PAM_AUTHTOK_ERR;
     }
+    if o.remember > 0 {
+        if let Err(code) = check_history(h, o, &user, &hash, &new) {
+            return code;
+        }
+    }
     // Keep the cost the admin chose for this user (an imported crypt(3)
     // hash becomes scrypt at the system's cost).
     let params = hash.params().unwrap_or_else(|| system_kdf(o));
@@ -552,6 +595,16 @@ pub fn chauthtok(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode
                 Priority::Notice,
                 &format!("password changed for user={}", sanitize(&user)),
             );
+            if o.remember > 0 {
+                if let Err(e) =
+                    passdb::history::remember(&o.db, TRUSTED_UIDS, &user, &hash, o.remember)
+                {
+                    h.log(
+                        Priority::Err,
+                        &format!("cannot record the old password in the history: {e}"),
+                    );
+                }
+            }
             PamResultCode::PAM_SUCCESS
         }
         Err(e) => {

@@ -405,3 +405,125 @@ fn import_shadow_then_login_and_rehash() {
     let (ok, all) = pamtester(&h, &svc, "lockeduser", "sha-login-pw");
     assert!(!ok, "a locked imported user logged in: {all}");
 }
+
+/// pamtester `OPS…` under pam_wrapper with `input` on its standard input;
+/// (success, stdout and stderr).
+fn pamtester_ops(
+    h: &TestHome,
+    svc: &std::path::Path,
+    user: &str,
+    ops: &[&str],
+    input: &str,
+) -> (bool, String) {
+    let mut cmd = Command::new("pamtester");
+    cmd.args(["-v", "kw", user])
+        .args(ops)
+        .env("LD_PRELOAD", WRAPPER)
+        .env("PAM_WRAPPER", "1")
+        .env("PAM_WRAPPER_SERVICE_DIR", svc)
+        .env("PAM_WRAPPER_DEBUGLEVEL", "2")
+        .current_dir(h.path());
+    let out = keyward_tests::output_with_stdin(&mut cmd, input.as_bytes());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), all)
+}
+
+/// Issue 14.13: pam_pwquality (Debian libpam-pwquality) stacked before
+/// `pam_keyward.so use_authtok remember=2`: pwquality asks for the new
+/// password twice and judges it, keyward takes it from PAM_AUTHTOK, refuses
+/// the current password and the last two replaced ones with pam_unix's
+/// messages, and stores the rest.
+#[test]
+fn pwquality_stacks_before_keyward_and_remember_refuses_old_passwords() {
+    keyward_tests::require_root("pam_keyward trusts only root-owned databases");
+    assert!(have("pamtester"), "pamtester missing: install it");
+    let pwq = "/usr/lib/x86_64-linux-gnu/security/pam_pwquality.so";
+    assert!(
+        std::path::Path::new(pwq).exists(),
+        "install libpam-pwquality (scripts/test PKGS)"
+    );
+    let h = TestHome::new();
+    h.write_config("[kdf]\nlog_n = 10\n");
+    let db = h.path().join("shadow");
+    let dbs = db.to_str().unwrap();
+    let out = h.keyward(
+        &["pam", "passwd", "erin", "--db", dbs, "--password-fd", "0"],
+        "First-Login-Passphrase-1\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svc = h.path().join("svc");
+    std::fs::create_dir(&svc).unwrap();
+    let so = bin("libpam_keyward.so");
+    std::fs::write(
+        svc.join("kw"),
+        format!(
+            "auth     required  {so} db={db} nodelay\n\
+             password requisite pam_pwquality.so retry=1 minlen=12 dictcheck=0 enforce_for_root\n\
+             password required  {so} db={db} use_authtok remember=2 nodelay\n",
+            so = so.display(),
+            db = db.display()
+        ),
+    )
+    .unwrap();
+    let hash = || std::fs::read_to_string(&db).unwrap();
+    // Root changes erin's password (no old password asked); each change is
+    // typed twice for pam_pwquality.
+    let change =
+        |pw: &str| pamtester_ops(&h, &svc, "erin", &["chauthtok"], &format!("{pw}\n{pw}\n"));
+    let before = hash();
+    let (ok, all) = change("short");
+    assert!(!ok, "pwquality let a short password through: {all}");
+    assert!(all.contains("BAD PASSWORD"), "{all}");
+    assert_eq!(hash(), before, "nothing stored");
+    let (ok, all) = change("Second-Login-Passphrase-2");
+    assert!(ok, "{all}");
+    assert!(all.contains("password changed for user=erin"), "{all}");
+    assert_ne!(hash(), before);
+    let history = std::fs::read_to_string(h.path().join("shadow.history")).unwrap();
+    assert!(history.starts_with("erin:$scrypt$"), "{history}");
+    assert!(!history.contains("Passphrase"), "a password in the history");
+    let (ok, all) = change("Second-Login-Passphrase-2");
+    assert!(!ok, "{all}");
+    assert!(all.contains("Password unchanged"), "{all}");
+    let (ok, all) = change("First-Login-Passphrase-1");
+    assert!(!ok, "{all}");
+    assert!(
+        all.contains("Password has been already used. Choose another."),
+        "{all}"
+    );
+    let (ok, all) = change("Third-Login-Passphrase-3");
+    assert!(ok, "{all}");
+    let (ok, all) = change("Fourth-Login-Passphrase-4");
+    assert!(ok, "{all}");
+    // remember=2: the first one has left the window, the second has not.
+    let (ok, all) = change("Second-Login-Passphrase-2");
+    assert!(!ok, "{all}");
+    assert!(all.contains("Password has been already used"), "{all}");
+    let (ok, all) = change("First-Login-Passphrase-1");
+    assert!(ok, "{all}");
+    let (ok, all) = pamtester_ops(
+        &h,
+        &svc,
+        "erin",
+        &["authenticate"],
+        "First-Login-Passphrase-1\n",
+    );
+    assert!(ok, "{all}");
+    for pw in [
+        "Second-Login",
+        "Third-Login",
+        "Fourth-Login",
+        "First-Login",
+        "short",
+    ] {
+        assert!(!all.contains(pw), "a password in the output");
+    }
+}

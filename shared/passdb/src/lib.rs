@@ -75,6 +75,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 pub use keyward_vault::KdfParams;
 
+pub mod history;
 pub mod tally;
 
 /// Default tally directory for the lockout (tmpfs, cleared at boot, like pam_faillock's).
@@ -784,7 +785,7 @@ fn parse_line(raw: &[u8]) -> std::result::Result<Option<Entry>, &'static str> {
 /// The database's trust policy: owned by a `trusted` uid, mode 0600, at most
 /// [`MAX_DB_SIZE`] bytes, no symlink; its directory must not be group/world
 /// writable (it may be reached through a symlink, as `/etc` entries can be).
-fn trust(trusted: &[u32]) -> Trust {
+pub(crate) fn trust(trusted: &[u32]) -> Trust {
     Trust::system(trusted, 0o077)
         .named("insecure password database")
         .max_len(MAX_DB_SIZE)
