@@ -48,8 +48,10 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
 
 BINS := keyward git-credential-keyward docker-credential-keyward keyward-secret-service
-# started by pam_keyward.so's `unlock`, never by hand
+# started by pam_keyward.so (`unlock`; a host that is not root), never by hand
 HELPERS := keyward-login-helper
+# setuid root, as pam_unix's unix_chkpwd: checks the caller's own password
+SETUID_HELPERS := keyward-chkpwd
 MAN1 := packaging/man/keyward-secret-service.1
 DBUSSERVICE := org.freedesktop.secrets.keyward.service
 USERUNIT := keyward-secret-service.service
@@ -81,6 +83,7 @@ install: $(GEN)/man/keyward.1
 	install -m 0755 $(addprefix $(RELEASE)/,$(BINS)) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(RELEASE)/libpam_keyward.so $(DESTDIR)$(PAMDIR)/pam_keyward.so
 	install -m 0755 $(addprefix $(RELEASE)/,$(HELPERS)) $(DESTDIR)$(HELPERDIR)/
+	install -m 4755 $(addprefix $(RELEASE)/,$(SETUID_HELPERS)) $(DESTDIR)$(HELPERDIR)/
 	for p in $(GEN)/man/*.1; do gzip -9n <$$p >$(DESTDIR)$(MANDIR)/man1/$${p##*/}.gz; done
 	gzip -9n <$(MAN1) >$(DESTDIR)$(MANDIR)/man1/keyward-secret-service.1.gz
 	gzip -9n <$(MAN5) >$(DESTDIR)$(MANDIR)/man5/keyward.toml.5.gz
@@ -109,7 +112,7 @@ install: $(GEN)/man/keyward.1
 # $(BINDIR), except inside a DESTDIR staging root, where empty ones go too.
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(BINS)) $(DESTDIR)$(PAMDIR)/pam_keyward.so
-	rm -f $(addprefix $(DESTDIR)$(HELPERDIR)/,$(HELPERS))
+	rm -f $(addprefix $(DESTDIR)$(HELPERDIR)/,$(HELPERS) $(SETUID_HELPERS))
 	rm -f $(DESTDIR)$(MANDIR)/man1/keyward.1.gz $(DESTDIR)$(MANDIR)/man1/keyward-*.1.gz \
 		$(DESTDIR)$(MANDIR)/man1/git-credential-keyward.1.gz \
 		$(DESTDIR)$(MANDIR)/man1/docker-credential-keyward.1.gz \

@@ -72,6 +72,9 @@ pub struct Options {
     pub lock_on_close: bool,
     /// `session_dir=PATH`: where `lock_on_close` counts sessions.
     pub session_dir: PathBuf,
+    /// `chkpwd=PATH`: the setuid helper a non-root host verifies through
+    /// (root's and unwritable by others all the way up, or not run).
+    pub chkpwd: PathBuf,
     /// `login_helper=PATH`: the program `unlock` runs as the user (root's
     /// choice in the stack line; it must be root's and unwritable by others
     /// all the way up, or it is not run).
@@ -102,6 +105,7 @@ impl Default for Options {
             lock_on_close: false,
             session_dir: PathBuf::from(DEFAULT_SESSION_DIR),
             login_helper: PathBuf::from(DEFAULT_LOGIN_HELPER),
+            chkpwd: PathBuf::from(crate::chkpwd::DEFAULT_CHKPWD),
         }
     }
 }
@@ -153,6 +157,7 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> (Options, Vec<Stri
             },
             ("session_dir", Some(v)) if v.starts_with('/') => o.session_dir = PathBuf::from(v),
             ("login_helper", Some(v)) if v.starts_with('/') => o.login_helper = PathBuf::from(v),
+            ("chkpwd", Some(v)) if v.starts_with('/') => o.chkpwd = PathBuf::from(v),
             ("db", Some(v)) if v.starts_with('/') => o.db = PathBuf::from(v),
             ("config", Some(v)) if v.starts_with('/') => o.config = Some(PathBuf::from(v)),
             ("tally_dir", Some(v)) if v.starts_with('/') => o.tally_dir = PathBuf::from(v),
@@ -166,9 +171,10 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> (Options, Vec<Stri
                 Ok(n) => o.unlock_time = n,
                 Err(_) => bad.push(format!("ignoring {arg:?}: not a number")),
             },
-            ("db" | "config" | "tally_dir" | "session_dir" | "login_helper", Some(_)) => {
-                bad.push(format!("ignoring {arg:?}: the path must be absolute"))
-            }
+            (
+                "db" | "config" | "tally_dir" | "session_dir" | "login_helper" | "chkpwd",
+                Some(_),
+            ) => bad.push(format!("ignoring {arg:?}: the path must be absolute")),
             ("unknown_user", Some(_)) => bad.push(format!(
                 "ignoring {arg:?}: expected unknown_user=auth_err or unknown_user=user_unknown"
             )),
@@ -220,6 +226,7 @@ mod tests {
             "root_unlock_time=30",
             "rehash",
             "remember=5",
+            "chkpwd=/x/chkpwd",
         ]);
         assert!(bad.is_empty(), "{bad:?}");
         assert!(o.debug && o.nullok && o.nodelay && o.use_first_pass);
@@ -235,6 +242,7 @@ mod tests {
         assert_eq!(o.login_helper, PathBuf::from("/x/helper"));
         assert!(o.even_deny_root && o.rehash);
         assert_eq!(o.remember, 5);
+        assert_eq!(o.chkpwd, PathBuf::from("/x/chkpwd"));
         assert_eq!(o.root_unlock_time, Some(30));
         let (o, bad) = p(&["timeout=0", "timeout=soon"]);
         assert_eq!(bad.len(), 2, "{bad:?}");

@@ -28,6 +28,7 @@ static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
 
 pub mod args;
 pub mod auth;
+pub mod chkpwd;
 mod ffi;
 pub mod host;
 pub mod login;
