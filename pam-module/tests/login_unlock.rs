@@ -913,3 +913,66 @@ fn a_vault_above_the_systems_kdf_ceiling_is_not_unlocked_at_login() {
         "{log}"
     );
 }
+
+/// Issue 14.11 with a real login program: `su` (util-linux, on a pty through
+/// expect, under pam_wrapper) against `deny=2`: after two wrong passwords
+/// the right one is refused and su shows pam_faillock's lock message, which
+/// the module gives when the caller does not ask for `PAM_SILENT`.
+#[test]
+fn su_tells_a_locked_out_user_so() {
+    require_root_and_tools();
+    assert!(keyward_tests::have("expect"), "expect missing: install it");
+    assert!(keyward_tests::have("su"), "su missing");
+    let e = Env::new();
+    let u = User::new("kwk");
+    e.login_password(&u.name, "su-lock-pw");
+    let tally = e.dir.path().join("tally");
+    e.service(
+        "su",
+        &format!(
+            "auth required {{so}} db={{db}} nodelay deny=2 unlock_time=600 tally_dir={}\n\
+             account required {{so}} db={{db}}\n\
+             session required pam_permit.so\n\
+             password required pam_deny.so\n",
+            tally.display()
+        ),
+    );
+    let script = e.dir.path().join("su-lock.exp");
+    let one = |pw: &str| {
+        format!(
+            "spawn su -s /bin/sh -c \"printf SU%sIN -\" {user}\n\
+             expect \"assword:\"\n\
+             send \"{pw}\\r\"\n\
+             expect eof\n\
+             catch wait result\n\
+             puts \"SU-RC=[lindex $result 3]\"\n",
+            user = u.name
+        )
+    };
+    std::fs::write(
+        &script,
+        format!(
+            "set timeout 30\n{}{}{}",
+            one("wrong-one"),
+            one("wrong-two"),
+            one("su-lock-pw")
+        ),
+    )
+    .unwrap();
+    let _serial = serial();
+    let out = e.wrapped("expect").arg(&script).output().unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{all}");
+    assert!(!all.contains("SU-IN"), "su let a locked-out user in: {all}");
+    assert_eq!(all.matches("SU-RC=1").count(), 3, "{all}");
+    assert!(
+        all.contains("The account is locked due to 2 failed logins."),
+        "{all}"
+    );
+    assert!(all.contains("(10 minutes left to unlock)"), "{all}");
+    assert!(!all.contains("su-lock-pw"), "{all}");
+}
