@@ -6,8 +6,9 @@
 //!
 //! - **The module's side** ([`verify_unprivileged`]): starts the helper with
 //!   `posix_spawn` (no code of the module's between fork and exec, an empty
-//!   environment), writes the password to its standard input from locked
-//!   memory and closes it, and reads its exit code (a PAM code) and at most a
+//!   environment), writes the password to its standard input (a socket,
+//!   `MSG_NOSIGNAL`: a dead helper cannot raise SIGPIPE in the host) from
+//!   locked memory and shuts it down, and reads its exit code (a PAM code) and at most a
 //!   few lines for the user (the lockout message).
 //! - **The helper** ([`helper_main`]): closes inherited descriptors, reads
 //!   the password into locked memory, and checks that the user named is the
@@ -26,8 +27,11 @@ use crate::args::Options;
 use crate::host::{sanitize, Host, Priority, StrItem, Token, TokenItem, TRUSTED_UIDS};
 use keyward_passdb::MAX_PASSWORD_LEN;
 use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
+use nix::sys::socket::MsgFlags;
 use pam::constants::{PamFlag, PamResultCode};
 use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -60,16 +64,28 @@ pub fn verify_unprivileged(
         h.log(Priority::Err, &format!("{e}"));
         return PamResultCode::PAM_AUTHINFO_UNAVAIL;
     }
+    // Standard input is a socket, not a pipe: writing to a helper that died
+    // must not raise SIGPIPE in the host (MSG_NOSIGNAL).
+    let (ours, theirs) = match UnixStream::pair() {
+        Ok(p) => p,
+        Err(e) => {
+            h.log(Priority::Err, &format!("socket: {e}"));
+            return PamResultCode::PAM_AUTHINFO_UNAVAIL;
+        }
+    };
     let mut cmd = Command::new(helper);
     cmd.arg(user)
         .arg(if nullok { "nullok" } else { "nonull" })
         .arg(format!("deny={}", o.deny))
         .arg(format!("unlock_time={}", o.unlock_time))
         .env_clear()
-        .stdin(Stdio::piped())
+        .stdin(Stdio::from(OwnedFd::from(theirs)))
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    let mut child = match cmd.spawn() {
+    let spawned = cmd.spawn();
+    // The helper's end is closed here with `cmd`.
+    drop(cmd);
+    let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
             h.log(
@@ -79,13 +95,17 @@ pub fn verify_unprivileged(
             return PamResultCode::PAM_AUTHINFO_UNAVAIL;
         }
     };
-    // The password goes from locked memory into the pipe; closing it ends
-    // the helper's input. A helper that died early gives EPIPE (std ignores
-    // SIGPIPE in the child only; the host's disposition is the host's: the
-    // write is one small buffer the pipe takes whole).
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(password.expose_secret());
+    // The password goes from locked memory to the socket; shutting down our
+    // side ends the helper's input.
+    let mut left = password.expose_secret();
+    while !left.is_empty() {
+        match nix::sys::socket::send(ours.as_raw_fd(), left, MsgFlags::MSG_NOSIGNAL) {
+            Ok(n) => left = &left[n..],
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => break,
+        }
     }
+    let _ = ours.shutdown(std::net::Shutdown::Write);
     let mut said = Vec::new();
     if let Some(out) = child.stdout.take() {
         let _ = out.take(MAX_MESSAGES as u64).read_to_end(&mut said);
