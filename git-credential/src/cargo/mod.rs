@@ -200,7 +200,9 @@ impl<R: Read> Lines<R> {
     fn take(&mut self, len: usize, skip: usize) -> Result<SecretBytes, LineError> {
         let line = SecretBytes::from_slice(&self.buf.expose_secret()[..len])?;
         let total = self.buf.len();
-        self.buf.expose_secret_mut().copy_within(len + skip..total, 0);
+        self.buf
+            .expose_secret_mut()
+            .copy_within(len + skip..total, 0);
         self.buf.truncate(total - len - skip);
         let text = line.expose_secret();
         if text.contains(&0) {
@@ -408,7 +410,9 @@ pub fn answer(req: Request, store: &mut impl Store) -> Result<SecretBytes, Answe
         }
         Action::Logout => {
             if store.erase(&key)? {
-                Ok(SecretBytes::from_slice(b"{\"Ok\":{\"kind\":\"logout\"}}\n")?)
+                Ok(SecretBytes::from_slice(
+                    b"{\"Ok\":{\"kind\":\"logout\"}}\n",
+                )?)
             } else {
                 Err(Answer {
                     kind: ErrKind::NotFound,
@@ -481,11 +485,7 @@ pub fn serve(
 
 /// Answers an error that ends the session; exit status 0 when the answer
 /// reached cargo (which shows its message), 1 when even that failed.
-fn fatal(
-    send: &mut impl FnMut(&[u8]) -> io::Result<()>,
-    err: &mut impl Write,
-    a: Answer,
-) -> i32 {
+fn fatal(send: &mut impl FnMut(&[u8]) -> io::Result<()>, err: &mut impl Write, a: Answer) -> i32 {
     match err_line(&a) {
         Ok(line) if send(line.expose_secret()).is_ok() => 0,
         _ => {
@@ -515,7 +515,13 @@ pub fn main() -> i32 {
             return 1;
         }
     };
-    serve(&args, input, &mut out, &mut err, &mut VaultStore::new(config))
+    serve(
+        &args,
+        input,
+        &mut out,
+        &mut err,
+        &mut VaultStore::new(config),
+    )
 }
 
 #[cfg(test)]

@@ -164,9 +164,11 @@ pub fn parse(doc: &[u8]) -> Result<Request, RequestError> {
                             "registry.index-url",
                             string(doc, rv, "registry.index-url")?,
                         )?,
-                        b"name" if !is_null(doc, rspan) => {
-                            once(&mut name, "registry.name", string(doc, rv, "registry.name")?)?
-                        }
+                        b"name" if !is_null(doc, rspan) => once(
+                            &mut name,
+                            "registry.name",
+                            string(doc, rv, "registry.name")?,
+                        )?,
                         _ => {}
                     }
                 }
@@ -183,9 +185,11 @@ pub fn parse(doc: &[u8]) -> Result<Request, RequestError> {
                 };
                 once(&mut token, "token", json::decode_secret(doc, r.clone())?)?
             }
-            b"login-url" if !is_null(doc, span) => {
-                once(&mut login_url, "login-url", string(doc, value, "login-url")?)?
-            }
+            b"login-url" if !is_null(doc, span) => once(
+                &mut login_url,
+                "login-url",
+                string(doc, value, "login-url")?,
+            )?,
             _ => {}
         }
     }
@@ -240,7 +244,10 @@ mod tests {
         assert!(matches!(r.action, Action::Logout));
         assert!(r.name.is_none());
 
-        let r = parse(br#"{"v":1,"registry":{"index-url":"u","name":null},"kind":"login","token":null}"#).unwrap();
+        let r = parse(
+            br#"{"v":1,"registry":{"index-url":"u","name":null},"kind":"login","token":null}"#,
+        )
+        .unwrap();
         assert!(matches!(r.action, Action::Login { token: None, .. }));
 
         let r = parse(br#"{"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"publish","name":"c","vers":"0.1.0","cksum":"ab"}"#).unwrap();

@@ -28,13 +28,7 @@ impl Store for Memory {
 
 fn session(store: &mut Memory, input: &[u8]) -> (i32, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = serve(
-        &["--cargo-plugin".into()],
-        input,
-        &mut out,
-        &mut err,
-        store,
-    );
+    let code = serve(&["--cargo-plugin".into()], input, &mut out, &mut err, store);
     (
         code,
         String::from_utf8(out).unwrap(),
@@ -131,10 +125,14 @@ fn bad_lines_end_the_session_with_an_other_error() {
     for (input, message) in cases {
         let mut m = Memory::default();
         let mut with_more = input.to_vec();
-        with_more.extend_from_slice(b"{\"v\":1,\"registry\":{\"index-url\":\"u\"},\"kind\":\"login\",\"token\":\"x\"}\n");
+        with_more.extend_from_slice(
+            b"{\"v\":1,\"registry\":{\"index-url\":\"u\"},\"kind\":\"login\",\"token\":\"x\"}\n",
+        );
         let (code, out, err) = session(&mut m, &with_more);
         assert_eq!(code, 0);
-        let want = format!("{{\"v\":[1]}}\n{{\"Err\":{{\"kind\":\"other\",\"message\":\"{message}\"}}}}\n");
+        let want = format!(
+            "{{\"v\":[1]}}\n{{\"Err\":{{\"kind\":\"other\",\"message\":\"{message}\"}}}}\n"
+        );
         if message.starts_with("invalid request: empty") {
             // A well-formed request with a bad value: the session goes on.
             assert!(out.starts_with(&want), "{out}");
