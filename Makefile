@@ -134,7 +134,7 @@ test:
 
 # The contributors' fast loop (CONTRIBUTING.md): needs no root and installs
 # nothing; formatting, lints, every crate's unit tests and the protocol
-# transcripts of both helpers (each runs the real binary against a throwaway
+# transcripts of the helpers (each runs the real binary against a throwaway
 # vault). scripts/test is the full loop.
 check:
 	$(CARGO) fmt --all --check
@@ -146,4 +146,5 @@ check:
 	$(CARGO) test --locked -p keyward-pam --lib -- --skip auth::tests::
 	$(CARGO) build --workspace --locked --bins
 	$(CARGO) test --locked -p keyward-protocols --test git_transcripts
+	$(CARGO) test --locked -p keyward-protocols --test cargo_transcripts
 	$(CARGO) test --locked -p keyward-tests --test docker_transcripts

@@ -97,10 +97,12 @@ impl Home {
 
     /// How many docker entries the vault holds.
     pub fn count_docker(&self) -> usize {
-        self.open()
-            .entry_refs()
-            .filter(|e| e.kind == Kind::Docker)
-            .count()
+        self.count(Kind::Docker)
+    }
+
+    /// How many entries of `kind` the vault holds.
+    pub fn count(&self, kind: Kind) -> usize {
+        self.open().entry_refs().filter(|e| e.kind == kind).count()
     }
 
     /// Flips one bit near the end of the vault file (inside the sealed index).
