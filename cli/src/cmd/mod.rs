@@ -1,6 +1,7 @@
 //! One module per subcommand; each has its arguments and a `run`.
 
 pub(crate) mod doctor;
+pub(crate) mod exec;
 pub(crate) mod generate;
 pub(crate) mod get;
 pub(crate) mod import;
