@@ -154,3 +154,97 @@ fn login_build_wrong_token_logout() {
         both(&out)
     );
 }
+
+#[test]
+fn import_moves_tokens_out_of_credentials_toml_and_cargo_uses_them() {
+    let reg = Registry::start(TOKEN);
+    let h = CargoHome::unlocked();
+    h.use_registry(&reg.index());
+    let project = h.project();
+    let creds = h.cargo_home().join("credentials.toml");
+    std::fs::write(
+        &creds,
+        format!(
+            "# written by cargo login\n[registry]\ntoken = \"cio-s3cret\"\n\n[registries.local]\ntoken = \"{TOKEN}\"\n\n\
+             [registries.elsewhere]\ntoken = 'kept-s3cret' # no index for it in config.toml\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&creds, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+
+    // doctor sees the plaintext tokens.
+    let out = h.keyward(&["doctor"], b"");
+    assert!(
+        text(&out.stdout).contains("3 cargo registry token(s) in plaintext"),
+        "{}",
+        both(&out)
+    );
+
+    let out = h.keyward(&["import", "cargo", "--remove-plaintext"], b"");
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(
+        text(&out.stdout).contains("3 token(s) read: 2 added, 0 replaced, 1 skipped"),
+        "{}",
+        both(&out)
+    );
+    assert!(
+        text(&out.stderr).contains("registry elsewhere"),
+        "{}",
+        both(&out)
+    );
+    assert!(!text(&out.stderr).contains("s3cret") && !text(&out.stdout).contains("s3cret"));
+    let left = std::fs::read_to_string(&creds).unwrap();
+    assert_eq!(
+        left,
+        "# written by cargo login\n[registry]\n\n[registries.local]\n\n\
+         [registries.elsewhere]\ntoken = 'kept-s3cret' # no index for it in config.toml\n"
+    );
+    let listed = text(
+        &h.keyward(&["list", "--kind", "cargo", "--json"], b"")
+            .stdout,
+    );
+    assert!(
+        listed.contains("\"host\": \"sparse+https://index.crates.io/\""),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&format!("\"host\": \"{}\"", reg.index())),
+        "{listed}"
+    );
+
+    // cargo finds the imported token through the provider.
+    let out = h.cargo(&project, &["run", "-q"], b"");
+    assert!(out.status.success(), "{}", both(&out));
+    assert_eq!(text(&out.stdout), "hello from the keyward test registry\n");
+    // And the provider answers crates.io's token under its git spelling too.
+    let out = h.provider(
+        b"{\"v\":1,\"registry\":{\"index-url\":\"https://github.com/rust-lang/crates.io-index\"},\"kind\":\"get\",\"operation\":\"read\"}\n",
+    );
+    assert!(
+        text(&out.stdout).contains("\"token\":\"cio-s3cret\""),
+        "{}",
+        both(&out)
+    );
+
+    // doctor now sees only the skipped one.
+    let out = h.keyward(&["doctor"], b"");
+    assert!(
+        text(&out.stdout).contains("1 cargo registry token(s) in plaintext"),
+        "{}",
+        both(&out)
+    );
+
+    // A file that is not TOML: refused, nothing changed.
+    std::fs::write(&creds, "[registry\ntoken = \"x\"\n").unwrap();
+    let out = h.keyward(&["import", "cargo", "--remove-plaintext"], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains("not a cargo credentials file"),
+        "{}",
+        both(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&creds).unwrap(),
+        "[registry\ntoken = \"x\"\n"
+    );
+}

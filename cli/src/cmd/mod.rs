@@ -5,6 +5,7 @@ pub(crate) mod exec;
 pub(crate) mod generate;
 pub(crate) mod get;
 pub(crate) mod import;
+pub(crate) mod import_cargo;
 pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod lock;
