@@ -1,5 +1,6 @@
 //! One module per subcommand; each has its arguments and a `run`.
 
+pub(crate) mod askpass;
 pub(crate) mod doctor;
 pub(crate) mod exec;
 pub(crate) mod generate;
