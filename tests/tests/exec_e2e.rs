@@ -200,7 +200,7 @@ expect eof
 struct Whoami {
     child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Whoami {
@@ -208,25 +208,27 @@ impl Whoami {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("token"), token).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/exec_common/whoami.py");
-        let mut child = Command::new("timeout")
-            .args(["-s", "KILL", "300", "setpriv", "--pdeathsig", "KILL", "--"])
-            .arg("/usr/bin/python3")
-            .arg(script)
-            .args(["token", "port"])
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
+        // Killed and reaped on drop, also when it fails to start.
+        let mut w = Whoami {
+            child: Command::new("timeout")
+                .args(["-s", "KILL", "300", "setpriv", "--pdeathsig", "KILL", "--"])
+                .arg("/usr/bin/python3")
+                .arg(script)
+                .args(["token", "port"])
+                .current_dir(dir.path())
+                .stdin(Stdio::null())
+                .spawn()
+                .unwrap(),
+            port: 0,
+            dir,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if let Ok(p) = std::fs::read_to_string(dir.path().join("port")) {
-                return Whoami {
-                    child,
-                    port: p.trim().parse().unwrap(),
-                    _dir: dir,
-                };
+            if let Ok(p) = std::fs::read_to_string(w.dir.path().join("port")) {
+                w.port = p.trim().parse().unwrap();
+                return w;
             }
-            assert!(child.try_wait().unwrap().is_none(), "whoami.py exited");
+            assert!(w.child.try_wait().unwrap().is_none(), "whoami.py exited");
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("whoami.py did not start");

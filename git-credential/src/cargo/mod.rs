@@ -507,6 +507,7 @@ pub fn main() -> i32 {
     let config = Config::load().map_err(|e| e.to_string());
     if let Ok(c) = &config {
         keyward_secmem::set_policy(c.memory_lock);
+        keyward_audit::use_config(c);
     }
     let (mut out, input) = match (output::raw_stdout(), output::raw_stdin()) {
         (Ok(o), Ok(i)) => (o, i),

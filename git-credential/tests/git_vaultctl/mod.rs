@@ -2,6 +2,8 @@
 //! the vault crate itself (no `keyward` binary needed for `cargo test -p
 //! keyward-protocols`). Cheap scrypt parameters: these vaults guard nothing.
 
+#![allow(dead_code)] // shared by the git and cargo transcript tests, which use different parts
+
 use keyward_secmem::SecretBytes;
 use keyward_vault::{keyring, read_vault_id, KdfParams, Kind, NewEntry, Vault};
 use std::path::{Path, PathBuf};
