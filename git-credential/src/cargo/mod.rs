@@ -268,6 +268,9 @@ pub trait Store {
     fn put(&mut self, key: &str, token: SecretBytes) -> Result<(), Answer>;
     /// Erases the token for `key`; whether there was one.
     fn erase(&mut self, key: &str) -> Result<bool, Answer>;
+    /// Asks the user for a token (`login` without one), showing `prompt`;
+    /// `Err(None)` when there is no terminal to ask on.
+    fn ask_token(&mut self, prompt: &str) -> Result<SecretBytes, Option<Answer>>;
 }
 
 /// The vault as a [`Store`].
@@ -350,26 +353,39 @@ impl Store for VaultStore {
         }
         Ok(n > 0)
     }
+
+    /// On `/dev/tty`, echo off, into locked memory.
+    fn ask_token(&mut self, prompt: &str) -> Result<SecretBytes, Option<Answer>> {
+        match keyward_secmem::prompt_secret(prompt) {
+            Ok(t) => Ok(t),
+            Err(keyward_secmem::Error::NoTty) => Err(None),
+            Err(e) => Err(Some(e.into())),
+        }
+    }
 }
 
 /// Asks for a token on the terminal (cargo passes none when its standard
 /// input is a terminal).
-fn prompt_token(req: &Request, login_url: Option<&str>) -> Result<SecretBytes, Answer> {
+fn prompt_token(
+    req: &Request,
+    login_url: Option<&str>,
+    store: &mut impl Store,
+) -> Result<SecretBytes, Answer> {
     let which = req.name.as_deref().unwrap_or(&req.index_url);
     let prompt = match login_url {
         Some(url) => format!("keyward: token for {which} (from {url}): "),
         None => format!("keyward: token for {which}: "),
     };
-    match keyward_secmem::prompt_secret(&prompt) {
+    match store.ask_token(&prompt) {
         Ok(t) => Ok(t),
-        Err(keyward_secmem::Error::NoTty) => Err(Answer::other(format!(
+        Err(Some(a)) => Err(a),
+        Err(None) => Err(Answer::other(format!(
             "no token given and no terminal to ask on: pipe it to `cargo login{}` or pass --token",
             req.name
                 .as_deref()
                 .map(|n| format!(" --registry {n}"))
                 .unwrap_or_default()
         ))),
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -400,7 +416,7 @@ pub fn answer(req: Request, store: &mut impl Store) -> Result<SecretBytes, Answe
         } => {
             let token = match token {
                 Some(t) => t.try_clone()?,
-                None => prompt_token(&req, login_url.as_deref())?,
+                None => prompt_token(&req, login_url.as_deref(), store)?,
             };
             if token.expose_secret().iter().all(u8::is_ascii_whitespace) {
                 return Err(Answer::other("the token is empty: nothing stored"));

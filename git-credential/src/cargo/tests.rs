@@ -24,6 +24,10 @@ impl Store for Memory {
     fn erase(&mut self, key: &str) -> Result<bool, Answer> {
         Ok(self.tokens.remove(key).is_some())
     }
+    fn ask_token(&mut self, prompt: &str) -> Result<SecretBytes, Option<Answer>> {
+        assert_eq!(prompt, "keyward: token for r (from http://r/me): ");
+        Ok(SecretBytes::from_slice(b"typed-token").unwrap())
+    }
 }
 
 fn session(store: &mut Memory, input: &[u8]) -> (i32, String, String) {
@@ -151,6 +155,17 @@ fn bad_lines_end_the_session_with_an_other_error() {
         out,
         format!("{{\"v\":[1]}}\n{{\"Err\":{{\"kind\":\"other\",\"message\":\"invalid request: longer than {MAX_LINE} bytes\"}}}}\n")
     );
+}
+
+#[test]
+fn login_without_a_token_asks() {
+    let mut m = Memory::default();
+    let input = br#"{"v":1,"registry":{"index-url":"sparse+http://r/index/","name":"r"},"kind":"login","login-url":"http://r/me"}
+"#;
+    let (code, out, _) = session(&mut m, input);
+    assert_eq!(code, 0);
+    assert!(out.ends_with("{\"Ok\":{\"kind\":\"login\"}}\n"), "{out}");
+    assert_eq!(m.tokens["sparse+http://r/index/"], b"typed-token");
 }
 
 #[test]
