@@ -77,8 +77,12 @@ pub(crate) fn default_file() -> Result<PathBuf> {
 /// older `config`) beside the credentials file.
 fn registry_indexes(dir: &Path) -> BTreeMap<String, String> {
     for name in ["config.toml", "config"] {
-        if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
-            let cfg: ConfigFile = toml::from_str(&text).unwrap_or_default();
+        // Read like the credentials: cargo allows tokens in config.toml too.
+        if let Ok(text) = secretfile::read(&dir.join(name)) {
+            let cfg: ConfigFile = std::str::from_utf8(text.expose_secret())
+                .ok()
+                .and_then(|t| toml::from_str(t).ok())
+                .unwrap_or_default();
             return (cfg.registries.into_iter())
                 .filter_map(|(k, v)| v.index.map(|i| (k, i)))
                 .collect();
