@@ -86,7 +86,7 @@ pub(crate) enum Command {
     /// Answer an SSH_ASKPASS prompt with a named secret (`keyward askpass NAME "$@"` in the SSH_ASKPASS script).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Askpass(cmd::askpass::AskpassArgs),
-    /// Run a command with named secrets in its environment (`--env GH_TOKEN=github/token -- gh …`).
+    /// Run a command with named secrets in its environment (`--env GH_TOKEN=github/token -- gh ...`).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Exec(cmd::exec::ExecArgs),
     /// Show the audit trail of record uses, or check its HMAC chain (--verify).

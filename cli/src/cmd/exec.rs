@@ -34,7 +34,7 @@ pub(crate) struct ExecArgs {
     #[arg(
         long,
         short = 'e',
-        value_name = "VAR=NAME[,VAR=NAME…]",
+        value_name = "VAR=NAME[,VAR=NAME...]",
         required = true
     )]
     pub env: Vec<String>,
