@@ -14,7 +14,8 @@ Exit codes:
   6  unsafe permissions, ownership or a symlink (the message says how to fix it)
   7  no such vault or record
   8  bad configuration file
-  9  saved, but not yet durable (syncing the vault's directory failed)";
+  9  saved, but not yet durable (syncing the vault's directory failed)
+  126, 127  keyward exec: the command could not be run, or was not found";
 
 /// One line for the user, and an exit code. Every variant's message names
 /// what is wrong and, where there is one, what to do about it; none holds a
@@ -161,6 +162,18 @@ pub(crate) enum CliError {
         /// The system's error.
         source: std::io::Error,
     },
+    /// Arguments clap cannot check (`keyward exec --env`), never a value (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// `keyward exec`: the command could not be run (exit 127 when it was not
+    /// found, 126 otherwise, as a shell says).
+    #[error("cannot run {program}: {}", source.desc())]
+    Exec {
+        /// The command as given.
+        program: String,
+        /// Why `execvpe` failed.
+        source: nix::errno::Errno,
+    },
     /// A plaintext credential file is not what `keyward import` reads (exit 1).
     #[error("{}: {why}", path.display())]
     BadFile {
@@ -198,6 +211,14 @@ impl CliError {
             | CliError::NoSecret(_)
             | CliError::NoPrevious(_) => 7,
             CliError::AuditBroken { .. } => 5,
+            CliError::Usage(_) => 2,
+            CliError::Exec { source, .. } => {
+                if *source == nix::errno::Errno::ENOENT {
+                    127
+                } else {
+                    126
+                }
+            }
             _ => 1,
         }
     }
