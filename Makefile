@@ -1,7 +1,7 @@
 # keyward: build, install and package.
 #
 #   make                         release build, man pages and completions
-#   make install [PREFIX=/usr/local] [DESTDIR=...] [PAMDIR=...]   (builds only if `make` did not)
+#   make install [PREFIX=/usr/local] [DESTDIR=...] [PAMDIR=...] [HELPERDIR=...]   (builds only if `make` did not)
 #   make uninstall [same variables as install]
 #   make deb                     target/release/deb/keyward_VERSION_ARCH.deb (scripts/build-deb)
 #   make demo                    scripts/demo, the whole story end to end
@@ -9,7 +9,9 @@
 #   make check                   the fast loop, no root: fmt, clippy, unit and protocol tests
 #
 # PAMDIR is where libpam looks for modules, whatever PREFIX is (a module
-# elsewhere needs its absolute path in the stack). The configuration goes to
+# elsewhere needs its absolute path in the stack); HELPERDIR is where the
+# module looks for its login helper, whatever PREFIX is (elsewhere, the stack
+# line needs login_helper=PATH). The configuration goes to
 # /etc/keyward (keyward reads /etc/keyward/keyward.toml, whatever PREFIX is)
 # and an existing one is never overwritten.
 
@@ -22,6 +24,7 @@ DOCDIR      ?= $(DATADIR)/doc/keyward
 SYSCONFDIR  ?= /etc
 MULTIARCH   ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null)
 PAMDIR      ?= $(if $(MULTIARCH),/usr/lib/$(MULTIARCH)/security,/lib/security)
+HELPERDIR   ?= /usr/libexec/keyward
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 DBUSSERVICEDIR ?= $(DATADIR)/dbus-1/services
@@ -44,7 +47,13 @@ GEN     := $(RELEASE)/gen
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
 
-BINS := keyward git-credential-keyward docker-credential-keyward keyward-secret-service
+BINS := keyward git-credential-keyward docker-credential-keyward cargo-credential-keyward keyward-secret-service
+# started by pam_keyward.so (`unlock`; a host that is not root), never by hand
+HELPERS := keyward-login-helper
+# setuid root, as pam_unix's unix_chkpwd: checks the caller's own password
+SETUID_HELPERS := keyward-chkpwd
+# the Ansible vault-id client script (docs/protocols.md)
+ANSIBLE_CLIENT := packaging/ansible/keyward-vault-client
 MAN1 := packaging/man/keyward-secret-service.1
 DBUSSERVICE := org.freedesktop.secrets.keyward.service
 USERUNIT := keyward-secret-service.service
@@ -70,11 +79,13 @@ $(GEN)/man/keyward.1:
 	$(MAKE) --no-print-directory build
 
 install: $(GEN)/man/keyward.1
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man1 \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(HELPERDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/docs \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 $(addprefix $(RELEASE)/,$(BINS)) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(RELEASE)/libpam_keyward.so $(DESTDIR)$(PAMDIR)/pam_keyward.so
+	install -m 0755 $(addprefix $(RELEASE)/,$(HELPERS)) $(DESTDIR)$(HELPERDIR)/
+	install -m 4755 $(addprefix $(RELEASE)/,$(SETUID_HELPERS)) $(DESTDIR)$(HELPERDIR)/
 	for p in $(GEN)/man/*.1; do gzip -9n <$$p >$(DESTDIR)$(MANDIR)/man1/$${p##*/}.gz; done
 	gzip -9n <$(MAN1) >$(DESTDIR)$(MANDIR)/man1/keyward-secret-service.1.gz
 	gzip -9n <$(MAN5) >$(DESTDIR)$(MANDIR)/man5/keyward.toml.5.gz
@@ -86,6 +97,8 @@ install: $(GEN)/man/keyward.1
 	install -m 0644 $(GEN)/completions/keyward.fish $(DESTDIR)$(FISHCOMPDIR)/keyward.fish
 	install -m 0644 README.md SECURITY.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
+	install -d $(DESTDIR)$(DATADIR)/keyward
+	install -m 0755 $(ANSIBLE_CLIENT) $(DESTDIR)$(DATADIR)/keyward/
 	install -d $(DESTDIR)$(DBUSSERVICEDIR) $(DESTDIR)$(SYSTEMDUSERDIR)
 	sed 's|@BINDIR@|$(BINDIR)|' packaging/dbus/$(DBUSSERVICE).in >$(DESTDIR)$(DBUSSERVICEDIR)/$(DBUSSERVICE)
 	sed 's|@BINDIR@|$(BINDIR)|' packaging/systemd/$(USERUNIT).in >$(DESTDIR)$(SYSTEMDUSERDIR)/$(USERUNIT)
@@ -103,21 +116,24 @@ install: $(GEN)/man/keyward.1
 # $(BINDIR), except inside a DESTDIR staging root, where empty ones go too.
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(BINS)) $(DESTDIR)$(PAMDIR)/pam_keyward.so
+	rm -f $(addprefix $(DESTDIR)$(HELPERDIR)/,$(HELPERS) $(SETUID_HELPERS))
 	rm -f $(DESTDIR)$(MANDIR)/man1/keyward.1.gz $(DESTDIR)$(MANDIR)/man1/keyward-*.1.gz \
 		$(DESTDIR)$(MANDIR)/man1/git-credential-keyward.1.gz \
 		$(DESTDIR)$(MANDIR)/man1/docker-credential-keyward.1.gz \
+		$(DESTDIR)$(MANDIR)/man1/cargo-credential-keyward.1.gz \
 		$(DESTDIR)$(MANDIR)/man5/keyward.toml.5.gz $(DESTDIR)$(MANDIR)/man8/pam_keyward.8.gz
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/keyward $(DESTDIR)$(ZSHCOMPDIR)/_keyward \
 		$(DESTDIR)$(FISHCOMPDIR)/keyward.fish
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/SECURITY.md \
 		$(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS))
 	rm -f $(DESTDIR)$(DBUSSERVICEDIR)/$(DBUSSERVICE) $(DESTDIR)$(SYSTEMDUSERDIR)/$(USERUNIT)
+	rm -f $(DESTDIR)$(DATADIR)/keyward/keyward-vault-client
 	if [ -n "$(PAMCONFDIR)" ]; then rm -f $(DESTDIR)$(PAMCONFDIR)/keyward; fi
 	if cmp -s config/keyward.toml $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml; then \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml; \
 	elif [ -e $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml ]; then \
 		echo "keeping the changed $(DESTDIR)$(SYSCONFDIR)/keyward/keyward.toml"; fi
-	for d in $(DOCDIR)/docs $(DOCDIR) $(SYSCONFDIR)/keyward; do \
+	for d in $(DOCDIR)/docs $(DOCDIR) $(DATADIR)/keyward $(SYSCONFDIR)/keyward $(HELPERDIR); do \
 		if [ -d "$(DESTDIR)$$d" ]; then rmdir --ignore-fail-on-non-empty "$(DESTDIR)$$d"; fi; done
 	@# in a staging root, also the directories install created that are now empty
 	if [ -n "$(DESTDIR)" ] && [ -d "$(DESTDIR)" ]; then \
@@ -134,7 +150,7 @@ test:
 
 # The contributors' fast loop (CONTRIBUTING.md): needs no root and installs
 # nothing; formatting, lints, every crate's unit tests and the protocol
-# transcripts of both helpers (each runs the real binary against a throwaway
+# transcripts of the helpers (each runs the real binary against a throwaway
 # vault). scripts/test is the full loop.
 check:
 	$(CARGO) fmt --all --check
@@ -146,4 +162,5 @@ check:
 	$(CARGO) test --locked -p keyward-pam --lib -- --skip auth::tests::
 	$(CARGO) build --workspace --locked --bins
 	$(CARGO) test --locked -p keyward-protocols --test git_transcripts
+	$(CARGO) test --locked -p keyward-protocols --test cargo_transcripts
 	$(CARGO) test --locked -p keyward-tests --test docker_transcripts

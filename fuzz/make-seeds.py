@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes fuzz/corpus/<target>/ seed files from the repository's test data
-(git and docker protocol transcripts, the shipped configuration) and small
+(git, docker and cargo protocol transcripts, the shipped configuration) and small
 hand-built vault index/secret layouts. Run from anywhere; idempotent."""
 import base64, hashlib, os, re, struct
 
@@ -76,6 +76,12 @@ for args, data in runs("docker"):
         put("docker_store", data)
     elif args[:1] in (["get"], ["erase"]):
         put("docker_get", data)
+
+# cargo: each provider session's standard input, and each of its request lines.
+for _, data in runs("cargo"):
+    put("cargo_request", data)
+    for line in data.split(b"\n"):
+        put("cargo_request", line)
 
 # config: the shipped file, and one of each setting.
 put("config", open(os.path.join(ROOT, "config/keyward.toml"), "rb").read())

@@ -72,13 +72,14 @@ pub(crate) fn for_terminal(text: &str, lines: bool) -> std::borrow::Cow<'_, str>
     std::borrow::Cow::Owned(out)
 }
 
-/// `--kind git|docker|secret|secret-service` (`list`, `rm`).
+/// `--kind git|docker|secret|secret-service|cargo` (`list`, `rm`).
 pub(crate) fn parse_kind(s: &str) -> std::result::Result<Kind, String> {
     match s {
         "git" => Ok(Kind::Git),
         "docker" => Ok(Kind::Docker),
         "secret" => Ok(Kind::Secret),
         "secret-service" => Ok(Kind::SecretService),
-        _ => Err("expected `git`, `docker`, `secret` or `secret-service`".into()),
+        "cargo" => Ok(Kind::Cargo),
+        _ => Err("expected `git`, `docker`, `secret`, `secret-service` or `cargo`".into()),
     }
 }

@@ -14,7 +14,8 @@ Exit codes:
   6  unsafe permissions, ownership or a symlink (the message says how to fix it)
   7  no such vault or record
   8  bad configuration file
-  9  saved, but not yet durable (syncing the vault's directory failed)";
+  9  saved, but not yet durable (syncing the vault's directory failed)
+  126, 127  keyward exec: the command could not be run, or was not found";
 
 /// One line for the user, and an exit code. Every variant's message names
 /// what is wrong and, where there is one, what to do about it; none holds a
@@ -96,6 +97,17 @@ pub(crate) enum CliError {
     /// `keyward pam rm` on a database that does not exist (exit 1).
     #[error("{}: no such file", .0.display())]
     NoPamDbFile(PathBuf),
+    /// `keyward pam import-shadow USER…` could not import some of the users named (exit 1).
+    #[error("{0} of the users named were not imported; see above")]
+    PamImportSkipped(usize),
+    /// `keyward pam age` with a date that is not one (exit 1).
+    #[error("{flag} {value:?}: expected a date YYYY-MM-DD, a number of days since 1970-01-01, or -1 for none")]
+    PamBadDate {
+        /// The option.
+        flag: &'static str,
+        /// What was given.
+        value: String,
+    },
     /// `keyward pam list` on a database that does not exist (exit 1).
     #[error("no password database at {}: add a user with `keyward pam passwd USER`", .0.display())]
     NoPamDb(PathBuf),
@@ -150,6 +162,18 @@ pub(crate) enum CliError {
         /// The system's error.
         source: std::io::Error,
     },
+    /// Arguments clap cannot check (`keyward exec --env`), never a value (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// `keyward exec`: the command could not be run (exit 127 when it was not
+    /// found, 126 otherwise, as a shell says).
+    #[error("cannot run {program}: {}", source.desc())]
+    Exec {
+        /// The command as given.
+        program: String,
+        /// Why `execvpe` failed.
+        source: nix::errno::Errno,
+    },
     /// A plaintext credential file is not what `keyward import` reads (exit 1).
     #[error("{}: {why}", path.display())]
     BadFile {
@@ -187,6 +211,14 @@ impl CliError {
             | CliError::NoSecret(_)
             | CliError::NoPrevious(_) => 7,
             CliError::AuditBroken { .. } => 5,
+            CliError::Usage(_) => 2,
+            CliError::Exec { source, .. } => {
+                if *source == nix::errno::Errno::ENOENT {
+                    127
+                } else {
+                    126
+                }
+            }
             _ => 1,
         }
     }

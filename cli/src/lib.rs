@@ -83,6 +83,12 @@ pub(crate) enum Command {
     /// Generate a random secret into locked memory and store it under NAME (rotates an existing one).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Generate(cmd::generate::GenerateArgs),
+    /// Answer an SSH_ASKPASS prompt with a named secret (`keyward askpass NAME "$@"` in the SSH_ASKPASS script).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Askpass(cmd::askpass::AskpassArgs),
+    /// Run a command with named secrets in its environment (`--env GH_TOKEN=github/token -- gh ...`).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Exec(cmd::exec::ExecArgs),
     /// Show the audit trail of record uses, or check its HMAC chain (--verify).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Log(cmd::log::LogArgs),
@@ -152,6 +158,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Get(a) => cmd::get::run(&ctx, a),
         Command::Generate(a) => cmd::generate::run(&ctx, a),
         Command::Log(a) => cmd::log::run(&ctx, a),
+        Command::Exec(a) => cmd::exec::run(&ctx, a),
+        Command::Askpass(a) => cmd::askpass::run(&ctx, a),
     };
     if let Err(exit::CliError::Vault(e)) = &result {
         keyward_audit::note_failure(e);

@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
         o.config.as_ref(),
         Some(&o.tally_dir),
         Some(&o.session_dir),
+        Some(&o.login_helper),
     ]
     .into_iter()
     .flatten()

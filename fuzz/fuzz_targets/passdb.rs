@@ -1,4 +1,5 @@
-//! The PAM password database (`/etc/keyward/shadow`) line parser. Never
+//! The PAM password database (`/etc/keyward/shadow`) line parser (scrypt
+//! and imported crypt(3) hashes, the lock flag, shadow-style aging). Never
 //! panics; rendering is stable (parse ∘ render is the identity on what
 //! parse produced) and keeps every line.
 #![no_main]
@@ -22,9 +23,22 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(h.to_phc(), phc);
         assert_eq!(h.params(), e.hash.params());
         assert!(db.find(&e.user).is_some());
+        // The lock and the shadow-style aging survive rendering.
+        let back = again.entry(&e.user).expect("entry kept");
+        assert_eq!((back.locked, back.aging), (e.locked, e.aging));
+        let _ = e.aging.state(20_000);
+        let _ = e.aging.wait_to_change(20_000);
     }
     let _ = db.typical_params();
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = Hash::parse(text);
+    }
+    // The `remember=` history file: parsing never panics, a pushed hash
+    // comes back first.
+    let mut hist = keyward_passdb::history::History::parse(data);
+    let h = Hash::dummy_with(keyward_passdb::KdfParams { log_n: 1, r: 1, p: 1 });
+    if hist.push("fuzz", &h, 3).is_ok() {
+        let again = keyward_passdb::history::History::parse(&hist.render());
+        assert_eq!(again.of("fuzz").first().map(Hash::to_phc), Some(h.to_phc()));
     }
 });

@@ -1,10 +1,11 @@
 //! keyward-protocols: the protocol adapters between clients and the vault —
-//! git's credential helper protocol and docker's credential-helper protocol
-//! today (parsers, helper logic; the binaries in `src/bin/` are thin), and
-//! the protocols to come. The folder keeps the product owner's name,
+//! git's credential helper protocol, docker's credential-helper protocol and
+//! cargo's credential-provider protocol (parsers, helper logic; the binaries
+//! in `src/bin/` are thin), and the protocols to come. The folder keeps the product owner's name,
 //! `git-credential/`.
 #![forbid(unsafe_code)]
 
+pub mod cargo;
 pub mod docker;
 pub mod git;
 pub mod input;

@@ -4,9 +4,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Default tally directory for `deny=` (tmpfs, cleared at boot, like pam_faillock's).
-pub const DEFAULT_TALLY_DIR: &str = "/run/keyward/tally";
+pub use keyward_passdb::DEFAULT_TALLY_DIR;
 /// Default directory of the per-user session counts for `lock_on_close`.
 pub const DEFAULT_SESSION_DIR: &str = "/run/keyward/sessions";
+/// Where the login-unlock helper program is installed (the Makefile's
+/// `HELPERDIR`, whatever `PREFIX` is, as the module directory is).
+pub const DEFAULT_LOGIN_HELPER: &str = "/usr/libexec/keyward/keyward-login-helper";
 /// Default lockout duration in seconds (pam_faillock's default).
 pub const DEFAULT_UNLOCK_TIME: u64 = 600;
 
@@ -46,6 +49,18 @@ pub struct Options {
     pub unlock_time: u64,
     /// `tally_dir=PATH`: where failure counts live.
     pub tally_dir: PathBuf,
+    /// `remember=N`: `password` refuses the current password and the last N
+    /// replaced ones (kept as hashes in `<db>.history`), as pam_unix does.
+    pub remember: usize,
+    /// `rehash`: after a successful login, a keyward hash below the system's
+    /// `[kdf]` cost is rehashed at it (imported crypt(3) hashes always are).
+    pub rehash: bool,
+    /// `even_deny_root`: `deny=` locks root out too (by default, as in
+    /// pam_faillock, root's failures are counted but never lock it).
+    pub even_deny_root: bool,
+    /// `root_unlock_time=S`: how long root stays locked (implies
+    /// `even_deny_root`; default `unlock_time`).
+    pub root_unlock_time: Option<u64>,
     /// `unlock`: login unlock. In `auth`, stash the password the stack
     /// authenticated (never verify, never change the result); in `session`,
     /// unlock the user's vault with it; in `password`, rewrap the vault.
@@ -57,6 +72,13 @@ pub struct Options {
     pub lock_on_close: bool,
     /// `session_dir=PATH`: where `lock_on_close` counts sessions.
     pub session_dir: PathBuf,
+    /// `chkpwd=PATH`: the setuid helper a non-root host verifies through
+    /// (root's and unwritable by others all the way up, or not run).
+    pub chkpwd: PathBuf,
+    /// `login_helper=PATH`: the program `unlock` runs as the user (root's
+    /// choice in the stack line; it must be root's and unwritable by others
+    /// all the way up, or it is not run).
+    pub login_helper: PathBuf,
 }
 
 impl Default for Options {
@@ -74,10 +96,16 @@ impl Default for Options {
             deny: 0,
             unlock_time: DEFAULT_UNLOCK_TIME,
             tally_dir: PathBuf::from(DEFAULT_TALLY_DIR),
+            remember: 0,
+            rehash: false,
+            even_deny_root: false,
+            root_unlock_time: None,
             unlock: false,
             timeout: None,
             lock_on_close: false,
             session_dir: PathBuf::from(DEFAULT_SESSION_DIR),
+            login_helper: PathBuf::from(DEFAULT_LOGIN_HELPER),
+            chkpwd: PathBuf::from(crate::chkpwd::DEFAULT_CHKPWD),
         }
     }
 }
@@ -105,12 +133,31 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> (Options, Vec<Stri
             ("use_authtok", None) => o.use_authtok = true,
             ("unlock", None) => o.unlock = true,
             ("lock_on_close", None) => o.lock_on_close = true,
+            ("even_deny_root", None) => o.even_deny_root = true,
+            ("rehash", None) => o.rehash = true,
+            ("remember", Some(v)) => match v.parse::<usize>() {
+                Ok(n) if n <= keyward_passdb::history::MAX_REMEMBER => o.remember = n,
+                Ok(_) => bad.push(format!(
+                    "ignoring {arg:?}: at most {}",
+                    keyward_passdb::history::MAX_REMEMBER
+                )),
+                Err(_) => bad.push(format!("ignoring {arg:?}: not a number")),
+            },
+            ("root_unlock_time", Some(v)) => match v.parse() {
+                Ok(n) => {
+                    o.root_unlock_time = Some(n);
+                    o.even_deny_root = true;
+                }
+                Err(_) => bad.push(format!("ignoring {arg:?}: not a number")),
+            },
             ("timeout", Some(v)) => match keyward_vault::parse_duration(v) {
                 Ok(d) if !d.is_zero() => o.timeout = Some(d),
                 Ok(_) => bad.push(format!("ignoring {arg:?}: the timeout must be at least 1s")),
                 Err(e) => bad.push(format!("ignoring {arg:?}: {e}")),
             },
             ("session_dir", Some(v)) if v.starts_with('/') => o.session_dir = PathBuf::from(v),
+            ("login_helper", Some(v)) if v.starts_with('/') => o.login_helper = PathBuf::from(v),
+            ("chkpwd", Some(v)) if v.starts_with('/') => o.chkpwd = PathBuf::from(v),
             ("db", Some(v)) if v.starts_with('/') => o.db = PathBuf::from(v),
             ("config", Some(v)) if v.starts_with('/') => o.config = Some(PathBuf::from(v)),
             ("tally_dir", Some(v)) if v.starts_with('/') => o.tally_dir = PathBuf::from(v),
@@ -124,9 +171,10 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> (Options, Vec<Stri
                 Ok(n) => o.unlock_time = n,
                 Err(_) => bad.push(format!("ignoring {arg:?}: not a number")),
             },
-            ("db" | "config" | "tally_dir" | "session_dir", Some(_)) => {
-                bad.push(format!("ignoring {arg:?}: the path must be absolute"))
-            }
+            (
+                "db" | "config" | "tally_dir" | "session_dir" | "login_helper" | "chkpwd",
+                Some(_),
+            ) => bad.push(format!("ignoring {arg:?}: the path must be absolute")),
             ("unknown_user", Some(_)) => bad.push(format!(
                 "ignoring {arg:?}: expected unknown_user=auth_err or unknown_user=user_unknown"
             )),
@@ -174,6 +222,11 @@ mod tests {
             "timeout=1h30m",
             "lock_on_close",
             "session_dir=/x/sessions",
+            "login_helper=/x/helper",
+            "root_unlock_time=30",
+            "rehash",
+            "remember=5",
+            "chkpwd=/x/chkpwd",
         ]);
         assert!(bad.is_empty(), "{bad:?}");
         assert!(o.debug && o.nullok && o.nodelay && o.use_first_pass);
@@ -186,6 +239,11 @@ mod tests {
         assert!(o.unlock && o.lock_on_close);
         assert_eq!(o.timeout, Some(Duration::from_secs(5400)));
         assert_eq!(o.session_dir, PathBuf::from("/x/sessions"));
+        assert_eq!(o.login_helper, PathBuf::from("/x/helper"));
+        assert!(o.even_deny_root && o.rehash);
+        assert_eq!(o.remember, 5);
+        assert_eq!(o.chkpwd, PathBuf::from("/x/chkpwd"));
+        assert_eq!(o.root_unlock_time, Some(30));
         let (o, bad) = p(&["timeout=0", "timeout=soon"]);
         assert_eq!(bad.len(), 2, "{bad:?}");
         assert_eq!(o.timeout, None);

@@ -3,7 +3,7 @@
 
 use crate::args::{Options, UnknownUser};
 use crate::tally::Tally;
-use keyward_passdb::{self as passdb, Hash, PassDb, MAX_PASSWORD_LEN};
+use keyward_passdb::{self as passdb, AccountState, Hash, PassDb, MAX_PASSWORD_LEN};
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use pam::constants::{PamFlag, PamResultCode, PAM_DISALLOW_NULL_AUTHTOK};
 
@@ -63,8 +63,127 @@ fn load_db(h: &dyn Host, o: &Options) -> Result<PassDb, PamResultCode> {
     }
 }
 
-fn tally(o: &Options) -> Option<Tally> {
-    (o.deny > 0).then(|| Tally::new(&o.tally_dir, o.deny, o.unlock_time, TRUSTED_UIDS))
+/// The lockout tally for `user`, as pam_faillock keeps it: root's failures
+/// are counted but lock root out only with `even_deny_root` (for
+/// `root_unlock_time`, default `unlock_time`).
+fn tally(o: &Options, user: &str) -> Option<Tally> {
+    if o.deny == 0 {
+        return None;
+    }
+    let root = matches!(nix::unistd::User::from_name(user), Ok(Some(u)) if u.uid.is_root());
+    let (deny, unlock_time) = match (root, o.even_deny_root) {
+        (false, _) => (o.deny, o.unlock_time),
+        (true, true) => (o.deny, o.root_unlock_time.unwrap_or(o.unlock_time)),
+        // Counted, never locked.
+        (true, false) => (u32::MAX, o.unlock_time),
+    };
+    Some(Tally::new(&o.tally_dir, deny, unlock_time, TRUSTED_UIDS))
+}
+
+/// Checks `password` against `hash`: scrypt, or libcrypt for a hash
+/// imported from /etc/shadow. A failure to verify is a mismatch (logged).
+fn verify(h: &dyn Host, hash: &Hash, password: &SecretBytes) -> bool {
+    let r = match hash.crypt() {
+        None => hash
+            .verify(password.expose_secret())
+            .map_err(|e| e.to_string()),
+        Some(stored) => crate::ffi::crypt_verify(password.expose_secret(), stored),
+    };
+    r.unwrap_or_else(|e| {
+        h.log(Priority::Err, &format!("cannot verify: {e}"));
+        false
+    })
+}
+
+/// The `[kdf]` of the system configuration (`config=`, else
+/// `/etc/keyward/keyward.toml`): the cost of new hashes the module writes.
+fn system_kdf(o: &Options) -> passdb::KdfParams {
+    let file = o
+        .config
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from(keyward_vault::SYSTEM_CONFIG));
+    keyward_vault::Config::load_from(&[file])
+        .map(|c| c.kdf)
+        .unwrap_or_default()
+}
+
+/// After a successful login: an imported crypt(3) hash (and with `rehash`, a
+/// scrypt hash below the system's `[kdf]` cost) is replaced by scrypt at the
+/// system's cost, unless the password changed meanwhile. Never fails the
+/// login; one log line either way.
+fn rehash(h: &dyn Host, o: &Options, user: &str, hash: &Hash, password: &SecretBytes) {
+    let kdf = system_kdf(o);
+    let weaker = hash
+        .params()
+        .is_some_and(|p| o.rehash && p != kdf && kdf.check_ceiling(&p).is_err());
+    if hash.crypt().is_none() && !weaker {
+        return;
+    }
+    let who = sanitize(user);
+    let r = Hash::new(password.expose_secret(), kdf)
+        .and_then(|new| passdb::update(&o.db, TRUSTED_UIDS, |db| Ok(db.rehash(user, hash, new))));
+    match r {
+        Ok(true) => h.log(
+            Priority::Notice,
+            &format!(
+                "rehashed the password of user={who} from {} to scrypt with {kdf}",
+                hash.scheme()
+            ),
+        ),
+        Ok(false) => {}
+        Err(e) => h.log(
+            Priority::Err,
+            &format!("cannot rehash the password of user={who}: {e}"),
+        ),
+    }
+}
+
+/// `remember=N`: the new password may be neither the current one nor one of
+/// the last N replaced ones (pam_unix's answers and messages).
+fn check_history(
+    h: &mut dyn Host,
+    o: &Options,
+    user: &str,
+    current: &Hash,
+    new: &SecretBytes,
+) -> Result<(), PamResultCode> {
+    let who = sanitize(user);
+    if verify(h, current, new) {
+        h.log(
+            Priority::Notice,
+            &format!("password change for user={who}: the new password is the current one"),
+        );
+        h.error("Password unchanged");
+        return Err(PamResultCode::PAM_AUTHTOK_ERR);
+    }
+    let hist = match passdb::history::load(&o.db, TRUSTED_UIDS) {
+        Ok(x) => x,
+        Err(e) => {
+            h.log(Priority::Err, &format!("password history unavailable: {e}"));
+            return Err(PamResultCode::PAM_AUTHTOK_ERR);
+        }
+    };
+    for old in hist.of(user).iter().take(o.remember) {
+        if verify(h, old, new) {
+            h.log(
+                Priority::Notice,
+                &format!("password change for user={who}: the new password was used before"),
+            );
+            h.error("Password has been already used. Choose another.");
+            return Err(PamResultCode::PAM_AUTHTOK_ERR);
+        }
+    }
+    Ok(())
+}
+
+/// pam_faillock's words to a locked-out user (`pam_info`, not under `PAM_SILENT`).
+fn tell_locked(h: &mut dyn Host, failures: u32, left: u64) {
+    h.info(&format!(
+        "The account is locked due to {failures} failed logins."
+    ));
+    if left > 0 {
+        h.info(&format!("({} minutes left to unlock)", left.div_ceil(60)));
+    }
 }
 
 /// `pam_sm_authenticate`. With `unlock`: only keep the password for the
@@ -111,16 +230,22 @@ pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultC
         log_failure(h, &user, "empty password (no nullok)");
         return PamResultCode::PAM_AUTH_ERR;
     }
+    // A host that is not root (a screen locker) cannot read the database:
+    // the setuid helper checks the caller's own password.
+    if h.euid() != 0 {
+        return crate::chkpwd::verify_unprivileged(h, o, &user, &password, null_allowed);
+    }
     let db = match load_db(h, o) {
         Ok(db) => db,
         Err(e) => return e,
     };
-    let known = if passdb::validate_user(&user).is_ok() {
-        db.find(&user)
+    let entry = if passdb::validate_user(&user).is_ok() {
+        db.entry(&user)
     } else {
         None
     };
-    let tally = tally(o);
+    let known = entry.map(|e| &e.hash);
+    let tally = tally(o, &user);
     let now = h.now();
     // A known user's attempt is counted before the password is verified, so
     // no more than `deny` guesses are ever verified, however many run at once;
@@ -139,18 +264,11 @@ pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultC
     let target = match known {
         Some(hash) => hash,
         None => {
-            dummy = Hash::dummy_with(db.params_for_unknown(&user));
+            dummy = db.dummy_for_unknown(&user);
             &dummy
         }
     };
-    let matched = match target.verify(password.expose_secret()) {
-        Ok(m) => m,
-        Err(e) => {
-            h.log(Priority::Err, &format!("cannot verify: {e}"));
-            false
-        }
-    };
-    drop(password);
+    let matched = verify(h, target, &password);
     let attempt = match attempt {
         Ok(a) => a,
         Err(e) => {
@@ -159,7 +277,14 @@ pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultC
         }
     };
     let locked = attempt.and_then(|a| a.locked);
-    if matched && known.is_some() && locked.is_none() {
+    // An account the administrator locked (`keyward pam lock`) matches no
+    // password, after the same work.
+    let admin_locked = entry.is_some_and(|e| e.locked);
+    if matched && known.is_some() && locked.is_none() && !admin_locked {
+        if let Some(hash) = known {
+            rehash(h, o, &user, hash, &password);
+        }
+        drop(password);
         if let Some(t) = &tally {
             if let Err(e) = t.reset(&user) {
                 h.log(
@@ -176,18 +301,30 @@ pub fn authenticate(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultC
         }
         return PamResultCode::PAM_SUCCESS;
     }
+    drop(password);
     let mut why = String::new();
+    let deny = tally.as_ref().map_or(0, Tally::deny);
     if known.is_none() {
         why = "check pass; user unknown".into();
     } else if let Some(n) = locked {
         why = format!("account locked after {n} failures");
+    } else if admin_locked {
+        why = "account locked by the administrator (keyward pam lock)".into();
     }
     if let Some(a) = attempt {
-        if a.locked.is_none() && a.failures == o.deny {
+        if a.locked.is_none() && a.failures == deny {
             why = format!("account now locked after {} failures", a.failures);
         }
     }
     log_failure(h, &user, &why);
+    if let (Some(n), Some(t)) = (locked, &tally) {
+        let left = t
+            .unlock_time()
+            .checked_sub(now.saturating_sub(t.last_failure(&user).unwrap_or(now)))
+            .filter(|_| t.unlock_time() > 0)
+            .unwrap_or(0);
+        tell_locked(h, n, left);
+    }
     if known.is_none() && o.unknown_user == UnknownUser::UserUnknown {
         PamResultCode::PAM_USER_UNKNOWN
     } else {
@@ -201,7 +338,12 @@ pub fn setcred(_h: &mut dyn Host, _o: &Options, _flags: PamFlag) -> PamResultCod
     PamResultCode::PAM_SUCCESS
 }
 
-/// `pam_sm_acct_mgmt`: users in the database are valid.
+/// `pam_sm_acct_mgmt`: users in the database are valid unless the
+/// administrator locked them (`PAM_PERM_DENIED`) or their shadow-style
+/// aging says otherwise, with pam_unix's codes, log lines and messages:
+/// expired account `PAM_ACCT_EXPIRED`, password to change now
+/// `PAM_NEW_AUTHTOK_REQD`, password aged past `inactive` `PAM_AUTHTOK_EXPIRED`,
+/// and a warning within `warn` days of `max`.
 pub fn acct_mgmt(h: &mut dyn Host, o: &Options, _flags: PamFlag) -> PamResultCode {
     let user = match h.user() {
         Ok(u) => u,
@@ -211,16 +353,75 @@ pub fn acct_mgmt(h: &mut dyn Host, o: &Options, _flags: PamFlag) -> PamResultCod
         Ok(db) => db,
         Err(e) => return e,
     };
-    if passdb::validate_user(&user).is_ok() && db.find(&user).is_some() {
-        PamResultCode::PAM_SUCCESS
-    } else {
-        if o.debug {
+    let entry = match passdb::validate_user(&user).ok().and(db.entry(&user)) {
+        Some(e) => e,
+        None => {
+            if o.debug {
+                h.log(
+                    Priority::Debug,
+                    &format!("account: user={} not in the database", sanitize(&user)),
+                );
+            }
+            return PamResultCode::PAM_USER_UNKNOWN;
+        }
+    };
+    let who = sanitize(&user);
+    if entry.locked {
+        h.log(
+            Priority::Notice,
+            &format!("account {who} is locked by the administrator (keyward pam lock)"),
+        );
+        h.error("Your account is locked; please contact your system administrator.");
+        return PamResultCode::PAM_PERM_DENIED;
+    }
+    let today = i64::try_from(h.now() / 86_400).unwrap_or(i64::MAX);
+    match entry.aging.state(today) {
+        AccountState::Valid(None) => PamResultCode::PAM_SUCCESS,
+        AccountState::Valid(Some(days)) => {
             h.log(
                 Priority::Debug,
-                &format!("account: user={} not in the database", sanitize(&user)),
+                &format!("password for user {who} will expire in {days} days"),
             );
+            let unit = if days == 1 { "day" } else { "days" };
+            h.info(&format!(
+                "Warning: your password will expire in {days} {unit}."
+            ));
+            PamResultCode::PAM_SUCCESS
         }
-        PamResultCode::PAM_USER_UNKNOWN
+        AccountState::Expired => {
+            h.log(
+                Priority::Notice,
+                &format!("account {who} has expired (account expired)"),
+            );
+            h.error("Your account has expired; please contact your system administrator.");
+            PamResultCode::PAM_ACCT_EXPIRED
+        }
+        AccountState::Inactive => {
+            h.log(
+                Priority::Notice,
+                &format!("account {who} has expired (failed to change password)"),
+            );
+            h.error("Your account has expired; please contact your system administrator.");
+            PamResultCode::PAM_AUTHTOK_EXPIRED
+        }
+        AccountState::MustChange { forced: true } => {
+            h.log(
+                Priority::Notice,
+                &format!("expired password for user {who} (root enforced)"),
+            );
+            h.error(
+                "You are required to change your password immediately (administrator enforced).",
+            );
+            PamResultCode::PAM_NEW_AUTHTOK_REQD
+        }
+        AccountState::MustChange { forced: false } => {
+            h.log(
+                Priority::Debug,
+                &format!("expired password for user {who} (password aged)"),
+            );
+            h.error("You are required to change your password immediately (password expired).");
+            PamResultCode::PAM_NEW_AUTHTOK_REQD
+        }
     }
 }
 
@@ -279,7 +480,7 @@ fn check_old(h: &mut dyn Host, o: &Options, user: &str, hash: &Hash) -> PamResul
         Ok(p) => p,
         Err(e) => return e,
     };
-    let tally = tally(o);
+    let tally = tally(o, user);
     let attempt = match &tally {
         Some(t) => match t.attempt(user, h.now()) {
             Ok(a) => Some(a),
@@ -290,7 +491,7 @@ fn check_old(h: &mut dyn Host, o: &Options, user: &str, hash: &Hash) -> PamResul
         },
         None => None,
     };
-    let matched = matches!(hash.verify(old.expose_secret()), Ok(true));
+    let matched = verify(h, hash, &old);
     drop(old);
     let locked = attempt.and_then(|a| a.locked);
     if matched && locked.is_none() {
@@ -306,7 +507,7 @@ fn check_old(h: &mut dyn Host, o: &Options, user: &str, hash: &Hash) -> PamResul
     }
     let why = match (locked, attempt) {
         (Some(n), _) => format!("password change: account locked after {n} failures"),
-        (None, Some(a)) if a.failures == o.deny => {
+        (None, Some(a)) if tally.as_ref().is_some_and(|t| a.failures == t.deny()) => {
             format!(
                 "password change: account now locked after {} failures",
                 a.failures
@@ -336,10 +537,24 @@ pub fn chauthtok(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode
         Ok(db) => db,
         Err(_) => return PamResultCode::PAM_AUTHTOK_ERR,
     };
-    let Some(hash) = db.find(&user).cloned() else {
+    let Some(entry) = db.entry(&user).cloned() else {
         return PamResultCode::PAM_USER_UNKNOWN;
     };
+    let hash = entry.hash;
     let root_changes = h.uid() == 0 && flags & PAM_CHANGE_EXPIRED_AUTHTOK == 0;
+    // pam_unix: a user may not change a password younger than `min` days.
+    let today = i64::try_from(h.now() / 86_400).unwrap_or(i64::MAX);
+    if !root_changes && entry.aging.wait_to_change(today) > 0 {
+        h.log(
+            Priority::Notice,
+            &format!(
+                "user {} tried to change the password before the minimum age",
+                sanitize(&user)
+            ),
+        );
+        h.error("You must wait longer to change your password.");
+        return PamResultCode::PAM_AUTHTOK_ERR;
+    }
     if flags & PAM_PRELIM_CHECK != 0 {
         if root_changes {
             return PamResultCode::PAM_SUCCESS;
@@ -363,8 +578,14 @@ pub fn chauthtok(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode
         h.info("No password has been supplied.");
         return PamResultCode::PAM_AUTHTOK_ERR;
     }
-    // Keep the cost the admin chose for this user.
-    let params = hash.params();
+    if o.remember > 0 {
+        if let Err(code) = check_history(h, o, &user, &hash, &new) {
+            return code;
+        }
+    }
+    // Keep the cost the admin chose for this user (an imported crypt(3)
+    // hash becomes scrypt at the system's cost).
+    let params = hash.params().unwrap_or_else(|| system_kdf(o));
     let new_hash = match Hash::new(new.expose_secret(), params) {
         Ok(x) => x,
         Err(e) => {
@@ -379,6 +600,16 @@ pub fn chauthtok(h: &mut dyn Host, o: &Options, flags: PamFlag) -> PamResultCode
                 Priority::Notice,
                 &format!("password changed for user={}", sanitize(&user)),
             );
+            if o.remember > 0 {
+                if let Err(e) =
+                    passdb::history::remember(&o.db, TRUSTED_UIDS, &user, &hash, o.remember)
+                {
+                    h.log(
+                        Priority::Err,
+                        &format!("cannot record the old password in the history: {e}"),
+                    );
+                }
+            }
             PamResultCode::PAM_SUCCESS
         }
         Err(e) => {
@@ -410,6 +641,10 @@ mod tests {
         logs: RefCell<Vec<String>>,
         delays: u32,
         uid: u32,
+        /// Seconds since the epoch (0: 1000).
+        now: u64,
+        /// What the user was told (info and error messages).
+        said: Vec<String>,
     }
 
     impl Host for Fake {
@@ -435,12 +670,18 @@ mod tests {
         fn fail_delay(&mut self, _usec: u32) {
             self.delays += 1;
         }
-        fn info(&mut self, _msg: &str) {}
+        fn info(&mut self, msg: &str) {
+            self.said.push(msg.to_owned());
+        }
         fn uid(&self) -> u32 {
             self.uid
         }
         fn now(&self) -> u64 {
-            1000
+            if self.now == 0 {
+                1000
+            } else {
+                self.now
+            }
         }
     }
 
@@ -622,6 +863,159 @@ mod tests {
             acct_mgmt(&mut fake("bob", &[]), &o, 0),
             PamResultCode::PAM_USER_UNKNOWN
         );
+    }
+
+    /// Issue 14.11: pam_unix's answers for shadow-style aging, and an
+    /// administrator's lock.
+    #[test]
+    fn account_state_follows_pam_unix() {
+        let (_d, o) = setup(&[("alice", b"pw")]);
+        let day = 20_000i64;
+        let at_day = |f: &mut Fake| f.now = day as u64 * 86_400 + 3600;
+        let set = |aging: passdb::Aging, locked: bool| {
+            passdb::update(&o.db, TRUSTED_UIDS, |db| {
+                let e = db.entry_mut("alice").unwrap();
+                e.aging = aging;
+                e.locked = locked;
+                Ok(())
+            })
+            .unwrap();
+        };
+        let check = |code: PamResultCode, said: &str, log: &str| {
+            let mut f = fake("alice", &[]);
+            at_day(&mut f);
+            assert_eq!(acct_mgmt(&mut f, &o, 0), code, "{:?}", f.logs);
+            assert_eq!(f.said.join("|"), said);
+            assert!(
+                f.logs.borrow().iter().any(|l| l == log) || log.is_empty(),
+                "{:?}",
+                f.logs
+            );
+        };
+        let a = |last, min, max, warn, inactive, expire| passdb::Aging {
+            last_change: last,
+            min,
+            max,
+            warn,
+            inactive,
+            expire,
+        };
+        set(a(None, None, None, None, None, Some(day)), false);
+        check(
+            PamResultCode::PAM_ACCT_EXPIRED,
+            "Your account has expired; please contact your system administrator.",
+            "account alice has expired (account expired)",
+        );
+        set(a(Some(0), None, None, None, None, None), false);
+        check(
+            PamResultCode::PAM_NEW_AUTHTOK_REQD,
+            "You are required to change your password immediately (administrator enforced).",
+            "expired password for user alice (root enforced)",
+        );
+        set(
+            a(Some(day - 91), None, Some(90), Some(7), None, None),
+            false,
+        );
+        check(
+            PamResultCode::PAM_NEW_AUTHTOK_REQD,
+            "You are required to change your password immediately (password expired).",
+            "expired password for user alice (password aged)",
+        );
+        set(
+            a(Some(day - 100), None, Some(90), Some(7), Some(5), None),
+            false,
+        );
+        check(
+            PamResultCode::PAM_AUTHTOK_EXPIRED,
+            "Your account has expired; please contact your system administrator.",
+            "account alice has expired (failed to change password)",
+        );
+        set(
+            a(Some(day - 89), None, Some(90), Some(7), None, None),
+            false,
+        );
+        check(
+            PamResultCode::PAM_SUCCESS,
+            "Warning: your password will expire in 1 day.",
+            "password for user alice will expire in 1 days",
+        );
+        set(
+            a(Some(day - 10), None, Some(90), Some(7), None, None),
+            false,
+        );
+        check(PamResultCode::PAM_SUCCESS, "", "");
+        // Locked by the administrator: account says so; auth refuses the
+        // right password after the same work.
+        set(passdb::Aging::default(), true);
+        check(
+            PamResultCode::PAM_PERM_DENIED,
+            "Your account is locked; please contact your system administrator.",
+            "account alice is locked by the administrator (keyward pam lock)",
+        );
+        let mut f = fake("alice", &[b"pw"]);
+        assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_AUTH_ERR);
+        // A password younger than `min` days cannot be changed by the user.
+        set(a(Some(day - 1), Some(3), None, None, None, None), false);
+        let mut f = fake("alice", &[b"pw", b"new"]);
+        f.uid = 1000;
+        at_day(&mut f);
+        assert_eq!(
+            chauthtok(&mut f, &o, PAM_UPDATE_AUTHTOK),
+            PamResultCode::PAM_AUTHTOK_ERR
+        );
+        assert_eq!(f.said, ["You must wait longer to change your password."]);
+    }
+
+    /// Issue 14.11: a locked-out user is told so, as pam_faillock tells them;
+    /// root is counted but locked out only with `even_deny_root` (then for
+    /// `root_unlock_time`).
+    #[test]
+    fn lockout_message_and_root() {
+        let (_d, o) = setup(&[("alice", b"pw"), ("root", b"rootpw")]);
+        let o = Options {
+            deny: 2,
+            unlock_time: 600,
+            ..o
+        };
+        for _ in 0..2 {
+            authenticate(&mut fake("alice", &[b"x"]), &o, 0);
+        }
+        let mut f = fake("alice", &[b"pw"]);
+        assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_AUTH_ERR);
+        assert_eq!(
+            f.said,
+            [
+                "The account is locked due to 2 failed logins.",
+                "(10 minutes left to unlock)"
+            ]
+        );
+        for _ in 0..3 {
+            authenticate(&mut fake("root", &[b"x"]), &o, 0);
+        }
+        let mut f = fake("root", &[b"rootpw"]);
+        assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_SUCCESS);
+        assert!(f.said.is_empty());
+        let o = Options {
+            root_unlock_time: Some(60),
+            even_deny_root: true,
+            ..o
+        };
+        for _ in 0..2 {
+            authenticate(&mut fake("root", &[b"x"]), &o, 0);
+        }
+        let mut f = fake("root", &[b"rootpw"]);
+        assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_AUTH_ERR);
+        assert_eq!(
+            f.said,
+            [
+                "The account is locked due to 2 failed logins.",
+                "(1 minutes left to unlock)"
+            ]
+        );
+        // After root_unlock_time (not unlock_time) root gets in again.
+        let mut f = fake("root", &[b"rootpw"]);
+        f.now = 1000 + 61;
+        assert_eq!(authenticate(&mut f, &o, 0), PamResultCode::PAM_SUCCESS);
     }
 
     /// Review finding: with deny=3, 19 wrong guesses and the right one started

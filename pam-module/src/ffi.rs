@@ -1,24 +1,80 @@
 //! The C side: `pam_sm_*` entry points, the libpam calls pam-bindings lacks
 //! (including `pam_set_data`/`pam_get_data` for the login-unlock stash), and
-//! the fork of the login-unlock child. The only `unsafe` code of the module;
+//! the system calls the login helper program makes before it runs as the
+//! user. The only `unsafe` code of the module;
 //! everything else is in safe modules ([`crate::auth`], [`crate::login`],
 //! [`crate::args`], [`crate::tally`], [`crate::sessions`]).
 #![allow(unsafe_code)]
 
 use crate::args::{self, Options};
 use crate::auth::{self, Host, Priority, StrItem, Token, TokenItem};
-use crate::login::{self, Account};
+use crate::login::Account;
 use keyward_passdb::MAX_PASSWORD_LEN;
-use keyward_secmem::SecretBytes;
-use pam::constants::{PamFlag, PamResultCode, PAM_SILENT, PAM_TEXT_INFO};
+use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
+use pam::constants::{
+    PamFlag, PamMessageStyle, PamResultCode, PAM_ERROR_MSG, PAM_SILENT, PAM_TEXT_INFO,
+};
 use pam::module::PamHandle;
 use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
-use std::os::unix::net::UnixStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 const PAM_AUTHTOK: c_int = 6;
 const PAM_OLDAUTHTOK: c_int = 7;
+
+#[link(name = "crypt")]
+extern "C" {
+    /// libxcrypt's crypt_rn(3): NULL on failure, else a pointer into `data`.
+    fn crypt_rn(
+        phrase: *const c_char,
+        setting: *const c_char,
+        data: *mut c_void,
+        size: c_int,
+    ) -> *mut c_char;
+}
+
+/// `sizeof(struct crypt_data)` in libxcrypt (crypt.h: `CRYPT_DATA_INTERNAL_SIZE`
+/// 30720 plus the output, setting and input buffers: 32768 in all).
+const CRYPT_DATA_SIZE: usize = 32768;
+
+/// Verifies `password` against an imported crypt(3) string through libcrypt
+/// (`crypt_rn`): the password (NUL-terminated) and libcrypt's whole work
+/// area, output included, are in locked memory, wiped when dropped; the
+/// output is compared with `stored` in constant time. `Ok(false)` for a
+/// password with a NUL byte (crypt cannot take it).
+pub(crate) fn crypt_verify(password: &[u8], stored: &str) -> Result<bool, String> {
+    if password.contains(&0) {
+        return Ok(false);
+    }
+    let setting = CString::new(stored).map_err(|_| "a NUL byte in a stored hash".to_owned())?;
+    let mut phrase = SecretBytes::zeroed(password.len() + 1).map_err(|e| e.to_string())?;
+    phrase.expose_secret_mut()[..password.len()].copy_from_slice(password);
+    let mut data = SecretBytes::zeroed(CRYPT_DATA_SIZE).map_err(|e| e.to_string())?;
+    let area = data.expose_secret_mut();
+    let base = area.as_mut_ptr();
+    // SAFETY: `phrase` and `setting` are NUL-terminated and live for the
+    // call; `base` points to `CRYPT_DATA_SIZE` writable bytes that
+    // crypt_rn may use as its `struct crypt_data` (zeroed, as it asks for a
+    // first call), and it writes nowhere else.
+    let out = unsafe {
+        crypt_rn(
+            phrase.expose_secret().as_ptr().cast::<c_char>(),
+            setting.as_ptr(),
+            base.cast::<c_void>(),
+            CRYPT_DATA_SIZE as c_int,
+        )
+    };
+    if out.is_null() {
+        return Err("libcrypt cannot use the stored hash (unsupported scheme or malformed)".into());
+    }
+    // The result is a NUL-terminated string inside `data`.
+    let start = (out as usize).wrapping_sub(base as usize);
+    let result = area
+        .get(start..)
+        .and_then(|r| r.iter().position(|&b| b == 0).map(|n| &r[..n]))
+        .ok_or_else(|| "libcrypt answered outside its work area".to_owned())?;
+    Ok(keyward_secmem::ct_eq(result, stored.as_bytes()))
+}
 
 #[link(name = "pam")]
 extern "C" {
@@ -120,6 +176,28 @@ impl Pam<'_> {
     fn raw(&mut self) -> *mut PamHandle {
         std::ptr::from_mut(self.pamh)
     }
+
+    /// One message to the user through the conversation (nothing under
+    /// `PAM_SILENT`).
+    fn message(&mut self, style: PamMessageStyle, msg: &str) {
+        if self.flags & PAM_SILENT != 0 {
+            return;
+        }
+        let m = c_message(msg);
+        let pamh = self.raw();
+        // SAFETY: `pamh` is live; a null response pointer is allowed for
+        // PAM_TEXT_INFO and PAM_ERROR_MSG; "%s" with one NUL-terminated
+        // argument.
+        unsafe {
+            pam_prompt(
+                pamh,
+                style,
+                std::ptr::null_mut(),
+                c"%s".as_ptr(),
+                m.as_ptr(),
+            )
+        };
+    }
 }
 
 impl Host for Pam<'_> {
@@ -208,22 +286,11 @@ impl Host for Pam<'_> {
     }
 
     fn info(&mut self, msg: &str) {
-        if self.flags & PAM_SILENT != 0 {
-            return;
-        }
-        let m = c_message(msg);
-        let pamh = self.raw();
-        // SAFETY: `pamh` is live; a null response pointer is allowed for
-        // PAM_TEXT_INFO; "%s" with one NUL-terminated argument.
-        unsafe {
-            pam_prompt(
-                pamh,
-                PAM_TEXT_INFO,
-                std::ptr::null_mut(),
-                c"%s".as_ptr(),
-                m.as_ptr(),
-            )
-        };
+        self.message(PAM_TEXT_INFO, msg);
+    }
+
+    fn error(&mut self, msg: &str) {
+        self.message(PAM_ERROR_MSG, msg);
     }
 
     fn uid(&self) -> u32 {
@@ -298,14 +365,6 @@ impl Host for Pam<'_> {
         // no cleanup is left behind (pam_get_data then yields null).
         unsafe { pam_set_data(pamh, STASH.as_ptr(), std::ptr::null_mut(), None) };
         copy
-    }
-
-    fn fork_as(
-        &mut self,
-        account: &Account,
-        job: &mut dyn FnMut(&UnixStream) -> u8,
-    ) -> std::io::Result<(UnixStream, nix::unistd::Pid)> {
-        fork_as(account, job)
     }
 
     fn now(&self) -> u64 {
@@ -455,14 +514,14 @@ fn drop_privileges(a: &Account) -> nix::Result<()> {
     Ok(())
 }
 
-/// Gives the child a session keyring of its own with the user keyring
+/// Gives the helper a session keyring of its own with the user keyring
 /// linked into it, as pam_keyinit does for a login: keys it adds to (or
 /// finds in) the user keyring are then possessed, whatever session keyring
 /// the host had (possibly root's, or a revoked one at close).
 fn own_session_keyring() {
     const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
     // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) takes no pointer
-    // but the null name; it only changes this (child) process's keyrings.
+    // but the null name; it only changes this (helper) process's keyrings.
     let rc = unsafe {
         libc::syscall(
             libc::SYS_keyctl,
@@ -478,46 +537,23 @@ fn own_session_keyring() {
     }
 }
 
-/// Forks the login-unlock child: it drops to `account`, joins its own
-/// session keyring, makes itself undumpable and runs `job` on its end of a
-/// socket pair, then leaves with `_exit` (no atexit handlers or stdio
-/// flushes of the host run twice). The parent gets its end and the pid.
-fn fork_as(
-    account: &Account,
-    job: &mut dyn FnMut(&UnixStream) -> u8,
-) -> std::io::Result<(UnixStream, nix::unistd::Pid)> {
-    let (parent_end, child_end) = UnixStream::pair()?;
-    // SAFETY: the child runs only this module's code: set*id, keyctl, file
-    // reads and writes, secure memory (whose fork handler resets its pool in
-    // the child), malloc (fork-safe in glibc); it reads no environment and
-    // takes no lock of the host, and ends with `_exit`.
-    match unsafe { nix::unistd::fork() }? {
-        nix::unistd::ForkResult::Parent { child } => {
-            drop(child_end);
-            Ok((parent_end, child))
-        }
-        nix::unistd::ForkResult::Child => {
-            drop(parent_end);
-            let r = catch_unwind(AssertUnwindSafe(|| {
-                if drop_privileges(account).is_err() {
-                    return login::EXIT_PRIVILEGES;
-                }
-                own_session_keyring();
-                // Undumpable, no core: the vault key will be in this process.
-                let _ = keyward_secmem::harden_process();
-                job(&child_end)
-            }));
-            let code = match r {
-                Ok(c) => c,
-                Err(payload) => {
-                    std::mem::forget(payload);
-                    login::EXIT_PANIC
-                }
-            };
-            // SAFETY: ends this child at once, as after any fork in a library.
-            unsafe { libc::_exit(c_int::from(code)) }
-        }
-    }
+/// What the login helper program does first, as root, before anything else
+/// (`login::helper_main`): closes every descriptor but 0, 1 and 2 (the host
+/// may have left some without `O_CLOEXEC`), so nothing of the host's reaches
+/// the user's process.
+pub(crate) fn close_inherited_descriptors() {
+    // SAFETY: close_range(3, ~0, 0) takes no pointer; it only closes this
+    // (freshly executed) process's descriptors from 3 up, none of which the
+    // Rust runtime or this program holds yet.
+    let _ = unsafe { libc::syscall(libc::SYS_close_range, 3 as c_uint, c_uint::MAX, 0 as c_uint) };
+}
+
+/// The login helper becomes `account` for good: groups, gid, uid (checked),
+/// then a session keyring of its own with the user keyring linked.
+pub(crate) fn become_user(account: &Account) -> nix::Result<()> {
+    drop_privileges(account)?;
+    own_session_keyring();
+    Ok(())
 }
 
 #[cfg(test)]
@@ -544,6 +580,20 @@ mod tests {
         assert_eq!(rc, PamResultCode::PAM_SUCCESS as c_int);
         // The handle is restored for the warning sink.
         assert!(CURRENT.with(Cell::get).is_null());
+    }
+
+    /// libcrypt through `crypt_rn`: Drepper's sha512crypt vector, a bcrypt
+    /// hash from libxcrypt's own tests' alphabet, and refusals.
+    #[test]
+    fn crypt_verifies_imported_hashes() {
+        let sha = "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1";
+        assert_eq!(crypt_verify(b"Hello world!", sha), Ok(true));
+        assert_eq!(crypt_verify(b"Hello world?", sha), Ok(false));
+        assert_eq!(crypt_verify(b"Hello\0world!", sha), Ok(false));
+        let rounds = "$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v.";
+        assert_eq!(crypt_verify(b"Hello world!", rounds), Ok(true));
+        // A setting libcrypt does not know.
+        assert!(crypt_verify(b"x", "$unknown$abc$def").is_err());
     }
 
     #[test]

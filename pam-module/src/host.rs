@@ -75,8 +75,13 @@ pub trait Host {
     fn log(&self, priority: Priority, msg: &str);
     /// `pam_fail_delay`.
     fn fail_delay(&mut self, usec: u32);
-    /// `pam_info`.
+    /// `pam_info` (not under `PAM_SILENT`).
     fn info(&mut self, msg: &str);
+    /// `pam_error` (not under `PAM_SILENT`): what pam_unix tells the user
+    /// about an expired account or password.
+    fn error(&mut self, msg: &str) {
+        self.info(msg);
+    }
     /// The real uid of the host process.
     fn uid(&self) -> u32;
     /// The effective uid of the host process.
@@ -104,15 +109,6 @@ pub trait Host {
     fn stash_take(&mut self) -> Option<SecretBytes> {
         None
     }
-    /// Forks a child that drops to `account` for good and runs `job` on its
-    /// end of a socket pair; returns the parent's end and the child's pid.
-    fn fork_as(
-        &mut self,
-        _account: &Account,
-        _job: &mut dyn FnMut(&std::os::unix::net::UnixStream) -> u8,
-    ) -> std::io::Result<(std::os::unix::net::UnixStream, nix::unistd::Pid)> {
-        Err(std::io::ErrorKind::Unsupported.into())
-    }
 }
 
 /// Makes a user-supplied string safe for one log line.
@@ -123,7 +119,7 @@ pub fn sanitize(s: &str) -> String {
         .collect()
 }
 
-/// The user the child becomes.
+/// The user the login helper becomes.
 #[derive(Debug, Clone)]
 pub struct Account {
     /// Login name.
@@ -139,7 +135,7 @@ pub struct Account {
 }
 
 impl Account {
-    /// Looks the user up (in the parent: NSS may not be fork-safe).
+    /// Looks the user up in the password and group databases.
     pub fn lookup(name: &str) -> Result<Account, String> {
         let who = sanitize(name);
         let u = nix::unistd::User::from_name(name)

@@ -11,8 +11,9 @@
 //!
 //! With `unlock` it also unlocks the user's vault at login ([`login`]): the
 //! authenticated password is stashed in locked memory between `auth` and
-//! `session`, and a forked child running as the user puts the vault key in
-//! the user's kernel keyring.
+//! `session`, and a helper program (`keyward-login-helper`, started with
+//! `posix_spawn`) running as the user puts the vault key in the user's kernel
+//! keyring.
 //!
 //! The module changes no process-wide state of its host (no rlimits, no
 //! dumpable flag, no signal handlers) and holds no secret once an entry point
@@ -27,8 +28,10 @@ static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
 
 pub mod args;
 pub mod auth;
+pub mod chkpwd;
 mod ffi;
 pub mod host;
 pub mod login;
 pub mod sessions;
-pub mod tally;
+/// The lockout tally lives with the password database (`keyward pam faillock` reads it too).
+pub use keyward_passdb::tally;

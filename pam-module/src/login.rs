@@ -5,36 +5,42 @@
 //! - **auth** copies `PAM_AUTHTOK` into locked memory and stashes it with
 //!   `pam_set_data` (the cleanup wipes it). It never verifies anything and
 //!   always returns `PAM_IGNORE`.
-//! - **session** (and **password**) fork a child that drops to the user for
-//!   good (groups, gid, uid; checked), joins a session keyring of its own
-//!   with the user keyring linked, resolves the user's configuration and
-//!   vault path from the user's home (never from the host's environment)
-//!   and reads the 161-byte vault header *as the user*, so symlinks, other
-//!   owners and loose modes are refused by the vault crate's usual checks
-//!   and no path the user controls is ever followed as root. The header goes
-//!   to the parent over a socket pair; the parent (root, holding the
-//!   password) runs scrypt and unwraps the vault key, and sends the child
-//!   only the 32-byte vault key (and for a password change the new
-//!   key-encryption key). The child reads it into its own locked memory,
-//!   authenticates the whole vault with it, and puts it in the user's
-//!   keyring (owned by the user, possessor-only, with a timeout), or rewraps
-//!   the vault atomically. The child records each of these in the vault's
-//!   audit trail (`unlock`, `rekey` for a password change (a new vault
-//!   key), `lock` on the last session's close,
-//!   and `unlock-failed` when the parent says the password does not open
-//!   the vault), with the user's audit settings and the PAM host as the
-//!   client. The password never leaves the PAM process: a
-//!   forked child could not read it anyway (secure memory is wiped or
-//!   unmapped in children), and passing it would put it in a second process.
+//! - **session** (and **password**) start the login helper program
+//!   (`/usr/libexec/keyward/keyward-login-helper`, or `login_helper=`; it
+//!   must be root's and unwritable by others all the way up) with
+//!   `posix_spawn`: no code of this module runs between the host's fork and
+//!   the exec, the environment is empty, and the helper's standard input is
+//!   one end of a socket pair. The helper ([`helper_main`]) closes every other
+//!   inherited descriptor, drops to the user for good (groups, gid, uid;
+//!   checked), joins a session keyring of its own with the user keyring
+//!   linked, resolves the user's configuration and vault path from the
+//!   user's home (never from the host's environment) and reads the 161-byte
+//!   vault header *as the user*, so symlinks, other owners and loose modes
+//!   are refused by the vault crate's usual checks and no path the user
+//!   controls is ever followed as root. The header comes back over the
+//!   socket; the module (root, holding the password) runs scrypt and unwraps
+//!   the vault key, and sends the helper only the 32-byte vault key (and for
+//!   a password change the new key-encryption key). The helper reads it into
+//!   its own locked memory, authenticates the whole vault with it, and puts
+//!   it in the user's keyring (owned by the user, possessor-only, with a
+//!   timeout), or rewraps the vault atomically. The helper records each of
+//!   these in the vault's audit trail (`unlock`, `rekey` for a password
+//!   change (a new vault key), `lock` on the last session's close, and
+//!   `unlock-failed` when the module says the password does not open the
+//!   vault), with the user's audit settings and the PAM host as the client.
+//!   The password never leaves the PAM process.
 //! - Everything that does not work out (no stash, no vault, a different
 //!   vault password, a refused file) is one log line and `PAM_IGNORE`: the
 //!   login itself is never affected.
 //!
 //! Layout: the entry points (the phases: `stash`, `open_session`,
-//! `close_session`, `chauthtok`) are here; `parent` forks and answers the
-//! child, `child` is what runs as the user, `wire` is the framing between them.
+//! `close_session`, `chauthtok`) are here; `parent` starts and answers the
+//! helper, `helper` is the helper program's `main` (as root, up to the change
+//! of user), `child` is what it runs as the user, `wire` is the framing
+//! between them.
 //!
-//! No `unsafe` here; the fork and the libpam data calls are in `ffi`.
+//! No `unsafe` here; the helper's system calls and the libpam data calls are
+//! in `ffi`.
 
 use crate::args::Options;
 use crate::host::{
@@ -44,7 +50,6 @@ use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
 use keyward_vault::login::{self as vl, NewWrap, HEADER_LEN, WRAP_WIRE_LEN};
 use keyward_vault::{format_duration, keyring, Config, KdfParams, Vault, VaultKey};
 use nix::sys::socket::MsgFlags;
-use nix::unistd::Pid;
 use pam::constants::{PamFlag, PamResultCode};
 use std::io::Read;
 use std::os::fd::AsRawFd;
@@ -52,7 +57,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// How long the parent waits for the child at each step (a hung network
+/// How long the module waits for the helper at each step (a hung network
 /// home must not hang the login forever).
 pub const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes of a vault key.
@@ -69,7 +74,7 @@ const T_OK: u8 = b'O';
 /// the failed unlock in the audit trail).
 const T_WRONG: u8 = b'W';
 
-/// Child exit codes (the outcome itself travels over the socket).
+/// Helper exit codes (the outcome itself travels over the socket).
 pub const EXIT_OK: u8 = 0;
 /// The job failed (and said why on the socket).
 pub const EXIT_FAILED: u8 = 1;
@@ -77,6 +82,8 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_PRIVILEGES: u8 = 2;
 /// The job panicked.
 pub const EXIT_PANIC: u8 = 3;
+/// Not started by the PAM module (no socket on standard input, bad arguments).
+pub const EXIT_USAGE: u8 = 64;
 
 /// What the child is to do as the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,15 +96,33 @@ pub enum Job {
     Lock,
 }
 
+impl Job {
+    /// The helper's first argument.
+    pub fn as_arg(self) -> &'static str {
+        match self {
+            Job::Unlock => "unlock",
+            Job::Rewrap => "rewrap",
+            Job::Lock => "lock",
+        }
+    }
+
+    /// Parses [`Job::as_arg`].
+    pub fn from_arg(s: &str) -> Option<Job> {
+        [Job::Unlock, Job::Rewrap, Job::Lock]
+            .into_iter()
+            .find(|j| j.as_arg() == s)
+    }
+}
+
 pub use crate::host::Account;
 
 impl Account {
-    /// The configuration files the child reads: the system file (or the
+    /// The configuration files the helper reads: the system file (or the
     /// module's `config=`), then `~/.config/keyward/config.toml`.
-    fn config_files(&self, o: &Options) -> Vec<PathBuf> {
+    pub(crate) fn config_files(&self, system: Option<&Path>) -> Vec<PathBuf> {
         vec![
-            o.config
-                .clone()
+            system
+                .map(Path::to_path_buf)
                 .unwrap_or_else(|| PathBuf::from(keyward_vault::SYSTEM_CONFIG)),
             self.home.join(".config/keyward/config.toml"),
         ]
@@ -105,10 +130,12 @@ impl Account {
 }
 
 mod child;
+mod helper;
 mod parent;
 mod wire;
 
 pub use child::child_main;
+pub use helper::helper_main;
 // The phases below and the submodules share their crate-private items through here.
 use {child::*, parent::*, wire::*};
 
@@ -200,7 +227,7 @@ pub fn open_session(h: &mut dyn Host, o: &Options) -> PamResultCode {
         );
         return PamResultCode::PAM_IGNORE;
     };
-    let out = with_vault(h, o, &acct, Job::Unlock, &pw, None);
+    let out = with_vault(o, &acct, Job::Unlock, &pw, None);
     drop(pw);
     log_outcome(h, &user, &out);
     match out {
@@ -241,7 +268,7 @@ pub fn close_session(h: &mut dyn Host, o: &Options) -> PamResultCode {
             return PamResultCode::PAM_IGNORE;
         }
     }
-    let out = match spawn(h, o, &acct, Job::Lock) {
+    let out = match spawn(o, &acct, Job::Lock) {
         Ok(mut c) => last_word(&mut c),
         Err(e) => Outcome::Failed(e),
     };
@@ -294,7 +321,7 @@ pub fn chauthtok(h: &mut dyn Host, _o: &Options, flags: PamFlag) -> PamResultCod
         ));
         return PamResultCode::PAM_IGNORE;
     };
-    let out = with_vault(h, o, &acct, Job::Rewrap, &old, Some(&new));
+    let out = with_vault(o, &acct, Job::Rewrap, &old, Some(&new));
     drop((old, new));
     log_outcome(h, &user, &out);
     match out {

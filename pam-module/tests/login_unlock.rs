@@ -63,7 +63,8 @@ impl User {
 
 struct Env {
     dir: tempfile::TempDir,
-    so: PathBuf,
+    /// The module and its helper, for the stack lines.
+    so: String,
 }
 
 impl Env {
@@ -76,7 +77,7 @@ impl Env {
         std::fs::create_dir(dir.path().join("svc")).unwrap();
         Env {
             dir,
-            so: keyward_tests::bin("libpam_keyward.so"),
+            so: common::module(),
         }
     }
 
@@ -97,7 +98,7 @@ impl Env {
 
     fn service(&self, name: &str, body: &str) {
         let text = body
-            .replace("{so}", &self.so.display().to_string())
+            .replace("{so}", &self.so)
             .replace("{db}", &self.db().display().to_string())
             .replace("{sessions}", &self.sessions().display().to_string());
         std::fs::write(self.dir.path().join("svc").join(name), text).unwrap();
@@ -803,4 +804,263 @@ fn a_login_leaves_no_key_or_password_in_the_host() {
         !control.found_in(&core).is_empty(),
         "the scan finds nothing at all"
     );
+}
+
+/// Issue 14.7: in the PAM host, nothing of the module's runs between fork
+/// and exec. A login (pamtester under pam_wrapper, traced with `strace -f`)
+/// unlocks the vault; every process the host creates makes only the system
+/// calls of libc's `posix_spawn` child (signal resets, descriptor moves)
+/// before its `execve`, the helper is executed with an empty environment,
+/// and the helper itself closes inherited descriptors and drops to the user
+/// before it opens anything in the user's home.
+#[test]
+fn the_host_runs_no_code_between_fork_and_exec() {
+    require_root_and_tools();
+    assert!(
+        keyward_tests::have("strace"),
+        "strace missing (see scripts/test PKGS)"
+    );
+    assert!(keyward_tests::have("pamtester"), "pamtester missing");
+    let e = Env::new();
+    let u = User::new("kwf");
+    let password = "fork-exec-login-pw";
+    u.make_vault(password, TOKEN);
+    e.login_password(&u.name, password);
+    e.service("login", LOGIN);
+    let trace = e.dir.path().join("strace.out");
+    let mut cmd = e.wrapped("strace");
+    cmd.args(["-f", "-qq", "-s", "256", "-o"])
+        .arg(&trace)
+        .args(["/usr/bin/pamtester", "-v", "login", &u.name])
+        .args(["authenticate", "open_session", "close_session"]);
+    let out = {
+        let _serial = serial();
+        keyward_tests::output_with_stdin(&mut cmd, format!("{password}\n").as_bytes())
+    };
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains(&format!("login unlock: user={}: unlocked", u.name)),
+        "the login did not unlock the vault: {log}"
+    );
+    let text = std::fs::read_to_string(&trace).unwrap();
+    // pid -> its system calls, in order ("<... resumed>" lines continue one).
+    let mut calls: std::collections::BTreeMap<u32, Vec<(String, String)>> = Default::default();
+    let mut children = Vec::new();
+    for line in text.lines() {
+        let Some((pid, rest)) = line.split_once(' ') else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        if rest.starts_with("<...") || rest.starts_with("+++") || rest.starts_with("---") {
+            continue;
+        }
+        let Some((name, _)) = rest.split_once('(') else {
+            continue;
+        };
+        if ["clone", "clone3", "fork", "vfork"].contains(&name) {
+            if let Some(child) = rest.rsplit("= ").next().and_then(|r| r.trim().parse().ok()) {
+                children.push(child);
+            }
+        }
+        calls
+            .entry(pid)
+            .or_default()
+            .push((name.to_owned(), rest.to_owned()));
+    }
+    // resumed clone lines carry the child's pid too
+    for line in text.lines().filter(|l| l.contains("<... clone")) {
+        if let Some(child) = line.rsplit("= ").next().and_then(|r| r.trim().parse().ok()) {
+            children.push(child);
+        }
+    }
+    children.sort_unstable();
+    children.dedup();
+    assert!(
+        !children.is_empty(),
+        "no child process in the trace:\n{text}"
+    );
+    const SPAWN_CHILD: &[&str] = &[
+        "rt_sigprocmask",
+        "rt_sigaction",
+        "dup2",
+        "dup3",
+        "close",
+        "fcntl",
+        "set_robust_list",
+    ];
+    let mut helpers = 0;
+    for child in &children {
+        let Some(c) = calls.get(child) else { continue };
+        let exec = c
+            .iter()
+            .position(|(n, _)| n == "execve")
+            .unwrap_or_else(|| panic!("process {child} never executed a program: {c:?}"));
+        for (name, line) in &c[..exec] {
+            assert!(
+                SPAWN_CHILD.contains(&name.as_str()),
+                "process {child} ran {line} between fork and exec"
+            );
+        }
+        let (_, exec_line) = &c[exec];
+        if !exec_line.contains("keyward-login-helper") {
+            continue;
+        }
+        helpers += 1;
+        assert!(
+            exec_line.contains("/* 0 vars */"),
+            "environment passed: {exec_line}"
+        );
+        assert!(!exec_line.contains(password));
+        let after = &c[exec..];
+        let at = |what: &str| after.iter().position(|(_, l)| l.starts_with(what));
+        let close = at("close_range(3,").unwrap_or_else(|| panic!("no close_range: {after:?}"));
+        let setuid = at("setresuid(").unwrap_or_else(|| panic!("no setresuid: {after:?}"));
+        let home = after
+            .iter()
+            .position(|(n, l)| n.starts_with("open") && l.contains(u.home.to_str().unwrap()))
+            .unwrap_or_else(|| panic!("the helper opened nothing in the home: {after:?}"));
+        assert!(close < setuid && setuid < home, "{after:?}");
+    }
+    // One for the session's unlock (close_session does nothing without lock_on_close).
+    assert_eq!(helpers, 1, "{text}");
+}
+
+/// Issue 14.3: the system's `[kdf] ceiling_*` bounds the scrypt work login
+/// unlock does as root. A vault above it (log_n 10 against a ceiling of 9)
+/// stays locked with one log line naming the ceiling, the login succeeds, and
+/// the user's own `ceiling_*` cannot lift it; with the ceiling at the vault's
+/// cost it unlocks.
+#[test]
+fn a_vault_above_the_systems_kdf_ceiling_is_not_unlocked_at_login() {
+    require_root_and_tools();
+    let e = Env::new();
+    let u = User::new("kwc");
+    u.make_vault("ceiling-login-pw", TOKEN);
+    e.login_password(&u.name, "ceiling-login-pw");
+    // The user tries to lift the ceiling in their own file: ignored.
+    let user_cfg = u.home.join(".config/keyward/config.toml");
+    std::fs::write(
+        &user_cfg,
+        "[kdf]\nlog_n = 10\nr = 8\np = 1\nceiling_log_n = 20\n",
+    )
+    .unwrap();
+    common::chown_r(&user_cfg, u.uid, u.gid);
+    // Where the user's helper can read it, as /etc/keyward/keyward.toml.
+    let etc = tempfile::Builder::new()
+        .prefix("keyward-etc-")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(etc.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let system = etc.path().join("keyward.toml");
+    let with_config = LOGIN.replace(
+        "session optional {so} unlock timeout=10m debug",
+        &format!(
+            "session optional {{so}} unlock timeout=10m debug config={}",
+            system.display()
+        ),
+    );
+    e.service("login", &with_config);
+    std::fs::write(&system, "[kdf]\nceiling_log_n = 9\n").unwrap();
+    let (r, log) = e.steps(
+        json!([
+            pam_login("login", &u, "ceiling-login-pw"),
+            run(u.get_argv(), CRED_REQUEST),
+        ]),
+        &["ceiling-login-pw", TOKEN],
+    );
+    assert_pam_ok(&r[0], &log);
+    assert!(locked(&r[1]), "{r:?}");
+    let lines = unlock_lines(&log);
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(
+        lines[0].ends_with(&format!(
+            "login unlock: user={}: {}: scrypt with N=2^10, r=8, p=1 (1 MiB) is above the system's \
+             ceiling of N=2^9, r=8, p=1 (0 MiB) in memory and time (`[kdf] ceiling_*` in {}); \
+             vault left locked: unlock it with `keyward unlock`, or lower its cost with `keyward rekey`",
+            u.name,
+            u.vault().display(),
+            system.display()
+        )),
+        "{log}"
+    );
+    std::fs::write(&system, "[kdf]\nceiling_log_n = 10\n").unwrap();
+    let (r, log) = e.steps(
+        json!([
+            pam_login("login", &u, "ceiling-login-pw"),
+            run(u.get_argv(), CRED_REQUEST),
+        ]),
+        &["ceiling-login-pw", TOKEN],
+    );
+    assert_pam_ok(&r[0], &log);
+    assert_eq!(r[1]["rc"], 0, "{r:?} {log}");
+    assert!(
+        log.contains(&format!("login unlock: user={}: unlocked", u.name)),
+        "{log}"
+    );
+}
+
+/// Issue 14.11 with a real login program: `su` (util-linux, on a pty through
+/// expect, under pam_wrapper) against `deny=2`: after two wrong passwords
+/// the right one is refused and su shows pam_faillock's lock message, which
+/// the module gives when the caller does not ask for `PAM_SILENT`.
+#[test]
+fn su_tells_a_locked_out_user_so() {
+    require_root_and_tools();
+    assert!(keyward_tests::have("expect"), "expect missing: install it");
+    assert!(keyward_tests::have("su"), "su missing");
+    let e = Env::new();
+    let u = User::new("kwk");
+    e.login_password(&u.name, "su-lock-pw");
+    let tally = e.dir.path().join("tally");
+    e.service(
+        "su",
+        &format!(
+            "auth required {{so}} db={{db}} nodelay deny=2 unlock_time=600 tally_dir={}\n\
+             account required {{so}} db={{db}}\n\
+             session required pam_permit.so\n\
+             password required pam_deny.so\n",
+            tally.display()
+        ),
+    );
+    let script = e.dir.path().join("su-lock.exp");
+    let one = |pw: &str| {
+        format!(
+            "spawn su -s /bin/sh -c \"printf SU%sIN -\" {user}\n\
+             expect \"assword:\"\n\
+             send \"{pw}\\r\"\n\
+             expect eof\n\
+             catch wait result\n\
+             puts \"SU-RC=[lindex $result 3]\"\n",
+            user = u.name
+        )
+    };
+    std::fs::write(
+        &script,
+        format!(
+            "set timeout 30\n{}{}{}",
+            one("wrong-one"),
+            one("wrong-two"),
+            one("su-lock-pw")
+        ),
+    )
+    .unwrap();
+    let _serial = serial();
+    let out = e.wrapped("expect").arg(&script).output().unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{all}");
+    assert!(!all.contains("SU-IN"), "su let a locked-out user in: {all}");
+    assert_eq!(all.matches("SU-RC=1").count(), 3, "{all}");
+    assert!(
+        all.contains("The account is locked due to 2 failed logins."),
+        "{all}"
+    );
+    assert!(all.contains("(10 minutes left to unlock)"), "{all}");
+    assert!(!all.contains("su-lock-pw"), "{all}");
 }

@@ -155,8 +155,8 @@ impl Sshd {
             .write_all(format!("{password}\n").as_bytes())
             .unwrap();
         assert!(kw.wait().unwrap().success(), "keyward pam passwd");
-        let so = keyward_tests::bin("libpam_keyward.so");
-        let (so, db) = (so.display(), db.display());
+        let so = common::module();
+        let db = db.display();
         std::fs::create_dir(d.join("svc")).unwrap();
         std::fs::write(
             d.join("svc/sshd"),
@@ -663,4 +663,48 @@ fn ssh_public_key_login_works_and_leaves_the_vault_locked() {
         "{t}"
     );
     assert!(t.contains("FILL-RC=0"), "{t}");
+}
+
+/// A wrong password over ssh (password authentication, one prompt): sshd
+/// refuses it, and the module's failure line in sshd's log is pam_unix's,
+/// field for field (`tty=ssh`, `rhost=` the client, two spaces, `user=`), at
+/// LOG_NOTICE: the line `pam_wrapper.rs` runs fail2ban's pam-generic filter on.
+#[test]
+fn ssh_wrong_password_is_refused_and_logged_as_pam_unix_does() {
+    require_root_and_tools();
+    let _serial = serial();
+    let u = ssh_user("ssh-right-pw");
+    let s = Sshd::start(&u, "ssh-right-pw");
+    let mut opts = password_opts();
+    opts.extend(["-o", "NumberOfPasswordPrompts=1"]);
+    let login = s.ssh(&u, &opts, "ssh-wrong-pw", "", FILL);
+    let log = s.log();
+    let t = &login.transcript;
+    assert!(!login.ok, "a wrong password logged in: {t}\n{log}");
+    assert!(t.contains("Permission denied"), "{t}");
+    assert!(
+        log.contains(&format!("Failed password for {} from 127.0.0.1", u.name)),
+        "{log}"
+    );
+    let line = log
+        .lines()
+        .find(|l| l.contains("authentication failure; logname="))
+        .unwrap_or_else(|| panic!("no failure line: {log}"));
+    // pam_wrapper shows pam_syslog's priority: LOG_NOTICE, as pam_unix's.
+    let msg = line
+        .split_once("SYSLOG(5): ")
+        .map(|(_, m)| m)
+        .unwrap_or_else(|| panic!("not at LOG_NOTICE: {line}"));
+    assert_eq!(
+        msg,
+        format!(
+            "authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=127.0.0.1  user={}",
+            u.name
+        )
+    );
+    assert!(!log.contains("session opened"), "{log}");
+    for p in ["ssh-wrong-pw", "ssh-right-pw"] {
+        assert!(!log.contains(p), "a password reached sshd's log: {log}");
+        assert!(!t.contains(p), "a password reached the terminal: {t}");
+    }
 }

@@ -2,7 +2,7 @@
 
 use crate::ctx::{for_terminal, say, Ctx};
 use crate::exit::{CliError, Result};
-use keyward_secmem::{Backend, SecretBytes};
+use keyward_secmem::{Backend, ExposeSecret, SecretBytes};
 use std::path::Path;
 
 struct Report {
@@ -215,7 +215,8 @@ fn check_config(r: &mut Report, f: &Path, system: bool) {
 
 /// Plaintext credentials keyward knows how to take in (issue 13): git's
 /// credential store and `credential.helper=store` in any git configuration,
-/// docker's and podman/skopeo's auth files with `auth` entries. Each found
+/// docker's and podman/skopeo's auth files with `auth` entries, cargo's
+/// credentials.toml with `token` entries. Each found
 /// source is a problem, with the command that imports it. Never reads a
 /// secret out: it counts lines and entries.
 fn check_plaintext(r: &mut Report) {
@@ -297,10 +298,31 @@ fn check_plaintext(r: &mut Report) {
             );
         }
     }
+    // cargo's credentials.toml: counts `token = …` lines, read in locked memory.
+    if let Ok(file) = super::import_cargo::default_file() {
+        if let Ok(text) = crate::secretfile::read(&file) {
+            let n = (text.expose_secret().split(|&c| c == b'\n'))
+                .filter(|l| {
+                    let l = l.trim_ascii_start();
+                    let key = l.split(|&c| c == b'=').next().unwrap_or_default();
+                    l.contains(&b'=')
+                        && matches!(key.trim_ascii(), b"token" | b"\"token\"" | b"'token'")
+                })
+                .count();
+            if n > 0 {
+                found += 1;
+                r.warn(
+                    "plaintext",
+                    &format!("{}: {n} cargo registry token(s) in plaintext", file.display()),
+                    "`keyward import cargo` (moves them into the vault; cargo then asks cargo-credential-keyward)",
+                );
+            }
+        }
+    }
     if found == 0 {
         r.ok(
             "plaintext",
-            "no plaintext git, docker or containers credentials found",
+            "no plaintext git, docker, containers or cargo credentials found",
         );
     }
 }

@@ -1,4 +1,4 @@
-//! `keyward import git|docker`: move plaintext credentials into the vault.
+//! `keyward import git|docker|cargo`: move plaintext credentials into the vault.
 
 use crate::ctx::{open, say, Ctx};
 use crate::exit::{CliError, Result};
@@ -26,6 +26,10 @@ pub(crate) enum ImportWhat {
     /// default $DOCKER_CONFIG/config.json or ~/.docker/config.json.
     #[command(after_help = crate::exit::EXIT_CODES_HELP)]
     Docker(ImportOpts),
+    /// Import registry tokens from cargo's credentials.toml, default
+    /// $CARGO_HOME/credentials.toml or ~/.cargo/credentials.toml.
+    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
+    Cargo(ImportOpts),
 }
 
 #[derive(Debug, Args)]
@@ -67,11 +71,18 @@ pub(crate) fn run(ctx: &Ctx, a: ImportArgs) -> Result<()> {
             };
             docker(ctx, &o, &file)
         }
+        ImportWhat::Cargo(o) => {
+            let file = match &o.file {
+                Some(f) => f.clone(),
+                None => super::import_cargo::default_file()?,
+            };
+            super::import_cargo::run(ctx, &o, &file)
+        }
     }
 }
 
 /// Whether to remove the plaintext: the flags, else ask on a terminal, else keep.
-fn want_removal(o: &ImportOpts, file: &Path) -> bool {
+pub(super) fn want_removal(o: &ImportOpts, file: &Path) -> bool {
     if o.remove_plaintext {
         return true;
     }
@@ -118,7 +129,7 @@ fn parse_git_line(line: &[u8]) -> Option<NewEntry> {
 
 /// Warns when the plaintext file could be read by others: whatever it held
 /// was exposed, so importing it is not enough.
-fn warn_if_exposed(file: &Path) {
+pub(super) fn warn_if_exposed(file: &Path) {
     use std::os::unix::fs::PermissionsExt;
     if let Ok(m) = std::fs::metadata(file) {
         let mode = m.permissions().mode() & 0o777;
@@ -219,7 +230,10 @@ fn git(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
 }
 
 /// Adds sealed records in one write (the lock held only for it).
-fn store(mut v: keyward_vault::Vault, sealed: Vec<keyward_vault::Sealed>) -> Result<PutCounts> {
+pub(super) fn store(
+    mut v: keyward_vault::Vault,
+    sealed: Vec<keyward_vault::Sealed>,
+) -> Result<PutCounts> {
     if sealed.is_empty() {
         return Ok(PutCounts {
             added: 0,

@@ -2,6 +2,8 @@
 //! the vault crate itself (no `keyward` binary needed for `cargo test -p
 //! keyward-protocols`). Cheap scrypt parameters: these vaults guard nothing.
 
+#![allow(dead_code)] // shared by the git and cargo transcript tests, which use different parts
+
 use keyward_secmem::SecretBytes;
 use keyward_vault::{keyring, read_vault_id, KdfParams, Kind, NewEntry, Vault};
 use std::path::{Path, PathBuf};
@@ -97,10 +99,12 @@ impl Home {
 
     /// How many docker entries the vault holds.
     pub fn count_docker(&self) -> usize {
-        self.open()
-            .entry_refs()
-            .filter(|e| e.kind == Kind::Docker)
-            .count()
+        self.count(Kind::Docker)
+    }
+
+    /// How many entries of `kind` the vault holds.
+    pub fn count(&self, kind: Kind) -> usize {
+        self.open().entry_refs().filter(|e| e.kind == kind).count()
     }
 
     /// Flips one bit near the end of the vault file (inside the sealed index).

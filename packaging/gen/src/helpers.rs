@@ -1,8 +1,9 @@
-//! Documentation-only clap definitions of the two credential helpers. The
-//! helpers parse their one protocol argument by hand (git and docker call
-//! them, never a person); these definitions exist so their man pages are
+//! Documentation-only clap definitions of the credential helpers. The
+//! helpers parse their one protocol argument by hand (git, docker and cargo
+//! call them, never a person); these definitions exist so their man pages are
 //! written the same way as keyward's. Keep them in step with
-//! `git-credential/src/git/helper.rs` and `git-credential/src/docker/mod.rs`.
+//! `git-credential/src/git/helper.rs`, `git-credential/src/docker/mod.rs`
+//! and `git-credential/src/cargo/mod.rs`.
 
 use crate::Extra;
 use clap::builder::PossibleValue;
@@ -94,7 +95,49 @@ pub(crate) fn docker() -> (Command, Extra) {
     (cmd, extra)
 }
 
-/// The one positional argument both helpers take.
+/// `cargo-credential-keyward(1)`.
+pub(crate) fn cargo() -> (Command, Extra) {
+    let cmd = Command::new("cargo-credential-keyward")
+        .version(VERSION)
+        .about("cargo credential provider over the keyward vault")
+        .long_about(
+            "A credential provider in cargo's credential-provider protocol (cargo 1.74 and later): \
+             registry tokens are kept in the encrypted keyward vault, keyed by the registry's index \
+             URL. cargo runs it with --cargo-plugin; it writes its hello {\"v\":[1]}, then answers \
+             each request line on stdin (get, login, logout) with one line on stdout, every error \
+             as {\"Err\":{\"kind\":..}} with exit status 0, as cargo expects.",
+        )
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(
+            Arg::new("cargo-plugin")
+                .long("cargo-plugin")
+                .action(clap::ArgAction::SetTrue)
+                .required(true)
+                .help("Serve cargo's requests on stdin (cargo always passes it)"),
+        )
+        .after_help("Exit codes:\n  0  the session ended (errors are answered on stdout)\n  1  stdout could not be written\n  2  not run by cargo (no --cargo-plugin)");
+    let extra = Extra {
+        sections: vec![(
+            "CONFIGURATION",
+            vec![
+                "For every registry, in ~/.cargo/config.toml:".into(),
+                "\t[registry]".into(),
+                "\tglobal-credential-providers = [\"cargo-credential-keyward\"]".into(),
+                "Then cargo login --registry NAME (the token on stdin, or asked on the terminal) stores the token in the vault, cargo logout erases it; keyward import cargo moves the tokens of ~/.cargo/credentials.toml into the vault. get answers with \"cache\":\"session\" (cargo keeps the token for the rest of its run). crates.io is one registry under both of its index URLs. A locked vault with no terminal answers at once with an error telling to run keyward unlock.".into(),
+            ],
+        )],
+        environment: vec![("KEYWARD_VAULT", "Vault file, instead of the configured one.")],
+        files: vec![
+            ("~/.local/share/keyward/vault", "The vault (or $XDG_DATA_HOME/keyward/vault)."),
+            ("/etc/keyward/keyward.toml", "Configuration; see keyward.toml(5)."),
+        ],
+        see_also: vec!["keyward(1)", "keyward-import-cargo(1)", "cargo-login(1)", "keyward.toml(5)"],
+    };
+    (cmd, extra)
+}
+
+/// The one positional argument the git and docker helpers take.
 fn action<const N: usize>(actions: [(&'static str, &'static str); N]) -> Arg {
     Arg::new("action")
         .value_name("ACTION")

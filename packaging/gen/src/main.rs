@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! keyward-gen man DIR          keyward.1, keyward-SUBCOMMAND.1, git-credential-keyward.1,
-//!                              docker-credential-keyward.1
+//!                              docker-credential-keyward.1, cargo-credential-keyward.1
 //! keyward-gen completions DIR  keyward.bash, _keyward (zsh), keyward.fish
 //! ```
 //!
@@ -67,7 +67,7 @@ fn man_pages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     keyward.build();
     let top = keyward_extra();
     write_tree(&keyward, &top, dir, &mut written)?;
-    for (cmd, extra) in [helpers::git(), helpers::docker()] {
+    for (cmd, extra) in [helpers::git(), helpers::docker(), helpers::cargo()] {
         let mut cmd = cmd.disable_help_subcommand(true);
         cmd.build();
         written.push(write_page(&cmd, &extra, dir)?);
@@ -243,6 +243,7 @@ fn keyward_extra() -> Extra {
         see_also: vec![
             "git-credential-keyward(1)",
             "docker-credential-keyward(1)",
+            "cargo-credential-keyward(1)",
             "pam_keyward(8)",
             "keyward.toml(5)",
             "keyrings(7)",

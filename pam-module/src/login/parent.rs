@@ -1,16 +1,26 @@
-//! The parent's side: fork the child, answer its header with derived keys,
-//! and wait for its last word (bounded by [`CHILD_TIMEOUT`]).
+//! The parent's side: start the helper program, answer its header with
+//! derived keys, and wait for its last word (bounded by [`CHILD_TIMEOUT`]).
+//!
+//! The helper is started with `posix_spawn` (std's `Command` with no
+//! `pre_exec` closure, no uid/gid change and a cleared environment takes that
+//! path): between the host's fork and the exec only libc's own
+//! async-signal-safe code runs (the descriptor moves and signal resets), never
+//! this module's, whatever threads the host has. Everything else (closing
+//! inherited descriptors, dropping to the user, the keyring) the helper does
+//! itself after the exec.
 
 use super::*;
+use std::os::fd::OwnedFd;
+use std::process::{Command, Stdio};
 
-/// A forked child and the parent's end of its socket. Dropping it closes the
-/// socket (the child then ends) and reaps the child; a child that did not
-/// answer in time (`kill`) is killed first. A child that answered is never
+/// The helper and the parent's end of its socket. Dropping it closes the
+/// socket (the helper then ends) and reaps it; a helper that did not answer
+/// in time (`kill`) is killed first. A helper that answered is never
 /// signalled: it is exiting, and if the host's SIGCHLD handler reaps it its
 /// pid could be reused.
 pub(super) struct Child {
     pub(super) stream: UnixStream,
-    pub(super) pid: Pid,
+    pub(super) process: std::process::Child,
     pub(super) kill: bool,
 }
 
@@ -18,10 +28,11 @@ impl Drop for Child {
     fn drop(&mut self) {
         let _ = self.stream.shutdown(std::net::Shutdown::Both);
         if self.kill {
-            let _ = nix::sys::signal::kill(self.pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = self.process.kill();
         }
-        // ECHILD: the host's SIGCHLD handler reaped it already (sshd does).
-        while let Err(nix::errno::Errno::EINTR) = nix::sys::wait::waitpid(self.pid, None) {}
+        // ECHILD: the host's SIGCHLD handler reaped it already (sshd does);
+        // std's wait retries EINTR itself.
+        let _ = self.process.wait();
     }
 }
 
@@ -36,21 +47,35 @@ pub(super) enum Outcome {
     Failed(String),
 }
 
-pub(super) fn spawn(
-    h: &mut dyn Host,
-    o: &Options,
-    acct: &Account,
-    job: Job,
-) -> Result<Child, String> {
-    let home = acct.home.clone();
-    let files = acct.config_files(o);
-    let mut run = move |s: &UnixStream| child_main(job, &home, &files, s);
-    let (stream, pid) = h
-        .fork_as(acct, &mut run)
-        .map_err(|e| format!("cannot start a process as the user: {e}"))?;
+/// Starts `login_helper JOB USER [CONFIG]` with its standard input on one end
+/// of a socket pair, standard output and error on `/dev/null` (its answers
+/// travel on the socket) and an empty environment. The program must be
+/// root's and unwritable by anyone else, all the way up.
+pub(super) fn spawn(o: &Options, acct: &Account, job: Job) -> Result<Child, String> {
+    let helper = &o.login_helper;
+    keyward_trustfs::Trust::system(TRUSTED_UIDS, 0o022)
+        .named("login helper")
+        .check_program(helper)
+        .map_err(|e| e.to_string())?;
+    let (stream, theirs) = UnixStream::pair().map_err(|e| format!("socket: {e}"))?;
+    let mut cmd = Command::new(helper);
+    cmd.arg(job.as_arg()).arg(&acct.name);
+    if let Some(c) = &o.config {
+        cmd.arg(c);
+    }
+    cmd.env_clear()
+        .stdin(Stdio::from(OwnedFd::from(theirs)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let process = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", helper.display()))?;
+    // The helper's end of the socket is closed here with `cmd`: the parent
+    // sees the end of the stream when the helper ends.
+    drop(cmd);
     let child = Child {
         stream,
-        pid,
+        process,
         kill: false,
     };
     child
@@ -85,14 +110,13 @@ pub(super) fn last_word(child: &mut Child) -> Outcome {
 
 /// Unlock or rewrap: `old` opens the vault; for a rewrap, `new` is the new password.
 pub(super) fn with_vault(
-    h: &mut dyn Host,
     o: &Options,
     acct: &Account,
     job: Job,
     old: &SecretBytes,
     new: Option<&SecretBytes>,
 ) -> Outcome {
-    let mut child = match spawn(h, o, acct, job) {
+    let mut child = match spawn(o, acct, job) {
         Ok(c) => c,
         Err(e) => return Outcome::Failed(e),
     };
@@ -121,6 +145,30 @@ pub(super) fn with_vault(
             return Outcome::Failed(format!("no answer from the user's process: {e}"));
         }
     };
+    // The user chose these costs (the vault header, their [kdf] for the
+    // rewrap): hold them against the system's ceiling before any scrypt.
+    let ceiling = login_ceiling(o, &acct.home);
+    let over = vl::header_kdf(&hello.path, &hello.header)
+        .map_err(|e| e.to_string())
+        .and_then(|kdf| kdf.check_ceiling(&ceiling));
+    if let Err(why) = over {
+        return Outcome::Failed(format!(
+            "{}: {why} (`[kdf] ceiling_*` in {}); vault left locked: unlock it with \
+             `keyward unlock`, or lower its cost with `keyward rekey`",
+            hello.path.display(),
+            system_config(o).display()
+        ));
+    }
+    if job == Job::Rewrap {
+        if let Err(why) = hello.kdf.check_ceiling(&ceiling) {
+            return Outcome::Failed(format!(
+                "the user's [kdf] for {}: {why} (`[kdf] ceiling_*` in {}); vault left as it was: \
+                 change its password with `keyward passwd`",
+                hello.path.display(),
+                system_config(o).display()
+            ));
+        }
+    }
     let (_, key) = match vl::unwrap_header(&hello.path, &hello.header, old) {
         Ok(k) => k,
         Err(keyward_vault::Error::WrongPassword { .. }) => {
@@ -165,6 +213,22 @@ pub(super) fn with_vault(
     }
     drop(msg);
     last_word(&mut child)
+}
+
+/// The system configuration file: the module's `config=`, else `/etc/keyward/keyward.toml`.
+fn system_config(o: &Options) -> PathBuf {
+    o.config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(keyward_vault::SYSTEM_CONFIG))
+}
+
+/// The login-unlock KDF ceiling, from the system configuration alone (a
+/// user's file never chooses what runs as root); the built-in default when
+/// the file is missing or does not parse (the helper reports that one).
+fn login_ceiling(o: &Options, home: &Path) -> KdfParams {
+    Config::load_for_home(&[system_config(o)], home)
+        .map(|c| c.login_kdf_ceiling())
+        .unwrap_or(keyward_vault::DEFAULT_LOGIN_CEILING)
 }
 
 /// One log line from text the user controls (paths in their configuration

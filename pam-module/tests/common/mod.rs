@@ -11,6 +11,17 @@ use std::process::{Command, Output, Stdio};
 /// The git credential every test user's vault holds, for `forge.example`.
 pub const CRED_REQUEST: &str = "protocol=https\nhost=forge.example\n\n";
 
+/// The module for a stack line: the built `libpam_keyward.so` and, for
+/// `unlock`, the built login helper (a root-owned copy in a 0755 directory:
+/// the module runs only a helper nobody but root can change).
+pub fn module() -> String {
+    format!(
+        "{} login_helper={}",
+        keyward_tests::bin("libpam_keyward.so").display(),
+        keyward_tests::bin_for_others("keyward-login-helper").display()
+    )
+}
+
 /// `chown -R uid:gid path`.
 pub fn chown_r(path: &Path, uid: u32, gid: u32) {
     let st = Command::new("chown")

@@ -497,6 +497,43 @@ impl Trust {
         }
     }
 
+    /// Checks a program before a privileged process executes it (the PAM
+    /// module's login helper): `path` is absolute, a regular file, executable,
+    /// owned by one of the owners and not group/world writable, and so is
+    /// every directory above it, from `/` down, none of them a symlink. A
+    /// directory with the sticky bit (`/tmp`) may be writable by others, as
+    /// the next component is then checked to be owned by one of the owners,
+    /// whom nobody else can rename or remove it from under. So only the
+    /// owners (root) can change what runs.
+    pub fn check_program(&self, path: &Path) -> Result<()> {
+        if !path.is_absolute() {
+            return Err(self.refuse(path, "the program's path must be absolute".into()));
+        }
+        let mut dir = PathBuf::new();
+        for part in path.parent().into_iter().flat_map(|p| p.components()) {
+            dir.push(part);
+            let meta = std::fs::symlink_metadata(&dir).map_err(io(&dir))?;
+            let sticky = meta.mode() & 0o1000 != 0 && meta.is_dir();
+            let t = Trust {
+                dir_mask: if sticky { 0 } else { self.dir_mask },
+                ..self.clone()
+            };
+            t.check_meta(&dir, &meta, Kind::Dir)?;
+        }
+        let meta = std::fs::symlink_metadata(path).map_err(io(path))?;
+        self.check_meta(path, &meta, Kind::File)?;
+        if meta.mode() & 0o111 == 0 {
+            return Err(self.refuse(
+                path,
+                format!(
+                    "it is not executable: fix with `chmod 755 {}`",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Replaces `path` with `data`: temp file in the same directory (0600,
     /// `O_EXCL`), write, fsync, rename, fsync the directory. Call with the
     /// writers' lock held. On error the temp file is removed and `path` is
@@ -578,6 +615,61 @@ mod tests {
 
     fn chmod(p: &Path, mode: u32) {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn programs_need_owned_unwritable_files_and_directories_all_the_way_up() {
+        let me = fs_uid();
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("libexec");
+        std::fs::create_dir(&dir).unwrap();
+        chmod(&dir, 0o755);
+        let prog = dir.join("helper");
+        std::fs::write(&prog, "#!/bin/sh\n").unwrap();
+        chmod(&prog, 0o755);
+        // Every directory above the temp dir is someone else's (root's) here
+        // unless the test runs as root: trust root and me.
+        let t = Trust::system(&[0, me], 0o022);
+        t.check_program(&prog).unwrap();
+        chmod(&prog, 0o775);
+        assert!(t
+            .check_program(&prog)
+            .unwrap_err()
+            .to_string()
+            .contains("group/world writable"));
+        chmod(&prog, 0o644);
+        assert!(t
+            .check_program(&prog)
+            .unwrap_err()
+            .to_string()
+            .contains("not executable"));
+        chmod(&prog, 0o755);
+        chmod(&dir, 0o777);
+        let e = t.check_program(&prog).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!(
+                "refusing {}: it is group/world writable",
+                dir.display()
+            )),
+            "{e}"
+        );
+        // Sticky, like /tmp: fine, the program is the owners' own.
+        chmod(&dir, 0o1777);
+        t.check_program(&prog).unwrap();
+        chmod(&dir, 0o755);
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
+        assert!(t
+            .check_program(&link.join("helper"))
+            .unwrap_err()
+            .to_string()
+            .contains("symbolic link"));
+        assert!(t.check_program(Path::new("helper")).is_err());
+        // Someone else's program is refused.
+        if me != 0 {
+            let root_only = Trust::system(&[0], 0o022);
+            assert!(root_only.check_program(&prog).is_err());
+        }
     }
 
     #[test]

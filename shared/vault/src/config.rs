@@ -2,7 +2,7 @@
 //! `$XDG_CONFIG_HOME/keyward/config.toml`) and the vault path.
 
 use crate::error::{Error, Result};
-use crate::kdf::KdfParams;
+use crate::kdf::{KdfParams, DEFAULT_LOGIN_CEILING};
 use keyward_secmem::LockPolicy;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,6 +17,11 @@ pub struct Config {
     pub unlock_timeout: Duration,
     /// scrypt parameters for new vaults and for `keyward passwd`.
     pub kdf: KdfParams,
+    /// `[kdf] ceiling_log_n`, `ceiling_r`, `ceiling_p`: the most scrypt work
+    /// pam_keyward's login unlock does for a vault (it reads them from the
+    /// system file only); `None` when no file set one. See
+    /// [`Config::login_kdf_ceiling`].
+    pub kdf_ceiling: Option<KdfParams>,
     /// What to do when memory cannot be locked.
     pub memory_lock: LockPolicy,
     /// Vault path (`~` expanded); `KEYWARD_VAULT` and `--vault` override it.
@@ -36,6 +41,7 @@ impl Default for Config {
         Config {
             unlock_timeout: Duration::from_secs(15 * 60),
             kdf: KdfParams::default(),
+            kdf_ceiling: None,
             memory_lock: LockPolicy::BestEffort,
             vault_path: None,
             login_unlock: true,
@@ -111,6 +117,19 @@ impl Config {
         Ok(c)
     }
 
+    /// The most scrypt work login unlock does for one vault: `[kdf]
+    /// ceiling_*` if set, else [`DEFAULT_LOGIN_CEILING`], raised to `[kdf]`
+    /// when that is costlier (the cost the administrator chose for new vaults
+    /// always unlocks). Read it from the system configuration alone: a user's
+    /// file must not choose what runs as root.
+    pub fn login_kdf_ceiling(&self) -> KdfParams {
+        match self.kdf_ceiling {
+            Some(c) => c,
+            None if self.kdf.check_ceiling(&DEFAULT_LOGIN_CEILING).is_ok() => DEFAULT_LOGIN_CEILING,
+            None => self.kdf,
+        }
+    }
+
     /// The vault path of the user whose home is `home`: `vault_path` from the
     /// configuration, else `HOME/.local/share/keyward/vault`. The environment
     /// (`KEYWARD_VAULT`, `XDG_DATA_HOME`) is not consulted.
@@ -170,6 +189,8 @@ impl Config {
                         .as_table()
                         .ok_or_else(|| err(key, "expected a table [kdf]".into()))?;
                     let mut kdf = self.kdf;
+                    let mut ceiling = self.kdf_ceiling.unwrap_or(DEFAULT_LOGIN_CEILING);
+                    let mut ceiling_set = false;
                     for (k, v) in t {
                         let full = format!("kdf.{k}");
                         let n = v
@@ -180,10 +201,20 @@ impl Config {
                             "log_n" => kdf.log_n = u8::try_from(n).map_err(|_| bad())?,
                             "r" => kdf.r = u32::try_from(n).map_err(|_| bad())?,
                             "p" => kdf.p = u32::try_from(n).map_err(|_| bad())?,
+                            "ceiling_log_n" => {
+                                ceiling.log_n = u8::try_from(n).map_err(|_| bad())?
+                            }
+                            "ceiling_r" => ceiling.r = u32::try_from(n).map_err(|_| bad())?,
+                            "ceiling_p" => ceiling.p = u32::try_from(n).map_err(|_| bad())?,
                             _ => return Err(err(&full, "unknown key".into())),
                         }
+                        ceiling_set |= k.starts_with("ceiling_");
                     }
                     kdf.check().map_err(|why| err(key, why))?;
+                    if ceiling_set {
+                        ceiling.check().map_err(|why| err("kdf.ceiling_*", why))?;
+                        self.kdf_ceiling = Some(ceiling);
+                    }
                     self.kdf = kdf;
                 }
                 k if k.starts_with("audit") => {
@@ -347,6 +378,32 @@ mod tests {
         assert!(!c.login_unlock);
         let e = c.merge(f, "login_unlock = 1\n").unwrap_err().to_string();
         assert_eq!(e, "/x/config.toml: login_unlock: expected true or false");
+    }
+
+    #[test]
+    fn kdf_ceiling_keys() {
+        let f = Path::new("/etc/keyward/keyward.toml");
+        let mut c = Config::default();
+        assert_eq!(c.login_kdf_ceiling(), DEFAULT_LOGIN_CEILING);
+        // An administrator's costlier [kdf] raises the default ceiling to it.
+        c.merge(f, "[kdf]\nlog_n = 19\n").unwrap();
+        assert_eq!(c.login_kdf_ceiling().log_n, 19);
+        c.merge(f, "[kdf]\nceiling_log_n = 15\nceiling_p = 2\n")
+            .unwrap();
+        assert_eq!(
+            c.login_kdf_ceiling(),
+            KdfParams {
+                log_n: 15,
+                r: 8,
+                p: 2
+            }
+        );
+        let e = c.merge(f, "[kdf]\nceiling_log_n = 30\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("kdf.ceiling_*: log_n 30 out of range"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub use config::{
 pub use config_audit::AuditSettings;
 pub use error::{Error, Result};
 pub use format::{VaultId, VaultKey};
-pub use kdf::KdfParams;
+pub use kdf::{KdfParams, DEFAULT_LOGIN_CEILING};
 pub use named::{check_name, MAX_NAME_LEN};
 pub use subkey::SubKey;
 /// Entry points for the fuzz targets in `fuzz/` only (feature `fuzzing`).

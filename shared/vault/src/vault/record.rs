@@ -19,6 +19,10 @@ pub enum Kind {
     /// is the collection, `username` the item id, `authtype` the item's
     /// label, attributes and content type as JSON (see FORMAT.md).
     SecretService,
+    /// A cargo registry token (`cargo-credential-keyward`): `host` is the
+    /// registry's index URL exactly as cargo sends it (crates.io under one
+    /// spelling, see FORMAT.md), the password the token.
+    Cargo,
 }
 
 impl Kind {
@@ -28,6 +32,7 @@ impl Kind {
             Kind::Docker => 2,
             Kind::Secret => 3,
             Kind::SecretService => 4,
+            Kind::Cargo => 5,
         }
     }
     pub(super) fn from_byte(b: u8) -> Option<Kind> {
@@ -36,16 +41,18 @@ impl Kind {
             2 => Some(Kind::Docker),
             3 => Some(Kind::Secret),
             4 => Some(Kind::SecretService),
+            5 => Some(Kind::Cargo),
             _ => None,
         }
     }
-    /// `git`, `docker`, `secret` or `secret-service`.
+    /// `git`, `docker`, `secret`, `secret-service` or `cargo`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Git => "git",
             Kind::Docker => "docker",
             Kind::Secret => "secret",
             Kind::SecretService => "secret-service",
+            Kind::Cargo => "cargo",
         }
     }
 }

@@ -147,6 +147,21 @@ impl Tally {
         Ok((r, true))
     }
 
+    /// The number of failures that locks a user out (0: never).
+    pub fn deny(&self) -> u32 {
+        self.deny
+    }
+
+    /// How long a lock lasts, in seconds (0: until a success or a reset).
+    pub fn unlock_time(&self) -> u64 {
+        self.unlock_time
+    }
+
+    /// When `user` last failed (unix time), if they have a record.
+    pub fn last_failure(&self, user: &str) -> Result<u64> {
+        self.read(user).map(|r| r.last)
+    }
+
     /// The user's record (empty when there is none).
     pub fn read(&self, user: &str) -> Result<Record> {
         let t = self.checked_dir()?;
@@ -263,7 +278,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let t = Tally::new(&d.path().join("tally"), 2, 0, &me());
         let long = "a".repeat(256);
-        keyward_passdb::validate_user(&long).unwrap();
+        crate::validate_user(&long).unwrap();
         t.fail(&long, 1).unwrap();
         assert_eq!(t.fail(&long, 2).unwrap().failures, 2);
         assert_eq!(t.locked(&long, 3).unwrap(), Some(2));

@@ -1,0 +1,11 @@
+//! `cargo-credential-keyward`: see [`keyward_protocols::cargo`].
+#![forbid(unsafe_code)]
+
+/// Every freed heap block is wiped (scrypt's PBKDF2 buffer, the decrypted
+/// index while it grows): see `keyward_secmem::WipeOnFree`.
+#[global_allocator]
+static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
+
+fn main() {
+    std::process::exit(keyward_protocols::cargo::main());
+}
