@@ -83,6 +83,9 @@ pub(crate) enum Command {
     /// Generate a random secret into locked memory and store it under NAME (rotates an existing one).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Generate(cmd::generate::GenerateArgs),
+    /// Print an AWS profile's credentials as `credential_process` JSON (set up by `keyward import aws`).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Aws(cmd::aws::AwsArgs),
     /// Show the audit trail of record uses, or check its HMAC chain (--verify).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Log(cmd::log::LogArgs),
@@ -151,6 +154,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Get(a) => cmd::get::run(&ctx, a),
         Command::Generate(a) => cmd::generate::run(&ctx, a),
         Command::Log(a) => cmd::log::run(&ctx, a),
+        Command::Aws(a) => cmd::aws::run(&ctx, a),
     };
     if let Err(exit::CliError::Vault(e)) = &result {
         keyward_audit::note_failure(e);

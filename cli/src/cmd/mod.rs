@@ -1,5 +1,6 @@
 //! One module per subcommand; each has its arguments and a `run`.
 
+pub(crate) mod aws;
 pub(crate) mod doctor;
 pub(crate) mod generate;
 pub(crate) mod get;
