@@ -146,7 +146,7 @@ pub(crate) enum CliError {
     #[error("{0} is not an RFC 3339 time (like 2026-12-01T05:23:03Z): fix it with `keyward set {0}` or remove it with `keyward rm {0}`")]
     BadAwsExpiration(String),
     /// The file to import does not exist (exit 7).
-    #[error("{}: no such file: nothing to import (name the file: `keyward import git|docker FILE`)", .0.display())]
+    #[error("{}: no such file: nothing to import (name the file: `keyward import KIND FILE`)", .0.display())]
     NoImportFile(PathBuf),
     /// Reading or replacing a plaintext credential file failed (exit 1).
     #[error("{}: {source}", path.display())]

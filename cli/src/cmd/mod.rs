@@ -5,6 +5,8 @@ pub(crate) mod doctor;
 pub(crate) mod generate;
 pub(crate) mod get;
 pub(crate) mod import;
+pub(crate) mod import_aws;
+pub(crate) mod import_python;
 pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod lock;
