@@ -42,7 +42,7 @@ pub struct Server {
     /// Its port.
     pub port: u16,
     log: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Server {
@@ -71,7 +71,7 @@ impl Server {
                         child,
                         port,
                         log,
-                        _dir: dir,
+                        dir,
                     };
                 }
                 if child.try_wait().ok().flatten().is_some() {
@@ -86,6 +86,11 @@ impl Server {
             "{what} did not start: {}",
             std::fs::read_to_string(&log).unwrap_or_default()
         );
+    }
+
+    /// The scratch directory the server was started with.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// What the server has logged so far.
