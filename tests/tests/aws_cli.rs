@@ -113,6 +113,13 @@ fn import_then_the_aws_cli_signs_with_keys_from_the_vault_only() {
     let who = ok(&aws(&h, &server, &["--profile", "dev", "sts", "get-caller-identity"]), "plaintext");
     assert!(who.contains("user/alice"), "{who}");
 
+    // doctor names the plaintext keys and the command that imports them.
+    let doc = text(&keyward(&h, &["doctor"], "").stdout);
+    assert!(
+        doc.contains(&format!("WARN  plaintext: {}: 1 AWS secret access keys in plaintext", creds.display()))
+            && doc.contains("fix: `keyward import aws --remove-plaintext`"),
+        "{doc}"
+    );
     let out = keyward(&h, &["import", "aws", "--remove-plaintext"], "");
     let said = ok(&out, "keyward import aws");
     assert!(
@@ -147,6 +154,13 @@ fn import_then_the_aws_cli_signs_with_keys_from_the_vault_only() {
     let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     assert!(dir.join("config.keyward-backup").exists());
+    // doctor: the keys are gone from the file, the backup still holds them.
+    let doc = text(&keyward(&h, &["doctor"], "").stdout);
+    assert!(!doc.contains("AWS secret access keys in plaintext"), "{doc}");
+    assert!(
+        doc.contains(&format!("WARN  plaintext: {}: the file as it was before `keyward import`", backup.display())),
+        "{doc}"
+    );
 
     // The AWS CLI signs with the keys from the vault.
     let who = ok(&aws(&h, &server, &["--profile", "dev", "sts", "get-caller-identity"]), "sts");
