@@ -116,8 +116,19 @@ mod tests {
     #[test]
     fn segments_are_valid_names_and_distinct() {
         let cases = [
-            "", ".", "..", "...", "+", "+2B", "a/b", "https://upload.pypi.org/legacy/",
-            "127.0.0.1:8080", "__token__", "ä b", "a+b", "a%2Bb",
+            "",
+            ".",
+            "..",
+            "...",
+            "+",
+            "+2B",
+            "a/b",
+            "https://upload.pypi.org/legacy/",
+            "127.0.0.1:8080",
+            "__token__",
+            "ä b",
+            "a+b",
+            "a%2Bb",
         ];
         let mut seen = std::collections::HashSet::new();
         for c in cases {

@@ -18,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
         let inside = |r: &std::ops::Range<usize>| r.start >= l.text.start && r.end <= l.text.end;
         match &l.kind {
             Kind::Section { name } => assert!(inside(name) && !name.is_empty()),
-            Kind::Option { key, value, section } => {
+            Kind::Option {
+                key,
+                value,
+                section,
+            } => {
                 assert!(inside(key) && inside(value) && !key.is_empty());
                 assert!(*section < i);
                 assert!(matches!(lines[*section].kind, Kind::Section { .. }));

@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
     for e in &entries {
         assert!(e.span.start >= end && e.span.end <= data.len());
         end = e.span.end;
-        for t in [&e.machine, &e.login, &e.password, &e.account].into_iter().flatten() {
+        for t in [&e.machine, &e.login, &e.password, &e.account]
+            .into_iter()
+            .flatten()
+        {
             assert!(t.raw.start >= e.span.start && t.raw.end <= e.span.end);
             assert!(decode(data, t).len() <= 3 * t.raw.len());
             if let Ok(s) = decode_secret(data, t) {

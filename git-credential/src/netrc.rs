@@ -187,7 +187,11 @@ pub fn parse(doc: &[u8]) -> Result<Vec<Entry>, ParseError> {
 }
 
 /// A token's value: quotes removed and `\c` made `c`.
-fn unquote(doc: &[u8], t: &Token, mut push: impl FnMut(u8) -> Result<(), keyward_secmem::Error>) -> Result<(), keyward_secmem::Error> {
+fn unquote(
+    doc: &[u8],
+    t: &Token,
+    mut push: impl FnMut(u8) -> Result<(), keyward_secmem::Error>,
+) -> Result<(), keyward_secmem::Error> {
     if !t.quoted {
         for &c in &doc[t.raw.clone()] {
             push(c)?;
@@ -283,7 +287,10 @@ mod tests {
             (b"machine", "`machine` without a name"),
             (b"machine a password", "a field without a value"),
             (b"machine a password \"x", "unterminated quoted token"),
-            (b"machine a frobnicate", "unknown word where a keyword belongs"),
+            (
+                b"machine a frobnicate",
+                "unknown word where a keyword belongs",
+            ),
         ] {
             assert_eq!(parse(doc).unwrap_err().why, why, "{doc:?}");
         }

@@ -31,7 +31,10 @@ fn moto() -> Server {
 fn aws(h: &TestHome, server: &Server, args: &[&str]) -> Output {
     h.command(tool("aws"))
         .args(args)
-        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", server.port))
+        .env(
+            "AWS_ENDPOINT_URL",
+            format!("http://127.0.0.1:{}", server.port),
+        )
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdin(Stdio::null())
@@ -57,7 +60,10 @@ fn make_user(h: &TestHome, server: &Server) -> (String, String) {
         let out = h
             .command(tool("aws"))
             .args(args)
-            .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", server.port))
+            .env(
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", server.port),
+            )
             .env("AWS_DEFAULT_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", BOOTSTRAP_ID)
             .env("AWS_SECRET_ACCESS_KEY", BOOTSTRAP_SECRET)
@@ -108,16 +114,29 @@ fn import_then_the_aws_cli_signs_with_keys_from_the_vault_only() {
     )
     .unwrap();
     std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
-    std::fs::write(&config, "[profile dev]\noutput = json\n[profile ci]\nregion = eu-west-1\n").unwrap();
+    std::fs::write(
+        &config,
+        "[profile dev]\noutput = json\n[profile ci]\nregion = eu-west-1\n",
+    )
+    .unwrap();
     // The plaintext works before the import (the floor the benchmark compares with).
-    let who = ok(&aws(&h, &server, &["--profile", "dev", "sts", "get-caller-identity"]), "plaintext");
+    let who = ok(
+        &aws(
+            &h,
+            &server,
+            &["--profile", "dev", "sts", "get-caller-identity"],
+        ),
+        "plaintext",
+    );
     assert!(who.contains("user/alice"), "{who}");
 
     // doctor names the plaintext keys and the command that imports them.
     let doc = text(&keyward(&h, &["doctor"], "").stdout);
     assert!(
-        doc.contains(&format!("WARN  plaintext: {}: 1 AWS secret access keys in plaintext", creds.display()))
-            && doc.contains("fix: `keyward import aws --remove-plaintext`"),
+        doc.contains(&format!(
+            "WARN  plaintext: {}: 1 AWS secret access keys in plaintext",
+            creds.display()
+        )) && doc.contains("fix: `keyward import aws --remove-plaintext`"),
         "{doc}"
     );
     let out = keyward(&h, &["import", "aws", "--remove-plaintext"], "");
@@ -129,7 +148,11 @@ fn import_then_the_aws_cli_signs_with_keys_from_the_vault_only() {
         )),
         "{said}"
     );
-    assert!(text(&out.stderr).contains("profile other: it needs both"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("profile other: it needs both"),
+        "{}",
+        text(&out.stderr)
+    );
     // The keys left the credentials file; everything else stayed.
     let after = std::fs::read_to_string(&creds).unwrap();
     assert!(!after.contains(&secret) && !after.contains(&id), "{after}");
@@ -156,20 +179,43 @@ fn import_then_the_aws_cli_signs_with_keys_from_the_vault_only() {
     assert!(dir.join("config.keyward-backup").exists());
     // doctor: the keys are gone from the file, the backup still holds them.
     let doc = text(&keyward(&h, &["doctor"], "").stdout);
-    assert!(!doc.contains("AWS secret access keys in plaintext"), "{doc}");
     assert!(
-        doc.contains(&format!("WARN  plaintext: {}: the file as it was before `keyward import`", backup.display())),
+        !doc.contains("AWS secret access keys in plaintext"),
+        "{doc}"
+    );
+    assert!(
+        doc.contains(&format!(
+            "WARN  plaintext: {}: the file as it was before `keyward import`",
+            backup.display()
+        )),
         "{doc}"
     );
 
     // The AWS CLI signs with the keys from the vault.
-    let who = ok(&aws(&h, &server, &["--profile", "dev", "sts", "get-caller-identity"]), "sts");
-    assert!(who.contains("arn:aws:iam::123456789012:user/alice"), "{who}");
+    let who = ok(
+        &aws(
+            &h,
+            &server,
+            &["--profile", "dev", "sts", "get-caller-identity"],
+        ),
+        "sts",
+    );
+    assert!(
+        who.contains("arn:aws:iam::123456789012:user/alice"),
+        "{who}"
+    );
     ok(
-        &aws(&h, &server, &["--profile", "dev", "s3", "mb", "s3://keyward-test-bucket"]),
+        &aws(
+            &h,
+            &server,
+            &["--profile", "dev", "s3", "mb", "s3://keyward-test-bucket"],
+        ),
         "s3 mb",
     );
-    let ls = ok(&aws(&h, &server, &["--profile", "dev", "s3", "ls"]), "s3 ls");
+    let ls = ok(
+        &aws(&h, &server, &["--profile", "dev", "s3", "ls"]),
+        "s3 ls",
+    );
     assert!(ls.contains("keyward-test-bucket"), "{ls}");
 
     // A wrong secret in the vault: the server refuses the signature, so the
@@ -182,20 +228,47 @@ fn import_then_the_aws_cli_signs_with_keys_from_the_vault_only() {
     ok(&out, "keyward set");
     let out = aws(&h, &server, &["--profile", "dev", "s3", "ls"]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("SignatureDoesNotMatch"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("SignatureDoesNotMatch"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // Locked: the CLI fails with keyward's hint.
     ok(&keyward(&h, &["lock"], ""), "lock");
-    let out = aws(&h, &server, &["--profile", "dev", "sts", "get-caller-identity"]);
+    let out = aws(
+        &h,
+        &server,
+        &["--profile", "dev", "sts", "get-caller-identity"],
+    );
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("vault is locked"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("vault is locked"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // Removed: the CLI has no keys at all.
-    ok(&keyward(&h, &["unlock", "--password-fd", "0"], &format!("{VAULT_PASSWORD}\n")), "unlock");
+    ok(
+        &keyward(
+            &h,
+            &["unlock", "--password-fd", "0"],
+            &format!("{VAULT_PASSWORD}\n"),
+        ),
+        "unlock",
+    );
     ok(&keyward(&h, &["rm", "aws/dev/secret-access-key"], ""), "rm");
-    let out = aws(&h, &server, &["--profile", "dev", "sts", "get-caller-identity"]);
+    let out = aws(
+        &h,
+        &server,
+        &["--profile", "dev", "sts", "get-caller-identity"],
+    );
     assert!(!out.status.success(), "{}", text(&out.stdout));
-    assert!(text(&out.stderr).contains("no AWS profile dev"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no AWS profile dev"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -208,7 +281,14 @@ fn keyward_aws_prints_credential_process_json_and_refuses_unknown_profiles() {
         ("aws/ci/session-token", "tok"),
         ("aws/ci/expiration", "2026-12-01T05:23:03Z"),
     ] {
-        ok(&keyward(&h, &["set", name, "--secret-fd", "0"], &format!("{value}\n")), name);
+        ok(
+            &keyward(
+                &h,
+                &["set", name, "--secret-fd", "0"],
+                &format!("{value}\n"),
+            ),
+            name,
+        );
     }
     let out = keyward(&h, &["aws", "ci"], "");
     let json = ok(&out, "keyward aws ci");
@@ -228,7 +308,14 @@ fn keyward_aws_prints_credential_process_json_and_refuses_unknown_profiles() {
         "keyward: no AWS profile nosuch in the vault: import it with `keyward import aws`, or store aws/PROFILE/access-key-id and aws/PROFILE/secret-access-key with `keyward set` (docs/aws.md)\n"
     );
     // A bad expiration is refused, never printed.
-    ok(&keyward(&h, &["set", "aws/ci/expiration", "--secret-fd", "0"], "soon\n"), "set");
+    ok(
+        &keyward(
+            &h,
+            &["set", "aws/ci/expiration", "--secret-fd", "0"],
+            "soon\n",
+        ),
+        "set",
+    );
     let out = keyward(&h, &["aws", "ci"], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
@@ -249,8 +336,14 @@ fn import_aws_refuses_a_file_botocore_refuses_and_stores_nothing() {
     std::fs::create_dir_all(&dir).unwrap();
     let creds = dir.join("credentials");
     for (doc, why) in [
-        ("aws_access_key_id = AKIDEXAMPLE\n[dev]\n", "line(s) 1 are not"),
-        ("[dev]\naws_secret_access_key = s3cret\n[dev]\n", "profile dev appears twice"),
+        (
+            "aws_access_key_id = AKIDEXAMPLE\n[dev]\n",
+            "line(s) 1 are not",
+        ),
+        (
+            "[dev]\naws_secret_access_key = s3cret\n[dev]\n",
+            "profile dev appears twice",
+        ),
     ] {
         std::fs::write(&creds, doc).unwrap();
         let out = keyward(&h, &["import", "aws", "--remove-plaintext"], "");

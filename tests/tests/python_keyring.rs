@@ -200,38 +200,74 @@ impl Py {
 #[test]
 fn keyring_chooses_the_keyward_backend_and_stores_in_the_vault() {
     let py = Py::new();
-    let list = ok(&py.run("keyring", &["--list-backends"]), "keyring --list-backends");
-    assert!(list.contains("keyrings.keyward.KeywardKeyring (priority: 9)"), "{list}");
+    let list = ok(
+        &py.run("keyring", &["--list-backends"]),
+        "keyring --list-backends",
+    );
+    assert!(
+        list.contains("keyrings.keyward.KeywardKeyring (priority: 9)"),
+        "{list}"
+    );
     py.keyring_set("https://example.test/simple/");
-    let names = ok(&py.keyward(&["list", "--json", "--kind", "secret"], ""), "list");
+    let names = ok(
+        &py.keyward(&["list", "--json", "--kind", "secret"], ""),
+        "list",
+    );
     assert!(
         names.contains("\"python-keyring/https:+2F+2Fexample.test+2Fsimple+2F/alice\""),
         "{names}"
     );
-    let got = ok(&py.run("keyring", &["get", "https://example.test/simple/", USER]), "get");
+    let got = ok(
+        &py.run("keyring", &["get", "https://example.test/simple/", USER]),
+        "get",
+    );
     assert_eq!(got, format!("{PASSWORD}\n"));
     // No username: the one stored for the service.
     let creds = ok(
         &py.run(
             "keyring",
-            &["--mode=creds", "--output=json", "get", "https://example.test/simple/"],
+            &[
+                "--mode=creds",
+                "--output=json",
+                "get",
+                "https://example.test/simple/",
+            ],
         ),
         "get creds",
     );
     let v: serde_json::Value = serde_json::from_str(&creds).unwrap();
-    assert_eq!((v["username"].as_str(), v["password"].as_str()), (Some(USER), Some(PASSWORD)));
+    assert_eq!(
+        (v["username"].as_str(), v["password"].as_str()),
+        (Some(USER), Some(PASSWORD))
+    );
     // Locked: keyring fails with keyward's hint.
     ok(&py.keyward(&["lock"], ""), "lock");
     let out = py.run("keyring", &["get", "https://example.test/simple/", USER]);
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
-    assert!(text(&out.stderr).contains("KeyringLocked: keyward: vault is locked"), "{}", text(&out.stderr));
-    ok(&py.keyward(&["unlock", "--password-fd", "0"], &format!("{VAULT_PASSWORD}\n")), "unlock");
-    ok(&py.run("keyring", &["del", "https://example.test/simple/", USER]), "del");
+    assert!(
+        text(&out.stderr).contains("KeyringLocked: keyward: vault is locked"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(
+        &py.keyward(
+            &["unlock", "--password-fd", "0"],
+            &format!("{VAULT_PASSWORD}\n"),
+        ),
+        "unlock",
+    );
+    ok(
+        &py.run("keyring", &["del", "https://example.test/simple/", USER]),
+        "del",
+    );
     let out = py.run("keyring", &["get", "https://example.test/simple/", USER]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
-    let names = ok(&py.keyward(&["list", "--json", "--kind", "secret"], ""), "list");
+    let names = ok(
+        &py.keyward(&["list", "--json", "--kind", "secret"], ""),
+        "list",
+    );
     assert_eq!(names.trim(), "[]");
 }
 
@@ -244,26 +280,41 @@ fn pip_import_provider_installs_with_the_password_from_the_vault_only() {
     py.keyring_set(&netloc);
     let (out, dir) = py.pip_install(&server, "import", "t1");
     ok(&out, "pip install --keyring-provider import");
-    assert!(py.imports(&dir), "kwdemo not importable from {}", dir.display());
+    assert!(
+        py.imports(&dir),
+        "kwdemo not importable from {}",
+        dir.display()
+    );
 
     // Locked: pip says why and fails.
     ok(&py.keyward(&["lock"], ""), "lock");
     let (out, dir) = py.pip_install(&server, "import", "t2");
     assert!(!out.status.success());
     assert!(
-        text(&out.stderr).contains("Keyring is skipped due to an exception: keyward: vault is locked"),
+        text(&out.stderr)
+            .contains("Keyring is skipped due to an exception: keyward: vault is locked"),
         "{}",
         text(&out.stderr)
     );
     assert!(!py.imports(&dir));
-    ok(&py.keyward(&["unlock", "--password-fd", "0"], &format!("{VAULT_PASSWORD}\n")), "unlock");
+    ok(
+        &py.keyward(
+            &["unlock", "--password-fd", "0"],
+            &format!("{VAULT_PASSWORD}\n"),
+        ),
+        "unlock",
+    );
 
     // Removed: the server refuses pip.
     let name = format!("python-keyring/{netloc}/{USER}");
     ok(&py.keyward(&["rm", &name], ""), "rm");
     let (out, dir) = py.pip_install(&server, "import", "t3");
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("No matching distribution found for kwdemo"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("No matching distribution found for kwdemo"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(!py.imports(&dir));
 }
 
@@ -274,7 +325,13 @@ fn pip_subprocess_and_uv_ask_the_keyring_command() {
     let py = Py::new();
     // Stored with keyward itself under the documented name.
     let name = format!("python-keyring/127.0.0.1:{}/{USER}", server.port);
-    ok(&py.keyward(&["set", &name, "--secret-fd", "0"], &format!("{PASSWORD}\n")), "set");
+    ok(
+        &py.keyward(
+            &["set", &name, "--secret-fd", "0"],
+            &format!("{PASSWORD}\n"),
+        ),
+        "set",
+    );
 
     let (out, dir) = py.pip_install(&server, "subprocess", "t1");
     ok(&out, "pip install --keyring-provider subprocess");
@@ -285,7 +342,13 @@ fn pip_subprocess_and_uv_ask_the_keyring_command() {
         let target = py.h.path().join(into);
         let out = py
             .cmd("uv")
-            .args(["pip", "install", "--no-cache", "--keyring-provider", "subprocess"])
+            .args([
+                "pip",
+                "install",
+                "--no-cache",
+                "--keyring-provider",
+                "subprocess",
+            ])
             .arg("--python")
             .arg(tool("python"))
             .arg("--index-url")
@@ -340,7 +403,13 @@ fn pypirc_import_then_twine_uploads_with_the_password_from_the_vault() {
 
     let twine = |wheel: &Path| {
         py.cmd("twine")
-            .args(["upload", "--non-interactive", "--disable-progress-bar", "-r", "local"])
+            .args([
+                "upload",
+                "--non-interactive",
+                "--disable-progress-bar",
+                "-r",
+                "local",
+            ])
             .arg(wheel)
             .output()
             .unwrap()
@@ -354,7 +423,19 @@ fn pypirc_import_then_twine_uploads_with_the_password_from_the_vault() {
     assert!(py.imports(&dir));
 
     // Without the password in the vault twine has none.
-    ok(&py.keyward(&["rm", &format!("python-keyring/http:+2F+2F127.0.0.1:{}+2F/{USER}", server.port)], ""), "rm");
+    ok(
+        &py.keyward(
+            &[
+                "rm",
+                &format!(
+                    "python-keyring/http:+2F+2F127.0.0.1:{}+2F/{USER}",
+                    server.port
+                ),
+            ],
+            "",
+        ),
+        "rm",
+    );
     let out = twine(wheel());
     assert!(!out.status.success());
     // twine prints its errors (through rich) on stdout or stderr.
@@ -379,7 +460,10 @@ fn netrc_import_moves_the_machine_and_pip_finds_it_through_the_keyring() {
     ok(&out, "pip install with netrc");
     assert!(py.imports(&dir));
 
-    let said = ok(&py.keyward(&["import", "netrc", "--remove-plaintext"], ""), "import netrc");
+    let said = ok(
+        &py.keyward(&["import", "netrc", "--remove-plaintext"], ""),
+        "import netrc",
+    );
     assert!(
         said.starts_with(&format!(
             "{}: 1 machine(s) with a password: 1 added, 0 replaced, 0 skipped",

@@ -58,8 +58,7 @@ fn valid_expiration(s: &[u8]) -> bool {
     !s.is_empty()
         && s.len() <= 40
         && s.first().is_some_and(u8::is_ascii_digit)
-        && s
-            .iter()
+        && s.iter()
             .all(|c| c.is_ascii_digit() || b"-:.TZ+tz".contains(c))
 }
 
@@ -94,7 +93,11 @@ pub(crate) fn run(ctx: &Ctx, a: AwsArgs) -> Result<()> {
         push_string(&mut out, e.expose_secret())?;
     }
     out.extend_from_slice(b"}\n")?;
-    keyward_audit::record(&v, Action::Get, Some(Target::new(Kind::Secret, &names.prefix)));
+    keyward_audit::record(
+        &v,
+        Action::Get,
+        Some(Target::new(Kind::Secret, &names.prefix)),
+    );
     keyward_protocols::output::write_secret_stdout(&out).map_err(CliError::Stdout)
 }
 

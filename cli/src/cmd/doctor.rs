@@ -381,7 +381,10 @@ fn check_plaintext_files(r: &mut Report, home: Option<&Path>) -> usize {
                         "{}: the file as it was before `keyward import`, plaintext and all",
                         b.path().display()
                     ),
-                    &format!("delete it once the tool works from the vault: `rm {}`", b.path().display()),
+                    &format!(
+                        "delete it once the tool works from the vault: `rm {}`",
+                        b.path().display()
+                    ),
                 );
             }
         }

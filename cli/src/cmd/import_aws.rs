@@ -115,7 +115,10 @@ fn profiles(file: &Path, doc: &[u8], lines: &[ini::Line]) -> Result<Vec<Profile>
             }
             Line::Continuation { option, .. } => {
                 let Some(p) = out.last_mut() else { continue };
-                if p.key_lines.last().is_some_and(|r| *r == lines[*option].full) {
+                if p.key_lines
+                    .last()
+                    .is_some_and(|r| *r == lines[*option].full)
+                {
                     p.multiline = true;
                     p.key_lines.push(l.full.clone());
                 }
@@ -159,7 +162,12 @@ fn plain_profile(name: &str) -> bool {
 fn command_for(ctx: &Ctx, profile: &str) -> Result<String> {
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
-        .map_err(|e| CliError::bad_file(Path::new("keyward"), format!("cannot find its own path: {e}")))?;
+        .map_err(|e| {
+            CliError::bad_file(
+                Path::new("keyward"),
+                format!("cannot find its own path: {e}"),
+            )
+        })?;
     let vault = std::path::absolute(&ctx.vault).unwrap_or_else(|_| ctx.vault.clone());
     Ok(format!(
         "{} --vault {} aws {}",
@@ -171,10 +179,7 @@ fn command_for(ctx: &Ctx, profile: &str) -> Result<String> {
 
 /// The edits that give each profile of `commands` its `credential_process`
 /// line in the config file `doc` (replacing one that is there).
-fn config_edits(
-    doc: &[u8],
-    commands: &[(String, String)],
-) -> Vec<(Range<usize>, Vec<u8>)> {
+fn config_edits(doc: &[u8], commands: &[(String, String)]) -> Vec<(Range<usize>, Vec<u8>)> {
     let lines = ini::parse(doc);
     let mut edits = Vec::new();
     let mut appended = Vec::new();
@@ -188,16 +193,17 @@ fn config_edits(
             (profile == "default" && name == b"default")
                 || (words.len() == 2 && words[0] == b"profile" && words[1] == profile.as_bytes())
         };
-        let header = lines.iter().position(
-            |l| matches!(&l.kind, Line::Section { name } if is_it(&doc[name.clone()])),
-        );
+        let header = lines
+            .iter()
+            .position(|l| matches!(&l.kind, Line::Section { name } if is_it(&doc[name.clone()])));
         let Some(h) = header else {
             let head = if profile == "default" {
                 "[default]".to_string()
             } else {
                 format!("[profile {profile}]")
             };
-            appended.extend_from_slice(format!("\n{head}\ncredential_process = {cmd}\n").as_bytes());
+            appended
+                .extend_from_slice(format!("\n{head}\ncredential_process = {cmd}\n").as_bytes());
             continue;
         };
         let existing = lines.iter().find(|l| {
@@ -213,8 +219,15 @@ fn config_edits(
             }
             None => {
                 let at = lines[h].full.end;
-                let nl = if lines[h].full.end == lines[h].text.end { "\n" } else { "" };
-                edits.push((at..at, format!("{nl}credential_process = {cmd}\n").into_bytes()));
+                let nl = if lines[h].full.end == lines[h].text.end {
+                    "\n"
+                } else {
+                    ""
+                };
+                edits.push((
+                    at..at,
+                    format!("{nl}credential_process = {cmd}\n").into_bytes(),
+                ));
             }
         }
     }
@@ -264,7 +277,11 @@ pub(crate) fn run(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
             }
         };
         if let Some(why) = why {
-            eprintln!("keyward: {}: profile {}: {why}: skipped (left in the file)", file.display(), p.name);
+            eprintln!(
+                "keyward: {}: profile {}: {why}: skipped (left in the file)",
+                file.display(),
+                p.name
+            );
             skipped.push(p.name.clone());
             continue;
         }
@@ -287,7 +304,10 @@ pub(crate) fn run(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
     }
     let mut v = v;
     let counts = if sealed.is_empty() {
-        keyward_vault::PutCounts { added: 0, replaced: 0 }
+        keyward_vault::PutCounts {
+            added: 0,
+            replaced: 0,
+        }
     } else {
         let c = v.update(|t| {
             t.retain(|e| !(e.kind == Kind::Secret && stale.contains(&e.host)));
@@ -345,7 +365,10 @@ pub(crate) fn run(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
         "{}: credential_process = keyward aws PROFILE set for {} profile(s){}",
         config.display(),
         imported.len(),
-        config_backup.map_or(String::new(), |b| format!(" (old file kept as {})", b.display()))
+        config_backup.map_or(String::new(), |b| format!(
+            " (old file kept as {})",
+            b.display()
+        ))
     ));
     say(&format!(
         "{}: keys removed; the old file, keys and all, is {}: delete it once `aws sts get-caller-identity` works",
@@ -360,8 +383,10 @@ mod tests {
     use super::*;
 
     fn apply(doc: &str, cmds: &[(&str, &str)]) -> String {
-        let cmds: Vec<(String, String)> =
-            cmds.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let cmds: Vec<(String, String)> = cmds
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         let out = secretfile::edited(doc.as_bytes(), config_edits(doc.as_bytes(), &cmds)).unwrap();
         String::from_utf8(out.expose_secret().to_vec()).unwrap()
     }
@@ -396,8 +421,15 @@ mod tests {
         assert_eq!(&doc[ps[0].secret.clone().unwrap()], b"s3cret");
         assert_eq!(ps[0].key_lines.len(), 2);
         assert!(ps[1].secret.is_none() && ps[1].token.is_some());
-        for bad in [&b"[a]\n[a]\n"[..], b"[a]\naws_access_key_id=1\naws_access_key_id=2\n", b"k=v\n"] {
-            let e = profiles(f, bad, &ini::parse(bad)).err().unwrap().to_string();
+        for bad in [
+            &b"[a]\n[a]\n"[..],
+            b"[a]\naws_access_key_id=1\naws_access_key_id=2\n",
+            b"k=v\n",
+        ] {
+            let e = profiles(f, bad, &ini::parse(bad))
+                .err()
+                .unwrap()
+                .to_string();
             assert!(!e.contains("s3cret"), "{e}");
         }
     }

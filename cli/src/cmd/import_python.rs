@@ -50,14 +50,18 @@ fn normalize_repository(url: &str) -> String {
 /// Seals a keyring record, or names why it cannot be one.
 fn seal(v: &Vault, service: &str, user: &str, pw: SecretBytes) -> Result<Sealed, String> {
     let name = keyring_name(service, user);
-    check_name(&name).map_err(|_| "the service and user name make a name longer than 256 bytes".to_string())?;
+    check_name(&name)
+        .map_err(|_| "the service and user name make a name longer than 256 bytes".to_string())?;
     v.seal(NewEntry::secret(&name, pw, None))
         .map_err(|e| e.to_string())
 }
 
 fn store(v: &mut Vault, sealed: Vec<Sealed>) -> Result<PutCounts> {
     if sealed.is_empty() {
-        return Ok(PutCounts { added: 0, replaced: 0 });
+        return Ok(PutCounts {
+            added: 0,
+            replaced: 0,
+        });
     }
     let c = v.update(|t| t.put_all(sealed))?;
     keyward_audit::record(v, keyward_audit::Action::Import, None);
@@ -123,7 +127,12 @@ pub(crate) fn pypirc(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
     // [distutils] index-servers, as twine reads it.
     let mut servers: Vec<String> = vec!["pypi".into(), "testpypi".into()];
     for (n, l) in lines.iter().enumerate() {
-        if let Line::Option { key, value, section } = &l.kind {
+        if let Line::Option {
+            key,
+            value,
+            section,
+        } = &l.kind
+        {
             if section_name(*section) == "distutils" && key_is(doc, key, "index-servers") {
                 servers = option_text(doc, &lines, n, value)
                     .split_whitespace()
@@ -146,19 +155,28 @@ pub(crate) fn pypirc(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
             continue;
         };
         let opt = |name: &str| {
-            lines.iter().enumerate().rev().find_map(|(n, l)| match &l.kind {
-                Line::Option { key, value, section } if *section == h && key_is(doc, key, name) => {
-                    Some((n, value.clone()))
-                }
-                _ => None,
-            })
+            lines
+                .iter()
+                .enumerate()
+                .rev()
+                .find_map(|(n, l)| match &l.kind {
+                    Line::Option {
+                        key,
+                        value,
+                        section,
+                    } if *section == h && key_is(doc, key, name) => Some((n, value.clone())),
+                    _ => None,
+                })
         };
         let Some((pn, pv)) = opt("password") else {
             continue;
         };
         found += 1;
         let mut skip = |why: &str| {
-            eprintln!("keyward: {}: [{server}]: {why}: skipped (left in the file)", file.display());
+            eprintln!(
+                "keyward: {}: [{server}]: {why}: skipped (left in the file)",
+                file.display()
+            );
             skipped.push(server.clone());
         };
         let multiline = lines[pn + 1..]
@@ -187,7 +205,12 @@ pub(crate) fn pypirc(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
                 continue;
             }
         };
-        match seal(&v, &repository, &username, SecretBytes::from_slice(&doc[pv])?) {
+        match seal(
+            &v,
+            &repository,
+            &username,
+            SecretBytes::from_slice(&doc[pv])?,
+        ) {
             Ok(s) => {
                 sealed.push(s);
                 cuts.push((lines[pn].full.clone(), Vec::new()));
@@ -221,7 +244,10 @@ pub(crate) fn netrc_file(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
     let text = secretfile::read(&file)?;
     let doc = text.expose_secret();
     let entries = netrc::parse(doc).map_err(|e| {
-        CliError::bad_file(&file, format!("not a netrc file ({e}); fix it, then import again"))
+        CliError::bad_file(
+            &file,
+            format!("not a netrc file ({e}); fix it, then import again"),
+        )
     })?;
     let v = open(ctx, o.password_fd)?;
     let mut sealed = Vec::new();
@@ -236,7 +262,10 @@ pub(crate) fn netrc_file(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
             .as_ref()
             .map_or("default".to_string(), |m| netrc::decode(doc, m));
         let mut skip = |why: &str| {
-            eprintln!("keyward: {}: {label}: {why}: skipped (left in the file)", file.display());
+            eprintln!(
+                "keyward: {}: {label}: {why}: skipped (left in the file)",
+                file.display()
+            );
             skipped.push(label.clone());
         };
         let Some(machine) = &e.machine else {
