@@ -89,6 +89,16 @@ put("config", b'unlock_timeout = "1h30m"\nmemory_lock = "required"\nvault_path =
     b'login_unlock = false\n[kdf]\nlog_n = 10\nr = 8\np = 1\n')
 put("config", b"[kdf]\nlog_n = 40\n")
 
+# INI files as `keyward import aws|pypirc` reads them
+put("ini", b"# c\n[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key=s3cret\n"
+    b"region: us-east-1\n\n[profile dev]\ns3 =\n    max_concurrent_requests = 10\n\n    x\n")
+put("ini", b"[distutils]\nindex-servers =\n    pypi\n    local\n\n[local]\nrepository = http://127.0.0.1:8080/\n"
+    b"username = alice\npassword = hunter2\r\n; end\n[]\nk\n = v\n[a] b ]\nlast")
+# netrc files as `keyward import netrc` reads them
+put("netrc", b"# top\nmachine a.example login alice password s3cret\nmacdef init\ncd /\n\n"
+    b"machine \"b ex\" login \"bo\\\"b\" password \"p w\" account x\ndefault login anonymous password me@\n")
+put("netrc", b"machine h user u password\tp\n#c\nmachine h2 login u2 password \"unterminated")
+
 # passdb: real scrypt PHC lines, a comment, a bad line, a duplicate.
 salt = b"fuzz-seed-salt16"
 digest = hashlib.scrypt(b"hunter2", salt=salt, n=16, r=8, p=1, dklen=32)

@@ -151,8 +151,14 @@ pub(crate) enum CliError {
     /// `keyward rm HOST` matched no record (exit 7).
     #[error("no record matches {0} (see `keyward list`)")]
     NoRecord(String),
+    /// `keyward aws PROFILE` for a profile the vault does not hold (exit 7).
+    #[error("no AWS profile {0} in the vault: import it with `keyward import aws`, or store aws/PROFILE/access-key-id and aws/PROFILE/secret-access-key with `keyward set` (docs/aws.md)")]
+    NoAwsProfile(String),
+    /// A stored `aws/PROFILE/expiration` that is not an RFC 3339 time (exit 1).
+    #[error("{0} is not an RFC 3339 time (like 2026-12-01T05:23:03Z): fix it with `keyward set {0}` or remove it with `keyward rm {0}`")]
+    BadAwsExpiration(String),
     /// The file to import does not exist (exit 7).
-    #[error("{}: no such file: nothing to import (name the file: `keyward import git|docker FILE`)", .0.display())]
+    #[error("{}: no such file: nothing to import (name the file: `keyward import KIND FILE`)", .0.display())]
     NoImportFile(PathBuf),
     /// Reading or replacing a plaintext credential file failed (exit 1).
     #[error("{}: {source}", path.display())]
@@ -209,6 +215,7 @@ impl CliError {
             CliError::NoRecord(_)
             | CliError::NoImportFile(_)
             | CliError::NoSecret(_)
+            | CliError::NoAwsProfile(_)
             | CliError::NoPrevious(_) => 7,
             CliError::AuditBroken { .. } => 5,
             CliError::Usage(_) => 2,

@@ -89,6 +89,9 @@ pub(crate) enum Command {
     /// Run a command with named secrets in its environment (`--env GH_TOKEN=github/token -- gh ...`).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Exec(cmd::exec::ExecArgs),
+    /// Print an AWS profile's credentials as `credential_process` JSON (set up by `keyward import aws`).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Aws(cmd::aws::AwsArgs),
     /// Show the audit trail of record uses, or check its HMAC chain (--verify).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Log(cmd::log::LogArgs),
@@ -160,6 +163,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Log(a) => cmd::log::run(&ctx, a),
         Command::Exec(a) => cmd::exec::run(&ctx, a),
         Command::Askpass(a) => cmd::askpass::run(&ctx, a),
+        Command::Aws(a) => cmd::aws::run(&ctx, a),
     };
     if let Err(exit::CliError::Vault(e)) = &result {
         keyward_audit::note_failure(e);

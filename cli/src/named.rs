@@ -74,3 +74,73 @@ pub(crate) fn list_json(e: &keyward_vault::Entry) -> serde_json::Value {
         "updated": e.updated,
     })
 }
+
+/// One segment of a secret's name for an arbitrary string (a keyring service
+/// URL, a user name, an AWS profile): bytes other than ASCII letters, digits
+/// and `. _ - @ :` become `+HH` (upper-case hex); an empty string is `+`;
+/// a segment that would be `.` or `..` has its dots escaped. Injective
+/// (`+` itself is escaped), and undone by reading `+HH` back; the same rule
+/// is in the Python backend (packaging/python/keyrings/keyward/__init__.py).
+pub(crate) fn escape_segment(s: &str) -> String {
+    if s.is_empty() {
+        return "+".into();
+    }
+    if s == "." || s == ".." {
+        return "+2E".repeat(s.len());
+    }
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"._-@:".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("+{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The named secret Python's keyring stores (`service`, `username`) under:
+/// `python-keyring/SERVICE/USERNAME`, each escaped by [`escape_segment`].
+pub(crate) fn keyring_name(service: &str, username: &str) -> String {
+    format!(
+        "python-keyring/{}/{}",
+        escape_segment(service),
+        escape_segment(username)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_valid_names_and_distinct() {
+        let cases = [
+            "",
+            ".",
+            "..",
+            "...",
+            "+",
+            "+2B",
+            "a/b",
+            "https://upload.pypi.org/legacy/",
+            "127.0.0.1:8080",
+            "__token__",
+            "ä b",
+            "a+b",
+            "a%2Bb",
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for c in cases {
+            let e = escape_segment(c);
+            assert!(keyward_vault::check_name(&e).is_ok(), "{c:?} → {e:?}");
+            assert!(seen.insert(e.clone()), "{c:?} collides as {e:?}");
+        }
+        assert_eq!(
+            keyring_name("http://127.0.0.1:8080/simple/", "alice"),
+            "python-keyring/http:+2F+2F127.0.0.1:8080+2Fsimple+2F/alice"
+        );
+        assert_eq!(escape_segment("."), "+2E");
+        assert_eq!(escape_segment("a+b c"), "a+2Bb+20c");
+    }
+}

@@ -76,3 +76,60 @@ pub(crate) fn replace(path: &Path, data: &SecretBytes) -> Result<()> {
 fn libc_o_nofollow() -> i32 {
     nix::fcntl::OFlag::O_NOFOLLOW.bits()
 }
+
+/// `src` with each range replaced by its bytes (ranges sorted, not
+/// overlapping), built in locked memory.
+pub(crate) fn edited(
+    src: &[u8],
+    mut edits: Vec<(std::ops::Range<usize>, Vec<u8>)>,
+) -> Result<SecretBytes> {
+    edits.sort_by_key(|(r, _)| (r.start, r.end));
+    let mut out = SecretBytes::with_capacity(src.len() + 256)?;
+    let mut at = 0;
+    for (r, with) in edits {
+        let start = r.start.max(at);
+        out.extend_from_slice(&src[at..start])?;
+        out.extend_from_slice(&with)?;
+        at = r.end.max(at);
+    }
+    out.extend_from_slice(&src[at.min(src.len())..])?;
+    Ok(out)
+}
+
+/// Copies `data` (the file's old contents) to `PATH.keyward-backup` (or
+/// `.keyward-backup.1`, `.2`, … when that exists: an earlier backup is never
+/// overwritten), created with the file's permission bits, at most 0600, and
+/// synced. Returns the backup's path.
+pub(crate) fn backup(path: &Path, data: &SecretBytes) -> Result<std::path::PathBuf> {
+    let mode = std::fs::metadata(path)
+        .map(|m| m.mode() & 0o600)
+        .unwrap_or(0o600);
+    for n in 0..100 {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".keyward-backup");
+        if n > 0 {
+            name.push(format!(".{n}"));
+        }
+        let to = std::path::PathBuf::from(name);
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .custom_flags(libc_o_nofollow())
+            .open(&to)
+        {
+            Ok(mut f) => {
+                f.write_all(data.expose_secret())
+                    .and_then(|()| f.sync_all())
+                    .map_err(CliError::file(&to))?;
+                return Ok(to);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(CliError::file(&to)(e)),
+        }
+    }
+    Err(CliError::bad_file(
+        path,
+        "100 backups exist beside it: remove old *.keyward-backup.* files",
+    ))
+}

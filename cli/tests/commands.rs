@@ -570,10 +570,39 @@ fn doctor_finds_plaintext_credentials() {
         r#"{"auths":{"registry.example":{"auth":"dTpw"},"empty.example":{}}}"#,
     )
     .unwrap();
+    std::fs::write(
+        h.path().join(".pypirc"),
+        "[distutils]\nindex-servers = pypi\n[pypi]\nusername = __token__\npassword = pypi-s3cret\n",
+    )
+    .unwrap();
+    std::fs::write(
+        h.path().join(".netrc"),
+        "machine a.example login u password n3trc\nmachine b.example login v\n",
+    )
+    .unwrap();
+    std::fs::write(h.path().join(".netrc.keyward-backup"), "old").unwrap();
     let out = h.keyward(&["doctor"], "");
     assert_eq!(out.status.code(), Some(1));
     let report = text(&out.stdout);
     assert!(!report.contains("all checks passed"), "{report}");
+    assert!(
+        report.contains("/.pypirc: 1 index-server passwords in plaintext")
+            && report.contains("fix: `keyward import pypirc --remove-plaintext`"),
+        "{report}"
+    );
+    assert!(
+        report.contains("/.netrc: 1 machine passwords in plaintext")
+            && report.contains("fix: `keyward import netrc --remove-plaintext`"),
+        "{report}"
+    );
+    assert!(
+        report.contains("/.netrc.keyward-backup: the file as it was before `keyward import`"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("pypi-s3cret") && !report.contains("n3trc"),
+        "{report}"
+    );
     assert!(
         report.contains("12 git credentials in plaintext"),
         "{report}"

@@ -319,10 +319,97 @@ fn check_plaintext(r: &mut Report) {
             }
         }
     }
+    found += check_plaintext_files(r, home.as_deref());
     if found == 0 {
         r.ok(
             "plaintext",
-            "no plaintext git, docker, containers or cargo credentials found",
+            "no plaintext git, docker, containers, cargo, AWS, pypirc or netrc credentials found",
         );
     }
+}
+
+/// `~/.aws/credentials`, `~/.pypirc` and `~/.netrc` with keys or passwords
+/// in them, and the backups `keyward import` left beside them. Files are
+/// read into locked memory and only counted.
+fn check_plaintext_files(r: &mut Report, home: Option<&Path>) -> usize {
+    use keyward_protocols::ini::{self, key_is, Kind};
+    use keyward_secmem::ExposeSecret;
+    let env_or = |var: &str, rel: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.map(|h| h.join(rel)))
+    };
+    let count_ini = |doc: &[u8], key: &str| {
+        ini::parse(doc)
+            .iter()
+            .filter(|l| matches!(&l.kind, Kind::Option { key: k, value, .. } if key_is(doc, k, key) && !value.is_empty()))
+            .count()
+    };
+    let sources: [(Option<std::path::PathBuf>, &str, &str, &str); 3] = [
+        (
+            env_or("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials"),
+            "AWS secret access keys",
+            "aws_secret_access_key",
+            "`keyward import aws --remove-plaintext` (the profiles then use `credential_process = keyward aws PROFILE`)",
+        ),
+        (
+            home.map(|h| h.join(".pypirc")),
+            "index-server passwords",
+            "password",
+            "`keyward import pypirc --remove-plaintext`, and `pip install ./packaging/python` (keyrings.keyward) where twine runs",
+        ),
+        (
+            env_or("NETRC", ".netrc"),
+            "machine passwords",
+            "",
+            "`keyward import netrc --remove-plaintext` (for pip, through keyrings.keyward)",
+        ),
+    ];
+    let mut found = 0;
+    for (file, what, key, fix) in sources {
+        let Some(file) = file else { continue };
+        if let Ok(text) = crate::secretfile::read(&file) {
+            let doc = text.expose_secret();
+            let n = if key.is_empty() {
+                keyward_protocols::netrc::parse(doc)
+                    .map(|es| es.iter().filter(|e| e.password.is_some()).count())
+                    .unwrap_or(0)
+            } else {
+                count_ini(doc, key)
+            };
+            if n > 0 {
+                found += 1;
+                r.warn(
+                    "plaintext",
+                    &format!("{}: {n} {what} in plaintext", file.display()),
+                    fix,
+                );
+            }
+        }
+        // Backups `keyward import` made hold the plaintext from before it.
+        let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
+            continue;
+        };
+        let mut prefix = name.to_os_string();
+        prefix.push(".keyward-backup");
+        let prefix = prefix.to_string_lossy().into_owned();
+        for b in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if b.file_name().to_string_lossy().starts_with(&prefix) {
+                found += 1;
+                r.warn(
+                    "plaintext",
+                    &format!(
+                        "{}: the file as it was before `keyward import`, plaintext and all",
+                        b.path().display()
+                    ),
+                    &format!(
+                        "delete it once the tool works from the vault: `rm {}`",
+                        b.path().display()
+                    ),
+                );
+            }
+        }
+    }
+    found
 }

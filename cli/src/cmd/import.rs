@@ -1,4 +1,6 @@
-//! `keyward import git|docker|cargo`: move plaintext credentials into the vault.
+//! `keyward import git|docker|cargo|aws|pypirc|netrc`: move plaintext
+//! credentials into the vault (cargo: import_cargo.rs; aws: import_aws.rs;
+//! pypirc, netrc: import_python.rs).
 
 use crate::ctx::{open, say, Ctx};
 use crate::exit::{CliError, Result};
@@ -30,6 +32,16 @@ pub(crate) enum ImportWhat {
     /// $CARGO_HOME/credentials.toml or ~/.cargo/credentials.toml.
     #[command(after_help = crate::exit::EXIT_CODES_HELP)]
     Cargo(ImportOpts),
+    /// Import AWS keys from ~/.aws/credentials (or $AWS_SHARED_CREDENTIALS_FILE) and switch
+    /// each profile to `credential_process = keyward aws PROFILE` in ~/.aws/config.
+    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
+    Aws(ImportOpts),
+    /// Import index-server passwords from ~/.pypirc for twine (through the keyrings.keyward backend).
+    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
+    Pypirc(ImportOpts),
+    /// Import machine passwords from ~/.netrc (or $NETRC) for pip (through the keyrings.keyward backend).
+    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
+    Netrc(ImportOpts),
 }
 
 #[derive(Debug, Args)]
@@ -47,7 +59,7 @@ pub(crate) struct ImportOpts {
     pub password_fd: Option<i32>,
 }
 
-fn home_file(rel: &str) -> Result<PathBuf> {
+pub(crate) fn home_file(rel: &str) -> Result<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(|h| PathBuf::from(h).join(rel))
@@ -78,11 +90,14 @@ pub(crate) fn run(ctx: &Ctx, a: ImportArgs) -> Result<()> {
             };
             super::import_cargo::run(ctx, &o, &file)
         }
+        ImportWhat::Aws(o) => crate::cmd::import_aws::run(ctx, &o),
+        ImportWhat::Pypirc(o) => crate::cmd::import_python::pypirc(ctx, &o),
+        ImportWhat::Netrc(o) => crate::cmd::import_python::netrc_file(ctx, &o),
     }
 }
 
 /// Whether to remove the plaintext: the flags, else ask on a terminal, else keep.
-pub(super) fn want_removal(o: &ImportOpts, file: &Path) -> bool {
+pub(crate) fn want_removal(o: &ImportOpts, file: &Path) -> bool {
     if o.remove_plaintext {
         return true;
     }
@@ -129,7 +144,7 @@ fn parse_git_line(line: &[u8]) -> Option<NewEntry> {
 
 /// Warns when the plaintext file could be read by others: whatever it held
 /// was exposed, so importing it is not enough.
-pub(super) fn warn_if_exposed(file: &Path) {
+pub(crate) fn warn_if_exposed(file: &Path) {
     use std::os::unix::fs::PermissionsExt;
     if let Ok(m) = std::fs::metadata(file) {
         let mode = m.permissions().mode() & 0o777;
@@ -143,7 +158,7 @@ pub(super) fn warn_if_exposed(file: &Path) {
 }
 
 /// Line numbers as `3, 7, 12` (the first 20, then `…`).
-fn line_list(lines: &[usize]) -> String {
+pub(crate) fn line_list(lines: &[usize]) -> String {
     let mut s: Vec<String> = lines.iter().take(20).map(|n| n.to_string()).collect();
     if lines.len() > 20 {
         s.push("…".into());

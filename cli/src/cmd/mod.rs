@@ -1,12 +1,15 @@
 //! One module per subcommand; each has its arguments and a `run`.
 
 pub(crate) mod askpass;
+pub(crate) mod aws;
 pub(crate) mod doctor;
 pub(crate) mod exec;
 pub(crate) mod generate;
 pub(crate) mod get;
 pub(crate) mod import;
 pub(crate) mod import_cargo;
+pub(crate) mod import_aws;
+pub(crate) mod import_python;
 pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod lock;
