@@ -9,4 +9,7 @@ pub mod docker;
 pub mod git;
 pub mod input;
 pub mod json;
+pub mod named;
 pub mod output;
+pub mod terraform;
+pub mod tokenhelper;
