@@ -9,6 +9,7 @@ pub mod docker;
 pub mod git;
 pub mod input;
 pub mod json;
+pub mod kube;
 pub mod named;
 pub mod output;
 pub mod terraform;

@@ -1,4 +1,5 @@
-//! `keyward import git|docker`: move plaintext credentials into the vault.
+//! `keyward import git|docker|terraform|kube`: move plaintext credentials into
+//! the vault (Terraform and kubectl in `import_tools.rs`).
 
 use crate::ctx::{open, say, Ctx};
 use crate::exit::{CliError, Result};
@@ -26,6 +27,15 @@ pub(crate) enum ImportWhat {
     /// default $DOCKER_CONFIG/config.json or ~/.docker/config.json.
     #[command(after_help = crate::exit::EXIT_CODES_HELP)]
     Docker(ImportOpts),
+    /// Import tokens from Terraform's ~/.terraform.d/credentials.tfrc.json
+    /// (`credentials` entries holding only a token) as named secrets terraform/HOST.
+    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
+    Terraform(ImportOpts),
+    /// Import static tokens and client keys (token, client-key-data) of a
+    /// kubeconfig ($KUBECONFIG's first file, else ~/.kube/config) as named
+    /// secrets kube/USER/…, replacing them with `keyward kube-credential` exec entries.
+    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
+    Kube(ImportOpts),
 }
 
 #[derive(Debug, Args)]
@@ -43,7 +53,7 @@ pub(crate) struct ImportOpts {
     pub password_fd: Option<i32>,
 }
 
-fn home_file(rel: &str) -> Result<PathBuf> {
+pub(crate) fn home_file(rel: &str) -> Result<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(|h| PathBuf::from(h).join(rel))
@@ -67,11 +77,13 @@ pub(crate) fn run(ctx: &Ctx, a: ImportArgs) -> Result<()> {
             };
             docker(ctx, &o, &file)
         }
+        ImportWhat::Terraform(o) => crate::cmd::import_tools::terraform(ctx, &o),
+        ImportWhat::Kube(o) => crate::cmd::import_tools::kube(ctx, &o),
     }
 }
 
 /// Whether to remove the plaintext: the flags, else ask on a terminal, else keep.
-fn want_removal(o: &ImportOpts, file: &Path) -> bool {
+pub(crate) fn want_removal(o: &ImportOpts, file: &Path) -> bool {
     if o.remove_plaintext {
         return true;
     }
@@ -118,7 +130,7 @@ fn parse_git_line(line: &[u8]) -> Option<NewEntry> {
 
 /// Warns when the plaintext file could be read by others: whatever it held
 /// was exposed, so importing it is not enough.
-fn warn_if_exposed(file: &Path) {
+pub(crate) fn warn_if_exposed(file: &Path) {
     use std::os::unix::fs::PermissionsExt;
     if let Ok(m) = std::fs::metadata(file) {
         let mode = m.permissions().mode() & 0o777;
@@ -219,7 +231,7 @@ fn git(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
 }
 
 /// Adds sealed records in one write (the lock held only for it).
-fn store(mut v: keyward_vault::Vault, sealed: Vec<keyward_vault::Sealed>) -> Result<PutCounts> {
+pub(crate) fn store(mut v: keyward_vault::Vault, sealed: Vec<keyward_vault::Sealed>) -> Result<PutCounts> {
     if sealed.is_empty() {
         return Ok(PutCounts {
             added: 0,
