@@ -122,9 +122,34 @@ pub fn throwaway_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"))
 }
 
-/// `cmd` with `stdin`, killed after `secs` seconds.
-pub fn run_for(cmd: &mut Command, stdin: &[u8]) -> Output {
-    output_with_stdin(cmd, stdin)
+/// A client certificate with CN `cn` signed by [`throwaway_ca`]'s CA in
+/// `dir`: (`NAME.pem`, `NAME.key`).
+pub fn client_cert(dir: &Path, name: &str, cn: &str) -> (PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("openssl");
+        assert!(out.status.success(), "openssl {args:?}: {}", text(&out.stderr));
+    };
+    let (key, csr, pem, ext) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+        format!("{name}.cnf"),
+    );
+    std::fs::write(dir.join(&ext), "extendedKeyUsage=clientAuth\n").unwrap();
+    run(&[
+        "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+        &key, "-out", &csr, "-subj", &format!("/CN={cn}"),
+    ]);
+    run(&[
+        "x509", "-req", "-in", &csr, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", &pem, "-days", "2", "-extfile", &ext,
+    ]);
+    (dir.join(pem), dir.join(key))
 }
 
 /// The names of the named secrets in `home`'s vault (`keyward list --json`).
