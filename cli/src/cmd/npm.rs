@@ -120,7 +120,7 @@ pub(crate) fn setup(ctx: &Ctx, a: SetupPnpmArgs) -> Result<()> {
     let body = format!(
         "#!/bin/sh\n# pnpm token helper for {dart}, written by `keyward setup pnpm`: prints\n# `Bearer TOKEN` from the keyward vault (named secret {name}). No secret here.\nexec {} npm-token {}\n",
         sh_quote(&keyward.display().to_string()),
-        sh_quote(&format!("https:{dart}"))
+        sh_quote(&dart)
     );
     {
         use std::os::unix::fs::OpenOptionsExt;
