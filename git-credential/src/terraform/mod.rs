@@ -248,6 +248,7 @@ pub fn main() -> i32 {
             }
         };
         keyward_secmem::set_policy(config.memory_lock);
+        keyward_audit::use_config(&config);
         let mut out = output::raw_stdout().map_err(|e| Error::Io("cannot use stdout", e))?;
         run(&args, &mut input, &mut out, || {
             Ok(named::open(config)?.map(VaultStore))

@@ -235,6 +235,7 @@ pub fn main() -> i32 {
     let result = (|| {
         let config = keyward_vault::Config::load()?;
         keyward_secmem::set_policy(config.memory_lock);
+        keyward_audit::use_config(&config);
         let mut out = output::raw_stdout().map_err(|e| Error::Io("cannot use stdout", e))?;
         let mut input: Box<dyn Read> = match output::raw_stdin() {
             Ok(f) => Box::new(f),
