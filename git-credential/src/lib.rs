@@ -11,6 +11,7 @@ pub mod input;
 pub mod json;
 pub mod kube;
 pub mod named;
+pub mod npm;
 pub mod output;
 pub mod terraform;
 pub mod tokenhelper;

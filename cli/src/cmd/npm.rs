@@ -10,14 +10,11 @@ use crate::exit::{CliError, Result};
 use crate::named::open;
 use crate::password::Source;
 use clap::Args;
-use keyward_protocols::named;
+use keyward_protocols::{named, npm};
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::path::PathBuf;
-
-/// The named-secret prefix of registry tokens.
-pub(crate) const PREFIX: &str = "npm";
 
 #[derive(Debug, Args)]
 pub(crate) struct NpmTokenArgs {
@@ -34,38 +31,13 @@ pub(crate) struct SetupPnpmArgs {
     pub secret_fd: Option<i32>,
 }
 
-/// npm's key for a registry (its "nerf dart"): `//HOST[:PORT]/PATH/`, scheme,
-/// user, query and fragment dropped, path ending in `/`.
-pub(crate) fn nerf_dart(url: &str) -> Option<String> {
-    let rest = url
-        .split_once("://")
-        .map(|(_, r)| r)
-        .or_else(|| url.strip_prefix("//"))?;
-    let rest = rest.split(['?', '#']).next().unwrap_or("");
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = authority.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
-    if host.is_empty() || host.bytes().any(|c| c <= b' ' || c == 0x7f) {
-        return None;
-    }
-    let path = path.trim_end_matches('/');
-    Some(if path.is_empty() {
-        format!("//{host}/")
-    } else {
-        format!("//{host}/{path}/")
-    })
-}
-
-/// The named secret of a registry: `npm/HOST/PATH…`, each part escaped.
+/// The registry's npm key and named secret, or the CLI's error.
 pub(crate) fn secret_name(registry: &str) -> Result<(String, String)> {
-    let bad = || {
+    npm::secret_name(registry).ok_or_else(|| {
         CliError::Vault(keyward_vault::Error::Invalid(format!(
             "bad registry URL {registry:?}: give it as https://HOST/PATH/"
         )))
-    };
-    let dart = nerf_dart(registry).ok_or_else(bad)?;
-    let parts: Vec<&str> = dart.trim_matches('/').split('/').collect();
-    let name = named::name(PREFIX, &parts).map_err(|_| bad())?;
-    Ok((dart, name))
+    })
 }
 
 /// `keyward npm-token REGISTRY_URL`: `Bearer TOKEN` and a newline on stdout.
@@ -169,26 +141,4 @@ pub(crate) fn setup(ctx: &Ctx, a: SetupPnpmArgs) -> Result<()> {
         say(&format!("store the registry token with `keyward set {name}`"));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn registry_keys() {
-        let cases = [
-            ("https://registry.npmjs.org/", "//registry.npmjs.org/", "npm/registry.npmjs.org"),
-            ("https://registry.npmjs.org", "//registry.npmjs.org/", "npm/registry.npmjs.org"),
-            ("http://127.0.0.1:4873/", "//127.0.0.1:4873/", "npm/127.0.0.1:4873"),
-            ("https://u@Npm.Corp/api/npm/x/", "//npm.corp/api/npm/x/", "npm/npm.corp/api/npm/x"),
-            ("//npm.corp/a?x#y", "//npm.corp/a/", "npm/npm.corp/a"),
-        ];
-        for (url, dart, name) in cases {
-            assert_eq!(secret_name(url).unwrap(), (dart.into(), name.into()), "{url}");
-        }
-        for bad in ["", "npm.corp", "https://", "https:///x"] {
-            assert!(secret_name(bad).is_err(), "{bad:?}");
-        }
-    }
 }
