@@ -14,17 +14,20 @@ pub const PREFIX: &str = "npm";
 /// npm's key for a registry (its "nerf dart"): `//HOST[:PORT]/PATH/`, scheme,
 /// user, query and fragment dropped, path ending in `/`.
 pub fn nerf_dart(url: &str) -> Option<String> {
-    let rest = url
-        .split_once("://")
-        .map(|(_, r)| r)
-        .or_else(|| url.strip_prefix("//"))?;
+    if url.bytes().any(|c| c <= b' ' || c == 0x7f) {
+        return None;
+    }
+    let rest = match url.strip_prefix("//") {
+        Some(r) => r,
+        None => url.split_once("://")?.1,
+    };
     let rest = rest.split(['?', '#']).next().unwrap_or("");
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     let host = authority.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
-    if host.is_empty() || host.bytes().any(|c| c <= b' ' || c == 0x7f) {
+    if host.is_empty() {
         return None;
     }
-    let path = path.trim_end_matches('/');
+    let path = path.trim_matches('/');
     Some(if path.is_empty() {
         format!("//{host}/")
     } else {
@@ -57,7 +60,9 @@ mod tests {
         for (url, dart, name) in cases {
             assert_eq!(secret_name(url).unwrap(), (dart.into(), name.into()), "{url}");
         }
-        for bad in ["", "npm.corp", "https://", "https:///x"] {
+        assert_eq!(nerf_dart("x://reg://rpm/").as_deref(), Some("//reg:/rpm/"));
+        assert_eq!(nerf_dart("//reg:/rpm/").as_deref(), Some("//reg:/rpm/"));
+        for bad in ["", "npm.corp", "https://", "https:///x", "https://a b/", "https://a/\0"] {
             assert!(secret_name(bad).is_none(), "{bad:?}");
         }
     }
