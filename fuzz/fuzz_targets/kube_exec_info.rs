@@ -4,7 +4,9 @@
 #![no_main]
 
 use keyward_protocols::json;
-use keyward_protocols::kube::{exec_credential, requested_version, secret_names, Credential, V1, V1BETA1};
+use keyward_protocols::kube::{
+    exec_credential, requested_version, secret_names, Credential, V1, V1BETA1,
+};
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use libfuzzer_sys::fuzz_target;
 
@@ -22,8 +24,12 @@ fuzz_target!(|data: &[u8]| {
     assert!(version == V1 || version == V1BETA1);
     let token = SecretBytes::from_slice(data).expect("locked memory");
     if std::str::from_utf8(data).is_ok() {
-        let answer = exec_credential(version, &Credential::Token(&token), Some("2030-01-01T00:00:00Z"))
-            .expect("locked memory");
+        let answer = exec_credential(
+            version,
+            &Credential::Token(&token),
+            Some("2030-01-01T00:00:00Z"),
+        )
+        .expect("locked memory");
         assert!(json::parse(answer.expose_secret()).is_ok());
     }
 });

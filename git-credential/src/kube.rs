@@ -41,8 +41,12 @@ pub fn requested_version(exec_info: Option<&[u8]>) -> Result<&'static str, Strin
     let Some(doc) = exec_info.filter(|d| !d.iter().all(u8::is_ascii_whitespace)) else {
         return Ok(V1);
     };
-    let (root, _) = json::parse(doc)
-        .map_err(|e| format!("KUBERNETES_EXEC_INFO is not JSON ({} at byte {})", e.what, e.offset))?;
+    let (root, _) = json::parse(doc).map_err(|e| {
+        format!(
+            "KUBERNETES_EXEC_INFO is not JSON ({} at byte {})",
+            e.what, e.offset
+        )
+    })?;
     let Value::Object(members) = root else {
         return Err("KUBERNETES_EXEC_INFO is not a JSON object".into());
     };
@@ -52,7 +56,8 @@ pub fn requested_version(exec_info: Option<&[u8]>) -> Result<&'static str, Strin
             let Value::String(r) = v else {
                 return Err("KUBERNETES_EXEC_INFO: apiVersion is not a string".into());
             };
-            version = Some(json::decode(doc, r).map_err(|_| "KUBERNETES_EXEC_INFO: bad apiVersion")?);
+            version =
+                Some(json::decode(doc, r).map_err(|_| "KUBERNETES_EXEC_INFO: bad apiVersion")?);
         }
     }
     match version.as_deref() {
@@ -128,7 +133,9 @@ mod tests {
         let v1 = br#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":true}}"#;
         assert_eq!(requested_version(Some(v1)), Ok(V1));
         let alpha = br#"{"apiVersion":"client.authentication.k8s.io/v1alpha1"}"#;
-        assert!(requested_version(Some(alpha)).unwrap_err().contains("v1alpha1"));
+        assert!(requested_version(Some(alpha))
+            .unwrap_err()
+            .contains("v1alpha1"));
         assert!(requested_version(Some(b"{")).is_err());
         assert!(requested_version(Some(b"{}")).is_err());
         assert!(requested_version(Some(br#"{"apiVersion":1}"#)).is_err());
@@ -142,9 +149,23 @@ mod tests {
             std::str::from_utf8(a.expose_secret()).unwrap(),
             "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"expirationTimestamp\":\"2030-01-02T03:04:05Z\",\"token\":\"hunter2\"}}\n"
         );
-        let c = SecretBytes::from_slice(b"-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n").unwrap();
-        let k = SecretBytes::from_slice(b"-----BEGIN EC PRIVATE KEY-----\nBB==\n-----END EC PRIVATE KEY-----\n").unwrap();
-        let a = exec_credential(V1BETA1, &Credential::ClientCert { certificate: &c, key: &k }, None).unwrap();
+        let c = SecretBytes::from_slice(
+            b"-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let k = SecretBytes::from_slice(
+            b"-----BEGIN EC PRIVATE KEY-----\nBB==\n-----END EC PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let a = exec_credential(
+            V1BETA1,
+            &Credential::ClientCert {
+                certificate: &c,
+                key: &k,
+            },
+            None,
+        )
+        .unwrap();
         let (root, _) = json::parse(a.expose_secret()).unwrap();
         assert!(matches!(root, Value::Object(ref m) if m.len() == 3));
         let s = std::str::from_utf8(a.expose_secret()).unwrap();

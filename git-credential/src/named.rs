@@ -104,7 +104,9 @@ pub fn remove(vault: &mut Vault, names: &[&str]) -> Result<usize, keyward_vault:
     if present.is_empty() {
         return Ok(0);
     }
-    let n = vault.update(|t| Ok(t.retain(|e| !(e.kind == Kind::Secret && names.contains(&e.host.as_str())))))?;
+    let n = vault.update(|t| {
+        Ok(t.retain(|e| !(e.kind == Kind::Secret && names.contains(&e.host.as_str()))))
+    })?;
     for name in present {
         keyward_audit::record(vault, Audit::Erase, Some(Target::new(Kind::Secret, name)));
     }

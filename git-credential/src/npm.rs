@@ -23,7 +23,11 @@ pub fn nerf_dart(url: &str) -> Option<String> {
     };
     let rest = rest.split(['?', '#']).next().unwrap_or("");
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = authority.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
+    let host = authority
+        .rsplit('@')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if host.is_empty() {
         return None;
     }
@@ -51,18 +55,45 @@ mod tests {
     #[test]
     fn registry_keys() {
         let cases = [
-            ("https://registry.npmjs.org/", "//registry.npmjs.org/", "npm/registry.npmjs.org"),
-            ("https://registry.npmjs.org", "//registry.npmjs.org/", "npm/registry.npmjs.org"),
-            ("http://127.0.0.1:4873/", "//127.0.0.1:4873/", "npm/127.0.0.1:4873"),
-            ("https://u@Npm.Corp/api/npm/x/", "//npm.corp/api/npm/x/", "npm/npm.corp/api/npm/x"),
+            (
+                "https://registry.npmjs.org/",
+                "//registry.npmjs.org/",
+                "npm/registry.npmjs.org",
+            ),
+            (
+                "https://registry.npmjs.org",
+                "//registry.npmjs.org/",
+                "npm/registry.npmjs.org",
+            ),
+            (
+                "http://127.0.0.1:4873/",
+                "//127.0.0.1:4873/",
+                "npm/127.0.0.1:4873",
+            ),
+            (
+                "https://u@Npm.Corp/api/npm/x/",
+                "//npm.corp/api/npm/x/",
+                "npm/npm.corp/api/npm/x",
+            ),
             ("//npm.corp/a?x#y", "//npm.corp/a/", "npm/npm.corp/a"),
         ];
         for (url, dart, name) in cases {
-            assert_eq!(secret_name(url).unwrap(), (dart.into(), name.into()), "{url}");
+            assert_eq!(
+                secret_name(url).unwrap(),
+                (dart.into(), name.into()),
+                "{url}"
+            );
         }
         assert_eq!(nerf_dart("x://reg://rpm/").as_deref(), Some("//reg:/rpm/"));
         assert_eq!(nerf_dart("//reg:/rpm/").as_deref(), Some("//reg:/rpm/"));
-        for bad in ["", "npm.corp", "https://", "https:///x", "https://a b/", "https://a/\0"] {
+        for bad in [
+            "",
+            "npm.corp",
+            "https://",
+            "https:///x",
+            "https://a b/",
+            "https://a/\0",
+        ] {
             assert!(secret_name(bad).is_none(), "{bad:?}");
         }
     }

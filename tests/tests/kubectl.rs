@@ -23,14 +23,21 @@ struct Kube {
 }
 
 fn b64(path: &Path) -> String {
-    let out = Command::new("base64").arg("-w0").arg(path).output().unwrap();
+    let out = Command::new("base64")
+        .arg("-w0")
+        .arg(path)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     text(&out.stdout)
 }
 
 impl Kube {
     fn start() -> Kube {
-        assert!(keyward_tests::have("kubectl"), "kubectl missing: install kubernetes-client");
+        assert!(
+            keyward_tests::have("kubectl"),
+            "kubectl missing: install kubernetes-client"
+        );
         let home = TestHome::new();
         home.init_unlocked_vault("s3cret");
         let certs = home.path().join("certs");
@@ -38,8 +45,8 @@ impl Kube {
         let (ca, cert, key) = throwaway_ca(&certs);
         let (ccert, ckey) = client_cert(&certs, "client", CLIENT_CN);
         let port = free_port();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/protocols2_common/kube_apiserver.py");
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/protocols2_common/kube_apiserver.py");
         let log = home.path().join("apiserver-requests.log");
         let mut cmd = Command::new("/usr/bin/python3");
         cmd.arg(script)
@@ -89,7 +96,11 @@ users:
             ),
         )
         .unwrap();
-        Command::new("chmod").arg("600").arg(&config).status().unwrap();
+        Command::new("chmod")
+            .arg("600")
+            .arg(&config)
+            .status()
+            .unwrap();
         Kube {
             home,
             config,
@@ -99,8 +110,18 @@ users:
 
     fn kubectl(&self, context: &str) -> Output {
         let mut c = self.home.command("timeout");
-        c.args(["-s", "KILL", "60", "kubectl", "--context", context, "get", "--raw", "/api"])
-            .env("KUBECONFIG", &self.config);
+        c.args([
+            "-s",
+            "KILL",
+            "60",
+            "kubectl",
+            "--context",
+            context,
+            "get",
+            "--raw",
+            "/api",
+        ])
+        .env("KUBECONFIG", &self.config);
         output_with_stdin(&mut c, b"")
     }
 }
@@ -123,12 +144,22 @@ fn kubectl_uses_the_token_and_client_key_from_the_vault() {
     assert!(ok(&k.kubectl("dev"), "kubectl (plaintext)").contains("APIVersions"));
 
     let mut c = k.home.command(bin("keyward"));
-    c.args(["import", "kube", "--remove-plaintext"]).env("KUBECONFIG", &k.config);
+    c.args(["import", "kube", "--remove-plaintext"])
+        .env("KUBECONFIG", &k.config);
     let said = ok(&output_with_stdin(&mut c, b""), "keyward import kube");
-    assert!(said.contains("2 user(s) imported (3 secret(s) added"), "{said}");
+    assert!(
+        said.contains("2 user(s) imported (3 secret(s) added"),
+        "{said}"
+    );
     let now = std::fs::read_to_string(&k.config).unwrap();
-    assert!(!now.contains(TOKEN) && !now.contains("client-key-data"), "{now}");
-    assert!(now.contains("kube-credential") && now.contains("current-context: dev"), "{now}");
+    assert!(
+        !now.contains(TOKEN) && !now.contains("client-key-data"),
+        "{now}"
+    );
+    assert!(
+        now.contains("kube-credential") && now.contains("current-context: dev"),
+        "{now}"
+    );
     let backup = std::fs::read_to_string(k.config.with_file_name("config.keyward-backup")).unwrap();
     assert!(backup.contains(TOKEN));
     std::fs::remove_file(k.config.with_file_name("config.keyward-backup")).unwrap();
@@ -136,7 +167,11 @@ fn kubectl_uses_the_token_and_client_key_from_the_vault() {
     names.sort();
     assert_eq!(
         names,
-        ["kube/cert-user/client-certificate", "kube/cert-user/client-key", "kube/dev/token"]
+        [
+            "kube/cert-user/client-certificate",
+            "kube/cert-user/client-key",
+            "kube/dev/token"
+        ]
     );
 
     let before = k.server.log().lines().count();
@@ -151,12 +186,30 @@ fn kubectl_uses_the_token_and_client_key_from_the_vault() {
     ok(&k.home.keyward(&["lock"], ""), "keyward lock");
     let out = k.kubectl("dev");
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("vault is locked"), "{}", text(&out.stderr));
-    ok(&k.home.keyward(&["unlock", "--password-fd", "0", "--timeout", "10m"], "s3cret\n"), "unlock");
+    assert!(
+        text(&out.stderr).contains("vault is locked"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(
+        &k.home.keyward(
+            &["unlock", "--password-fd", "0", "--timeout", "10m"],
+            "s3cret\n",
+        ),
+        "unlock",
+    );
 
     // Removed from the vault: kubectl cannot authenticate any more.
-    ok(&k.home.keyward(&["rm", "--kind", "secret", "kube/dev/token"], ""), "keyward rm");
+    ok(
+        &k.home
+            .keyward(&["rm", "--kind", "secret", "kube/dev/token"], ""),
+        "keyward rm",
+    );
     let out = k.kubectl("dev");
     assert!(!out.status.success(), "kubectl worked with no token");
-    assert!(text(&out.stderr).contains("kube/dev/token"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("kube/dev/token"),
+        "{}",
+        text(&out.stderr)
+    );
 }

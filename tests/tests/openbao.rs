@@ -93,21 +93,40 @@ fn bao_login_kv_and_revoke_with_the_token_only_in_the_vault() {
         "bao wrote ~/.vault-token despite the token helper"
     );
     assert_eq!(secret_names(&b.home), vec![b.name()]);
-    assert_eq!(secret_value(&b.home, &b.name()).as_deref(), Some(ROOT_TOKEN));
+    assert_eq!(
+        secret_value(&b.home, &b.name()).as_deref(),
+        Some(ROOT_TOKEN)
+    );
 
-    ok(&b.bao(&["kv", "put", "secret/app", "password=hunter2"]), "kv put");
-    let got = ok(&b.bao(&["kv", "get", "-field=password", "secret/app"]), "kv get");
+    ok(
+        &b.bao(&["kv", "put", "secret/app", "password=hunter2"]),
+        "kv put",
+    );
+    let got = ok(
+        &b.bao(&["kv", "get", "-field=password", "secret/app"]),
+        "kv get",
+    );
     assert_eq!(got.trim_end(), "hunter2");
 
     // Locked vault: the helper fails at once with the hint, bao says so.
     ok(&b.home.keyward(&["lock"], ""), "keyward lock");
     let out = b.bao(&["kv", "get", "secret/app"]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("vault is locked"), "{}", text(&out.stderr));
-    let out = b.home.keyward(&["unlock", "--password-fd", "0", "--timeout", "10m"], "s3cret\n");
+    assert!(
+        text(&out.stderr).contains("vault is locked"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = b.home.keyward(
+        &["unlock", "--password-fd", "0", "--timeout", "10m"],
+        "s3cret\n",
+    );
     ok(&out, "keyward unlock");
 
-    ok(&b.bao(&["token", "revoke", "-self"]), "bao token revoke -self");
+    ok(
+        &b.bao(&["token", "revoke", "-self"]),
+        "bao token revoke -self",
+    );
     let out = b.bao(&["kv", "get", "secret/app"]);
     assert!(!out.status.success(), "a revoked token still reads");
     ok(&b.helper("erase"), "helper erase");
@@ -133,5 +152,8 @@ fn tokens_are_kept_per_server_address() {
         "{}",
         text(&out.stderr)
     );
-    ok(&b.bao(&["kv", "put", "secret/app", "k=v"]), "kv put with the stored token");
+    ok(
+        &b.bao(&["kv", "put", "secret/app", "k=v"]),
+        "kv put with the stored token",
+    );
 }

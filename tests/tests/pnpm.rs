@@ -70,11 +70,17 @@ impl Registry {
             r#"{"name":"kw-private","version":"1.0.0","main":"index.js"}"#,
         )
         .unwrap();
-        std::fs::write(pkg.join("index.js"), "module.exports = 'hello from verdaccio';\n").unwrap();
+        std::fs::write(
+            pkg.join("index.js"),
+            "module.exports = 'hello from verdaccio';\n",
+        )
+        .unwrap();
         let rc = home.path().join("publish.npmrc");
         std::fs::write(&rc, format!("//127.0.0.1:{port}/:_authToken={token}\n")).unwrap();
         let mut c = home.command("npm");
-        c.args(["publish", "--registry", &url, "--userconfig"]).arg(&rc).current_dir(&pkg);
+        c.args(["publish", "--registry", &url, "--userconfig"])
+            .arg(&rc)
+            .current_dir(&pkg);
         ok(&output_with_stdin(&mut c, b""), "npm publish");
         std::fs::remove_file(&rc).unwrap();
         Registry {
@@ -116,10 +122,16 @@ fn pnpm_install_with_the_token_only_in_the_vault() {
     assert!(!out.status.success(), "installed without any token");
 
     let said = ok(
-        &r.home.keyward(&["setup", "pnpm", &r.url, "--secret-fd", "0"], &format!("{}\n", r.token)),
+        &r.home.keyward(
+            &["setup", "pnpm", &r.url, "--secret-fd", "0"],
+            &format!("{}\n", r.token),
+        ),
         "keyward setup pnpm",
     );
-    let name = format!("npm/{}", r.url.trim_start_matches("http://").trim_end_matches('/'));
+    let name = format!(
+        "npm/{}",
+        r.url.trim_start_matches("http://").trim_end_matches('/')
+    );
     assert!(said.contains(&name), "{said}");
     let npmrc = std::fs::read_to_string(r.home.path().join(".npmrc")).unwrap();
     assert!(npmrc.contains(":tokenHelper=/"), "{npmrc}");
@@ -133,8 +145,16 @@ fn pnpm_install_with_the_token_only_in_the_vault() {
     assert!(js.contains("hello from verdaccio"));
 
     // The token gone from the vault: the helper fails, so does pnpm.
-    ok(&r.home.keyward(&["rm", "--kind", "secret", &name], ""), "keyward rm");
+    ok(
+        &r.home.keyward(&["rm", "--kind", "secret", &name], ""),
+        "keyward rm",
+    );
     let out = r.pnpm_install(&r.project("token-removed"));
-    assert!(!out.status.success(), "installed after the token was removed");
-    assert!(text(&out.stdout).contains("token helper") || text(&out.stderr).contains("token helper"));
+    assert!(
+        !out.status.success(),
+        "installed after the token was removed"
+    );
+    assert!(
+        text(&out.stdout).contains("token helper") || text(&out.stderr).contains("token helper")
+    );
 }

@@ -54,6 +54,9 @@ fn doctor_finds_the_plaintext_files_and_import_clears_them() {
     let out = doctor();
     assert!(!out.contains("Terraform token(s) in plaintext"), "{out}");
     assert!(!out.contains("kubectl token(s)"), "{out}");
-    assert!(out.contains("credentials.tfrc.json.keyward-backup: a backup"), "{out}");
+    assert!(
+        out.contains("credentials.tfrc.json.keyward-backup: a backup"),
+        "{out}"
+    );
     assert!(out.contains("config.keyward-backup: a backup"), "{out}");
 }

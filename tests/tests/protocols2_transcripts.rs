@@ -46,7 +46,8 @@ impl Helper {
         .map_err(|e| e.to_string())?;
         let mut entry = NewEntry::secret(name, SecretBytes::from_slice(value).unwrap(), None);
         entry.password_expiry_utc = expiry;
-        v.update(|t| t.upsert(entry).map(drop)).map_err(|e| e.to_string())
+        v.update(|t| t.upsert(entry).map(drop))
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -77,7 +78,9 @@ impl Driver for Helper {
                 self.home.keyward(&["lock"], "");
             }
             ("unlock", []) => {
-                let out = self.home.keyward(&["unlock", "--password-fd", "0"], "s3cret\n");
+                let out = self
+                    .home
+                    .keyward(&["unlock", "--password-fd", "0"], "s3cret\n");
                 if !out.status.success() {
                     return Err(text(&out.stderr));
                 }
@@ -116,5 +119,7 @@ fn openbao_token_helper_transcripts() {
 /// `keyward kube-credential`: the transcripts' arguments follow `keyward`.
 #[test]
 fn kube_credential_transcripts() {
-    transcript::run_all("kube", 3, StderrRule::Listed, |t| Helper::new("keyward", t.initial));
+    transcript::run_all("kube", 3, StderrRule::Listed, |t| {
+        Helper::new("keyward", t.initial)
+    });
 }

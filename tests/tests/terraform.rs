@@ -58,7 +58,11 @@ impl Tf {
             ),
         )
         .unwrap();
-        Command::new("chmod").arg("755").arg(&browser).status().unwrap();
+        Command::new("chmod")
+            .arg("755")
+            .arg(&browser)
+            .status()
+            .unwrap();
         let out = home.keyward(&["setup", "terraform"], "");
         assert!(out.status.success(), "setup: {}", text(&out.stderr));
         Tf {
@@ -133,15 +137,23 @@ fn login_init_logout_with_the_token_only_in_the_vault() {
     assert_eq!(secret_value(&t.home, &t.name()).as_deref(), Some(TOKEN));
 
     let p = t.project("p1");
-    ok(&t.terraform(&p, &["init", "-input=false", "-no-color"], ""), "terraform init");
+    ok(
+        &t.terraform(&p, &["init", "-input=false", "-no-color"], ""),
+        "terraform init",
+    );
     assert!(p.join(".terraform/modules/greeting/main.tf").exists());
     assert!(
-        t.registry.log().contains("GET /v1/modules/test/greeting/local/versions auth=token"),
+        t.registry
+            .log()
+            .contains("GET /v1/modules/test/greeting/local/versions auth=token"),
         "{}",
         t.registry.log()
     );
 
-    ok(&t.terraform(&home, &["logout", &t.host], ""), "terraform logout");
+    ok(
+        &t.terraform(&home, &["logout", &t.host], ""),
+        "terraform logout",
+    );
     assert!(secret_names(&t.home).is_empty());
     let out = t.terraform(&t.project("p2"), &["init", "-input=false", "-no-color"], "");
     assert!(!out.status.success(), "init succeeded with no token");
@@ -149,12 +161,22 @@ fn login_init_logout_with_the_token_only_in_the_vault() {
 
     // A locked vault: the helper fails at once (Terraform goes on without a
     // token and logs the helper's message only with TF_LOG).
-    ok(&t.home.keyward(&["set", &t.name(), "--secret-fd", "0"], &format!("{TOKEN}\n")), "keyward set");
+    ok(
+        &t.home.keyward(
+            &["set", &t.name(), "--secret-fd", "0"],
+            &format!("{TOKEN}\n"),
+        ),
+        "keyward set",
+    );
     ok(&t.home.keyward(&["lock"], ""), "keyward lock");
     let mut c = t.home.command(bin("terraform-credentials-keyward"));
     let out = output_with_stdin(c.args(["get", &t.host]), b"");
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("vault is locked"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("vault is locked"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = t.terraform(&t.project("p3"), &["init", "-input=false", "-no-color"], "");
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("401"), "{}", text(&out.stderr));
@@ -173,19 +195,41 @@ fn import_moves_a_plaintext_token_and_init_uses_it() {
         ),
     )
     .unwrap();
-    Command::new("chmod").arg("600").arg(&file).status().unwrap();
-    let out = t.home.keyward(&["import", "terraform", "--remove-plaintext"], "");
+    Command::new("chmod")
+        .arg("600")
+        .arg(&file)
+        .status()
+        .unwrap();
+    let out = t
+        .home
+        .keyward(&["import", "terraform", "--remove-plaintext"], "");
     let said = ok(&out, "keyward import terraform");
     assert!(said.contains("1 added, 0 replaced, 1 skipped"), "{said}");
-    assert!(text(&out.stderr).contains("credentials.other.example: property \"organization\""), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("credentials.other.example: property \"organization\""),
+        "{}",
+        text(&out.stderr)
+    );
     let left = std::fs::read_to_string(&file).unwrap();
     assert!(!left.contains(TOKEN), "{left}");
-    assert!(left.contains("\"organization\": \"y\"") && left.contains("\"other\": 1"), "{left}");
-    assert!(std::fs::read_to_string(dir.join("credentials.tfrc.json.keyward-backup"))
-        .unwrap()
-        .contains(TOKEN));
+    assert!(
+        left.contains("\"organization\": \"y\"") && left.contains("\"other\": 1"),
+        "{left}"
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("credentials.tfrc.json.keyward-backup"))
+            .unwrap()
+            .contains(TOKEN)
+    );
     assert_eq!(secret_value(&t.home, &t.name()).as_deref(), Some(TOKEN));
     let p = t.project("p");
-    ok(&t.terraform(&p, &["init", "-input=false", "-no-color"], ""), "terraform init");
-    assert!(t.registry.log().contains("auth=token"), "{}", t.registry.log());
+    ok(
+        &t.terraform(&p, &["init", "-input=false", "-no-color"], ""),
+        "terraform init",
+    );
+    assert!(
+        t.registry.log().contains("auth=token"),
+        "{}",
+        t.registry.log()
+    );
 }

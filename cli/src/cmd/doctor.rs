@@ -360,10 +360,11 @@ fn check_plaintext_tools(r: &mut Report, home: Option<&Path>) -> usize {
             );
         }
     }
-    let kubeconfigs: Vec<std::path::PathBuf> = match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
-        Some(list) => std::env::split_paths(&list).collect(),
-        None => home.map(|h| h.join(".kube/config")).into_iter().collect(),
-    };
+    let kubeconfigs: Vec<std::path::PathBuf> =
+        match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+            Some(list) => std::env::split_paths(&list).collect(),
+            None => home.map(|h| h.join(".kube/config")).into_iter().collect(),
+        };
     for kc in kubeconfigs {
         let Some(text) = read(&kc) else { continue };
         let n = count_lines(&text, |l| {
@@ -375,7 +376,10 @@ fn check_plaintext_tools(r: &mut Report, home: Option<&Path>) -> usize {
         if n > 0 {
             warn(
                 r,
-                format!("{}: {n} kubectl token(s) or client key(s) in plaintext", kc.display()),
+                format!(
+                    "{}: {n} kubectl token(s) or client key(s) in plaintext",
+                    kc.display()
+                ),
                 format!("`keyward import kube {}`", kc.display()),
             );
         }
@@ -411,8 +415,14 @@ fn check_plaintext_tools(r: &mut Report, home: Option<&Path>) -> usize {
     for b in backups.into_iter().flatten().filter(|b| b.exists()) {
         warn(
             r,
-            format!("{}: a backup `keyward import` left, with the plaintext credentials", b.display()),
-            format!("delete it once the client works from the vault: `rm {}`", b.display()),
+            format!(
+                "{}: a backup `keyward import` left, with the plaintext credentials",
+                b.display()
+            ),
+            format!(
+                "delete it once the client works from the vault: `rm {}`",
+                b.display()
+            ),
         );
     }
     found

@@ -231,7 +231,10 @@ fn git(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
 }
 
 /// Adds sealed records in one write (the lock held only for it).
-pub(crate) fn store(mut v: keyward_vault::Vault, sealed: Vec<keyward_vault::Sealed>) -> Result<PutCounts> {
+pub(crate) fn store(
+    mut v: keyward_vault::Vault,
+    sealed: Vec<keyward_vault::Sealed>,
+) -> Result<PutCounts> {
     if sealed.is_empty() {
         return Ok(PutCounts {
             added: 0,

@@ -34,7 +34,8 @@ pub(crate) fn terraform(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
     let text = secretfile::read(&file)?;
     let src = text.expose_secret();
     let bad = |why: &str| CliError::bad_file(&file, why);
-    let (root, _) = json::parse(src).map_err(|e| bad(&format!("not valid JSON (byte {})", e.offset)))?;
+    let (root, _) =
+        json::parse(src).map_err(|e| bad(&format!("not valid JSON (byte {})", e.offset)))?;
     let Value::Object(members) = &root else {
         return Err(bad("not a JSON object"));
     };
@@ -54,18 +55,23 @@ pub(crate) fn terraform(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
             let host = json::decode(src, hk.clone()).map_err(|_| bad("bad host name"))?;
             // The same reader as the helper's `store`: an entry with anything
             // but a token is not imported (the helper could not keep it).
-            let entry = tf::secret_name(&host).map_err(|e| e.to_string()).and_then(|name| {
-                tf::parse::token(&src[hspan.clone()])
-                    .map(|t| (name, t))
-                    .map_err(|e| match e {
-                        tf::parse::Error::Refused(r) => r.to_string(),
-                        tf::parse::Error::Memory(m) => m.to_string(),
-                    })
-            });
+            let entry = tf::secret_name(&host)
+                .map_err(|e| e.to_string())
+                .and_then(|name| {
+                    tf::parse::token(&src[hspan.clone()])
+                        .map(|t| (name, t))
+                        .map_err(|e| match e {
+                            tf::parse::Error::Refused(r) => r.to_string(),
+                            tf::parse::Error::Memory(m) => m.to_string(),
+                        })
+                });
             match entry {
                 Ok((name, token)) => records.push(NewEntry::secret(&name, token, None)),
                 Err(why) => {
-                    eprintln!("keyward: {}: credentials.{host}: {why}: skipped (left in the file)", file.display());
+                    eprintln!(
+                        "keyward: {}: credentials.{host}: {why}: skipped (left in the file)",
+                        file.display()
+                    );
                     skipped.push(host);
                     kept.push((hk.start - 1..hk.end + 1, hspan.clone()));
                 }
@@ -88,7 +94,10 @@ pub(crate) fn terraform(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
     ));
     if imported == 0 || !want_removal(o, &file) {
         if imported > 0 {
-            say(&format!("left {} as it is: its tokens win over the helper until they are removed", file.display()));
+            say(&format!(
+                "left {} as it is: its tokens win over the helper until they are removed",
+                file.display()
+            ));
         }
         return Ok(());
     }
@@ -139,8 +148,12 @@ fn yaml_secret(v: &serde_yaml_ng::Value, base64: bool) -> std::result::Result<Se
 }
 
 /// One kubeconfig user's credential → its named secrets, or why it stays.
-fn kube_user(name: &str, user: &serde_yaml_ng::Mapping) -> std::result::Result<Vec<NewEntry>, String> {
-    let [token_name, key_name, cert_name] = kubeproto::secret_names(name).map_err(|e| e.to_string())?;
+fn kube_user(
+    name: &str,
+    user: &serde_yaml_ng::Mapping,
+) -> std::result::Result<Vec<NewEntry>, String> {
+    let [token_name, key_name, cert_name] =
+        kubeproto::secret_names(name).map_err(|e| e.to_string())?;
     let token = user.get("token");
     let key = user.get("client-key-data");
     let cert = user.get("client-certificate-data");
@@ -148,11 +161,25 @@ fn kube_user(name: &str, user: &serde_yaml_ng::Mapping) -> std::result::Result<V
         return Err("already uses a plugin".into());
     }
     match (token, key, cert) {
-        (Some(_), Some(_), _) => Err("has both a token and a client key: keyward answers with one; move it by hand".into()),
-        (Some(t), None, _) => Ok(vec![NewEntry::secret(&token_name, yaml_secret(t, false)?, None)]),
+        (Some(_), Some(_), _) => Err(
+            "has both a token and a client key: keyward answers with one; move it by hand".into(),
+        ),
+        (Some(t), None, _) => Ok(vec![NewEntry::secret(
+            &token_name,
+            yaml_secret(t, false)?,
+            None,
+        )]),
         (None, Some(k), Some(c)) => Ok(vec![
-            NewEntry::secret(&key_name, yaml_secret(k, true).map_err(|e| format!("client-key-data: {e}"))?, None),
-            NewEntry::secret(&cert_name, yaml_secret(c, true).map_err(|e| format!("client-certificate-data: {e}"))?, None),
+            NewEntry::secret(
+                &key_name,
+                yaml_secret(k, true).map_err(|e| format!("client-key-data: {e}"))?,
+                None,
+            ),
+            NewEntry::secret(
+                &cert_name,
+                yaml_secret(c, true).map_err(|e| format!("client-certificate-data: {e}"))?,
+                None,
+            ),
         ]),
         (None, Some(_), None) => Err("client-key-data without client-certificate-data".into()),
         (None, None, _) => Err(String::new()),
@@ -172,15 +199,29 @@ pub(crate) fn kube(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
     };
     warn_if_exposed(&file);
     let text = secretfile::read(&file)?;
-    let mut doc: serde_yaml_ng::Value = serde_yaml_ng::from_slice(text.expose_secret())
-        .map_err(|e| CliError::bad_file(&file, format!("not a kubeconfig: YAML error at {}", e.location().map(|l| format!("line {}", l.line())).unwrap_or_default())))?;
+    let mut doc: serde_yaml_ng::Value =
+        serde_yaml_ng::from_slice(text.expose_secret()).map_err(|e| {
+            CliError::bad_file(
+                &file,
+                format!(
+                    "not a kubeconfig: YAML error at {}",
+                    e.location()
+                        .map(|l| format!("line {}", l.line()))
+                        .unwrap_or_default()
+                ),
+            )
+        })?;
     let keyward = crate::cmd::setup::find_program("keyward", None)?;
     let mut records = Vec::new();
     let mut skipped = Vec::new();
     let mut replaced = 0usize;
     if let Some(users) = doc.get_mut("users").and_then(|u| u.as_sequence_mut()) {
         for entry in users {
-            let Some(name) = entry.get("name").and_then(|n| n.as_str()).map(str::to_owned) else {
+            let Some(name) = entry
+                .get("name")
+                .and_then(|n| n.as_str())
+                .map(str::to_owned)
+            else {
                 continue;
             };
             let Some(user) = entry.get_mut("user").and_then(|u| u.as_mapping_mut()) else {
@@ -198,13 +239,21 @@ pub(crate) fn kube(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
                         serde_json::to_string(&keyward.display().to_string()).unwrap_or_default(),
                         serde_json::to_string(&name).unwrap_or_default(),
                     ))
-                    .map_err(|_| CliError::bad_file(&file, format!("user {name:?}: cannot write its exec entry")))?;
+                    .map_err(|_| {
+                        CliError::bad_file(
+                            &file,
+                            format!("user {name:?}: cannot write its exec entry"),
+                        )
+                    })?;
                     user.insert("exec".into(), exec);
                     replaced += 1;
                 }
                 Err(why) if why.is_empty() => {}
                 Err(why) => {
-                    eprintln!("keyward: {}: user {name:?}: {why}: skipped (left as it is)", file.display());
+                    eprintln!(
+                        "keyward: {}: user {name:?}: {why}: skipped (left as it is)",
+                        file.display()
+                    );
                     skipped.push(name);
                 }
             }
@@ -225,7 +274,10 @@ pub(crate) fn kube(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
     ));
     if replaced == 0 || !want_removal(o, &file) {
         if replaced > 0 {
-            say(&format!("left {} as it is: kubectl keeps using its plaintext credentials", file.display()));
+            say(&format!(
+                "left {} as it is: kubectl keeps using its plaintext credentials",
+                file.display()
+            ));
         }
         return Ok(());
     }

@@ -40,10 +40,14 @@ pub(crate) fn credential(ctx: &Ctx, a: KubeCredentialArgs) -> Result<()> {
     let [token_name, key_name, cert_name] = kube::secret_names(&a.name)?;
     let v = open(ctx)?;
     let answer = if let Some((token, expiry)) = named::get(&v, &token_name)? {
-        kube::exec_credential(version, &Credential::Token(&token), expiry.map(rfc3339).as_deref())?
+        kube::exec_credential(
+            version,
+            &Credential::Token(&token),
+            expiry.map(rfc3339).as_deref(),
+        )?
     } else if let Some((key, expiry)) = named::get(&v, &key_name)? {
-        let (certificate, _) = named::get(&v, &cert_name)?
-            .ok_or_else(|| CliError::NoSecret(cert_name.clone()))?;
+        let (certificate, _) =
+            named::get(&v, &cert_name)?.ok_or_else(|| CliError::NoSecret(cert_name.clone()))?;
         let cred = Credential::ClientCert {
             certificate: &certificate,
             key: &key,

@@ -127,7 +127,11 @@ pub(crate) fn setup(ctx: &Ctx, a: SetupPnpmArgs) -> Result<()> {
             format!("sets another {key}: remove that line, then run this again"),
         ));
     } else {
-        let sep = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
+        let sep = if text.is_empty() || text.ends_with('\n') {
+            ""
+        } else {
+            "\n"
+        };
         append(&npmrc, &format!("{sep}{line}\n"))?;
         say(&format!("added {line} to {}", npmrc.display()));
     }
@@ -138,7 +142,9 @@ pub(crate) fn setup(ctx: &Ctx, a: SetupPnpmArgs) -> Result<()> {
         ));
     }
     if a.secret_fd.is_none() {
-        say(&format!("store the registry token with `keyward set {name}`"));
+        say(&format!(
+            "store the registry token with `keyward set {name}`"
+        ));
     }
     Ok(())
 }

@@ -53,7 +53,8 @@ pub(crate) fn home() -> Result<PathBuf> {
 
 /// A keyward program: `--helper`, else beside this executable, else on PATH.
 pub(crate) fn find_program(name: &str, given: Option<&Path>) -> Result<PathBuf> {
-    let not_found = |p: &Path| CliError::bad_file(p, "no such program: give its path with --helper");
+    let not_found =
+        |p: &Path| CliError::bad_file(p, "no such program: give its path with --helper");
     if let Some(p) = given {
         return std::path::absolute(p)
             .ok()
@@ -121,7 +122,11 @@ fn terraform(a: &TerraformArgs) -> Result<()> {
         Err(_) => {}
     }
     std::os::unix::fs::symlink(&helper, &link).map_err(CliError::file(&link))?;
-    say(&format!("linked {} -> {}", link.display(), helper.display()));
+    say(&format!(
+        "linked {} -> {}",
+        link.display(),
+        helper.display()
+    ));
 
     let rc = match std::env::var_os("TF_CLI_CONFIG_FILE").filter(|v| !v.is_empty()) {
         Some(f) => PathBuf::from(f),
@@ -165,7 +170,8 @@ mod tests {
         assert_eq!(configured_helper(""), None);
         assert_eq!(configured_helper("# credentials_helper \"x\" {}\n"), None);
         assert_eq!(
-            configured_helper("plugin_cache_dir = \"/x\"\ncredentials_helper \"keyward\" {}\n").as_deref(),
+            configured_helper("plugin_cache_dir = \"/x\"\ncredentials_helper \"keyward\" {}\n")
+                .as_deref(),
             Some("keyward")
         );
         assert_eq!(

@@ -119,7 +119,9 @@ pub fn read_input(input: &mut impl Read) -> Result<SecretBytes, Error> {
         Err(ReadError::TooLarge) => {
             let mut scratch = SecretBytes::zeroed(4096).map_err(Error::Memory)?;
             loop {
-                match input.read(keyward_secmem::ExposeSecretMut::expose_secret_mut(&mut scratch)) {
+                match input.read(keyward_secmem::ExposeSecretMut::expose_secret_mut(
+                    &mut scratch,
+                )) {
                     Ok(0) => break,
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

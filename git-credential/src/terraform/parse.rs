@@ -100,7 +100,11 @@ pub fn token(input: &[u8]) -> Result<SecretBytes, Error> {
     if secret.is_empty() {
         return Err(Refused::EmptyToken.into());
     }
-    if secret.expose_secret().iter().any(|&c| c < 0x20 || c == 0x7f) {
+    if secret
+        .expose_secret()
+        .iter()
+        .any(|&c| c < 0x20 || c == 0x7f)
+    {
         return Err(Refused::ControlInToken.into());
     }
     Ok(secret)
@@ -131,12 +135,18 @@ mod tests {
     #[test]
     fn keeps_only_the_token() {
         assert_eq!(tok(r#"{"token":"hunter2"}"#), Ok(b"hunter2".to_vec()));
-        assert_eq!(tok(" {\n \"token\" : \"a\\u0062\\/c\" }\n"), Ok(b"ab/c".to_vec()));
+        assert_eq!(
+            tok(" {\n \"token\" : \"a\\u0062\\/c\" }\n"),
+            Ok(b"ab/c".to_vec())
+        );
         assert_eq!(
             tok(r#"{"token":"x","org":"y"}"#),
             Err(Refused::Property(Some("org".into())))
         );
-        assert_eq!(tok(r#"{"Token":"x"}"#), Err(Refused::Property(Some("Token".into()))));
+        assert_eq!(
+            tok(r#"{"Token":"x"}"#),
+            Err(Refused::Property(Some("Token".into())))
+        );
         assert_eq!(tok(r#"{"token":"x","token":"y"}"#), Err(Refused::TwoTokens));
         assert_eq!(tok(r#"{"token":1}"#), Err(Refused::TokenNotString));
         assert_eq!(tok(r#"{"token":null}"#), Err(Refused::TokenNotString));
@@ -146,7 +156,12 @@ mod tests {
         assert_eq!(tok("[]"), Err(Refused::NotObject));
         assert!(matches!(tok(""), Err(Refused::Json(..))));
         assert!(matches!(tok(r#"{"token":"x"} x"#), Err(Refused::Json(..))));
-        assert_eq!(token(b"{\"token\":\"a\0\"}").err().map(|e| matches!(e, Error::Refused(Refused::NotText))), Some(true));
+        assert_eq!(
+            token(b"{\"token\":\"a\0\"}")
+                .err()
+                .map(|e| matches!(e, Error::Refused(Refused::NotText))),
+            Some(true)
+        );
     }
 
     #[test]
@@ -158,6 +173,9 @@ mod tests {
             assert_eq!(back.expose_secret(), t.as_bytes());
         }
         let s = SecretBytes::from_slice(b"s3cret").unwrap();
-        assert_eq!(answer(&s).unwrap().expose_secret(), b"{\"token\":\"s3cret\"}\n");
+        assert_eq!(
+            answer(&s).unwrap().expose_secret(),
+            b"{\"token\":\"s3cret\"}\n"
+        );
     }
 }

@@ -46,9 +46,16 @@ fn req(m: &mut Mem, args: &[&str], input: &[u8]) -> (Result<(), String>, Vec<u8>
 #[test]
 fn store_get_forget() {
     let mut m = Mem::default();
-    let (r, out, _) = req(&mut m, &["store", "App.Terraform.io"], br#"{"token":"hunter2"}"#);
+    let (r, out, _) = req(
+        &mut m,
+        &["store", "App.Terraform.io"],
+        br#"{"token":"hunter2"}"#,
+    );
     assert_eq!((r, out), (Ok(()), vec![]));
-    assert_eq!(req(&mut m, &["get", "app.terraform.io"], b"").1, b"{\"token\":\"hunter2\"}\n");
+    assert_eq!(
+        req(&mut m, &["get", "app.terraform.io"], b"").1,
+        b"{\"token\":\"hunter2\"}\n"
+    );
     assert_eq!(req(&mut m, &["get", "other.example"], b"").1, b"{}\n");
     assert_eq!(req(&mut m, &["forget", "app.terraform.io"], b"").0, Ok(()));
     assert_eq!(req(&mut m, &["get", "app.terraform.io"], b"").1, b"{}\n");
@@ -79,9 +86,21 @@ fn refused_store_drains_stdin_and_stores_nothing() {
 #[test]
 fn verbs_and_arguments() {
     let mut m = Mem::default();
-    assert!(req(&mut m, &["list", "h"], b"").0.unwrap_err().contains("unknown verb \"list\""));
-    assert!(req(&mut m, &["get"], b"").0.unwrap_err().starts_with("usage:"));
+    assert!(req(&mut m, &["list", "h"], b"")
+        .0
+        .unwrap_err()
+        .contains("unknown verb \"list\""));
+    assert!(req(&mut m, &["get"], b"")
+        .0
+        .unwrap_err()
+        .starts_with("usage:"));
     assert!(req(&mut m, &[], b"").0.unwrap_err().starts_with("usage:"));
-    assert!(req(&mut m, &["--host=x", "get", "h"], b"").0.unwrap_err().contains("unknown argument"));
-    assert!(req(&mut m, &["get", ""], b"").0.unwrap_err().contains("bad hostname"));
+    assert!(req(&mut m, &["--host=x", "get", "h"], b"")
+        .0
+        .unwrap_err()
+        .contains("unknown argument"));
+    assert!(req(&mut m, &["get", ""], b"")
+        .0
+        .unwrap_err()
+        .contains("bad hostname"));
 }

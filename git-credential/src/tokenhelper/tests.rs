@@ -33,9 +33,15 @@ fn store_get_erase_per_address() {
     let mut m = Mem::default();
     let a = "http://127.0.0.1:8200";
     assert_eq!(op(&mut m, "store", a, b"s.hunter2").0, Ok(()));
-    assert_eq!(op(&mut m, "store", "https://other:8200", b"s.other\n").0, Ok(()));
+    assert_eq!(
+        op(&mut m, "store", "https://other:8200", b"s.other\n").0,
+        Ok(())
+    );
     assert_eq!(op(&mut m, "get", a, b"").1, b"s.hunter2");
-    assert_eq!(op(&mut m, "get", "http://127.0.0.1:8200/", b"").1, b"s.hunter2");
+    assert_eq!(
+        op(&mut m, "get", "http://127.0.0.1:8200/", b"").1,
+        b"s.hunter2"
+    );
     assert_eq!(op(&mut m, "get", "https://other:8200", b"").1, b"s.other");
     assert_eq!(op(&mut m, "erase", a, b"").0, Ok(()));
     assert_eq!(op(&mut m, "get", a, b""), (Ok(()), vec![]));
@@ -51,7 +57,10 @@ fn bad_input_stores_nothing() {
     }
     let big = vec![b'a'; MAX_TOKEN + 1];
     assert!(op(&mut m, "store", DEFAULT_ADDR, &big).0.is_err());
-    assert!(op(&mut m, "list", DEFAULT_ADDR, b"").0.unwrap_err().contains("unknown operation"));
+    assert!(op(&mut m, "list", DEFAULT_ADDR, b"")
+        .0
+        .unwrap_err()
+        .contains("unknown operation"));
     assert!(m.0.is_empty());
 }
 
@@ -63,10 +72,19 @@ fn address_order_and_default() {
     assert_eq!(address(env(&[])), DEFAULT_ADDR);
     assert_eq!(address(env(&[("VAULT_ADDR", "http://v:1")])), "http://v:1");
     assert_eq!(
-        address(env(&[("VAULT_ADDR", "http://v:1"), ("BAO_ADDR", "http://b:2")])),
+        address(env(&[
+            ("VAULT_ADDR", "http://v:1"),
+            ("BAO_ADDR", "http://b:2")
+        ])),
         "http://b:2"
     );
     assert_eq!(secret_name("HTTPS://h:1/").unwrap(), "openbao/https/h:1");
-    assert_eq!(secret_name("http://[::1]:8200").unwrap(), "openbao/http/+5B::1+5D:8200");
-    assert_eq!(secret_name("unix:///run/bao.sock").unwrap(), "openbao/unix/+2Frun+2Fbao.sock");
+    assert_eq!(
+        secret_name("http://[::1]:8200").unwrap(),
+        "openbao/http/+5B::1+5D:8200"
+    );
+    assert_eq!(
+        secret_name("unix:///run/bao.sock").unwrap(),
+        "openbao/unix/+2Frun+2Fbao.sock"
+    );
 }

@@ -145,9 +145,15 @@ pub(crate) fn token_helper() -> (Command, Extra) {
         .disable_help_flag(true)
         .disable_version_flag(true)
         .arg(action([
-            ("get", "Print the stored token for the server (no newline); nothing when there is none."),
+            (
+                "get",
+                "Print the stored token for the server (no newline); nothing when there is none.",
+            ),
             ("store", "Keep the token read on stdin for the server."),
-            ("erase", "Forget the server's token (forgetting nothing succeeds)."),
+            (
+                "erase",
+                "Forget the server's token (forgetting nothing succeeds).",
+            ),
         ]))
         .after_help("Exit codes:\n  0  success\n  1  error (one line on stderr)");
     let extra = Extra {

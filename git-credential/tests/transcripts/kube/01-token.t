@@ -22,3 +22,11 @@ $ @set kube/ci/token s3cret-ci 1924992000
 $ kube-credential ci
 ? 0
 {"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"expirationTimestamp":"2031-01-01T00:00:00Z","token":"s3cret-ci"}}
+# `keyward set --expires` stores one.
+$ set kube/ci2/token --secret-fd 0 --expires 2031-01-01T00:00:00Z
+s3cret-ci2
+? 0
+stored secret kube/ci2/token
+$ kube-credential ci2
+? 0
+{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"expirationTimestamp":"2031-01-01T00:00:00Z","token":"s3cret-ci2"}}
