@@ -1,11 +1,11 @@
 //! What the Terraform, OpenBao, kubectl and pnpm end-to-end tests share: where
 //! scripts/install-test-clients-2 put the clients, free ports, servers that
 //! stop when dropped, a throwaway CA.
-#![allow(dead_code, reason = "each test file uses a part")]
+#![allow(dead_code, unused_imports, reason = "each test file uses a part")]
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use keyward_tests::{bin, output_with_stdin, text, TestHome};
