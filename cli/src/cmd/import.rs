@@ -33,7 +33,7 @@ pub(crate) enum ImportWhat {
     Terraform(ImportOpts),
     /// Import static tokens and client keys (token, client-key-data) of a
     /// kubeconfig ($KUBECONFIG's first file, else ~/.kube/config) as named
-    /// secrets kube/USER/…, replacing them with `keyward kube-credential` exec entries.
+    /// secrets kube/USER/..., replacing them with `keyward kube-credential` exec entries.
     #[command(after_help = crate::exit::EXIT_CODES_HELP)]
     Kube(ImportOpts),
 }

@@ -14,6 +14,7 @@ use keyward_protocols::{kube as kubeproto, terraform as tf};
 use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
 use keyward_vault::NewEntry;
 use std::path::{Path, PathBuf};
+use yaml_rust2::{yaml::Hash, Yaml, YamlEmitter, YamlLoader};
 
 /// `FILE.keyward-backup`, written (0600) from locked memory.
 fn backup(file: &Path, data: &SecretBytes) -> Result<PathBuf> {
@@ -134,7 +135,7 @@ fn kubeconfig() -> Result<PathBuf> {
 }
 
 /// A YAML string value into locked memory (`base64`: decoded first).
-fn yaml_secret(v: &serde_yaml_ng::Value, base64: bool) -> std::result::Result<SecretBytes, String> {
+fn yaml_secret(v: &Yaml, base64: bool) -> std::result::Result<SecretBytes, String> {
     let s = v.as_str().ok_or("not a string")?;
     if !base64 {
         return SecretBytes::from_slice(s.trim().as_bytes()).map_err(|e| e.to_string());
@@ -147,20 +148,26 @@ fn yaml_secret(v: &serde_yaml_ng::Value, base64: bool) -> std::result::Result<Se
     Ok(raw)
 }
 
-/// One kubeconfig user's credential → its named secrets, or why it stays.
-fn kube_user(
-    name: &str,
-    user: &serde_yaml_ng::Mapping,
-) -> std::result::Result<Vec<NewEntry>, String> {
+fn key(k: &str) -> Yaml {
+    Yaml::String(k.to_owned())
+}
+
+/// One kubeconfig user's credential → its named secrets, or why it stays
+/// (an empty reason: nothing to import).
+fn kube_user(name: &str, user: &Hash) -> std::result::Result<Vec<NewEntry>, String> {
     let [token_name, key_name, cert_name] =
         kubeproto::secret_names(name).map_err(|e| e.to_string())?;
-    let token = user.get("token");
-    let key = user.get("client-key-data");
-    let cert = user.get("client-certificate-data");
-    if user.contains_key("exec") || user.contains_key("auth-provider") {
-        return Err("already uses a plugin".into());
+    let token = user.get(&key("token"));
+    let ckey = user.get(&key("client-key-data"));
+    let cert = user.get(&key("client-certificate-data"));
+    if user.contains_key(&key("exec")) || user.contains_key(&key("auth-provider")) {
+        return Err(if token.is_some() || ckey.is_some() {
+            "already uses a plugin".into()
+        } else {
+            String::new()
+        });
     }
-    match (token, key, cert) {
+    match (token, ckey, cert) {
         (Some(_), Some(_), _) => Err(
             "has both a token and a client key: keyward answers with one; move it by hand".into(),
         ),
@@ -188,10 +195,10 @@ fn kube_user(
 
 /// `keyward import kube [FILE]`.
 ///
-/// The kubeconfig is parsed with serde_yaml_ng, into ordinary heap memory:
-/// the tokens and keys it holds are in heap `String`s while this command
-/// runs (the `keyward` binary's allocator wipes every block it frees), and
-/// each is copied into locked memory at once. See docs/protocols-2.md.
+/// The kubeconfig is parsed with yaml-rust2, into ordinary heap memory: the
+/// tokens and keys it holds are in heap `String`s while this command runs
+/// (the `keyward` binary's allocator wipes every block it frees), and each
+/// is copied into locked memory at once. See docs/infra-tokens.md.
 pub(crate) fn kube(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
     let file = match &o.file {
         Some(f) => f.clone(),
@@ -199,63 +206,65 @@ pub(crate) fn kube(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
     };
     warn_if_exposed(&file);
     let text = secretfile::read(&file)?;
-    let mut doc: serde_yaml_ng::Value =
-        serde_yaml_ng::from_slice(text.expose_secret()).map_err(|e| {
-            CliError::bad_file(
-                &file,
-                format!(
-                    "not a kubeconfig: YAML error at {}",
-                    e.location()
-                        .map(|l| format!("line {}", l.line()))
-                        .unwrap_or_default()
-                ),
-            )
-        })?;
+    let bad = |why: String| CliError::bad_file(&file, why);
+    let src = std::str::from_utf8(text.expose_secret())
+        .map_err(|_| bad("not a kubeconfig: not UTF-8".into()))?;
+    let mut docs = YamlLoader::load_from_str(src).map_err(|e| {
+        bad(format!(
+            "not a kubeconfig: YAML error at line {}, column {}",
+            e.marker().line(),
+            e.marker().col() + 1
+        ))
+    })?;
+    if docs.len() != 1 || docs[0].as_hash().is_none() {
+        return Err(bad("not a kubeconfig: not one YAML mapping".into()));
+    }
+    let mut doc = docs.remove(0);
     let keyward = crate::cmd::setup::find_program("keyward", None)?;
     let mut records = Vec::new();
     let mut skipped = Vec::new();
     let mut replaced = 0usize;
-    if let Some(users) = doc.get_mut("users").and_then(|u| u.as_sequence_mut()) {
-        for entry in users {
-            let Some(name) = entry
-                .get("name")
-                .and_then(|n| n.as_str())
-                .map(str::to_owned)
-            else {
-                continue;
-            };
-            let Some(user) = entry.get_mut("user").and_then(|u| u.as_mapping_mut()) else {
-                continue;
-            };
-            match kube_user(&name, user) {
-                Ok(r) => {
-                    records.extend(r);
-                    for k in ["token", "client-key-data", "client-certificate-data"] {
-                        user.remove(k);
-                    }
-                    let exec = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&format!(
-                        "apiVersion: {}\ncommand: {}\nargs: [kube-credential, {}]\n",
-                        kubeproto::V1BETA1,
-                        serde_json::to_string(&keyward.display().to_string()).unwrap_or_default(),
-                        serde_json::to_string(&name).unwrap_or_default(),
-                    ))
-                    .map_err(|_| {
-                        CliError::bad_file(
-                            &file,
-                            format!("user {name:?}: cannot write its exec entry"),
-                        )
-                    })?;
-                    user.insert("exec".into(), exec);
-                    replaced += 1;
+    let users = doc
+        .as_mut_hash()
+        .and_then(|h| h.get_mut(&key("users")))
+        .and_then(|u| u.as_mut_vec());
+    for entry in users.into_iter().flatten() {
+        let Some(entry) = entry.as_mut_hash() else {
+            continue;
+        };
+        let Some(name) = entry
+            .get(&key("name"))
+            .and_then(|n| n.as_str())
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let Some(user) = entry.get_mut(&key("user")).and_then(|u| u.as_mut_hash()) else {
+            continue;
+        };
+        match kube_user(&name, user) {
+            Ok(r) => {
+                records.extend(r);
+                for k in ["token", "client-key-data", "client-certificate-data"] {
+                    user.remove(&key(k));
                 }
-                Err(why) if why.is_empty() => {}
-                Err(why) => {
-                    eprintln!(
-                        "keyward: {}: user {name:?}: {why}: skipped (left as it is)",
-                        file.display()
-                    );
-                    skipped.push(name);
-                }
+                let mut exec = Hash::new();
+                exec.insert(key("apiVersion"), key(kubeproto::V1BETA1));
+                exec.insert(key("command"), key(&keyward.display().to_string()));
+                exec.insert(
+                    key("args"),
+                    Yaml::Array(vec![key("kube-credential"), key(&name)]),
+                );
+                user.insert(key("exec"), Yaml::Hash(exec));
+                replaced += 1;
+            }
+            Err(why) if why.is_empty() => {}
+            Err(why) => {
+                eprintln!(
+                    "keyward: {}: user {name:?}: {why}: skipped (left as it is)",
+                    file.display()
+                );
+                skipped.push(name);
             }
         }
     }
@@ -283,9 +292,12 @@ pub(crate) fn kube(ctx: &Ctx, o: &ImportOpts) -> Result<()> {
     }
     let b = backup(&file, &text)?;
     drop(text);
-    let yaml = serde_yaml_ng::to_string(&doc)
-        .map_err(|_| CliError::bad_file(&file, "cannot write it back"))?;
+    let mut yaml = String::new();
+    YamlEmitter::new(&mut yaml)
+        .dump(&doc)
+        .map_err(|_| bad("cannot write it back".into()))?;
     drop(doc);
+    yaml.push('\n');
     let out = SecretBytes::from_slice(yaml.as_bytes())?;
     drop(yaml);
     secretfile::replace(&file, &out)?;

@@ -22,7 +22,7 @@ pub(crate) enum SetupWhat {
     Terraform(TerraformArgs),
     /// pnpm: write a token helper for REGISTRY_URL (a script with no secret
     /// that runs `keyward npm-token`) and its `//HOST/PATH/:tokenHelper` line
-    /// in ~/.npmrc; the token itself is the named secret `npm/…` (store it
+    /// in ~/.npmrc; the token itself is the named secret `npm/...` (store it
     /// with `keyward set`, or give --secret-fd).
     #[command(after_help = crate::exit::EXIT_CODES_HELP)]
     Pnpm(crate::cmd::npm::SetupPnpmArgs),
