@@ -47,7 +47,8 @@ GEN     := $(RELEASE)/gen
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
 
-BINS := keyward git-credential-keyward docker-credential-keyward cargo-credential-keyward keyward-secret-service
+BINS := keyward git-credential-keyward docker-credential-keyward cargo-credential-keyward keyward-secret-service \
+        terraform-credentials-keyward keyward-token-helper
 # started by pam_keyward.so (`unlock`; a host that is not root), never by hand
 HELPERS := keyward-login-helper
 # setuid root, as pam_unix's unix_chkpwd: checks the caller's own password
@@ -91,6 +92,7 @@ install: $(GEN)/man/keyward.1
 	gzip -9n <$(MAN5) >$(DESTDIR)$(MANDIR)/man5/keyward.toml.5.gz
 	gzip -9n <$(MAN8) >$(DESTDIR)$(MANDIR)/man8/pam_keyward.8.gz
 	chmod 0644 $(DESTDIR)$(MANDIR)/man1/keyward*.1.gz $(DESTDIR)$(MANDIR)/man1/*-credential-keyward.1.gz \
+		$(DESTDIR)$(MANDIR)/man1/terraform-credentials-keyward.1.gz \
 		$(DESTDIR)$(MANDIR)/man5/keyward.toml.5.gz $(DESTDIR)$(MANDIR)/man8/pam_keyward.8.gz
 	install -m 0644 $(GEN)/completions/keyward.bash $(DESTDIR)$(BASHCOMPDIR)/keyward
 	install -m 0644 $(GEN)/completions/_keyward $(DESTDIR)$(ZSHCOMPDIR)/_keyward
@@ -121,6 +123,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man1/git-credential-keyward.1.gz \
 		$(DESTDIR)$(MANDIR)/man1/docker-credential-keyward.1.gz \
 		$(DESTDIR)$(MANDIR)/man1/cargo-credential-keyward.1.gz \
+		$(DESTDIR)$(MANDIR)/man1/terraform-credentials-keyward.1.gz \
 		$(DESTDIR)$(MANDIR)/man5/keyward.toml.5.gz $(DESTDIR)$(MANDIR)/man8/pam_keyward.8.gz
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/keyward $(DESTDIR)$(ZSHCOMPDIR)/_keyward \
 		$(DESTDIR)$(FISHCOMPDIR)/keyward.fish
@@ -164,3 +167,4 @@ check:
 	$(CARGO) test --locked -p keyward-protocols --test git_transcripts
 	$(CARGO) test --locked -p keyward-protocols --test cargo_transcripts
 	$(CARGO) test --locked -p keyward-tests --test docker_transcripts
+	$(CARGO) test --locked -p keyward-tests --test protocols2_transcripts

@@ -147,3 +147,18 @@ for recs in (
 
 put("vault_secrets", field(b"s3cret") + b"\0\0")
 put("vault_secrets", field(b"") + b"\1" + field(b"refresh") + b"\1" + field(b"cred"))
+
+# terraform / token helper / kube: the transcripts' inputs and arguments.
+for args, data in runs("terraform"):
+    host = (args[-1] if args else "").encode()
+    put("terraform_store", data if args[:1] == ["store"] else host + b"\n" + data)
+for args, data in runs("tokenhelper"):
+    for addr in (b"http://127.0.0.1:8200", b"https://[::1]:8200/", b"unix:///run/bao.sock"):
+        put("token_helper", addr + b"\n" + data)
+for v in (b"v1", b"v1beta1", b"v1alpha1"):
+    put("kube_exec_info", b'{"apiVersion":"client.authentication.k8s.io/' + v
+        + b'","kind":"ExecCredential","spec":{"interactive":false}}')
+put("kube_exec_info", b"arn:aws:eks:eu-1:1:cluster/prod")
+for url in (b"https://registry.npmjs.org/", b"http://127.0.0.1:4873", b"//npm.corp/api/npm/x/?q#f",
+            b"https://u:p@Npm.Corp:8443/a/b"):
+    put("npm_registry", url)

@@ -92,6 +92,17 @@ pub(crate) enum Command {
     /// Print an AWS profile's credentials as `credential_process` JSON (set up by `keyward import aws`).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Aws(cmd::aws::AwsArgs),
+    /// Point Terraform/OpenTofu or pnpm at keyward's helper for it (configuration only).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Setup(cmd::setup::SetupArgs),
+    /// kubectl's exec credential plugin: print an ExecCredential for kubeconfig user NAME
+    /// from the vault (`keyward import kube` sets it up).
+    #[command(name = "kube-credential", after_help = exit::EXIT_CODES_HELP)]
+    KubeCredential(cmd::kube::KubeCredentialArgs),
+    /// pnpm's token helper: print `Bearer TOKEN` for REGISTRY_URL from the vault
+    /// (`keyward setup pnpm` writes the helper that runs it).
+    #[command(name = "npm-token", after_help = exit::EXIT_CODES_HELP)]
+    NpmToken(cmd::npm::NpmTokenArgs),
     /// Show the audit trail of record uses, or check its HMAC chain (--verify).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Log(cmd::log::LogArgs),
@@ -164,6 +175,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Exec(a) => cmd::exec::run(&ctx, a),
         Command::Askpass(a) => cmd::askpass::run(&ctx, a),
         Command::Aws(a) => cmd::aws::run(&ctx, a),
+        Command::Setup(a) => cmd::setup::run(&ctx, a),
+        Command::KubeCredential(a) => cmd::kube::credential(&ctx, a),
+        Command::NpmToken(a) => cmd::npm::token(&ctx, a),
     };
     if let Err(exit::CliError::Vault(e)) = &result {
         keyward_audit::note_failure(e);

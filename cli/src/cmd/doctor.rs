@@ -320,12 +320,135 @@ fn check_plaintext(r: &mut Report) {
         }
     }
     found += check_plaintext_files(r, home.as_deref());
+    found += check_plaintext_tools(r, home.as_deref());
     if found == 0 {
         r.ok(
             "plaintext",
-            "no plaintext git, docker, containers, cargo, AWS, pypirc or netrc credentials found",
+            "no plaintext git, docker, containers, cargo, AWS, pypirc, netrc, Terraform, OpenBao/Vault, kubectl or npm credentials found",
         );
     }
+}
+
+/// Lines of `text` (read into locked memory) for which `secret_line` holds.
+fn count_lines(text: &SecretBytes, secret_line: impl Fn(&[u8]) -> bool) -> usize {
+    keyward_secmem::ExposeSecret::expose_secret(text)
+        .split(|&c| c == b'\n')
+        .filter(|l| secret_line(l.trim_ascii()))
+        .count()
+}
+
+/// The plaintext files of Terraform, OpenBao/Vault, kubectl and npm/pnpm
+/// (and the backups `keyward import` leaves): counted in locked memory,
+/// never printed. Returns how many were found.
+fn check_plaintext_tools(r: &mut Report, home: Option<&Path>) -> usize {
+    use keyward_protocols::json::{self, Value};
+    let read = |p: &Path| crate::secretfile::read(p).ok();
+    let mut found = 0;
+    let mut warn = |r: &mut Report, detail: String, fix: String| {
+        found += 1;
+        r.warn("plaintext", &detail, &fix);
+    };
+    if let Some(home) = home {
+        let tf = home.join(".terraform.d/credentials.tfrc.json");
+        if let Some(text) = read(&tf) {
+            let src = keyward_secmem::ExposeSecret::expose_secret(&text);
+            let n = match json::parse(src) {
+                Ok((Value::Object(m), _)) => m
+                    .iter()
+                    .filter(|(k, _, _)| &src[k.clone()] == b"credentials")
+                    .map(|(_, v, _)| match v {
+                        Value::Object(hosts) => hosts.len(),
+                        _ => 0,
+                    })
+                    .sum(),
+                _ => 0,
+            };
+            if n > 0 {
+                warn(
+                    r,
+                    format!("{}: {n} Terraform token(s) in plaintext", tf.display()),
+                    "`keyward import terraform`, then `keyward setup terraform`".into(),
+                );
+            }
+        }
+        let vt = home.join(".vault-token");
+        if read(&vt).is_some_and(|t| !t.is_empty()) {
+            warn(
+                r,
+                format!("{}: an OpenBao/Vault token in plaintext", vt.display()),
+                format!(
+                    "`token_helper = \"/usr/bin/keyward-token-helper\"` in ~/.bao or ~/.vault, then `BAO_ADDR=<its server> keyward-token-helper store < {p}` and delete {p}",
+                    p = vt.display()
+                ),
+            );
+        }
+    }
+    let kubeconfigs: Vec<std::path::PathBuf> =
+        match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+            Some(list) => std::env::split_paths(&list).collect(),
+            None => home.map(|h| h.join(".kube/config")).into_iter().collect(),
+        };
+    for kc in kubeconfigs {
+        let Some(text) = read(&kc) else { continue };
+        let n = count_lines(&text, |l| {
+            ["token:", "client-key-data:"].iter().any(|k| {
+                l.strip_prefix(k.as_bytes())
+                    .is_some_and(|v| !v.trim_ascii().is_empty())
+            })
+        });
+        if n > 0 {
+            warn(
+                r,
+                format!(
+                    "{}: {n} kubectl token(s) or client key(s) in plaintext",
+                    kc.display()
+                ),
+                format!("`keyward import kube {}`", kc.display()),
+            );
+        }
+    }
+    let npmrc = std::env::var_os("NPM_CONFIG_USERCONFIG")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| home.map(|h| h.join(".npmrc")));
+    if let Some(rc) = npmrc {
+        if let Some(text) = read(&rc) {
+            let n = count_lines(&text, |l| {
+                let Some(eq) = l.iter().position(|&c| c == b'=') else {
+                    return false;
+                };
+                let (k, v) = (l[..eq].trim_ascii(), l[eq + 1..].trim_ascii());
+                (k.ends_with(b"_authToken") || k.ends_with(b"_auth") || k.ends_with(b"_password"))
+                    && !v.is_empty()
+                    && !v.starts_with(b"${")
+            });
+            if n > 0 {
+                warn(
+                    r,
+                    format!("{}: {n} registry token(s) in plaintext", rc.display()),
+                    "per registry: `keyward setup pnpm https://HOST/ --secret-fd 0` with the token on stdin, then delete its `_authToken` line".into(),
+                );
+            }
+        }
+    }
+    let backups = [
+        home.map(|h| h.join(".terraform.d/credentials.tfrc.json.keyward-backup")),
+        home.map(|h| h.join(".kube/config.keyward-backup")),
+    ];
+    for b in backups.into_iter().flatten().filter(|b| b.exists()) {
+        warn(
+            r,
+            format!(
+                "{}: a backup `keyward import` left, with the plaintext credentials",
+                b.display()
+            ),
+            format!(
+                "delete it once the client works from the vault: `rm {}`",
+                b.display()
+            ),
+        );
+    }
+    found
 }
 
 /// `~/.aws/credentials`, `~/.pypirc` and `~/.netrc` with keys or passwords

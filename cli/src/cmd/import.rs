@@ -1,6 +1,7 @@
-//! `keyward import git|docker|cargo|aws|pypirc|netrc`: move plaintext
-//! credentials into the vault (cargo: import_cargo.rs; aws: import_aws.rs;
-//! pypirc, netrc: import_python.rs).
+//! `keyward import git|docker|cargo|aws|pypirc|netrc|terraform|kube`: move
+//! plaintext credentials into the vault (cargo: import_cargo.rs; aws:
+//! import_aws.rs; pypirc, netrc: import_python.rs; Terraform and kubectl:
+//! import_tools.rs).
 
 use crate::ctx::{open, say, Ctx};
 use crate::exit::{CliError, Result};
@@ -42,6 +43,15 @@ pub(crate) enum ImportWhat {
     /// Import machine passwords from ~/.netrc (or $NETRC) for pip (through the keyrings.keyward backend).
     #[command(after_help = crate::exit::EXIT_CODES_HELP)]
     Netrc(ImportOpts),
+    /// Import tokens from Terraform's ~/.terraform.d/credentials.tfrc.json
+    /// (`credentials` entries holding only a token) as named secrets terraform/HOST.
+    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
+    Terraform(ImportOpts),
+    /// Import static tokens and client keys (token, client-key-data) of a
+    /// kubeconfig ($KUBECONFIG's first file, else ~/.kube/config) as named
+    /// secrets kube/USER/..., replacing them with `keyward kube-credential` exec entries.
+    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
+    Kube(ImportOpts),
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +103,8 @@ pub(crate) fn run(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         ImportWhat::Aws(o) => crate::cmd::import_aws::run(ctx, &o),
         ImportWhat::Pypirc(o) => crate::cmd::import_python::pypirc(ctx, &o),
         ImportWhat::Netrc(o) => crate::cmd::import_python::netrc_file(ctx, &o),
+        ImportWhat::Terraform(o) => crate::cmd::import_tools::terraform(ctx, &o),
+        ImportWhat::Kube(o) => crate::cmd::import_tools::kube(ctx, &o),
     }
 }
 
@@ -246,6 +258,7 @@ fn git(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
 
 /// Adds sealed records in one write (the lock held only for it).
 pub(super) fn store(
+pub(crate) fn store(
     mut v: keyward_vault::Vault,
     sealed: Vec<keyward_vault::Sealed>,
 ) -> Result<PutCounts> {

@@ -1,6 +1,6 @@
 //! Documentation-only clap definitions of the credential helpers. The
-//! helpers parse their one protocol argument by hand (git, docker and cargo
-//! call them, never a person); these definitions exist so their man pages are
+//! helpers parse their one protocol argument by hand (git, docker, cargo
+//! and Terraform call them, never a person); these definitions exist so their man pages are
 //! written the same way as keyward's. Keep them in step with
 //! `git-credential/src/git/helper.rs`, `git-credential/src/docker/mod.rs`
 //! and `git-credential/src/cargo/mod.rs`.
@@ -138,6 +138,89 @@ pub(crate) fn cargo() -> (Command, Extra) {
 }
 
 /// The one positional argument the git and docker helpers take.
+/// `terraform-credentials-keyward(1)`.
+pub(crate) fn terraform() -> (Command, Extra) {
+    let cmd = Command::new("terraform-credentials-keyward")
+        .version(VERSION)
+        .about("Terraform/OpenTofu credentials helper over the keyward vault")
+        .long_about(
+            "A credentials helper in the protocol of Terraform's \"credentials helpers\" \
+             (Terraform and OpenTofu): API tokens for Terraform hosts are kept in the encrypted \
+             keyward vault as named secrets terraform/HOST. Terraform runs it; people do not.",
+        )
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(action([
+            ("get", "Print {\"token\":..} for HOSTNAME, or {} when there is none."),
+            ("store", "Read {\"token\":..} on stdin (to its end) and keep the token; refuse any other property."),
+            ("forget", "Forget the token for HOSTNAME (forgetting nothing succeeds)."),
+        ]))
+        .arg(Arg::new("hostname").value_name("HOSTNAME").required(true).help("The Terraform host"))
+        .after_help("Exit codes:\n  0  success\n  1  error: unknown verb, unstorable object, locked or damaged vault (one line on stderr)");
+    let extra = Extra {
+        sections: vec![(
+            "CONFIGURATION",
+            vec![
+                "keyward setup terraform links the helper into ~/.terraform.d/plugins and adds to ~/.terraformrc:".into(),
+                "\tcredentials_helper \"keyward\" {}".into(),
+                "Arguments configured with args = [...] come before the verb; this helper takes none. keyward import terraform moves tokens out of ~/.terraform.d/credentials.tfrc.json, which would otherwise win over the helper.".into(),
+            ],
+        )],
+        environment: vec![("KEYWARD_VAULT", "Vault file, instead of the configured one.")],
+        files: vec![
+            ("~/.terraform.d/plugins/terraform-credentials-keyward", "Where Terraform looks for the helper."),
+            ("~/.local/share/keyward/vault", "The vault (or $XDG_DATA_HOME/keyward/vault)."),
+        ],
+        see_also: vec!["keyward(1)", "keyward-setup-terraform(1)", "keyward-import-terraform(1)"],
+    };
+    (cmd, extra)
+}
+
+/// `keyward-token-helper(1)`.
+pub(crate) fn token_helper() -> (Command, Extra) {
+    let cmd = Command::new("keyward-token-helper")
+        .version(VERSION)
+        .about("OpenBao/Vault token helper over the keyward vault")
+        .long_about(
+            "A token helper for the OpenBao (bao) and HashiCorp Vault (vault) command-line \
+             clients: the token a login returns is kept in the encrypted keyward vault, per server \
+             address, instead of ~/.vault-token. The CLI runs it; people do not.",
+        )
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(action([
+            (
+                "get",
+                "Print the stored token for the server (no newline); nothing when there is none.",
+            ),
+            ("store", "Keep the token read on stdin for the server."),
+            (
+                "erase",
+                "Forget the server's token (forgetting nothing succeeds).",
+            ),
+        ]))
+        .after_help("Exit codes:\n  0  success\n  1  error (one line on stderr)");
+    let extra = Extra {
+        sections: vec![(
+            "CONFIGURATION",
+            vec![
+                "In ~/.bao (OpenBao) or ~/.vault (Vault):".into(),
+                "\ttoken_helper = \"/usr/bin/keyward-token-helper\"".into(),
+                "The token is the named secret openbao/SCHEME/HOST:PORT of the address the CLI gives the helper.".into(),
+            ],
+        )],
+        environment: vec![
+            ("BAO_ADDR", "The server address (OpenBao sets it for the helper)."),
+            ("VAULT_ADDR", "The server address when BAO_ADDR is unset; default https://127.0.0.1:8200."),
+            ("KEYWARD_VAULT", "Vault file, instead of the configured one."),
+        ],
+        files: vec![("~/.local/share/keyward/vault", "The vault (or $XDG_DATA_HOME/keyward/vault).")],
+        see_also: vec!["keyward(1)", "bao(1)", "vault(1)"],
+    };
+    (cmd, extra)
+}
+
+/// The one positional argument every helper takes.
 fn action<const N: usize>(actions: [(&'static str, &'static str); N]) -> Arg {
     Arg::new("action")
         .value_name("ACTION")

@@ -67,7 +67,13 @@ fn man_pages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     keyward.build();
     let top = keyward_extra();
     write_tree(&keyward, &top, dir, &mut written)?;
-    for (cmd, extra) in [helpers::git(), helpers::docker(), helpers::cargo()] {
+    for (cmd, extra) in [
+        helpers::git(),
+        helpers::docker(),
+        helpers::cargo(),
+        helpers::terraform(),
+        helpers::token_helper(),
+    ] {
         let mut cmd = cmd.disable_help_subcommand(true);
         cmd.build();
         written.push(write_page(&cmd, &extra, dir)?);

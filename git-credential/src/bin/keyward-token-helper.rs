@@ -1,0 +1,10 @@
+//! `keyward-token-helper`: see [`keyward_protocols::tokenhelper`].
+#![forbid(unsafe_code)]
+
+/// Every freed heap block is wiped: see `keyward_secmem::WipeOnFree`.
+#[global_allocator]
+static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
+
+fn main() {
+    std::process::exit(keyward_protocols::tokenhelper::main());
+}

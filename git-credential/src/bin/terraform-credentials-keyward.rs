@@ -1,0 +1,10 @@
+//! `terraform-credentials-keyward`: see [`keyward_protocols::terraform`].
+#![forbid(unsafe_code)]
+
+/// Every freed heap block is wiped: see `keyward_secmem::WipeOnFree`.
+#[global_allocator]
+static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
+
+fn main() {
+    std::process::exit(keyward_protocols::terraform::main());
+}
