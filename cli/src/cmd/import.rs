@@ -257,7 +257,6 @@ fn git(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
 }
 
 /// Adds sealed records in one write (the lock held only for it).
-pub(super) fn store(
 pub(crate) fn store(
     mut v: keyward_vault::Vault,
     sealed: Vec<keyward_vault::Sealed>,
