@@ -24,7 +24,9 @@ pub(crate) fn open(ctx: &Ctx, password_fd: Option<i32>) -> Result<Vault> {
     if password_fd.is_some() {
         read_vault_id(&ctx.vault)?;
         let pw = Source::new(password_fd)?.read("")?;
-        return Ok(Vault::open_with_password(&ctx.vault, &pw)?);
+        let mut v = Vault::open_with_password(&ctx.vault, &pw)?;
+        v.check_rollback()?;
+        return Ok(v);
     }
     Ok(open_for_helper(HelperOpen {
         vault: Some(ctx.vault.clone()),

@@ -10,7 +10,8 @@ Exit codes:
   2  usage error (bad arguments)
   3  wrong vault password
   4  vault is locked (run `keyward unlock`)
-  5  vault (or its audit log) is corrupted or was tampered with
+  5  vault (or its audit log) is corrupted or was tampered with, or an older
+     copy was put back (`keyward recover` says what to do)
   6  unsafe permissions, ownership or a symlink (the message says how to fix it)
   7  no such vault or record
   8  bad configuration file
@@ -175,7 +176,9 @@ impl CliError {
             CliError::Vault(e) => match e {
                 VaultError::WrongPassword { .. } => 3,
                 VaultError::Locked { .. } => 4,
-                VaultError::Corrupt { .. } => 5,
+                VaultError::Corrupt { .. }
+                | VaultError::Rollback { .. }
+                | VaultError::NoIntactGeneration { .. } => 5,
                 VaultError::Permissions { .. } => 6,
                 VaultError::NotFound { .. } => 7,
                 VaultError::Config { .. } => 8,

@@ -64,6 +64,10 @@ pub(crate) enum Command {
     /// [kdf] cost, keeping the password.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Rekey(cmd::passwd::RekeyArgs),
+    /// Restore the previous generation of a damaged vault (saying which
+    /// records that loses), or accept an older copy put back on purpose.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Recover(cmd::recover::RecoverArgs),
     /// Import plaintext credentials from git's credential store or docker's config.json.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Import(cmd::import::ImportArgs),
@@ -145,6 +149,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Passwd(a) => cmd::passwd::run(&ctx, a),
         Command::Rekey(a) => cmd::passwd::rekey(&ctx, a),
         Command::Import(a) => cmd::import::run(&ctx, a),
+        Command::Recover(a) => cmd::recover::run(&ctx, a),
         Command::Doctor => cmd::doctor::run(&ctx, before),
         Command::Pam(a) => cmd::pam::run(&ctx, a),
         Command::Set(a) => cmd::set::run(&ctx, a),

@@ -10,6 +10,7 @@ pub(crate) mod lock;
 pub(crate) mod log;
 pub(crate) mod pam;
 pub(crate) mod passwd;
+pub(crate) mod recover;
 pub(crate) mod rm;
 pub(crate) mod set;
 pub(crate) mod status;

@@ -28,6 +28,7 @@ pub(crate) fn run(ctx: &Ctx, a: PasswdArgs) -> Result<()> {
     let mut src = Source::new(a.password_fd)?;
     let old = src.read("Current vault password: ")?;
     let mut v = Vault::open_with_password(&ctx.vault, &old)?;
+    v.check_rollback()?;
     drop(old);
     let new = src.read_new("New vault password: ")?;
     v.change_password(&new, ctx.config.kdf)?;
@@ -44,6 +45,7 @@ pub(crate) fn rekey(ctx: &Ctx, a: RekeyArgs) -> Result<()> {
     read_vault_id(&ctx.vault)?;
     let pw = Source::new(a.password_fd)?.read("Vault password: ")?;
     let mut v = Vault::open_with_password(&ctx.vault, &pw)?;
+    v.check_rollback()?;
     let before = v.kdf();
     v.change_password(&pw, ctx.config.kdf)?;
     keyward_audit::record(&v, keyward_audit::Action::Rekey, None);

@@ -45,10 +45,14 @@ pub enum HelperError {
 }
 
 impl HelperError {
-    /// The process exit code: 2 for usage errors, 1 for everything else.
+    /// The process exit code: 2 for usage errors, 5 for a vault that is
+    /// damaged or older than one seen before (as `keyward`), 1 for
+    /// everything else.
     pub fn exit_code(&self) -> i32 {
+        use keyward_vault::Error as V;
         match self {
             HelperError::Usage => 2,
+            HelperError::Vault(V::Corrupt { .. } | V::Rollback { .. }) => 5,
             _ => 1,
         }
     }

@@ -15,6 +15,7 @@ use zeroize::{Zeroize, Zeroizing};
 mod encoding;
 mod index;
 mod open;
+pub mod recover;
 mod record;
 mod sealed;
 mod txn;

@@ -9,6 +9,9 @@ pub struct Vault {
     pub(super) path: PathBuf,
     pub(super) key: VaultKey,
     pub(super) state: State,
+    /// Whether generations are checked against and noted in the
+    /// remembered highest ([`Vault::check_rollback`]).
+    pub(super) watch: bool,
 }
 
 pub(super) fn reveal_blob(
@@ -53,6 +56,7 @@ impl Vault {
             path: path.to_path_buf(),
             key,
             state,
+            watch: false,
         })
     }
 
@@ -187,11 +191,12 @@ impl Vault {
                 &txn.entries,
                 &fresh.buf.bytes,
             )?;
-            fs::write_atomic(&self.path, &data)?;
+            fs::write_atomic_keeping_previous(&self.path, &data)?;
             drop(txn);
             let header = fresh.header.clone();
             drop(fresh);
             self.state = parse(&self.path, data, header, &self.key)?;
+            self.noted();
         } else {
             let entries = std::mem::take(&mut txn.entries);
             drop(txn);
@@ -210,7 +215,38 @@ impl Vault {
                 self.path.display()
             )));
         }
-        parse(&self.path, data, header, &self.key)
+        let fresh = parse(&self.path, data, header, &self.key)?;
+        if self.watch && fresh.generation < self.state.generation {
+            return Err(Error::Rollback {
+                path: self.path.clone(),
+                found: fresh.generation,
+                seen: self.state.generation,
+            });
+        }
+        Ok(fresh)
+    }
+
+    /// Refuses a vault older than the highest generation remembered for its
+    /// id (the user's state directory and keyring: [`crate::watermark`])
+    /// with [`Error::Rollback`]; otherwise remembers this generation, and,
+    /// from now on, every generation this handle writes. The CLI and every
+    /// helper open through it (`keyward-unlock`).
+    pub fn check_rollback(&mut self) -> Result<()> {
+        crate::watermark::check(&self.id(), self.generation()).map_err(|seen| {
+            Error::Rollback {
+                path: self.path.clone(),
+                found: self.generation(),
+                seen,
+            }
+        })?;
+        self.watch = true;
+        Ok(())
+    }
+
+    fn noted(&self) {
+        if self.watch {
+            crate::watermark::note(&self.id(), self.generation());
+        }
     }
 
     /// Changes the password: a new random vault key wraps under the new
@@ -258,10 +294,19 @@ impl Vault {
             &fresh.buf.bytes,
         )?;
         fs::write_atomic(&self.path, &data)?;
+        // The previous generation is wrapped under the old password and key,
+        // which this change retires: a copy of the new one takes its place.
+        // Best effort (the change is made): where the copy cannot be
+        // written, the old generation goes rather than stay behind.
+        let prev = fs::previous_path(&self.path);
+        if fs::write_atomic(&prev, &data).is_err() {
+            let _ = std::fs::remove_file(&prev);
+        }
         drop(entries);
         drop(fresh);
         self.state = parse(&self.path, data, header, &new_key)?;
         self.key = new_key;
+        self.noted();
         Ok(())
     }
 }

@@ -58,6 +58,7 @@ impl SealedVault {
             path: self.path,
             key,
             state,
+            watch: false,
         })
     }
 }
