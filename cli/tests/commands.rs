@@ -267,7 +267,7 @@ fn tampered_vault_exit_5_and_file_unchanged() {
     bytes[mid] ^= 0x20;
     std::fs::write(h.vault_path(), &bytes).unwrap();
     let msg = format!(
-        "keyward: vault is corrupted or was tampered with: {}\n",
+        "keyward: vault is corrupted or was tampered with: {}; `keyward recover` restores the last intact generation\n",
         h.vault_path().display()
     );
     for args in [

@@ -124,7 +124,7 @@ impl TestHome {
             .prefix("keyward-test-home-")
             .tempdir()
             .expect("tempdir");
-        for sub in [".config", ".local/share", ".cache"] {
+        for sub in [".config", ".local/share", ".local/state", ".cache"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
         }
         TestHome { dir }
@@ -152,6 +152,7 @@ impl TestHome {
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .env("XDG_DATA_HOME", home.join(".local/share"))
             .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("XDG_STATE_HOME", home.join(".local/state"))
             .env("KEYWARD_VAULT", self.vault_path())
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_TERMINAL_PROMPT", "0")

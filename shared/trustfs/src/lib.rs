@@ -680,6 +680,34 @@ mod tests {
     }
 
     #[test]
+    fn atomic_write_keeps_the_previous_file_as_the_same_inode() {
+        use std::os::unix::fs::MetadataExt;
+        let base = tempfile::tempdir().unwrap();
+        let t = Trust::private();
+        let p = base.path().join("db");
+        let prev = base.path().join("db.prev");
+        t.write_atomic_keeping(&p, b"one", &prev).unwrap();
+        assert!(!prev.exists(), "nothing to keep the first time");
+        let first = std::fs::metadata(&p).unwrap().ino();
+        t.write_atomic_keeping(&p, b"two", &prev).unwrap();
+        assert_eq!(std::fs::read(&prev).unwrap(), b"one");
+        assert_eq!(std::fs::metadata(&prev).unwrap().ino(), first);
+        t.write_atomic_keeping(&p, b"three", &prev).unwrap();
+        assert_eq!(std::fs::read(&prev).unwrap(), b"two");
+        assert_eq!(std::fs::read(&p).unwrap(), b"three");
+        // A failed write before the rename left both names on one file.
+        std::fs::remove_file(&prev).unwrap();
+        std::fs::hard_link(&p, &prev).unwrap();
+        t.write_atomic_keeping(&p, b"four", &prev).unwrap();
+        assert_eq!(std::fs::read(&prev).unwrap(), b"three");
+        let names: Vec<_> = std::fs::read_dir(base.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
     fn atomic_write_leaves_no_temp_files_and_locks_exclude_each_other() {
         let base = tempfile::tempdir().unwrap();
         let d = base.path().join("v");

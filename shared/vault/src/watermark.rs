@@ -7,9 +7,10 @@
 //! - the user's state directory: `$XDG_STATE_HOME/keyward/generations/<vault
 //!   id hex>` (else `~/.local/state/keyward/...`), a decimal number, mode
 //!   0600 in a 0700 directory, written atomically under its own lock;
-//! - the kernel user keyring: a `user` key `keyward:generation:<vault id
-//!   hex>`, 8 bytes little-endian, possessor-only, no timeout (it survives
-//!   `keyward lock`; it is not a secret).
+//! - while the vault is unlocked, its entry in the kernel user keyring
+//!   (after the cached key and its expiry: [`crate::keyring`]), which a
+//!   process of the user can only change through keyctl, not by copying
+//!   files.
 //!
 //! Both are the user's to write, as the vault is: they stop a copy put back
 //! by a backup tool, a sync client or a careless `cp`, and an attacker who
@@ -19,7 +20,6 @@
 use crate::error::Result;
 use crate::format::VaultId;
 use keyward_trustfs::{LockMode, Trust};
-use linux_keyutils::{KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
 use std::path::{Path, PathBuf};
 
 /// The directory of the generation files: `$XDG_STATE_HOME/keyward/generations`
@@ -40,10 +40,6 @@ fn file_of(dir: &Path, id: &VaultId) -> PathBuf {
     dir.join(id.to_hex())
 }
 
-fn description(id: &VaultId) -> String {
-    format!("keyward:generation:{}", id.to_hex())
-}
-
 fn read_file(dir: &Path, id: &VaultId) -> Option<u64> {
     let data = Trust::private().read(&file_of(dir, id), 64).ok()?;
     std::str::from_utf8(&data).ok()?.trim().parse().ok()
@@ -61,28 +57,12 @@ fn write_file(dir: &Path, id: &VaultId, generation: u64, only_up: bool) -> Resul
     Ok(())
 }
 
-fn ring() -> Option<KeyRing> {
-    KeyRing::from_special_id(KeyRingIdentifier::User, true).ok()
-}
-
 fn read_keyring(id: &VaultId) -> Option<u64> {
-    let k = KeyRing::from_special_id(KeyRingIdentifier::User, false)
-        .ok()?
-        .search(&description(id))
-        .ok()?;
-    let mut b = [0u8; 9];
-    let n = k.read(&mut b).ok()?;
-    (n == 8).then(|| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+    crate::keyring::generation(id)
 }
 
 fn write_keyring(id: &VaultId, generation: u64) {
-    let Some(r) = ring() else { return };
-    if let Ok(k) = r.add_key(&description(id), &generation.to_le_bytes()) {
-        let perms = KeyPermissionsBuilder::builder()
-            .posessor(Permission::ALL)
-            .build();
-        let _ = k.set_perms(perms);
-    }
+    let _ = crate::keyring::set_generation(id, generation);
 }
 
 /// What is remembered for one vault: the state file's and the keyring's numbers.
