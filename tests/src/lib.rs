@@ -158,6 +158,10 @@ impl TestHome {
             .env("GIT_TERMINAL_PROMPT", "0")
             .env("DOCKER_CONFIG", home.join(".docker"))
             .env("LANG", "C.UTF-8")
+            // The test-only escape below the KDF floor (config.rs
+            // `kdf_for_new_password`): the tests' `[kdf] log_n = 10` keeps
+            // them fast. Tests of the floor remove it.
+            .env("KEYWARD_INSECURE_TEST_KDF", "1")
             .current_dir(home);
         c
     }

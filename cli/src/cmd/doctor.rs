@@ -167,6 +167,7 @@ pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
 
     if ctx.vault_unknown.is_none() {
         check_generations(&mut r, &ctx.vault);
+        check_kdf(&mut r, ctx);
     }
 
     if ctx.vault_unknown.is_none() {
@@ -189,6 +190,39 @@ pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
         Ok(())
     } else {
         Err(CliError::DoctorProblems(r.problems))
+    }
+}
+
+/// The vault's scrypt cost against the floor (a stolen copy is guessed
+/// faster below it) and the ceiling (login unlock refuses above it), and
+/// whether `[kdf]` is fit for a new password.
+fn check_kdf(r: &mut Report, ctx: &Ctx) {
+    let limits = ctx.config.kdf_limits;
+    if let Err(e) = ctx.config.kdf_for_new_password() {
+        r.warn(
+            "kdf",
+            &e.to_string(),
+            "raise [kdf] log_n/r in that file (or remove [kdf]: the default is log_n=17 r=8 p=1)",
+        );
+    }
+    let Ok(sealed) = keyward_vault::SealedVault::read(&ctx.vault) else {
+        return; // The vault check above said what is wrong.
+    };
+    let k = sealed.kdf();
+    if let Err(why) = limits.check_floor(k) {
+        r.warn(
+            "kdf",
+            &format!("the vault's {why}: a stolen copy can be guessed fast"),
+            "`keyward rekey` (a new key and the configured [kdf] cost; the password stays)",
+        );
+    } else if let Err(why) = limits.check_ceiling(k) {
+        r.warn(
+            "kdf",
+            &format!("the vault's {why}: pam_keyward will not unlock it at login"),
+            "lower [kdf] in your config, then `keyward rekey`",
+        );
+    } else {
+        r.ok("kdf", &format!("the vault's scrypt {k} is within the floor and the ceiling"));
     }
 }
 

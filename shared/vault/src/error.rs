@@ -94,6 +94,16 @@ pub enum Error {
         /// The lock file.
         lock: PathBuf,
     },
+    /// A vault's scrypt cost is above the ceiling of the system
+    /// configuration, for a process deriving keys for another user (the PAM
+    /// module at login): refused before scrypt runs.
+    #[error("refusing to derive the key of {} here: {why}; run `keyward rekey` with a lower [kdf] cost, or ask the administrator to raise [kdf_limits] in /etc/keyward/keyward.toml", path.display())]
+    KdfCeiling {
+        /// The vault path.
+        path: PathBuf,
+        /// Which limit, and by how much.
+        why: String,
+    },
     /// A bad or unknown configuration key.
     #[error("{}: {key}: {why}", file.display())]
     Config {
