@@ -232,13 +232,20 @@ impl Vault {
     /// from now on, every generation this handle writes. The CLI and every
     /// helper open through it (`keyward-unlock`).
     pub fn check_rollback(&mut self) -> Result<()> {
-        crate::watermark::check(&self.id(), self.generation()).map_err(|seen| {
-            Error::Rollback {
-                path: self.path.clone(),
-                found: self.generation(),
-                seen,
+        if let Err(seen) = crate::watermark::check(&self.id(), self.generation()) {
+            // A writer may have committed (and noted) a newer generation
+            // since this file was read: writers note only after the rename,
+            // so a second read shows it unless the file really went back.
+            let fresh = self.reread()?;
+            if fresh.generation < seen {
+                return Err(Error::Rollback {
+                    path: self.path.clone(),
+                    found: fresh.generation,
+                    seen,
+                });
             }
-        })?;
+            self.state = fresh;
+        }
         self.watch = true;
         Ok(())
     }
