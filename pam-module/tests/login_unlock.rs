@@ -175,6 +175,52 @@ const LOGIN: &str = "auth required {so} db={db} nodelay\n\
                      password required {so} db={db}\n\
                      password optional {so} unlock\n";
 
+/// Issue 13.4: the system configuration's ceiling holds at login whatever
+/// the user's vault header asks for: refused before scrypt, with a log line.
+#[test]
+fn login_unlock_refuses_a_vault_above_the_system_ceiling() {
+    require_root_and_tools();
+    let e = Env::new();
+    let u = User::new("kwl");
+    u.make_vault("same-as-login-pw", TOKEN); // log_n=10 r=8: 1 MiB of scrypt memory
+    e.login_password(&u.name, "same-as-login-pw");
+    // The module's `config=` (the system file), readable by the user's child.
+    let etc = tempfile::Builder::new().prefix("keyward-etc-").tempdir().unwrap();
+    std::fs::set_permissions(etc.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let sys = etc.path().join("keyward.toml");
+    e.service(
+        "login",
+        &LOGIN.replace(
+            "unlock timeout=10m debug",
+            &format!("unlock timeout=10m debug config={}", sys.display()),
+        ),
+    );
+    for (ceiling, unlocks) in [(0, false), (1, true)] {
+        std::fs::write(&sys, format!("[kdf_limits]\nmax_memory_mib = {ceiling}\n")).unwrap();
+        std::fs::set_permissions(&sys, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let (r, log) = e.steps(
+            json!([
+                pam_login("login", &u, "same-as-login-pw"),
+                run(u.get_argv(), CRED_REQUEST),
+            ]),
+            &["same-as-login-pw", TOKEN],
+        );
+        assert_pam_ok(&r[0], &log);
+        let refused = format!(
+            "login unlock: user={}: refusing to derive the key of {} here: scrypt log_n=10 r=8 p=1 needs 1 MiB of memory, above the ceiling of 0 MiB ([kdf_limits] max_memory_mib)",
+            u.name,
+            u.vault().display()
+        );
+        if unlocks {
+            assert_eq!(r[1]["rc"], 0, "{r:?}\n{log}");
+            assert!(!log.contains("refusing to derive"), "{log}");
+        } else {
+            assert!(locked(&r[1]), "{r:?}");
+            assert!(log.contains(&refused), "{log}");
+        }
+    }
+}
+
 #[test]
 fn login_unlocks_the_vault_for_the_users_helpers() {
     require_root_and_tools();

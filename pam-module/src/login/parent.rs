@@ -121,7 +121,22 @@ pub(super) fn with_vault(
             return Outcome::Failed(format!("no answer from the user's process: {e}"));
         }
     };
-    let (_, key) = match vl::unwrap_header(&hello.path, &hello.header, old) {
+    // The ceiling is the system's (root-owned) configuration's: the user's
+    // header and [kdf] never choose how much work is done as root.
+    let system = o
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(keyward_vault::SYSTEM_CONFIG));
+    let limits = match keyward_vault::kdf::KdfLimits::from_system_file(&system) {
+        Ok(l) => l,
+        Err(e) => return Outcome::Failed(e.to_string()),
+    };
+    // scrypt and the key unwrap run in a frame of their own, and the stack
+    // below this one is scrubbed after them.
+    let unwrapped = keyward_secmem::with_scrubbed_stack(|| {
+        vl::unwrap_header_within(&hello.path, &hello.header, old, &limits)
+    });
+    let (_, key) = match unwrapped {
         Ok(k) => k,
         Err(keyward_vault::Error::WrongPassword { .. }) => {
             // Closing the socket tells the child there is nothing to do.
@@ -140,7 +155,8 @@ pub(super) fn with_vault(
             .map_err(|e| e.to_string())?;
         match (job, new) {
             (Job::Rewrap, Some(new)) => {
-                let wrap = NewWrap::derive(new, hello.kdf).map_err(|e| e.to_string())?;
+                let wrap = NewWrap::derive_within(new, hello.kdf, &limits, &hello.path)
+                    .map_err(|e| e.to_string())?;
                 let wire = wrap.to_wire().map_err(|e| e.to_string())?;
                 m.extend_from_slice(wire.expose_secret())
                     .map_err(|e| e.to_string())?;

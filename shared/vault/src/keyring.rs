@@ -143,8 +143,18 @@ pub fn set_generation(id: &VaultId, generation: u64) -> Result<()> {
     let mut payload = SecretBytes::with_capacity(PAYLOAD_MAX)?;
     payload.extend_from_slice(&p.expose_secret()[..PAYLOAD_LEN])?;
     payload.extend_from_slice(&generation.to_le_bytes())?;
+    let mut t = [0u8; 8];
+    t.copy_from_slice(&p.expose_secret()[KEY_LEN..PAYLOAD_LEN]);
+    let left = u64::from_le_bytes(t).saturating_sub(crate::vault::now()).max(1);
     k.update(&payload.expose_secret())
-        .map_err(|e| err("cannot update the cached key", e))
+        .map_err(|e| err("cannot update the cached key", e))?;
+    // keyctl_update gives a `user` key a new payload and no expiry: the
+    // timeout is set again at once (and the key removed if that fails).
+    k.set_timeout(usize::try_from(left).unwrap_or(usize::MAX))
+        .map_err(|e| {
+            let _ = k.invalidate().or_else(|_| k.revoke());
+            err("cannot set the key timeout", e)
+        })
 }
 
 /// The cached vault key, if it is present and unexpired.
