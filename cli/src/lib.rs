@@ -124,6 +124,7 @@ fn run(cli: Cli) -> Result<()> {
     }
     let config = Config::load()?;
     keyward_secmem::set_policy(config.memory_lock);
+    keyward_audit::use_config(&config);
     let vault = match cli.vault {
         Some(p) => Ok(p),
         None => config.vault_path(),

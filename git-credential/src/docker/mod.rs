@@ -335,6 +335,7 @@ pub fn main() -> i32 {
         }
     };
     keyward_secmem::set_policy(config.memory_lock);
+    keyward_audit::use_config(&config);
     main_with(&args, |access| vault::open(config, access))
 }
 

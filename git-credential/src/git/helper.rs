@@ -85,6 +85,7 @@ pub fn run(args: &[OsString]) -> Result<(), HelperError> {
     // The configured memory-lock policy applies before the first secret.
     let config = keyward_vault::Config::load()?;
     keyward_secmem::set_policy(config.memory_lock);
+    keyward_audit::use_config(&config);
     let opts = HelperOpen {
         vault,
         config: Some(config),

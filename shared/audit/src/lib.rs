@@ -167,10 +167,20 @@ impl Keys {
     }
 }
 
+/// This process's audit settings, set once: by [`use_config`] from the
+/// configuration the program already loaded, else read on first use.
+static SETTINGS: std::sync::OnceLock<AuditSettings> = std::sync::OnceLock::new();
+
+/// Takes the audit settings from the configuration this program has loaded,
+/// so that recording an entry does not read the configuration files again.
+/// Call it before the first [`record`]; later calls change nothing.
+pub fn use_config(config: &Config) {
+    let _ = SETTINGS.set(config.audit);
+}
+
 /// The configured settings (read once per process).
 fn settings() -> AuditSettings {
-    static S: std::sync::OnceLock<AuditSettings> = std::sync::OnceLock::new();
-    *S.get_or_init(|| Config::load().map(|c| c.audit).unwrap_or_default())
+    *SETTINGS.get_or_init(|| Config::load().map(|c| c.audit).unwrap_or_default())
 }
 
 /// Appends one entry to the trail of the vault at `vault_path` with these

@@ -470,29 +470,48 @@ impl Pool {
         Ok(())
     }
 
-    fn take_slot(&mut self, ci: usize) -> Result<(NonNull<u8>, u32, u32)> {
+    /// Takes a free slot for a secret of class `ci`: from that class's
+    /// chunks; else, before mapping a new chunk, from a larger class's chunk
+    /// that has a free slot (a short-lived process then maps one chunk for its
+    /// few secrets instead of one per size: each `memfd_secret` mapping costs
+    /// a TLB flush on every CPU when it goes); else from a new chunk of class
+    /// `ci`. Returns the class the slot belongs to, the chunk and the slot.
+    fn take_slot(&mut self, ci: usize) -> Result<(usize, NonNull<u8>, u32, u32)> {
+        for cj in ci..NCLASS {
+            if let Some((p, id, slot)) = self.pop_free(cj)? {
+                return Ok((cj, p, id, slot));
+            }
+        }
+        loop {
+            self.grow(ci)?;
+            if let Some((p, id, slot)) = self.pop_free(ci)? {
+                return Ok((ci, p, id, slot));
+            }
+        }
+    }
+
+    /// A free slot of class `ci` in an existing chunk, if there is one.
+    fn pop_free(&mut self, ci: usize) -> Result<Option<(NonNull<u8>, u32, u32)>> {
         loop {
             let class = &mut self.classes[ci];
-            if let Some(&id) = class.partial.last() {
-                let stride = class.stride;
-                if let Some(Some(chunk)) = class.chunks.get_mut(id as usize) {
-                    if let Some(slot) = chunk.free.pop() {
-                        if chunk.free.is_empty() {
-                            chunk.in_partial = false;
-                            class.partial.pop();
-                        }
-                        // SAFETY: slot < nslots, so the slot lies inside the data pages.
-                        let p =
-                            unsafe { chunk.map.g.data_ptr().add(CANARY + slot as usize * stride) };
-                        self.counters.live += 1;
-                        return Ok((NonNull::new(p).ok_or_else(null_map)?, id, slot));
+            let Some(&id) = class.partial.last() else {
+                return Ok(None);
+            };
+            let stride = class.stride;
+            if let Some(Some(chunk)) = class.chunks.get_mut(id as usize) {
+                if let Some(slot) = chunk.free.pop() {
+                    if chunk.free.is_empty() {
+                        chunk.in_partial = false;
+                        class.partial.pop();
                     }
+                    // SAFETY: slot < nslots, so the slot lies inside the data pages.
+                    let p = unsafe { chunk.map.g.data_ptr().add(CANARY + slot as usize * stride) };
+                    self.counters.live += 1;
+                    return Ok(Some((NonNull::new(p).ok_or_else(null_map)?, id, slot)));
                 }
-                // Stale entry; drop it and look again.
-                class.partial.pop();
-                continue;
             }
-            self.grow(ci)?;
+            // Stale entry; drop it and look again.
+            class.partial.pop();
         }
     }
 
@@ -764,15 +783,14 @@ pub(crate) fn allocate(cap: usize) -> Result<Region> {
         });
     }
     if cap <= MAX_POOLED {
-        let ci = class_of(cap);
-        let (ptr, chunk, slot, epoch) = {
+        let (ci, ptr, chunk, slot, epoch) = {
             let mut pool = lock();
-            let taken = pool.take_slot(ci);
+            let taken = pool.take_slot(class_of(cap));
             let epoch = pool.epoch;
             drop(pool);
             policy::flush_warning();
-            let (ptr, chunk, slot) = taken?;
-            (ptr, chunk, slot, epoch)
+            let (ci, ptr, chunk, slot) = taken?;
+            (ci, ptr, chunk, slot, epoch)
         };
         let size = CLASS_SIZES[ci];
         // SAFETY: the slot is ours now; wiped on its last free, zeroed again here.
