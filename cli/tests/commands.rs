@@ -623,7 +623,8 @@ fn kdf_floor_refuses_cheap_costs_and_doctor_offers_rekey() {
     let out = h.keyward(&["init", "--password-fd", "0"], "pw\n");
     ok(&out);
     assert!(
-        text(&out.stderr).contains("KEYWARD_INSECURE_TEST_KDF=1: scrypt log_n=10 r=8 p=1 is below the floor"),
+        text(&out.stderr)
+            .contains("KEYWARD_INSECURE_TEST_KDF=1: scrypt log_n=10 r=8 p=1 is below the floor"),
         "{}",
         text(&out.stderr)
     );
@@ -634,14 +635,25 @@ fn kdf_floor_refuses_cheap_costs_and_doctor_offers_rekey() {
     );
     assert!(report.contains("fix: `keyward rekey`"), "{report}");
     // passwd and rekey refuse it too, before asking anything.
-    for args in [&["passwd", "--password-fd", "0"][..], &["rekey", "--password-fd", "0"]] {
+    for args in [
+        &["passwd", "--password-fd", "0"][..],
+        &["rekey", "--password-fd", "0"],
+    ] {
         let out = real(args, "pw\npw2\npw2\n");
-        assert_eq!(out.status.code(), Some(8), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(8),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
     }
     // At the floor, rekey moves the vault up and doctor is content.
     h.write_config("[kdf]\nlog_n = 15\n");
     let said = ok(&real(&["rekey", "--password-fd", "0"], "pw\n"));
-    assert!(said.contains("scrypt log_n=15 r=8 p=1 (was log_n=10 r=8 p=1)"), "{said}");
+    assert!(
+        said.contains("scrypt log_n=15 r=8 p=1 (was log_n=10 r=8 p=1)"),
+        "{said}"
+    );
     let report = text(&real(&["doctor"], "").stdout);
     assert!(
         report.contains("ok    kdf: the vault's scrypt log_n=15 r=8 p=1 is within"),

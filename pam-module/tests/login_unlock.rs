@@ -185,7 +185,10 @@ fn login_unlock_refuses_a_vault_above_the_system_ceiling() {
     u.make_vault("same-as-login-pw", TOKEN); // log_n=10 r=8: 1 MiB of scrypt memory
     e.login_password(&u.name, "same-as-login-pw");
     // The module's `config=` (the system file), readable by the user's child.
-    let etc = tempfile::Builder::new().prefix("keyward-etc-").tempdir().unwrap();
+    let etc = tempfile::Builder::new()
+        .prefix("keyward-etc-")
+        .tempdir()
+        .unwrap();
     std::fs::set_permissions(etc.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let sys = etc.path().join("keyward.toml");
     e.service(

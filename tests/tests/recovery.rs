@@ -88,7 +88,10 @@ fn one_flipped_byte_is_recovered_from_the_previous_generation() {
             said.contains("lost: git https://bob@b.example"),
             "{which}: {said}"
         );
-        assert!(!said.contains("alice"), "{which}: only the lost one: {said}");
+        assert!(
+            !said.contains("alice"),
+            "{which}: only the lost one: {said}"
+        );
         assert!(!said.contains("s3cret"), "{which}: {said}");
         assert!(vault.with_file_name("vault.damaged").exists());
 
@@ -116,7 +119,10 @@ fn doctor_reports_the_previous_generation() {
     );
     flip(&h.vault_path().with_file_name("vault.prev"), 100);
     let said = text(&h.keyward(&["doctor"], "").stdout);
-    assert!(said.contains("previous generation") && said.contains("damaged"), "{said}");
+    assert!(
+        said.contains("previous generation") && said.contains("damaged"),
+        "{said}"
+    );
 }
 
 #[test]
@@ -143,10 +149,7 @@ fn an_older_copy_put_back_is_refused_until_accepted() {
     assert_eq!(out.status.code(), Some(5));
     assert!(text(&out.stderr).contains(msg), "{}", text(&out.stderr));
     // The docker helper answers on stdout, as its protocol wants.
-    let out = output_with_stdin(
-        h.command(bin("docker-credential-keyward")).arg("list"),
-        b"",
-    );
+    let out = output_with_stdin(h.command(bin("docker-credential-keyward")).arg("list"), b"");
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains(msg), "{}", text(&out.stdout));
     // `recover` without the flag says the same.
@@ -158,7 +161,10 @@ fn an_older_copy_put_back_is_refused_until_accepted() {
     assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
 
     let said = ok(&h.keyward(&["recover", "--accept-older", "--password-fd", "0"], "pw\n"));
-    assert!(said.contains("accepted") && said.contains("generation 4"), "{said}");
+    assert!(
+        said.contains("accepted") && said.contains("generation 4"),
+        "{said}"
+    );
     ok(&h.keyward(&["unlock", "--password-fd", "0"], "pw\n"));
     let out = ok(&get(&h, "a.example"));
     assert!(out.contains("password=old-token\n"), "{out}");

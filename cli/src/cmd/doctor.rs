@@ -222,7 +222,10 @@ fn check_kdf(r: &mut Report, ctx: &Ctx) {
             "lower [kdf] in your config, then `keyward rekey`",
         );
     } else {
-        r.ok("kdf", &format!("the vault's scrypt {k} is within the floor and the ceiling"));
+        r.ok(
+            "kdf",
+            &format!("the vault's scrypt {k} is within the floor and the ceiling"),
+        );
     }
 }
 
@@ -241,7 +244,10 @@ fn check_generations(r: &mut Report, vault: &Path) {
             (false, _) => r.ok(what, "none yet (kept from the next write on)"),
             (true, Some(p)) if p == id => r.ok(
                 what,
-                &format!("{}: present (unlock to check that it authenticates)", prev.display()),
+                &format!(
+                    "{}: present (unlock to check that it authenticates)",
+                    prev.display()
+                ),
             ),
             (true, _) => r.warn(
                 what,

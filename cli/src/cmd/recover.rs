@@ -116,7 +116,10 @@ pub(crate) fn run(ctx: &Ctx, a: RecoverArgs) -> Result<()> {
                 }
             }
             for n in &back {
-                say(&format!("back (the last write had removed it): {}", name(n)));
+                say(&format!(
+                    "back (the last write had removed it): {}",
+                    name(n)
+                ));
             }
             if unknown {
                 say("the damaged file's index cannot be read: whatever its last write stored, changed or removed is lost");

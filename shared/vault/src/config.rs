@@ -256,7 +256,9 @@ impl Config {
                             "max_memory_mib" => {
                                 l.max_memory_mib = u64::try_from(n).map_err(|_| bad())?
                             }
-                            "max_work_mib" => l.max_work_mib = u64::try_from(n).map_err(|_| bad())?,
+                            "max_work_mib" => {
+                                l.max_work_mib = u64::try_from(n).map_err(|_| bad())?
+                            }
                             _ => return Err(err(&full, "unknown key".into())),
                         }
                     }
@@ -268,7 +270,10 @@ impl Config {
                         ));
                     }
                     if l.min_log_n > 22 || l.min_r > 32 {
-                        return Err(err(key, "the floor is above what any vault may use (log_n 22, r 32)".into()));
+                        return Err(err(
+                            key,
+                            "the floor is above what any vault may use (log_n 22, r 32)".into(),
+                        ));
                     }
                     self.kdf_limits = l;
                     self.kdf_limits_from = Some(file.to_path_buf());
@@ -445,17 +450,25 @@ mod tests {
     fn kdf_floor_and_limits() {
         let f = Path::new("/x/config.toml");
         let mut c = Config::default();
-        assert_eq!(c.kdf_for_new_password().unwrap(), (KdfParams::default(), false));
+        assert_eq!(
+            c.kdf_for_new_password().unwrap(),
+            (KdfParams::default(), false)
+        );
         c.merge(f, "[kdf]\nlog_n = 14\n").unwrap();
         let e = c.kdf_for_new_password().unwrap_err().to_string();
         assert!(
-            e.starts_with("/x/config.toml: kdf: scrypt log_n=14 r=8 p=1 is below the floor log_n=15 r=8"),
+            e.starts_with(
+                "/x/config.toml: kdf: scrypt log_n=14 r=8 p=1 is below the floor log_n=15 r=8"
+            ),
             "{e}"
         );
         c.merge(f, "[kdf]\nlog_n = 15\nr = 4\n").unwrap();
         assert!(c.kdf_for_new_password().is_err());
         // A user's file may not set the limits; the system file may raise the floor only.
-        let e = c.merge(f, "[kdf_limits]\nmin_log_n = 10\n").unwrap_err().to_string();
+        let e = c
+            .merge(f, "[kdf_limits]\nmin_log_n = 10\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("only the system configuration"), "{e}");
         let sys = Path::new(SYSTEM_CONFIG);
         let e = c
@@ -463,13 +476,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("can only be raised"), "{e}");
-        c.merge_in(sys, "[kdf_limits]\nmin_log_n = 18\nmax_memory_mib = 256\n", None, true)
-            .unwrap();
+        c.merge_in(
+            sys,
+            "[kdf_limits]\nmin_log_n = 18\nmax_memory_mib = 256\n",
+            None,
+            true,
+        )
+        .unwrap();
         c.merge(f, "[kdf]\nlog_n = 17\nr = 8\n").unwrap();
-        assert!(c.kdf_for_new_password().unwrap_err().to_string().contains("floor log_n=18"));
+        assert!(c
+            .kdf_for_new_password()
+            .unwrap_err()
+            .to_string()
+            .contains("floor log_n=18"));
         c.merge(f, "[kdf]\nlog_n = 19\n").unwrap();
         let e = c.kdf_for_new_password().unwrap_err().to_string();
-        assert!(e.contains("512 MiB of memory, above the ceiling of 256 MiB"), "{e}");
+        assert!(
+            e.contains("512 MiB of memory, above the ceiling of 256 MiB"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -512,8 +537,13 @@ mod shipped {
             .collect::<Vec<_>>()
             .join("\n");
         let mut sys = Config::default();
-        sys.merge_in(Path::new(SYSTEM_CONFIG), &format!("[kdf_limits]{limits}"), None, true)
-            .unwrap();
+        sys.merge_in(
+            Path::new(SYSTEM_CONFIG),
+            &format!("[kdf_limits]{limits}"),
+            None,
+            true,
+        )
+        .unwrap();
         assert_eq!(sys.kdf_limits, KdfLimits::default());
         // The commented-out setting is valid when uncommented.
         let uncommented = text.replace("# vault_path = \"~/", "vault_path = \"/home/someone/");

@@ -145,7 +145,9 @@ pub fn set_generation(id: &VaultId, generation: u64) -> Result<()> {
     payload.extend_from_slice(&generation.to_le_bytes())?;
     let mut t = [0u8; 8];
     t.copy_from_slice(&p.expose_secret()[KEY_LEN..PAYLOAD_LEN]);
-    let left = u64::from_le_bytes(t).saturating_sub(crate::vault::now()).max(1);
+    let left = u64::from_le_bytes(t)
+        .saturating_sub(crate::vault::now())
+        .max(1);
     k.update(&payload.expose_secret())
         .map_err(|e| err("cannot update the cached key", e))?;
     // keyctl_update gives a `user` key a new payload and no expiry: the

@@ -106,12 +106,10 @@ impl NewWrap {
         path: &Path,
     ) -> Result<NewWrap> {
         let kdf = limits.raise_to_floor(kdf);
-        limits
-            .check_ceiling(kdf)
-            .map_err(|why| Error::KdfCeiling {
-                path: path.to_path_buf(),
-                why,
-            })?;
+        limits.check_ceiling(kdf).map_err(|why| Error::KdfCeiling {
+            path: path.to_path_buf(),
+            why,
+        })?;
         Self::derive_unlimited(password, kdf)
     }
 
@@ -233,7 +231,8 @@ mod tests {
         };
         let e = unwrap_header_within(&path, &header, &pw, &tight).unwrap_err();
         assert!(
-            e.to_string().contains("needs 4 MiB of memory, above the ceiling of 2 MiB"),
+            e.to_string()
+                .contains("needs 4 MiB of memory, above the ceiling of 2 MiB"),
             "{e}"
         );
         let slow = KdfLimits {

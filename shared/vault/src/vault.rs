@@ -15,8 +15,8 @@ use zeroize::{Zeroize, Zeroizing};
 mod encoding;
 mod index;
 mod open;
-pub mod recover;
 mod record;
+pub mod recover;
 mod sealed;
 mod txn;
 

@@ -245,9 +245,18 @@ pub fn restore_previous(path: &Path, key: &VaultKey) -> Result<Recovery> {
             }
             let older = entries.iter().any(|e| {
                 (e.kind, &e.protocol, &e.host, &e.path, &e.username)
-                    == (name.kind, &name.protocol, &name.host, &name.path, &name.username)
+                    == (
+                        name.kind,
+                        &name.protocol,
+                        &name.host,
+                        &name.path,
+                        &name.username,
+                    )
             });
-            lost.push((name.clone(), if older { Loss::Older } else { Loss::Missing }));
+            lost.push((
+                name.clone(),
+                if older { Loss::Older } else { Loss::Missing },
+            ));
         }
         for e in &entries {
             let named = damaged.iter().any(|(n, r)| {
