@@ -151,6 +151,9 @@ pub(crate) enum CliError {
         /// The system's error.
         source: std::io::Error,
     },
+    /// `keyward setup` cannot, or will not, change a client's configuration (exit 1).
+    #[error("{0}")]
+    Setup(String),
     /// A plaintext credential file is not what `keyward import` reads (exit 1).
     #[error("{}: {why}", path.display())]
     BadFile {

@@ -64,6 +64,9 @@ pub(crate) enum Command {
     /// [kdf] cost, keeping the password.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Rekey(cmd::passwd::RekeyArgs),
+    /// Configure a client to use keyward, keeping the rest of its configuration.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Setup(cmd::setup::SetupArgs),
     /// Restore the previous generation of a damaged vault (saying which
     /// records that loses), or accept an older copy put back on purpose.
     #[command(after_help = exit::EXIT_CODES_HELP)]
@@ -151,6 +154,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Rekey(a) => cmd::passwd::rekey(&ctx, a),
         Command::Import(a) => cmd::import::run(&ctx, a),
         Command::Recover(a) => cmd::recover::run(&ctx, a),
+        Command::Setup(a) => cmd::setup::run(&ctx, a),
         Command::Doctor => cmd::doctor::run(&ctx, before),
         Command::Pam(a) => cmd::pam::run(&ctx, a),
         Command::Set(a) => cmd::set::run(&ctx, a),

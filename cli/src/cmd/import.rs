@@ -60,14 +60,60 @@ pub(crate) fn run(ctx: &Ctx, a: ImportArgs) -> Result<()> {
             git(ctx, &o, &file)
         }
         ImportWhat::Docker(o) => {
-            let file = match (&o.file, std::env::var_os("DOCKER_CONFIG")) {
-                (Some(f), _) => f.clone(),
-                (None, Some(d)) if !d.is_empty() => PathBuf::from(d).join("config.json"),
-                _ => home_file(".docker/config.json")?,
+            let file = match &o.file {
+                Some(f) => f.clone(),
+                None => docker_config_file()?,
             };
             docker(ctx, &o, &file)
         }
     }
+}
+
+/// docker's configuration: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+pub(crate) fn docker_config_file() -> Result<PathBuf> {
+    match std::env::var_os("DOCKER_CONFIG") {
+        Some(d) if !d.is_empty() => Ok(PathBuf::from(d).join("config.json")),
+        _ => home_file(".docker/config.json"),
+    }
+}
+
+/// The edit that makes `"credsStore": "keyward"` in a docker config.json
+/// whose root object is `members`: the old value replaced, or the key added
+/// first.
+pub(crate) fn creds_store_edit(
+    src: &[u8],
+    members_empty: bool,
+    creds_store_span: Option<std::ops::Range<usize>>,
+) -> (std::ops::Range<usize>, &'static [u8]) {
+    match creds_store_span {
+        Some(r) => (r, b"\"keyward\""),
+        None => {
+            let open_brace = src.iter().position(|&c| c == b'{').unwrap_or(0);
+            let insert: &[u8] = if members_empty {
+                b"\n\t\"credsStore\": \"keyward\"\n"
+            } else {
+                b"\n\t\"credsStore\": \"keyward\","
+            };
+            (open_brace + 1..open_brace + 1, insert)
+        }
+    }
+}
+
+/// `src` with `edits` (sorted, non-overlapping ranges) applied, in locked memory.
+pub(crate) fn apply_edits(
+    src: &[u8],
+    mut edits: Vec<(std::ops::Range<usize>, &[u8])>,
+) -> Result<SecretBytes> {
+    edits.sort_by_key(|(r, _)| r.start);
+    let mut out = SecretBytes::with_capacity(src.len() + 64)?;
+    let mut at = 0;
+    for (r, with) in edits {
+        out.extend_from_slice(&src[at..r.start])?;
+        out.extend_from_slice(with)?;
+        at = r.end;
+    }
+    out.extend_from_slice(&src[at..])?;
+    Ok(out)
 }
 
 /// Whether to remove the plaintext: the flags, else ask on a terminal, else keep.
@@ -349,27 +395,8 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
         // Rebuild the file: imported entries become `{}`, credsStore becomes "keyward".
         let mut edits: Vec<(std::ops::Range<usize>, &[u8])> =
             cleared.into_iter().map(|r| (r, &b"{}"[..])).collect();
-        match creds_store_span {
-            Some(r) => edits.push((r, b"\"keyward\"")),
-            None => {
-                let open_brace = src.iter().position(|&c| c == b'{').unwrap_or(0);
-                let insert: &[u8] = if members.is_empty() {
-                    b"\n\t\"credsStore\": \"keyward\"\n"
-                } else {
-                    b"\n\t\"credsStore\": \"keyward\","
-                };
-                edits.push((open_brace + 1..open_brace + 1, insert));
-            }
-        }
-        edits.sort_by_key(|(r, _)| r.start);
-        let mut out = SecretBytes::with_capacity(src.len() + 64)?;
-        let mut at = 0;
-        for (r, with) in edits {
-            out.extend_from_slice(&src[at..r.start])?;
-            out.extend_from_slice(with)?;
-            at = r.end;
-        }
-        out.extend_from_slice(&src[at..])?;
+        edits.push(creds_store_edit(src, members.is_empty(), creds_store_span));
+        let out = apply_edits(src, edits)?;
         secretfile::replace(file, &out)?;
         say(&format!(
             "removed the imported plaintext from {} and set \"credsStore\": \"keyward\"",

@@ -13,5 +13,6 @@ pub(crate) mod passwd;
 pub(crate) mod recover;
 pub(crate) mod rm;
 pub(crate) mod set;
+pub(crate) mod setup;
 pub(crate) mod status;
 pub(crate) mod unlock;
