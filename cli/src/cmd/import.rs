@@ -1,5 +1,6 @@
 //! `keyward import git|docker`: move plaintext credentials into the vault.
 
+use crate::cmd::import_helpers;
 use crate::ctx::{open, say, Ctx};
 use crate::exit::{CliError, Result};
 use crate::secretfile;
@@ -277,6 +278,26 @@ fn store(mut v: keyward_vault::Vault, sealed: Vec<keyward_vault::Sealed>) -> Res
     Ok(counts)
 }
 
+/// Says what reading a helper gave; whether everything it holds was read.
+fn report_helper(file: &Path, what: &str, name: &str, r: &import_helpers::FromHelper) -> bool {
+    if r.missing {
+        say(&format!(
+            "{}: {what}: docker-credential-{name} is not installed here, so its credentials cannot be read; they stay there",
+            file.display()
+        ));
+        return false;
+    }
+    for f in &r.failed {
+        let f: String = f.chars().take(200).collect();
+        eprintln!(
+            "keyward: {}: {what}: {}: skipped (left in docker-credential-{name})",
+            file.display(),
+            crate::ctx::for_terminal(&f, false)
+        );
+    }
+    r.failed.is_empty()
+}
+
 fn docker_err(file: &Path, why: &str) -> CliError {
     CliError::bad_file(file, why)
 }
@@ -294,10 +315,24 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
     let mut skipped: Vec<String> = Vec::new();
     let mut cleared = Vec::new(); // value spans of imported `auths` entries
     let mut creds_store_span = None;
+    let mut store_name = None;
+    let mut helpers: Vec<(String, String)> = Vec::new();
     for (k, v, span) in members {
         let key = json::decode(src, k.clone()).map_err(|_| docker_err(file, "bad key"))?;
         if key == "credsStore" {
             creds_store_span = Some(span.clone());
+            if let Value::String(r) = v {
+                store_name = json::decode(src, r.clone()).ok();
+            }
+        }
+        if key == "credHelpers" {
+            if let Value::Object(h) = v {
+                for (reg, helper, _) in h {
+                    if let (Ok(reg), Value::String(r)) = (json::decode(src, reg.clone()), helper) {
+                        helpers.push((reg, json::decode(src, r.clone()).unwrap_or_default()));
+                    }
+                }
+            }
         }
         if key != "auths" {
             continue;
@@ -366,6 +401,24 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
             }
         }
     }
+    // Credentials docker keeps in other helpers: read with their own `get`.
+    let other_store = store_name.filter(|n| !n.is_empty() && n != "keyward");
+    let mut store_complete = true;
+    let mut from_helpers = 0;
+    if let Some(name) = &other_store {
+        let r = import_helpers::read_store(name)?;
+        store_complete = report_helper(file, &format!("credsStore \"{name}\""), name, &r);
+        from_helpers += r.records.len();
+        records.extend(r.records);
+    }
+    let mut kept_helpers = Vec::new();
+    for (reg, helper) in helpers.iter().filter(|(_, h)| h != "keyward") {
+        let r = import_helpers::read_one(helper, reg);
+        report_helper(file, &format!("credHelpers \"{reg}\""), helper, &r);
+        from_helpers += r.records.len();
+        records.extend(r.records);
+        kept_helpers.push(format!("{reg} → docker-credential-{helper}"));
+    }
     let count = records.len();
     let v = open(ctx, o.password_fd)?;
     let sealed = records
@@ -374,12 +427,32 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let counts = store(v, sealed)?;
     say(&format!(
-        "{}: {} added, {} replaced, {} skipped",
+        "{}: {} added, {} replaced, {} skipped{}",
         file.display(),
         counts.added,
         counts.replaced,
-        skipped.len()
+        skipped.len(),
+        if from_helpers > 0 {
+            format!(" ({from_helpers} read through other credential helpers)")
+        } else {
+            String::new()
+        }
     ));
+    if !kept_helpers.is_empty() {
+        say(&format!(
+            "credHelpers still send these registries to their own helpers (they win over credsStore; change them to \"keyward\" when ready): {}",
+            kept_helpers.join(", ")
+        ));
+    }
+    if let (Some(name), false) = (&other_store, store_complete) {
+        if count > 0 && (o.remove_plaintext || !o.keep_plaintext) {
+            say(&format!(
+                "kept {} as it is: \"credsStore\": \"{name}\" still holds credentials keyward could not read, and pointing docker at keyward would cut it off from them",
+                file.display()
+            ));
+            return Ok(());
+        }
+    }
     if count > 0 && !skipped.is_empty() && (o.remove_plaintext || !o.keep_plaintext) {
         // credsStore = keyward makes docker ask keyward for every registry:
         // the skipped entries would stop working.

@@ -4,6 +4,7 @@ pub(crate) mod doctor;
 pub(crate) mod generate;
 pub(crate) mod get;
 pub(crate) mod import;
+pub(crate) mod import_helpers;
 pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod lock;
