@@ -145,9 +145,10 @@ pub fn prefer_backend(backend: Backend) {
     PREFERRED.store(v, Ordering::SeqCst);
 }
 
-/// Unmaps the pooled chunks that hold no live secret and returns how many
-/// bytes that released. The pool keeps one empty chunk per size class for
-/// speed; a long-lived host that must keep no secret pages between uses (the
+/// Unmaps the pooled chunks that hold no live secret, and the wiped guarded
+/// mappings kept for reuse, and returns how many bytes that released. The
+/// pool keeps one empty chunk per size class, and up to two spare guarded
+/// mappings, for speed; a long-lived host that must keep no secret pages between uses (the
 /// PAM module: memfd_secret pages block hibernation while they exist) calls
 /// this once its secrets are dropped.
 pub fn release_unused() -> usize {
@@ -341,7 +342,18 @@ struct Pool {
     /// Data ranges (start → length) of the mappings of large and guarded
     /// secrets, which their `Region`s own: the fork handler needs them.
     own: BTreeMap<usize, usize>,
+    /// Guarded mappings whose secret was dropped, wiped, kept for the next
+    /// guarded secret of the same size (at most [`MAX_SPARE`] of at most
+    /// [`MAX_SPARE_LEN`] bytes): unmapping a `memfd_secret` mapping flushes
+    /// the TLB of every CPU, which a short-lived helper pays for its vault key
+    /// otherwise. [`release_unused`] unmaps them.
+    spare: Vec<Map>,
 }
+
+/// Most wiped guarded mappings kept for reuse.
+const MAX_SPARE: usize = 2;
+/// Largest data size of a guarded mapping kept for reuse.
+const MAX_SPARE_LEN: usize = 2 * 4096;
 
 impl Pool {
     const fn new() -> Self {
@@ -364,6 +376,7 @@ impl Pool {
                 chunks: 0,
             },
             own: BTreeMap::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -377,6 +390,9 @@ impl Pool {
         }
         for (&start, &len) in &self.own {
             sys::reserve_hole(start as *mut u8, len);
+        }
+        for map in &self.spare {
+            sys::reserve_hole(map.g.data_ptr(), map.g.data_len());
         }
     }
 
@@ -515,9 +531,15 @@ impl Pool {
         }
     }
 
-    /// Unmaps every chunk without a live slot; returns the bytes released.
+    /// Unmaps every chunk without a live slot and every spare guarded
+    /// mapping; returns the bytes released.
     fn release_unused(&mut self) -> usize {
         let mut released = 0;
+        for map in std::mem::take(&mut self.spare) {
+            released += map.g.data_len();
+            self.account(&map, false);
+            // Wiped when its secret went; Guarded's drop unmaps.
+        }
         for ci in 0..NCLASS {
             let empty: Vec<u32> = self.classes[ci]
                 .chunks
@@ -751,8 +773,14 @@ impl Drop for Region {
             Home::Slot { class, chunk, slot } => pool.put_slot(class as usize, chunk, slot),
             Home::Own(map) => {
                 pool.counters.live -= 1;
-                pool.account(&map, false);
                 pool.own.remove(&(map.g.data_ptr() as usize));
+                if pool.spare.len() < MAX_SPARE && map.g.data_len() <= MAX_SPARE_LEN {
+                    // Kept for reuse: the secret is wiped above; its canary
+                    // and everything else are zeroed when it is reused.
+                    pool.spare.push(map);
+                    return;
+                }
+                pool.account(&map, false);
                 drop(pool);
                 // Guarded's drop unmaps, outside the pool lock.
                 drop(map);
@@ -823,16 +851,27 @@ pub(crate) fn allocate_guarded(cap: usize) -> Result<Region> {
     let data_len = sys::round_to_pages(cap + CANARY);
     let mut pool = lock();
     let key = pool.key()?;
-    let map = new_map(data_len, pool.counters.locked_bytes);
-    let map = match map {
-        Ok(m) => m,
-        Err(e) => {
-            drop(pool);
-            policy::flush_warning();
-            return Err(e);
+    let map = match pool.spare.iter().position(|m| m.g.data_len() == data_len) {
+        Some(i) => {
+            let map = pool.spare.swap_remove(i);
+            // SAFETY: the data pages of a mapping the pool owns, writable.
+            unsafe { sys::zero(map.g.data_ptr(), data_len) };
+            map
+        }
+        None => {
+            let map = new_map(data_len, pool.counters.locked_bytes);
+            let map = match map {
+                Ok(m) => m,
+                Err(e) => {
+                    drop(pool);
+                    policy::flush_warning();
+                    return Err(e);
+                }
+            };
+            pool.account(&map, true);
+            map
         }
     };
-    pool.account(&map, true);
     pool.counters.live += 1;
     pool.own.insert(map.g.data_ptr() as usize, map.g.data_len());
     let epoch = pool.epoch;
