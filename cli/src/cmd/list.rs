@@ -2,9 +2,9 @@
 
 use crate::ctx::{for_terminal, open, parse_kind, say, Ctx};
 use crate::exit::{CliError, Result};
-use std::io::Write;
 use clap::Args;
 use keyward_vault::Kind;
+use std::io::Write;
 
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {

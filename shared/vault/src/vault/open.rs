@@ -171,38 +171,23 @@ impl Vault {
     /// any error nothing is written and the vault on disk is unchanged.
     pub fn update<R>(&mut self, f: impl FnOnce(&mut Txn) -> Result<R>) -> Result<R> {
         let _lock = fs::lock(&self.path)?;
-        let mut fresh = self.reread()?;
-        let entries = fresh.take_entries();
-        let mut txn = Txn {
-            path: self.path.clone(),
-            id: fresh.header.id,
-            key: &self.key,
-            data: &fresh.buf.bytes,
-            entries,
-            dirty: false,
-        };
+        // The file as it is now replaces the one read at open (one copy of
+        // the file in memory, not two).
+        self.state = self.reread()?;
+        let mut txn = Txn::new(&self.path, &self.key, &self.state);
         let r = f(&mut txn)?;
-        if txn.dirty {
-            let generation = fresh.generation + 1;
-            let data = encode(
-                &fresh.header,
-                &self.key,
-                generation,
-                &txn.entries,
-                &fresh.buf.bytes,
-            )?;
-            fs::write_atomic_keeping_previous(&self.path, &data)?;
-            drop(txn);
-            let header = fresh.header.clone();
-            drop(fresh);
-            self.state = parse(&self.path, data, header, &self.key)?;
-            self.noted();
-        } else {
-            let entries = std::mem::take(&mut txn.entries);
-            drop(txn);
-            let _ = fresh.entries.set(entries);
-            self.state = fresh;
+        if !txn.dirty {
+            return Ok(r);
         }
+        let generation = self.state.generation + 1;
+        let data = encode_records(&self.state.header, &self.key, generation, || txn.recs())?;
+        drop(txn);
+        fs::write_atomic_keeping_previous(&self.path, &data)?;
+        let header = self.state.header.clone();
+        // Drop the old read before the new file is parsed.
+        self.state = State::empty(header.clone(), generation);
+        self.state = parse(&self.path, data, header, &self.key)?;
+        self.noted();
         Ok(r)
     }
 
