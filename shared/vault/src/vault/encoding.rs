@@ -321,18 +321,24 @@ where
         index_bytes += index_len(&r);
     }
     let count = u32::try_from(count).map_err(|_| Error::Invalid("too many records".into()))?;
-    let mut out = Vec::with_capacity(
-        format::SECRETS_START + secrets_len + format::NONCE_LEN + index_bytes + format::TAG_LEN,
-    );
+    let index_start = format::SECRETS_START + secrets_len + format::NONCE_LEN;
+    // One allocation of the final size. The index plaintext is written into
+    // its tail and encrypted there in place; until then the buffer is wiped
+    // on every way out.
+    let mut out = Zeroizing::new(Vec::with_capacity(index_start + index_bytes + format::TAG_LEN));
     out.extend_from_slice(&header.encode());
     out.extend_from_slice(&(secrets_len as u64).to_le_bytes());
-    let mut index = Zeroizing::new(Vec::with_capacity(index_bytes));
-    index.extend_from_slice(&generation.to_le_bytes());
-    index.extend_from_slice(&count.to_le_bytes());
+    for r in recs() {
+        out.extend_from_slice(r?.blob);
+    }
+    let nonce: [u8; format::NONCE_LEN] = format::random_array()?;
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&generation.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
     let mut off = 0u64;
     for r in recs() {
         let r = r?;
-        out.extend_from_slice(r.blob);
+        let index = &mut *out;
         let v = &r.view;
         index.extend_from_slice(&r.record);
         index.push(v.kind.to_byte());
@@ -346,32 +352,29 @@ where
             }
         }
         for s in [v.protocol, v.host, v.path, v.username] {
-            format::put_field(&mut index, s.as_bytes());
+            format::put_field(index, s.as_bytes());
         }
         match v.authtype {
             None => index.push(0),
             Some(a) => {
                 index.push(1);
-                format::put_field(&mut index, a.as_bytes());
+                format::put_field(index, a.as_bytes());
             }
         }
         index.extend_from_slice(&off.to_le_bytes());
         index.extend_from_slice(&(r.blob.len() as u32).to_le_bytes());
         off += r.blob.len() as u64;
     }
-    if out.len() != format::SECRETS_START + secrets_len || index.len() != index_bytes {
-        return Err(Error::Invalid(
-            "internal: records changed while encoding".into(),
-        ));
+    if off != secrets_len as u64 || out.len() != index_start + index_bytes {
+        return Err(Error::Invalid("internal: records changed while encoding".into()));
     }
     // The index tag authenticates every byte before it (see FORMAT.md).
-    let nonce: [u8; format::NONCE_LEN] = format::random_array()?;
+    let (aad, index) = out.split_at_mut(index_start);
     let tag = key
         .cipher()?
-        .encrypt(&nonce, &out, &mut index[..])
+        .encrypt(&nonce, &aad[..index_start - format::NONCE_LEN], index)
         .ok_or_else(|| Error::Invalid("index encryption failed".into()))?;
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&index);
     out.extend_from_slice(&tag);
-    Ok(out)
+    // Ciphertext now: no longer wiped on drop.
+    Ok(std::mem::take(&mut *out))
 }

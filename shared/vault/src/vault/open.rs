@@ -171,9 +171,25 @@ impl Vault {
     /// any error nothing is written and the vault on disk is unchanged.
     pub fn update<R>(&mut self, f: impl FnOnce(&mut Txn) -> Result<R>) -> Result<R> {
         let _lock = fs::lock(&self.path)?;
-        // The file as it is now replaces the one read at open (one copy of
-        // the file in memory, not two).
-        self.state = self.reread()?;
+        // The file as it is now replaces the one read at open: the old read
+        // goes first (one copy of the file in memory, not two). The stand-in
+        // keeps what `reread` checks (the id and the generation).
+        let (header, seen) = (self.state.header.clone(), self.state.generation);
+        self.state = State::empty(header.clone(), seen);
+        match self.reread() {
+            Ok(fresh) => self.state = fresh,
+            Err(e) => {
+                // Best effort: the handle gets the file back, unchecked.
+                if let Ok(data) = fs::read_vault(&self.path) {
+                    if let Ok(st) = parse(&self.path, data, header, &self.key) {
+                        if st.generation >= seen {
+                            self.state = st;
+                        }
+                    }
+                }
+                return Err(e);
+            }
+        }
         let mut txn = Txn::new(&self.path, &self.key, &self.state);
         let r = f(&mut txn)?;
         if !txn.dirty {
