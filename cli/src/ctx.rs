@@ -4,7 +4,7 @@
 use crate::exit::Result;
 use crate::password::Source;
 use keyward_unlock::{open_for_helper, HelperOpen};
-use keyward_vault::{read_vault_id, Config, Kind, Vault};
+use keyward_vault::{read_vault_id, Config, KdfParams, Kind, Vault};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -24,13 +24,29 @@ pub(crate) fn open(ctx: &Ctx, password_fd: Option<i32>) -> Result<Vault> {
     if password_fd.is_some() {
         read_vault_id(&ctx.vault)?;
         let pw = Source::new(password_fd)?.read("")?;
-        return Ok(Vault::open_with_password(&ctx.vault, &pw)?);
+        let mut v = Vault::open_with_password(&ctx.vault, &pw)?;
+        v.check_rollback()?;
+        return Ok(v);
     }
     Ok(open_for_helper(HelperOpen {
         vault: Some(ctx.vault.clone()),
         config: Some(ctx.config.clone()),
         ..HelperOpen::default()
     })?)
+}
+
+/// The scrypt cost for a new or changed password: the configured `[kdf]`,
+/// refused below the floor or above the ceiling (exit 8, naming the file);
+/// under the test suite's `KEYWARD_INSECURE_TEST_KDF=1`, accepted below the
+/// floor with a warning on every use.
+pub(crate) fn new_password_kdf(ctx: &Ctx) -> Result<KdfParams> {
+    let (k, insecure) = ctx.config.kdf_for_new_password()?;
+    if insecure {
+        eprintln!(
+            "keyward: warning: KEYWARD_INSECURE_TEST_KDF=1: scrypt {k} is below the floor;              a password at this cost falls to a fast guesser (for tests only; `keyward doctor` flags it)"
+        );
+    }
+    Ok(k)
 }
 
 /// Prints one line to stdout.

@@ -10,7 +10,8 @@ Exit codes:
   2  usage error (bad arguments)
   3  wrong vault password
   4  vault is locked (run `keyward unlock`)
-  5  vault (or its audit log) is corrupted or was tampered with
+  5  vault (or its audit log) is corrupted or was tampered with, or an older
+     copy was put back (`keyward recover` says what to do)
   6  unsafe permissions, ownership or a symlink (the message says how to fix it)
   7  no such vault or record
   8  bad configuration file
@@ -180,6 +181,9 @@ pub(crate) enum CliError {
         /// Why `execvpe` failed.
         source: nix::errno::Errno,
     },
+    /// `keyward setup` cannot, or will not, change a client's configuration (exit 1).
+    #[error("{0}")]
+    Setup(String),
     /// A plaintext credential file is not what `keyward import` reads (exit 1).
     #[error("{}: {why}", path.display())]
     BadFile {
@@ -205,7 +209,9 @@ impl CliError {
             CliError::Vault(e) => match e {
                 VaultError::WrongPassword { .. } => 3,
                 VaultError::Locked { .. } => 4,
-                VaultError::Corrupt { .. } => 5,
+                VaultError::Corrupt { .. }
+                | VaultError::Rollback { .. }
+                | VaultError::NoIntactGeneration { .. } => 5,
                 VaultError::Permissions { .. } => 6,
                 VaultError::NotFound { .. } => 7,
                 VaultError::Config { .. } => 8,

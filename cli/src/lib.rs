@@ -64,6 +64,13 @@ pub(crate) enum Command {
     /// [kdf] cost, keeping the password.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Rekey(cmd::passwd::RekeyArgs),
+    /// Configure a client to use keyward, keeping the rest of its configuration.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Setup(cmd::setup::SetupArgs),
+    /// Restore the previous generation of a damaged vault (saying which
+    /// records that loses), or accept an older copy put back on purpose.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Recover(cmd::recover::RecoverArgs),
     /// Import plaintext credentials from git's credential store or docker's config.json.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Import(cmd::import::ImportArgs),
@@ -92,9 +99,6 @@ pub(crate) enum Command {
     /// Print an AWS profile's credentials as `credential_process` JSON (set up by `keyward import aws`).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Aws(cmd::aws::AwsArgs),
-    /// Point Terraform/OpenTofu or pnpm at keyward's helper for it (configuration only).
-    #[command(after_help = exit::EXIT_CODES_HELP)]
-    Setup(cmd::setup::SetupArgs),
     /// kubectl's exec credential plugin: print an ExecCredential for kubeconfig user NAME
     /// from the vault (`keyward import kube` sets it up).
     #[command(name = "kube-credential", after_help = exit::EXIT_CODES_HELP)]
@@ -166,6 +170,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Passwd(a) => cmd::passwd::run(&ctx, a),
         Command::Rekey(a) => cmd::passwd::rekey(&ctx, a),
         Command::Import(a) => cmd::import::run(&ctx, a),
+        Command::Recover(a) => cmd::recover::run(&ctx, a),
+        Command::Setup(a) => cmd::setup::run(&ctx, a),
         Command::Doctor => cmd::doctor::run(&ctx, before),
         Command::Pam(a) => cmd::pam::run(&ctx, a),
         Command::Set(a) => cmd::set::run(&ctx, a),
@@ -175,7 +181,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Exec(a) => cmd::exec::run(&ctx, a),
         Command::Askpass(a) => cmd::askpass::run(&ctx, a),
         Command::Aws(a) => cmd::aws::run(&ctx, a),
-        Command::Setup(a) => cmd::setup::run(&ctx, a),
         Command::KubeCredential(a) => cmd::kube::credential(&ctx, a),
         Command::NpmToken(a) => cmd::npm::token(&ctx, a),
     };

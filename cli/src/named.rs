@@ -66,7 +66,7 @@ pub(crate) fn rm_previous(ctx: &Ctx, name: &str) -> Result<()> {
 }
 
 /// A named secret in `keyward list --json`: its name and times, nothing else.
-pub(crate) fn list_json(e: &keyward_vault::Entry) -> serde_json::Value {
+pub(crate) fn list_json(e: &keyward_vault::EntryRef<'_>) -> serde_json::Value {
     serde_json::json!({
         "kind": "secret",
         "name": e.host,

@@ -267,7 +267,7 @@ fn tampered_vault_exit_5_and_file_unchanged() {
     bytes[mid] ^= 0x20;
     std::fs::write(h.vault_path(), &bytes).unwrap();
     let msg = format!(
-        "keyward: vault is corrupted or was tampered with: {}\n",
+        "keyward: vault is corrupted or was tampered with: {}; `keyward recover` restores the last intact generation\n",
         h.vault_path().display()
     );
     for args in [
@@ -620,6 +620,72 @@ fn doctor_finds_plaintext_credentials() {
     // Nothing of a secret in the report.
     assert!(
         !report.contains("tok1") && !report.contains("dTpw"),
+        "{report}"
+    );
+    h.keyward(&["lock"], "");
+}
+
+/// Issue 13.4: a new or changed password below the KDF floor is refused
+/// (exit 8, naming the file) unless the test suite's escape is set, which
+/// warns on every use; doctor flags a vault below the floor and offers rekey.
+#[test]
+fn kdf_floor_refuses_cheap_costs_and_doctor_offers_rekey() {
+    let h = TestHome::new();
+    h.write_config("[kdf]\nlog_n = 10\n");
+    let real = |args: &[&str], stdin: &str| {
+        let mut c = h.command(keyward_tests::bin("keyward"));
+        c.env_remove("KEYWARD_INSECURE_TEST_KDF").args(args);
+        keyward_tests::output_with_stdin(&mut c, stdin.as_bytes())
+    };
+    let out = real(&["init", "--password-fd", "0"], "pw\n");
+    assert_eq!(out.status.code(), Some(8), "{}", text(&out.stderr));
+    let config = h.path().join(".config/keyward/config.toml");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "keyward: {}: kdf: scrypt log_n=10 r=8 p=1 is below the floor log_n=15 r=8, the least keyward accepts for a new or changed password: raise log_n/r there (or remove [kdf]: the default is log_n=17 r=8 p=1)\n",
+            config.display()
+        )
+    );
+    assert!(!h.vault_path().exists());
+    // The escape: accepted, with a warning each time.
+    let out = h.keyward(&["init", "--password-fd", "0"], "pw\n");
+    ok(&out);
+    assert!(
+        text(&out.stderr)
+            .contains("KEYWARD_INSECURE_TEST_KDF=1: scrypt log_n=10 r=8 p=1 is below the floor"),
+        "{}",
+        text(&out.stderr)
+    );
+    let report = text(&real(&["doctor"], "").stdout);
+    assert!(
+        report.contains("WARN  kdf: the vault's scrypt log_n=10 r=8 p=1 is below the floor"),
+        "{report}"
+    );
+    assert!(report.contains("fix: `keyward rekey`"), "{report}");
+    // passwd and rekey refuse it too, before asking anything.
+    for args in [
+        &["passwd", "--password-fd", "0"][..],
+        &["rekey", "--password-fd", "0"],
+    ] {
+        let out = real(args, "pw\npw2\npw2\n");
+        assert_eq!(
+            out.status.code(),
+            Some(8),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    // At the floor, rekey moves the vault up and doctor is content.
+    h.write_config("[kdf]\nlog_n = 15\n");
+    let said = ok(&real(&["rekey", "--password-fd", "0"], "pw\n"));
+    assert!(
+        said.contains("scrypt log_n=15 r=8 p=1 (was log_n=10 r=8 p=1)"),
+        "{said}"
+    );
+    let report = text(&real(&["doctor"], "").stdout);
+    assert!(
+        report.contains("ok    kdf: the vault's scrypt log_n=15 r=8 p=1 is within"),
         "{report}"
     );
     h.keyward(&["lock"], "");

@@ -113,9 +113,9 @@ fn system_kdf(o: &Options) -> passdb::KdfParams {
 /// login; one log line either way.
 fn rehash(h: &dyn Host, o: &Options, user: &str, hash: &Hash, password: &SecretBytes) {
     let kdf = system_kdf(o);
-    let weaker = hash
-        .params()
-        .is_some_and(|p| o.rehash && p != kdf && kdf.check_ceiling(&p).is_err());
+    let weaker = hash.params().is_some_and(|p| {
+        o.rehash && p != kdf && (kdf.memory() > p.memory() || kdf.work() > p.work())
+    });
     if hash.crypt().is_none() && !weaker {
         return;
     }

@@ -124,7 +124,7 @@ impl TestHome {
             .prefix("keyward-test-home-")
             .tempdir()
             .expect("tempdir");
-        for sub in [".config", ".local/share", ".cache"] {
+        for sub in [".config", ".local/share", ".local/state", ".cache"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
         }
         TestHome { dir }
@@ -152,11 +152,16 @@ impl TestHome {
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .env("XDG_DATA_HOME", home.join(".local/share"))
             .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("XDG_STATE_HOME", home.join(".local/state"))
             .env("KEYWARD_VAULT", self.vault_path())
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_TERMINAL_PROMPT", "0")
             .env("DOCKER_CONFIG", home.join(".docker"))
             .env("LANG", "C.UTF-8")
+            // The test-only escape below the KDF floor (config.rs
+            // `kdf_for_new_password`): the tests' `[kdf] log_n = 10` keeps
+            // them fast. Tests of the floor remove it.
+            .env("KEYWARD_INSECURE_TEST_KDF", "1")
             .current_dir(home);
         c
     }

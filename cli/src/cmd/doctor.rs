@@ -166,6 +166,11 @@ pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
     }
 
     if ctx.vault_unknown.is_none() {
+        check_generations(&mut r, &ctx.vault);
+        check_kdf(&mut r, ctx);
+    }
+
+    if ctx.vault_unknown.is_none() {
         match crate::cmd::log::doctor_check(ctx) {
             Ok(detail) => r.ok("audit log", &detail),
             Err((what, fix)) => r.warn("audit log", &what, &fix),
@@ -185,6 +190,111 @@ pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
         Ok(())
     } else {
         Err(CliError::DoctorProblems(r.problems))
+    }
+}
+
+/// The vault's scrypt cost against the floor (a stolen copy is guessed
+/// faster below it) and the ceiling (login unlock refuses above it), and
+/// whether `[kdf]` is fit for a new password.
+fn check_kdf(r: &mut Report, ctx: &Ctx) {
+    let limits = ctx.config.kdf_limits;
+    if let Err(e) = ctx.config.kdf_for_new_password() {
+        r.warn(
+            "kdf",
+            &e.to_string(),
+            "raise [kdf] log_n/r in that file (or remove [kdf]: the default is log_n=17 r=8 p=1)",
+        );
+    }
+    let Ok(sealed) = keyward_vault::SealedVault::read(&ctx.vault) else {
+        return; // The vault check above said what is wrong.
+    };
+    let k = sealed.kdf();
+    if let Err(why) = limits.check_floor(k) {
+        r.warn(
+            "kdf",
+            &format!("the vault's {why}: a stolen copy can be guessed fast"),
+            "`keyward rekey` (a new key and the configured [kdf] cost; the password stays)",
+        );
+    } else if let Err(why) = limits.check_ceiling(k) {
+        r.warn(
+            "kdf",
+            &format!("the vault's {why}: pam_keyward will not unlock it at login"),
+            "lower [kdf] in your config, then `keyward rekey`",
+        );
+    } else {
+        r.ok(
+            "kdf",
+            &format!("the vault's scrypt {k} is within the floor and the ceiling"),
+        );
+    }
+}
+
+/// The vault and the previous generation kept beside it (`VAULT.prev`,
+/// what `keyward recover` restores), checked under the cached key when the
+/// vault is unlocked, and the vault's generation against the highest seen.
+fn check_generations(r: &mut Report, vault: &Path) {
+    use keyward_vault::recover::{header_id, inspect, FileState};
+    let Some(id) = header_id(vault) else {
+        return; // The vault check above said what is wrong.
+    };
+    let prev = keyward_vault::fs::previous_path(vault);
+    let what = "previous generation";
+    let Ok(Some(key)) = keyward_vault::keyring::load(&id) else {
+        match (prev.exists(), header_id(&prev)) {
+            (false, _) => r.ok(what, "none yet (kept from the next write on)"),
+            (true, Some(p)) if p == id => r.ok(
+                what,
+                &format!(
+                    "{}: present (unlock to check that it authenticates)",
+                    prev.display()
+                ),
+            ),
+            (true, _) => r.warn(
+                what,
+                &format!("{}: damaged header", prev.display()),
+                "nothing to do while the vault is intact: the next write replaces it",
+            ),
+        }
+        return;
+    };
+    let current = inspect(vault, &id, &key);
+    match &current {
+        FileState::Intact { generation, .. } => {
+            match keyward_vault::watermark::highest_seen(&id).filter(|s| s > generation) {
+                Some(seen) => r.warn(
+                    "vault",
+                    &format!("generation {generation}, but generation {seen} was seen before: an older copy was put back"),
+                    "`keyward recover --accept-older` if you restored it on purpose; otherwise put the newer vault back",
+                ),
+                None => r.ok("vault", &format!("generation {generation}, authenticates")),
+            }
+        }
+        FileState::Damaged => r.warn(
+            "vault",
+            "does not authenticate (damaged or tampered with)",
+            "`keyward recover` restores the previous generation and names what it loses",
+        ),
+        _ => {}
+    }
+    match inspect(&prev, &id, &key) {
+        FileState::Missing => r.ok(what, "none yet (kept from the next write on)"),
+        FileState::Intact {
+            generation,
+            records,
+        } => r.ok(
+            what,
+            &format!(
+                "{}: generation {generation}, intact ({records} records)",
+                prev.display()
+            ),
+        ),
+        FileState::Damaged | FileState::OtherVault => r.warn(
+            what,
+            &format!("{}: damaged (does not authenticate)", prev.display()),
+            "nothing to do while the vault is intact: the next write replaces it",
+        ),
+        FileState::Unreadable(why) => r.warn(what, &why, "fix the file's owner and mode"),
+        _ => {}
     }
 }
 

@@ -3,6 +3,7 @@
 //! import_aws.rs; pypirc, netrc: import_python.rs; Terraform and kubectl:
 //! import_tools.rs).
 
+use crate::cmd::import_helpers;
 use crate::ctx::{open, say, Ctx};
 use crate::exit::{CliError, Result};
 use crate::secretfile;
@@ -86,10 +87,9 @@ pub(crate) fn run(ctx: &Ctx, a: ImportArgs) -> Result<()> {
             git(ctx, &o, &file)
         }
         ImportWhat::Docker(o) => {
-            let file = match (&o.file, std::env::var_os("DOCKER_CONFIG")) {
-                (Some(f), _) => f.clone(),
-                (None, Some(d)) if !d.is_empty() => PathBuf::from(d).join("config.json"),
-                _ => home_file(".docker/config.json")?,
+            let file = match &o.file {
+                Some(f) => f.clone(),
+                None => docker_config_file()?,
             };
             docker(ctx, &o, &file)
         }
@@ -106,6 +106,53 @@ pub(crate) fn run(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         ImportWhat::Terraform(o) => crate::cmd::import_tools::terraform(ctx, &o),
         ImportWhat::Kube(o) => crate::cmd::import_tools::kube(ctx, &o),
     }
+}
+
+/// docker's configuration: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+pub(crate) fn docker_config_file() -> Result<PathBuf> {
+    match std::env::var_os("DOCKER_CONFIG") {
+        Some(d) if !d.is_empty() => Ok(PathBuf::from(d).join("config.json")),
+        _ => home_file(".docker/config.json"),
+    }
+}
+
+/// The edit that makes `"credsStore": "keyward"` in a docker config.json
+/// whose root object is `members`: the old value replaced, or the key added
+/// first.
+pub(crate) fn creds_store_edit(
+    src: &[u8],
+    members_empty: bool,
+    creds_store_span: Option<std::ops::Range<usize>>,
+) -> (std::ops::Range<usize>, &'static [u8]) {
+    match creds_store_span {
+        Some(r) => (r, b"\"keyward\""),
+        None => {
+            let open_brace = src.iter().position(|&c| c == b'{').unwrap_or(0);
+            let insert: &[u8] = if members_empty {
+                b"\n\t\"credsStore\": \"keyward\"\n"
+            } else {
+                b"\n\t\"credsStore\": \"keyward\","
+            };
+            (open_brace + 1..open_brace + 1, insert)
+        }
+    }
+}
+
+/// `src` with `edits` (sorted, non-overlapping ranges) applied, in locked memory.
+pub(crate) fn apply_edits(
+    src: &[u8],
+    mut edits: Vec<(std::ops::Range<usize>, &[u8])>,
+) -> Result<SecretBytes> {
+    edits.sort_by_key(|(r, _)| r.start);
+    let mut out = SecretBytes::with_capacity(src.len() + 64)?;
+    let mut at = 0;
+    for (r, with) in edits {
+        out.extend_from_slice(&src[at..r.start])?;
+        out.extend_from_slice(with)?;
+        at = r.end;
+    }
+    out.extend_from_slice(&src[at..])?;
+    Ok(out)
 }
 
 /// Whether to remove the plaintext: the flags, else ask on a terminal, else keep.
@@ -272,6 +319,26 @@ pub(crate) fn store(
     Ok(counts)
 }
 
+/// Says what reading a helper gave; whether everything it holds was read.
+fn report_helper(file: &Path, what: &str, name: &str, r: &import_helpers::FromHelper) -> bool {
+    if r.missing {
+        say(&format!(
+            "{}: {what}: docker-credential-{name} is not installed here, so its credentials cannot be read; they stay there",
+            file.display()
+        ));
+        return false;
+    }
+    for f in &r.failed {
+        let f: String = f.chars().take(200).collect();
+        eprintln!(
+            "keyward: {}: {what}: {}: skipped (left in docker-credential-{name})",
+            file.display(),
+            crate::ctx::for_terminal(&f, false)
+        );
+    }
+    r.failed.is_empty()
+}
+
 fn docker_err(file: &Path, why: &str) -> CliError {
     CliError::bad_file(file, why)
 }
@@ -289,10 +356,24 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
     let mut skipped: Vec<String> = Vec::new();
     let mut cleared = Vec::new(); // value spans of imported `auths` entries
     let mut creds_store_span = None;
+    let mut store_name = None;
+    let mut helpers: Vec<(String, String)> = Vec::new();
     for (k, v, span) in members {
         let key = json::decode(src, k.clone()).map_err(|_| docker_err(file, "bad key"))?;
         if key == "credsStore" {
             creds_store_span = Some(span.clone());
+            if let Value::String(r) = v {
+                store_name = json::decode(src, r.clone()).ok();
+            }
+        }
+        if key == "credHelpers" {
+            if let Value::Object(h) = v {
+                for (reg, helper, _) in h {
+                    if let (Ok(reg), Value::String(r)) = (json::decode(src, reg.clone()), helper) {
+                        helpers.push((reg, json::decode(src, r.clone()).unwrap_or_default()));
+                    }
+                }
+            }
         }
         if key != "auths" {
             continue;
@@ -361,6 +442,24 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
             }
         }
     }
+    // Credentials docker keeps in other helpers: read with their own `get`.
+    let other_store = store_name.filter(|n| !n.is_empty() && n != "keyward");
+    let mut store_complete = true;
+    let mut from_helpers = 0;
+    if let Some(name) = &other_store {
+        let r = import_helpers::read_store(name)?;
+        store_complete = report_helper(file, &format!("credsStore \"{name}\""), name, &r);
+        from_helpers += r.records.len();
+        records.extend(r.records);
+    }
+    let mut kept_helpers = Vec::new();
+    for (reg, helper) in helpers.iter().filter(|(_, h)| h != "keyward") {
+        let r = import_helpers::read_one(helper, reg);
+        report_helper(file, &format!("credHelpers \"{reg}\""), helper, &r);
+        from_helpers += r.records.len();
+        records.extend(r.records);
+        kept_helpers.push(format!("{reg} → docker-credential-{helper}"));
+    }
     let count = records.len();
     let v = open(ctx, o.password_fd)?;
     let sealed = records
@@ -369,12 +468,32 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let counts = store(v, sealed)?;
     say(&format!(
-        "{}: {} added, {} replaced, {} skipped",
+        "{}: {} added, {} replaced, {} skipped{}",
         file.display(),
         counts.added,
         counts.replaced,
-        skipped.len()
+        skipped.len(),
+        if from_helpers > 0 {
+            format!(" ({from_helpers} read through other credential helpers)")
+        } else {
+            String::new()
+        }
     ));
+    if !kept_helpers.is_empty() {
+        say(&format!(
+            "credHelpers still send these registries to their own helpers (they win over credsStore; change them to \"keyward\" when ready): {}",
+            kept_helpers.join(", ")
+        ));
+    }
+    if let (Some(name), false) = (&other_store, store_complete) {
+        if count > 0 && (o.remove_plaintext || !o.keep_plaintext) {
+            say(&format!(
+                "kept {} as it is: \"credsStore\": \"{name}\" still holds credentials keyward could not read, and pointing docker at keyward would cut it off from them",
+                file.display()
+            ));
+            return Ok(());
+        }
+    }
     if count > 0 && !skipped.is_empty() && (o.remove_plaintext || !o.keep_plaintext) {
         // credsStore = keyward makes docker ask keyward for every registry:
         // the skipped entries would stop working.
@@ -390,27 +509,8 @@ fn docker(ctx: &Ctx, o: &ImportOpts, file: &Path) -> Result<()> {
         // Rebuild the file: imported entries become `{}`, credsStore becomes "keyward".
         let mut edits: Vec<(std::ops::Range<usize>, &[u8])> =
             cleared.into_iter().map(|r| (r, &b"{}"[..])).collect();
-        match creds_store_span {
-            Some(r) => edits.push((r, b"\"keyward\"")),
-            None => {
-                let open_brace = src.iter().position(|&c| c == b'{').unwrap_or(0);
-                let insert: &[u8] = if members.is_empty() {
-                    b"\n\t\"credsStore\": \"keyward\"\n"
-                } else {
-                    b"\n\t\"credsStore\": \"keyward\","
-                };
-                edits.push((open_brace + 1..open_brace + 1, insert));
-            }
-        }
-        edits.sort_by_key(|(r, _)| r.start);
-        let mut out = SecretBytes::with_capacity(src.len() + 64)?;
-        let mut at = 0;
-        for (r, with) in edits {
-            out.extend_from_slice(&src[at..r.start])?;
-            out.extend_from_slice(with)?;
-            at = r.end;
-        }
-        out.extend_from_slice(&src[at..])?;
+        edits.push(creds_store_edit(src, members.is_empty(), creds_store_span));
+        let out = apply_edits(src, edits)?;
         secretfile::replace(file, &out)?;
         say(&format!(
             "removed the imported plaintext from {} and set \"credsStore\": \"keyward\"",

@@ -43,6 +43,7 @@ pub(crate) fn run(ctx: &Ctx, a: InitArgs) -> Result<()> {
     if a.login {
         check_login_vault(ctx)?;
     }
+    let kdf = crate::ctx::new_password_kdf(ctx)?;
     let mut src = Source::new(a.password_fd)?;
     let prompt = if a.login {
         "Current login password: "
@@ -50,7 +51,7 @@ pub(crate) fn run(ctx: &Ctx, a: InitArgs) -> Result<()> {
         "New vault password: "
     };
     let pw = src.read_new(prompt)?;
-    let v = Vault::create(&ctx.vault, &pw, ctx.config.kdf)?;
+    let v = Vault::create(&ctx.vault, &pw, kdf)?;
     if a.login {
         say(&format!(
             "created vault {} (id {}) with your login password: logging in unlocks it and \

@@ -205,8 +205,9 @@ pub(crate) fn run(ctx: &Ctx, a: PamArgs) -> Result<()> {
 fn passwd(ctx: &Ctx, a: PasswdArgs) -> Result<()> {
     passdb::validate_user(&a.user).map_err(db_error)?;
     let (path, trusted) = target(&a.db, true)?;
+    let kdf = crate::ctx::new_password_kdf(ctx)?;
     let pw = read_password(&a)?;
-    let hash = Hash::new(pw.expose_secret(), ctx.config.kdf).map_err(db_error)?;
+    let hash = Hash::new(pw.expose_secret(), kdf).map_err(db_error)?;
     drop(pw);
     let existed = passdb::update(&path, &trusted, |db| {
         let existed = db.find(&a.user).is_some();

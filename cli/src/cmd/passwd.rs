@@ -25,12 +25,14 @@ pub(crate) struct RekeyArgs {
 
 pub(crate) fn run(ctx: &Ctx, a: PasswdArgs) -> Result<()> {
     read_vault_id(&ctx.vault)?;
+    let kdf = crate::ctx::new_password_kdf(ctx)?;
     let mut src = Source::new(a.password_fd)?;
     let old = src.read("Current vault password: ")?;
     let mut v = Vault::open_with_password(&ctx.vault, &old)?;
+    v.check_rollback()?;
     drop(old);
     let new = src.read_new("New vault password: ")?;
-    v.change_password(&new, ctx.config.kdf)?;
+    v.change_password(&new, kdf)?;
     keyward_audit::record(&v, keyward_audit::Action::Rekey, None);
     say(&format!(
         "changed the password of {}: a new vault key, every record re-encrypted{}",
@@ -42,16 +44,18 @@ pub(crate) fn run(ctx: &Ctx, a: PasswdArgs) -> Result<()> {
 
 pub(crate) fn rekey(ctx: &Ctx, a: RekeyArgs) -> Result<()> {
     read_vault_id(&ctx.vault)?;
+    let kdf = crate::ctx::new_password_kdf(ctx)?;
     let pw = Source::new(a.password_fd)?.read("Vault password: ")?;
     let mut v = Vault::open_with_password(&ctx.vault, &pw)?;
+    v.check_rollback()?;
     let before = v.kdf();
-    v.change_password(&pw, ctx.config.kdf)?;
+    v.change_password(&pw, kdf)?;
     keyward_audit::record(&v, keyward_audit::Action::Rekey, None);
     drop(pw);
     say(&format!(
         "rekeyed {}: a new vault key, every record re-encrypted, password unchanged, scrypt {} (was {}){}",
         ctx.vault.display(),
-        cost(ctx.config.kdf),
+        cost(kdf),
         cost(before),
         cached(&v)
     ));

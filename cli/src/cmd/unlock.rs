@@ -30,8 +30,9 @@ pub(crate) fn run(ctx: &Ctx, a: UnlockArgs) -> Result<()> {
     read_vault_id(&ctx.vault)?;
     let mut src = Source::new(a.password_fd)?;
     let pw = src.read("Vault password: ")?;
-    let v = Vault::open_with_password(&ctx.vault, &pw)?;
+    let mut v = Vault::open_with_password(&ctx.vault, &pw)?;
     drop(pw);
+    v.check_rollback()?;
     keyward_audit::record(&v, keyward_audit::Action::Unlock, None);
     let timeout = a.timeout.unwrap_or(ctx.config.unlock_timeout);
     keyring::store(&v.id(), v.key(), timeout)

@@ -44,15 +44,15 @@ impl VaultStore {
 impl Backend for VaultStore {
     fn list(&mut self) -> Result<Vec<(String, String)>, Error> {
         // Metadata only: no record's secret is decrypted here.
-        let entries = self.vault.entries();
-        self.docker = (0..entries.len())
-            .filter(|&i| entries[i].kind == Kind::Docker)
-            .collect();
-        Ok(self
-            .docker
-            .iter()
-            .map(|&i| (entries[i].host.clone(), entries[i].username.clone()))
-            .collect())
+        let mut out = Vec::new();
+        self.docker.clear();
+        for (i, e) in self.vault.entry_refs().enumerate() {
+            if e.kind == Kind::Docker {
+                self.docker.push(i);
+                out.push((e.host.to_string(), e.username.to_string()));
+            }
+        }
+        Ok(out)
     }
 
     fn reveal(&mut self, index: usize) -> Result<SecretBytes, Error> {
@@ -61,7 +61,7 @@ impl Backend for VaultStore {
             .get(index)
             .ok_or(Error::NoSuchCredential(index))?;
         let secret = self.vault.reveal(i)?.password;
-        let host = &self.vault.entries()[i].host;
+        let host = self.vault.entry_ref(i).map(|e| e.host).unwrap_or("");
         keyward_audit::record(
             &self.vault,
             Audit::Get,
@@ -80,7 +80,7 @@ impl Backend for VaultStore {
         let entry = NewEntry::new(Kind::Docker, "", server, "", username, secret);
         self.vault
             .update(|txn| {
-                txn.retain(|e| !(e.kind == Kind::Docker && replaces(&e.host)));
+                txn.retain_refs(|e| !(e.kind == Kind::Docker && replaces(e.host)));
                 txn.upsert(entry).map(drop)
             })
             .map_err(Error::Vault)?;
@@ -93,13 +93,13 @@ impl Backend for VaultStore {
     }
 
     fn erase(&mut self, erase: &dyn Fn(&str) -> bool) -> Result<usize, Error> {
-        let hosts: Vec<String> = (self.vault.entries().iter())
-            .filter(|e| e.kind == Kind::Docker && erase(&e.host))
-            .map(|e| e.host.clone())
+        let hosts: Vec<String> = (self.vault.entry_refs())
+            .filter(|e| e.kind == Kind::Docker && erase(e.host))
+            .map(|e| e.host.to_string())
             .collect();
         let n = self
             .vault
-            .update(|txn| Ok(txn.retain(|e| !(e.kind == Kind::Docker && erase(&e.host)))))
+            .update(|txn| Ok(txn.retain_refs(|e| !(e.kind == Kind::Docker && erase(e.host)))))
             .map_err(Error::Vault)?;
         for h in &hosts {
             keyward_audit::record(

@@ -45,10 +45,14 @@ pub enum HelperError {
 }
 
 impl HelperError {
-    /// The process exit code: 2 for usage errors, 1 for everything else.
+    /// The process exit code: 2 for usage errors, 5 for a vault that is
+    /// damaged or older than one seen before (as `keyward`), 1 for
+    /// everything else.
     pub fn exit_code(&self) -> i32 {
+        use keyward_vault::Error as V;
         match self {
             HelperError::Usage => 2,
+            HelperError::Vault(V::Corrupt { .. } | V::Rollback { .. }) => 5,
             _ => 1,
         }
     }
@@ -105,7 +109,7 @@ pub fn run(args: &[OsString]) -> Result<(), HelperError> {
     result
 }
 
-fn key(e: &Entry) -> StoredKey<'_> {
+fn key_ref<'a>(e: &keyward_vault::EntryRef<'a>) -> StoredKey<'a> {
     StoredKey {
         protocol: e.protocol.as_bytes(),
         host: e.host.as_bytes(),
@@ -259,7 +263,7 @@ fn store(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
     vault.update(|txn| {
         // Replace by removing and appending, so the vault stays in storing
         // order and `get` can tell the most recent of several users.
-        if let Some(i) = txn.entries().iter().position(|e| e.same_identity(&entry)) {
+        if let Some(i) = txn.position(|e| e.same_identity_as(&entry)) {
             txn.remove(i)?;
         }
         txn.upsert(entry)?;
@@ -294,9 +298,8 @@ fn erase(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
         return Ok(());
     };
     if !vault
-        .entries()
-        .iter()
-        .any(|e| e.kind == Kind::Git && matching::matches(req, key(e)))
+        .entry_refs()
+        .any(|e| e.kind == Kind::Git && matching::matches(req, key_ref(&e)))
     {
         return Ok(());
     }
@@ -308,11 +311,11 @@ fn erase(req: &Request, opts: HelperOpen) -> Result<(), HelperError> {
 
 fn erase_matches(vault: &mut Vault, req: &Request) -> Result<(), HelperError> {
     vault.update(|txn| {
-        let mut i = txn.entries().len();
+        let mut i = txn.len();
         while i > 0 {
             i -= 1;
-            let e = &txn.entries()[i];
-            if e.kind != Kind::Git || !matching::matches(req, key(e)) {
+            let Some(e) = txn.entry_ref(i) else { continue };
+            if e.kind != Kind::Git || !matching::matches(req, key_ref(&e)) {
                 continue;
             }
             if secrets_match(req, || txn.reveal(i))? {

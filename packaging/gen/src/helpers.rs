@@ -78,7 +78,7 @@ pub(crate) fn docker() -> (Command, Extra) {
         sections: vec![(
             "CONFIGURATION",
             vec![
-                "For every registry, in ~/.docker/config.json (docker, docker-py; skopeo and podman read it too):".into(),
+                "For every registry: `keyward setup docker` merges this into ~/.docker/config.json (docker, docker-py), keeping the rest of the file (skopeo, podman and buildah: `keyward setup podman`, a registries.conf.d drop-in):".into(),
                 "\t{ \"credsStore\": \"keyward\" }".into(),
                 "For some registries only, in ~/.docker/config.json or containers-auth.json(5) ($XDG_RUNTIME_DIR/containers/auth.json):".into(),
                 "\t{ \"credHelpers\": { \"registry.example:5000\": \"keyward\" } }".into(),

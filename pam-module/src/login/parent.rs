@@ -145,31 +145,22 @@ pub(super) fn with_vault(
             return Outcome::Failed(format!("no answer from the user's process: {e}"));
         }
     };
-    // The user chose these costs (the vault header, their [kdf] for the
-    // rewrap): hold them against the system's ceiling before any scrypt.
-    let ceiling = login_ceiling(o, &acct.home);
-    let over = vl::header_kdf(&hello.path, &hello.header)
-        .map_err(|e| e.to_string())
-        .and_then(|kdf| kdf.check_ceiling(&ceiling));
-    if let Err(why) = over {
-        return Outcome::Failed(format!(
-            "{}: {why} (`[kdf] ceiling_*` in {}); vault left locked: unlock it with \
-             `keyward unlock`, or lower its cost with `keyward rekey`",
-            hello.path.display(),
-            system_config(o).display()
-        ));
-    }
-    if job == Job::Rewrap {
-        if let Err(why) = hello.kdf.check_ceiling(&ceiling) {
-            return Outcome::Failed(format!(
-                "the user's [kdf] for {}: {why} (`[kdf] ceiling_*` in {}); vault left as it was: \
-                 change its password with `keyward passwd`",
-                hello.path.display(),
-                system_config(o).display()
-            ));
-        }
-    }
-    let (_, key) = match vl::unwrap_header(&hello.path, &hello.header, old) {
+    // The ceiling is the system's (root-owned) configuration's: the user's
+    // header and [kdf] never choose how much work is done as root.
+    let system = o
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(keyward_vault::SYSTEM_CONFIG));
+    let limits = match keyward_vault::kdf::KdfLimits::from_system_file(&system) {
+        Ok(l) => l,
+        Err(e) => return Outcome::Failed(e.to_string()),
+    };
+    // scrypt and the key unwrap run in a frame of their own, and the stack
+    // below this one is scrubbed after them.
+    let unwrapped = keyward_secmem::with_scrubbed_stack(|| {
+        vl::unwrap_header_within(&hello.path, &hello.header, old, &limits)
+    });
+    let (_, key) = match unwrapped {
         Ok(k) => k,
         Err(keyward_vault::Error::WrongPassword { .. }) => {
             // The child records the failed unlock; closing the socket then
@@ -190,7 +181,8 @@ pub(super) fn with_vault(
             .map_err(|e| e.to_string())?;
         match (job, new) {
             (Job::Rewrap, Some(new)) => {
-                let wrap = NewWrap::derive(new, hello.kdf).map_err(|e| e.to_string())?;
+                let wrap = NewWrap::derive_within(new, hello.kdf, &limits, &hello.path)
+                    .map_err(|e| e.to_string())?;
                 let wire = wrap.to_wire().map_err(|e| e.to_string())?;
                 m.extend_from_slice(wire.expose_secret())
                     .map_err(|e| e.to_string())?;
@@ -213,22 +205,6 @@ pub(super) fn with_vault(
     }
     drop(msg);
     last_word(&mut child)
-}
-
-/// The system configuration file: the module's `config=`, else `/etc/keyward/keyward.toml`.
-fn system_config(o: &Options) -> PathBuf {
-    o.config
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(keyward_vault::SYSTEM_CONFIG))
-}
-
-/// The login-unlock KDF ceiling, from the system configuration alone (a
-/// user's file never chooses what runs as root); the built-in default when
-/// the file is missing or does not parse (the helper reports that one).
-fn login_ceiling(o: &Options, home: &Path) -> KdfParams {
-    Config::load_for_home(&[system_config(o)], home)
-        .map(|c| c.login_kdf_ceiling())
-        .unwrap_or(keyward_vault::DEFAULT_LOGIN_CEILING)
 }
 
 /// One log line from text the user controls (paths in their configuration

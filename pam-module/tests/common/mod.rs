@@ -96,6 +96,8 @@ impl User {
             "PATH=/usr/local/bin:/usr/bin:/bin",
             "LANG=C.UTF-8",
             "GIT_TERMINAL_PROMPT=0",
+            // `keyward init` below the KDF floor, for speed (config.rs).
+            "KEYWARD_INSECURE_TEST_KDF=1",
         ]
         .iter()
         .map(|s| s.to_string())

@@ -539,6 +539,24 @@ impl Trust {
     /// writers' lock held. On error the temp file is removed and `path` is
     /// untouched. Temp files left by writers that died are removed first.
     pub fn write_atomic(&self, path: &Path, data: &[u8]) -> Result<()> {
+        self.replace(path, data, None)
+    }
+
+    /// Like [`Trust::write_atomic`], but the file being replaced stays
+    /// behind as `previous` (a hard link to it, so the same inode: same
+    /// owner, same mode, no copy). The order: the new data is written and
+    /// fdatasync'd to a temp file; the old file is linked to a second temp
+    /// name and renamed over `previous`; the new file is renamed over
+    /// `path`; one fsync of the directory makes both names durable. A crash
+    /// anywhere leaves `path` holding the old or the new file, whole, and
+    /// `previous` holding the old file or the one before it. Where the
+    /// filesystem has no hard links (or `path` does not exist yet), the
+    /// write happens without keeping the previous file.
+    pub fn write_atomic_keeping(&self, path: &Path, data: &[u8], previous: &Path) -> Result<()> {
+        self.replace(path, data, Some(previous))
+    }
+
+    fn replace(&self, path: &Path, data: &[u8], previous: Option<&Path>) -> Result<()> {
         remove_stale_temps(path);
         let dir = dir_of(path);
         let mut rand = [0u8; 6];
@@ -569,6 +587,9 @@ impl Trust {
             // syncing the directory after the rename.
             f.sync_data().map_err(failed)?;
             drop(f);
+            if let Some(prev) = previous {
+                keep_previous(path, prev, &tmp);
+            }
             std::fs::rename(&tmp, path).map_err(failed)?;
             Ok(())
         })();
@@ -594,6 +615,21 @@ fn temp_prefix(path: &Path) -> std::ffi::OsString {
     prefix.push(path.file_name().unwrap_or_default());
     prefix.push(".tmp.");
     prefix
+}
+
+/// Links the file at `path` to `previous` (through a temp name beside it,
+/// renamed over `previous`). Best effort: on any failure `previous` is left
+/// as it was and the temp name removed.
+fn keep_previous(path: &Path, previous: &Path, tmp: &Path) {
+    let mut link = tmp.as_os_str().to_owned();
+    link.push(".prev");
+    let link = PathBuf::from(link);
+    if std::fs::hard_link(path, &link).is_ok() {
+        let _ = std::fs::rename(&link, previous);
+        // rename(2) does nothing when both names are links to the same
+        // file (a previous write failed after this step): drop the temp name.
+        let _ = std::fs::remove_file(&link);
+    }
 }
 
 /// Removes temp files left by writers that died (call with the lock held).
@@ -743,6 +779,34 @@ mod tests {
             e.contains("writable (mode 0775): fix with `chmod go-w"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn atomic_write_keeps_the_previous_file_as_the_same_inode() {
+        use std::os::unix::fs::MetadataExt;
+        let base = tempfile::tempdir().unwrap();
+        let t = Trust::private();
+        let p = base.path().join("db");
+        let prev = base.path().join("db.prev");
+        t.write_atomic_keeping(&p, b"one", &prev).unwrap();
+        assert!(!prev.exists(), "nothing to keep the first time");
+        let first = std::fs::metadata(&p).unwrap().ino();
+        t.write_atomic_keeping(&p, b"two", &prev).unwrap();
+        assert_eq!(std::fs::read(&prev).unwrap(), b"one");
+        assert_eq!(std::fs::metadata(&prev).unwrap().ino(), first);
+        t.write_atomic_keeping(&p, b"three", &prev).unwrap();
+        assert_eq!(std::fs::read(&prev).unwrap(), b"two");
+        assert_eq!(std::fs::read(&p).unwrap(), b"three");
+        // A failed write before the rename left both names on one file.
+        std::fs::remove_file(&prev).unwrap();
+        std::fs::hard_link(&p, &prev).unwrap();
+        t.write_atomic_keeping(&p, b"four", &prev).unwrap();
+        assert_eq!(std::fs::read(&prev).unwrap(), b"three");
+        let names: Vec<_> = std::fs::read_dir(base.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
     }
 
     #[test]

@@ -33,8 +33,15 @@ fn prompt_allowed(opts: &HelperOpen) -> bool {
 /// Resolves the vault, takes its key from the kernel keyring; if absent (or no
 /// keyring), prompts on `/dev/tty` when allowed; otherwise fails at once with
 /// [`Error::Locked`] ("vault is locked: run `keyward unlock`"). Never hangs
-/// waiting for input that cannot come.
+/// waiting for input that cannot come. An older generation than one seen
+/// before is refused ([`Error::Rollback`], [`Vault::check_rollback`]).
 pub fn open_for_helper(opts: HelperOpen) -> Result<Vault> {
+    let mut vault = open_unchecked(opts)?;
+    vault.check_rollback()?;
+    Ok(vault)
+}
+
+fn open_unchecked(opts: HelperOpen) -> Result<Vault> {
     let config = match &opts.config {
         Some(c) => c.clone(),
         None => Config::load()?,

@@ -2,7 +2,7 @@
 //! `$XDG_CONFIG_HOME/keyward/config.toml`) and the vault path.
 
 use crate::error::{Error, Result};
-use crate::kdf::{KdfParams, DEFAULT_LOGIN_CEILING};
+use crate::kdf::{KdfLimits, KdfParams};
 use keyward_secmem::LockPolicy;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,11 +17,12 @@ pub struct Config {
     pub unlock_timeout: Duration,
     /// scrypt parameters for new vaults and for `keyward passwd`.
     pub kdf: KdfParams,
-    /// `[kdf] ceiling_log_n`, `ceiling_r`, `ceiling_p`: the most scrypt work
-    /// pam_keyward's login unlock does for a vault (it reads them from the
-    /// system file only); `None` when no file set one. See
-    /// [`Config::login_kdf_ceiling`].
-    pub kdf_ceiling: Option<KdfParams>,
+    /// The file that set `[kdf]`, if one did.
+    pub kdf_from: Option<PathBuf>,
+    /// Floor and ceiling on scrypt costs (`[kdf_limits]`, system file only).
+    pub kdf_limits: KdfLimits,
+    /// The system file that set `[kdf_limits]`, if one did.
+    pub kdf_limits_from: Option<PathBuf>,
     /// What to do when memory cannot be locked.
     pub memory_lock: LockPolicy,
     /// Vault path (`~` expanded); `KEYWARD_VAULT` and `--vault` override it.
@@ -41,7 +42,9 @@ impl Default for Config {
         Config {
             unlock_timeout: Duration::from_secs(15 * 60),
             kdf: KdfParams::default(),
-            kdf_ceiling: None,
+            kdf_from: None,
+            kdf_limits: KdfLimits::default(),
+            kdf_limits_from: None,
             memory_lock: LockPolicy::BestEffort,
             vault_path: None,
             login_unlock: true,
@@ -83,13 +86,14 @@ impl Config {
         Self::load_from(&files)
     }
 
-    /// Reads the given files in order (missing ones are skipped).
+    /// Reads the given files in order (missing ones are skipped). The first
+    /// is the system file: only it may set `[kdf_limits]`.
     pub fn load_from(files: &[PathBuf]) -> Result<Config> {
         let mut c = Config::default();
-        for f in files {
+        for (i, f) in files.iter().enumerate() {
             match std::fs::read_to_string(f) {
                 Ok(text) => {
-                    c.merge(f, &text)?;
+                    c.merge_in(f, &text, home().as_deref(), i == 0)?;
                     c.files.push(f.clone());
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -104,10 +108,10 @@ impl Config {
     /// PAM module runs in the caller's environment, not the user's).
     pub fn load_for_home(files: &[PathBuf], home: &Path) -> Result<Config> {
         let mut c = Config::default();
-        for f in files {
+        for (i, f) in files.iter().enumerate() {
             match std::fs::read_to_string(f) {
                 Ok(text) => {
-                    c.merge_in(f, &text, Some(home))?;
+                    c.merge_in(f, &text, Some(home), i == 0)?;
                     c.files.push(f.clone());
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -115,19 +119,6 @@ impl Config {
             }
         }
         Ok(c)
-    }
-
-    /// The most scrypt work login unlock does for one vault: `[kdf]
-    /// ceiling_*` if set, else [`DEFAULT_LOGIN_CEILING`], raised to `[kdf]`
-    /// when that is costlier (the cost the administrator chose for new vaults
-    /// always unlocks). Read it from the system configuration alone: a user's
-    /// file must not choose what runs as root.
-    pub fn login_kdf_ceiling(&self) -> KdfParams {
-        match self.kdf_ceiling {
-            Some(c) => c,
-            None if self.kdf.check_ceiling(&DEFAULT_LOGIN_CEILING).is_ok() => DEFAULT_LOGIN_CEILING,
-            None => self.kdf,
-        }
     }
 
     /// The vault path of the user whose home is `home`: `vault_path` from the
@@ -139,12 +130,48 @@ impl Config {
             .unwrap_or_else(|| home.join(".local/share/keyward/vault"))
     }
 
-    /// Applies the settings of one file's text on top of `self`.
+    /// Applies the settings of one user file's text on top of `self`.
     pub fn merge(&mut self, file: &Path, text: &str) -> Result<()> {
-        self.merge_in(file, text, home().as_deref())
+        self.merge_in(file, text, home().as_deref(), false)
     }
 
-    fn merge_in(&mut self, file: &Path, text: &str, home: Option<&Path>) -> Result<()> {
+    /// The scrypt parameters for a new or changed password: `[kdf]`, refused
+    /// below the floor or above the ceiling of `[kdf_limits]`
+    /// ([`Error::Config`] naming the file that set `[kdf]`).
+    ///
+    /// The test suite's escape: with `KEYWARD_INSECURE_TEST_KDF=1` in the
+    /// environment, and no `[kdf_limits]` in the system file (an
+    /// administrator's floor always holds), costs below the floor are
+    /// accepted; the second value is then `true` and the caller warns on
+    /// every use. `keyward doctor` flags every vault below the floor. The PAM
+    /// module never honours it (it raises a user's `[kdf]` to the floor).
+    pub fn kdf_for_new_password(&self) -> Result<(KdfParams, bool)> {
+        let file = self
+            .kdf_from
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("(built-in default)"));
+        let refuse = |why: String| Error::Config {
+            file: file.clone(),
+            key: "kdf".into(),
+            why,
+        };
+        self.kdf_limits.check_ceiling(self.kdf).map_err(refuse)?;
+        match self.kdf_limits.check_floor(self.kdf) {
+            Ok(()) => Ok((self.kdf, false)),
+            Err(_) if insecure_test_kdf() && self.kdf_limits_from.is_none() => Ok((self.kdf, true)),
+            Err(why) => Err(refuse(format!(
+                "{why}: raise log_n/r there (or remove [kdf]: the default is log_n=17 r=8 p=1)"
+            ))),
+        }
+    }
+
+    fn merge_in(
+        &mut self,
+        file: &Path,
+        text: &str,
+        home: Option<&Path>,
+        system: bool,
+    ) -> Result<()> {
         let err = |key: &str, why: String| Error::Config {
             file: file.to_path_buf(),
             key: key.to_string(),
@@ -189,8 +216,6 @@ impl Config {
                         .as_table()
                         .ok_or_else(|| err(key, "expected a table [kdf]".into()))?;
                     let mut kdf = self.kdf;
-                    let mut ceiling = self.kdf_ceiling.unwrap_or(DEFAULT_LOGIN_CEILING);
-                    let mut ceiling_set = false;
                     for (k, v) in t {
                         let full = format!("kdf.{k}");
                         let n = v
@@ -201,21 +226,57 @@ impl Config {
                             "log_n" => kdf.log_n = u8::try_from(n).map_err(|_| bad())?,
                             "r" => kdf.r = u32::try_from(n).map_err(|_| bad())?,
                             "p" => kdf.p = u32::try_from(n).map_err(|_| bad())?,
-                            "ceiling_log_n" => {
-                                ceiling.log_n = u8::try_from(n).map_err(|_| bad())?
-                            }
-                            "ceiling_r" => ceiling.r = u32::try_from(n).map_err(|_| bad())?,
-                            "ceiling_p" => ceiling.p = u32::try_from(n).map_err(|_| bad())?,
                             _ => return Err(err(&full, "unknown key".into())),
                         }
-                        ceiling_set |= k.starts_with("ceiling_");
                     }
                     kdf.check().map_err(|why| err(key, why))?;
-                    if ceiling_set {
-                        ceiling.check().map_err(|why| err("kdf.ceiling_*", why))?;
-                        self.kdf_ceiling = Some(ceiling);
-                    }
                     self.kdf = kdf;
+                    self.kdf_from = Some(file.to_path_buf());
+                }
+                "kdf_limits" if !system => {
+                    return Err(err(
+                        key,
+                        format!("only the system configuration ({SYSTEM_CONFIG}) may set it"),
+                    ));
+                }
+                "kdf_limits" => {
+                    let t = value
+                        .as_table()
+                        .ok_or_else(|| err(key, "expected a table [kdf_limits]".into()))?;
+                    let mut l = self.kdf_limits;
+                    for (k, v) in t {
+                        let full = format!("kdf_limits.{k}");
+                        let n = v
+                            .as_integer()
+                            .ok_or_else(|| err(&full, "expected an integer".into()))?;
+                        let bad = || err(&full, format!("{n} is out of range"));
+                        match k.as_str() {
+                            "min_log_n" => l.min_log_n = u8::try_from(n).map_err(|_| bad())?,
+                            "min_r" => l.min_r = u32::try_from(n).map_err(|_| bad())?,
+                            "max_memory_mib" => {
+                                l.max_memory_mib = u64::try_from(n).map_err(|_| bad())?
+                            }
+                            "max_work_mib" => {
+                                l.max_work_mib = u64::try_from(n).map_err(|_| bad())?
+                            }
+                            _ => return Err(err(&full, "unknown key".into())),
+                        }
+                    }
+                    let (fl, fr) = crate::kdf::FLOOR;
+                    if l.min_log_n < fl || l.min_r < fr {
+                        return Err(err(
+                            key,
+                            format!("the floor can only be raised above log_n={fl} r={fr}"),
+                        ));
+                    }
+                    if l.min_log_n > 22 || l.min_r > 32 {
+                        return Err(err(
+                            key,
+                            "the floor is above what any vault may use (log_n 22, r 32)".into(),
+                        ));
+                    }
+                    self.kdf_limits = l;
+                    self.kdf_limits_from = Some(file.to_path_buf());
                 }
                 k if k.starts_with("audit") => {
                     self.audit.merge(k, value).map_err(|why| err(key, why))?;
@@ -237,6 +298,11 @@ impl Config {
         }
         xdg_vault_path()
     }
+}
+
+/// `KEYWARD_INSECURE_TEST_KDF=1`: see [`Config::kdf_for_new_password`].
+fn insecure_test_kdf() -> bool {
+    std::env::var_os("KEYWARD_INSECURE_TEST_KDF").is_some_and(|v| v == "1")
 }
 
 fn expand_tilde(s: &str, home: Option<&Path>) -> std::result::Result<PathBuf, String> {
@@ -381,27 +447,52 @@ mod tests {
     }
 
     #[test]
-    fn kdf_ceiling_keys() {
-        let f = Path::new("/etc/keyward/keyward.toml");
+    fn kdf_floor_and_limits() {
+        let f = Path::new("/x/config.toml");
         let mut c = Config::default();
-        assert_eq!(c.login_kdf_ceiling(), DEFAULT_LOGIN_CEILING);
-        // An administrator's costlier [kdf] raises the default ceiling to it.
-        c.merge(f, "[kdf]\nlog_n = 19\n").unwrap();
-        assert_eq!(c.login_kdf_ceiling().log_n, 19);
-        c.merge(f, "[kdf]\nceiling_log_n = 15\nceiling_p = 2\n")
-            .unwrap();
         assert_eq!(
-            c.login_kdf_ceiling(),
-            KdfParams {
-                log_n: 15,
-                r: 8,
-                p: 2
-            }
+            c.kdf_for_new_password().unwrap(),
+            (KdfParams::default(), false)
         );
-        let e = c.merge(f, "[kdf]\nceiling_log_n = 30\n").unwrap_err();
+        c.merge(f, "[kdf]\nlog_n = 14\n").unwrap();
+        let e = c.kdf_for_new_password().unwrap_err().to_string();
         assert!(
-            e.to_string()
-                .contains("kdf.ceiling_*: log_n 30 out of range"),
+            e.starts_with(
+                "/x/config.toml: kdf: scrypt log_n=14 r=8 p=1 is below the floor log_n=15 r=8"
+            ),
+            "{e}"
+        );
+        c.merge(f, "[kdf]\nlog_n = 15\nr = 4\n").unwrap();
+        assert!(c.kdf_for_new_password().is_err());
+        // A user's file may not set the limits; the system file may raise the floor only.
+        let e = c
+            .merge(f, "[kdf_limits]\nmin_log_n = 10\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("only the system configuration"), "{e}");
+        let sys = Path::new(SYSTEM_CONFIG);
+        let e = c
+            .merge_in(sys, "[kdf_limits]\nmin_log_n = 10\n", None, true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("can only be raised"), "{e}");
+        c.merge_in(
+            sys,
+            "[kdf_limits]\nmin_log_n = 18\nmax_memory_mib = 256\n",
+            None,
+            true,
+        )
+        .unwrap();
+        c.merge(f, "[kdf]\nlog_n = 17\nr = 8\n").unwrap();
+        assert!(c
+            .kdf_for_new_password()
+            .unwrap_err()
+            .to_string()
+            .contains("floor log_n=18"));
+        c.merge(f, "[kdf]\nlog_n = 19\n").unwrap();
+        let e = c.kdf_for_new_password().unwrap_err().to_string();
+        assert!(
+            e.contains("512 MiB of memory, above the ceiling of 256 MiB"),
             "{e}"
         );
     }
@@ -433,7 +524,27 @@ mod shipped {
         let text = include_str!("../../../config/keyward.toml");
         let mut c = Config::default();
         c.merge(Path::new("config/keyward.toml"), text).unwrap();
+        assert_eq!(c.kdf_from, Some(PathBuf::from("config/keyward.toml")));
+        c.kdf_from = None;
         assert_eq!(c, Config::default());
+        // The commented [kdf_limits] is valid in the system file, as shipped.
+        let limits = text
+            .split("# [kdf_limits]")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .map(|l| l.strip_prefix("# ").unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut sys = Config::default();
+        sys.merge_in(
+            Path::new(SYSTEM_CONFIG),
+            &format!("[kdf_limits]{limits}"),
+            None,
+            true,
+        )
+        .unwrap();
+        assert_eq!(sys.kdf_limits, KdfLimits::default());
         // The commented-out setting is valid when uncommented.
         let uncommented = text.replace("# vault_path = \"~/", "vault_path = \"/home/someone/");
         c.merge(Path::new("x"), &uncommented).unwrap();

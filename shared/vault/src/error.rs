@@ -20,10 +20,27 @@ pub enum Error {
         path: PathBuf,
     },
     /// The file failed authentication or does not parse: modified, truncated or extended.
-    #[error("vault is corrupted or was tampered with: {}", path.display())]
+    #[error("vault is corrupted or was tampered with: {}; `keyward recover` restores the last intact generation", path.display())]
     Corrupt {
         /// The vault path.
         path: PathBuf,
+    },
+    /// Neither the vault nor its previous generation authenticates.
+    #[error("neither {} nor its previous generation ({}.prev) is intact: restore the vault from a backup", path.display(), path.display())]
+    NoIntactGeneration {
+        /// The vault path.
+        path: PathBuf,
+    },
+    /// The vault is an older generation than one seen before: an older copy
+    /// was put back (exit 5 from `keyward` and `git-credential-keyward`).
+    #[error("vault {} is generation {found}, but generation {seen} was seen before: an older copy was put back (it may hold revoked tokens); if you restored it on purpose, accept it with `keyward recover --accept-older`", path.display())]
+    Rollback {
+        /// The vault path.
+        path: PathBuf,
+        /// The generation of the file now in place.
+        found: u64,
+        /// The highest generation remembered.
+        seen: u64,
     },
     /// The password does not unwrap the vault key.
     #[error("wrong vault password for {}", path.display())]
@@ -76,6 +93,16 @@ pub enum Error {
     Busy {
         /// The lock file.
         lock: PathBuf,
+    },
+    /// A vault's scrypt cost is above the ceiling of the system
+    /// configuration, for a process deriving keys for another user (the PAM
+    /// module at login): refused before scrypt runs.
+    #[error("refusing to derive the key of {} here: {why}; run `keyward rekey` with a lower [kdf] cost, or ask the administrator to raise [kdf_limits] in /etc/keyward/keyward.toml", path.display())]
+    KdfCeiling {
+        /// The vault path.
+        path: PathBuf,
+        /// Which limit, and by how much.
+        why: String,
     },
     /// A bad or unknown configuration key.
     #[error("{}: {key}: {why}", file.display())]

@@ -47,3 +47,38 @@ pub(crate) fn lock(path: &Path) -> Result<Locked> {
 pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     Ok(trust().write_atomic(path, data)?)
 }
+
+/// `VAULT.prev`: the previous generation of the vault, kept beside it by
+/// every update ([`write_atomic_keeping_previous`]); `keyward recover`
+/// restores it.
+pub fn previous_path(path: &Path) -> std::path::PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".prev");
+    std::path::PathBuf::from(p)
+}
+
+/// `VAULT.damaged`: where `keyward recover` keeps the file it replaced.
+pub fn damaged_path(path: &Path) -> std::path::PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".damaged");
+    std::path::PathBuf::from(p)
+}
+
+/// Replaces the vault atomically and keeps the file it replaces as
+/// [`previous_path`] (a hard link: same owner and mode; call with the lock held).
+pub(crate) fn write_atomic_keeping_previous(path: &Path, data: &[u8]) -> Result<()> {
+    Ok(trust().write_atomic_keeping(path, data, &previous_path(path))?)
+}
+
+/// Keeps the file now at `path` as `copy` (a hard link through a temp name,
+/// renamed over `copy`), before `path` is replaced.
+pub(crate) fn link_aside(path: &Path, copy: &Path) -> Result<()> {
+    let mut tmp = copy.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    std::fs::hard_link(path, &tmp).map_err(crate::error::io(copy))?;
+    std::fs::rename(&tmp, copy).map_err(crate::error::io(copy))?;
+    let _ = std::fs::remove_file(&tmp);
+    Ok(())
+}

@@ -28,61 +28,7 @@ impl Default for KdfParams {
     }
 }
 
-/// The most scrypt work pam_keyward's login unlock does for a vault when the
-/// system configuration names no `[kdf] ceiling_*` (and its `[kdf]` is
-/// below): N = 2^18, r = 8, p = 1, that is 256 MiB and twice the default
-/// vault's time. The login runs it as root inside the PAM host (sshd's
-/// monitor), so a user's vault header must not choose it.
-pub const DEFAULT_LOGIN_CEILING: KdfParams = KdfParams {
-    log_n: 18,
-    r: 8,
-    p: 1,
-};
-
-impl std::fmt::Display for KdfParams {
-    /// `N=2^17, r=8, p=1 (128 MiB)`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "N=2^{}, r={}, p={} ({} MiB)",
-            self.log_n,
-            self.r,
-            self.p,
-            self.memory() >> 20
-        )
-    }
-}
-
 impl KdfParams {
-    /// Bytes of memory scrypt needs: 128 · r · N.
-    pub fn memory(&self) -> u64 {
-        (128u64 * u64::from(self.r)) << self.log_n.min(40)
-    }
-
-    /// Time, in units of one block mix: N · r · p.
-    pub fn work(&self) -> u64 {
-        (u64::from(self.r) * u64::from(self.p)) << self.log_n.min(40)
-    }
-
-    /// Whether deriving with these parameters needs no more memory and no
-    /// more time than `ceiling` (the system's limit for work done on a
-    /// user's behalf, e.g. login unlock); the error says what is over.
-    pub fn check_ceiling(&self, ceiling: &KdfParams) -> std::result::Result<(), String> {
-        let over_memory = self.memory() > ceiling.memory();
-        let over_time = self.work() > ceiling.work();
-        if !over_memory && !over_time {
-            return Ok(());
-        }
-        let what = match (over_memory, over_time) {
-            (true, true) => "memory and time",
-            (true, false) => "memory",
-            _ => "time",
-        };
-        Err(format!(
-            "scrypt with {self} is above the system's ceiling of {ceiling} in {what}"
-        ))
-    }
-
     /// Bounds accepted from configuration and from vault headers: enough for
     /// any sane setting, small enough that a corrupted header cannot ask for
     /// terabytes of memory.
@@ -102,6 +48,110 @@ impl KdfParams {
             return Err(format!("needs {} MiB of memory (at most 1024)", mem >> 20));
         }
         Ok(())
+    }
+}
+
+impl KdfParams {
+    /// Memory one derivation takes: 128 · r · N bytes.
+    pub fn memory(&self) -> u64 {
+        (128u64 * u64::from(self.r)) << self.log_n.min(40)
+    }
+
+    /// What the time of one derivation grows with: p times [`Self::memory`]
+    /// (scrypt runs its memory-hard mix p times).
+    pub fn work(&self) -> u64 {
+        self.memory().saturating_mul(u64::from(self.p))
+    }
+}
+
+impl std::fmt::Display for KdfParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "log_n={} r={} p={}", self.log_n, self.r, self.p)
+    }
+}
+
+/// The least scrypt cost keyward accepts for a new or changed password
+/// (log_n, r): 32 MiB and about 0.1 s per guess on the benchmark machine.
+pub const FLOOR: (u8, u32) = (15, 8);
+
+/// The floor for new and changed passwords and the ceiling on the work a
+/// process does for another user (the PAM module deriving as root), from
+/// `[kdf_limits]` of the system configuration (`/etc/keyward/keyward.toml`
+/// only: a user's file may not set them). The floor can only be raised
+/// above [`FLOOR`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfLimits {
+    /// Least log2(N) for a new or changed password.
+    pub min_log_n: u8,
+    /// Least r for a new or changed password.
+    pub min_r: u32,
+    /// Most memory of one derivation done for another user, in MiB.
+    pub max_memory_mib: u64,
+    /// Most work (p × memory) of one derivation done for another user, in MiB.
+    pub max_work_mib: u64,
+}
+
+impl Default for KdfLimits {
+    /// The built-in floor; a ceiling of 1 GiB of memory (what a header may
+    /// ask for at all) and 2 GiB of work (about 6 s on the benchmark machine).
+    fn default() -> Self {
+        KdfLimits {
+            min_log_n: FLOOR.0,
+            min_r: FLOOR.1,
+            max_memory_mib: 1024,
+            max_work_mib: 2048,
+        }
+    }
+}
+
+impl KdfLimits {
+    /// `Err(why)` when `k` is below the floor.
+    pub fn check_floor(&self, k: KdfParams) -> std::result::Result<(), String> {
+        if k.log_n < self.min_log_n || k.r < self.min_r {
+            return Err(format!(
+                "scrypt {k} is below the floor log_n={} r={}, the least keyward accepts for a new or changed password",
+                self.min_log_n, self.min_r
+            ));
+        }
+        Ok(())
+    }
+
+    /// `Err(why)` when deriving with `k` would pass the ceiling.
+    pub fn check_ceiling(&self, k: KdfParams) -> std::result::Result<(), String> {
+        let (mem, work) = (k.memory() >> 20, k.work() >> 20);
+        if mem > self.max_memory_mib {
+            return Err(format!(
+                "scrypt {k} needs {mem} MiB of memory, above the ceiling of {} MiB ([kdf_limits] max_memory_mib)",
+                self.max_memory_mib
+            ));
+        }
+        if work > self.max_work_mib {
+            return Err(format!(
+                "scrypt {k} is {work} MiB of work (p × memory), above the ceiling of {} MiB ([kdf_limits] max_work_mib)",
+                self.max_work_mib
+            ));
+        }
+        Ok(())
+    }
+
+    /// `k` raised to the floor (log_n and r), p unchanged.
+    pub fn raise_to_floor(&self, k: KdfParams) -> KdfParams {
+        KdfParams {
+            log_n: k.log_n.max(self.min_log_n),
+            r: k.r.max(self.min_r),
+            p: k.p,
+        }
+    }
+
+    /// The limits of a system configuration file (`[kdf_limits]`, through
+    /// the one configuration parser); a missing file gives the defaults.
+    pub fn from_system_file(path: &std::path::Path) -> crate::Result<KdfLimits> {
+        Ok(crate::Config::load_from(&[path.to_path_buf()])?.kdf_limits)
+    }
+
+    /// The limits of `/etc/keyward/keyward.toml`.
+    pub fn system() -> crate::Result<KdfLimits> {
+        Self::from_system_file(std::path::Path::new(crate::SYSTEM_CONFIG))
     }
 }
 
@@ -132,42 +182,4 @@ pub(crate) fn derive_kek(
     let mut kek = SecretBytes::guarded(KEY_LEN)?;
     derive_into(password.expose_secret(), salt, kdf, &mut kek)?;
     Ok(kek)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ceiling_bounds_memory_and_time() {
-        let c = DEFAULT_LOGIN_CEILING;
-        assert_eq!(c.to_string(), "N=2^18, r=8, p=1 (256 MiB)");
-        assert!(KdfParams::default().check_ceiling(&c).is_ok());
-        assert!(c.check_ceiling(&c).is_ok());
-        let big = KdfParams {
-            log_n: 20,
-            r: 8,
-            p: 4,
-        };
-        assert_eq!(
-            big.check_ceiling(&c).unwrap_err(),
-            "scrypt with N=2^20, r=8, p=4 (1024 MiB) is above the system's ceiling of \
-             N=2^18, r=8, p=1 (256 MiB) in memory and time"
-        );
-        let slow = KdfParams {
-            log_n: 17,
-            r: 8,
-            p: 4,
-        };
-        assert!(slow.check_ceiling(&c).unwrap_err().ends_with("in time"));
-        let wide = KdfParams {
-            log_n: 18,
-            r: 16,
-            p: 1,
-        };
-        assert!(wide
-            .check_ceiling(&c)
-            .unwrap_err()
-            .ends_with("in memory and time"));
-    }
 }

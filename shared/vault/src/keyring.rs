@@ -4,7 +4,9 @@
 //! unlock` in one terminal serves `git push` in another terminal of the same
 //! user. What: a `user` key described `keyward:vault:<vault id hex>`, so two
 //! vaults never see each other's key; payload = the 32-byte vault key followed
-//! by the expiry time (u64 little-endian Unix seconds, for `keyward status`).
+//! by the expiry time (u64 little-endian Unix seconds, for `keyward status`),
+//! then, once a helper has opened the vault, the highest vault generation
+//! seen (u64 little-endian; the rollback check of [`crate::watermark`]).
 //! Permissions: possessor-only (view, read, write, search, link, setattr; no
 //! rights for user, group or other). Lifetime: the kernel timeout set on the
 //! key; `keyward lock` invalidates it at once.
@@ -15,7 +17,9 @@ use keyward_secmem::{ExposeSecret, ExposeSecretMut, SecretBytes};
 use linux_keyutils::{KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
 use std::time::Duration;
 
+/// Key and expiry; [`PAYLOAD_MAX`] with the generation after them.
 const PAYLOAD_LEN: usize = KEY_LEN + 8;
+const PAYLOAD_MAX: usize = PAYLOAD_LEN + 8;
 
 /// The key description for a vault.
 pub fn description(id: &VaultId) -> String {
@@ -56,9 +60,14 @@ pub fn store(id: &VaultId, key: &VaultKey, timeout: Duration) -> Result<()> {
     let secs = timeout.as_secs().max(1);
     let r = ring(true).map_err(|e| err("cannot open the user keyring", e))?;
     let expires = crate::vault::now().saturating_add(secs);
-    let mut payload = SecretBytes::with_capacity(PAYLOAD_LEN)?;
+    // The generation seen survives a new key (`keyward passwd`, a new unlock).
+    let seen = generation(id);
+    let mut payload = SecretBytes::with_capacity(PAYLOAD_MAX)?;
     payload.extend_from_slice(key.expose())?;
     payload.extend_from_slice(&expires.to_le_bytes())?;
+    if let Some(g) = seen {
+        payload.extend_from_slice(&g.to_le_bytes())?;
+    }
     let k = r
         .add_key(&description(id), payload.expose_secret())
         .map_err(|e| err("cannot add the key", e))?;
@@ -87,6 +96,10 @@ fn absent(e: &KeyError) -> bool {
 }
 
 fn load_payload(id: &VaultId) -> Result<Option<SecretBytes>> {
+    Ok(load_key_payload(id)?.map(|(_, p)| p))
+}
+
+fn load_key_payload(id: &VaultId) -> Result<Option<(linux_keyutils::Key, SecretBytes)>> {
     let r = match ring(false) {
         Ok(r) => r,
         Err(e) if absent(&e) => return Ok(None),
@@ -97,20 +110,53 @@ fn load_payload(id: &VaultId) -> Result<Option<SecretBytes>> {
         Err(e) if absent(&e) => return Ok(None),
         Err(e) => return Err(err("cannot search the user keyring", e)),
     };
-    let mut buf = SecretBytes::zeroed(PAYLOAD_LEN + 1)?;
+    let mut buf = SecretBytes::zeroed(PAYLOAD_MAX + 1)?;
     let n = match k.read(&mut buf.expose_secret_mut()) {
         Ok(n) => n,
         Err(e) if absent(&e) => return Ok(None),
         Err(e) => return Err(err("cannot read the cached key", e)),
     };
-    if n != PAYLOAD_LEN {
+    if n != PAYLOAD_LEN && n != PAYLOAD_MAX {
         return Err(Error::Keyring(format!(
             "{} has an unexpected size; run `keyward lock` and `keyward unlock`",
             description(id)
         )));
     }
-    buf.truncate(PAYLOAD_LEN);
-    Ok(Some(buf))
+    buf.truncate(n);
+    Ok(Some((k, buf)))
+}
+
+/// The highest generation of vault `id` noted in its cached key's entry
+/// ([`set_generation`]), if the vault is unlocked and one was noted.
+pub fn generation(id: &VaultId) -> Option<u64> {
+    let p = load_payload(id).ok()??;
+    let g = p.expose_secret().get(PAYLOAD_LEN..PAYLOAD_MAX)?;
+    Some(u64::from_le_bytes(g.try_into().ok()?))
+}
+
+/// Notes `generation` in the cached key's entry of vault `id` (its timeout
+/// unchanged). Nothing happens when the vault is not unlocked.
+pub fn set_generation(id: &VaultId, generation: u64) -> Result<()> {
+    let Some((k, p)) = load_key_payload(id)? else {
+        return Ok(());
+    };
+    let mut payload = SecretBytes::with_capacity(PAYLOAD_MAX)?;
+    payload.extend_from_slice(&p.expose_secret()[..PAYLOAD_LEN])?;
+    payload.extend_from_slice(&generation.to_le_bytes())?;
+    let mut t = [0u8; 8];
+    t.copy_from_slice(&p.expose_secret()[KEY_LEN..PAYLOAD_LEN]);
+    let left = u64::from_le_bytes(t)
+        .saturating_sub(crate::vault::now())
+        .max(1);
+    k.update(&payload.expose_secret())
+        .map_err(|e| err("cannot update the cached key", e))?;
+    // keyctl_update gives a `user` key a new payload and no expiry: the
+    // timeout is set again at once (and the key removed if that fails).
+    k.set_timeout(usize::try_from(left).unwrap_or(usize::MAX))
+        .map_err(|e| {
+            let _ = k.invalidate().or_else(|_| k.revoke());
+            err("cannot set the key timeout", e)
+        })
 }
 
 /// The cached vault key, if it is present and unexpired.
@@ -129,7 +175,7 @@ pub fn time_left(id: &VaultId) -> Result<Option<Duration>> {
         return Ok(None);
     };
     let mut t = [0u8; 8];
-    t.copy_from_slice(&p.expose_secret()[KEY_LEN..]);
+    t.copy_from_slice(&p.expose_secret()[KEY_LEN..PAYLOAD_LEN]);
     let expires = u64::from_le_bytes(t);
     Ok(Some(Duration::from_secs(
         expires.saturating_sub(crate::vault::now()),

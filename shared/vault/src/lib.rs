@@ -8,7 +8,9 @@
 //!   record's secrets
 //!   ([`Vault::reveal`]), change records under a file lock ([`Vault::update`]).
 //! - [`kdf`]: scrypt parameters and the one call to scrypt.
-//! - [`keyring`]: the unlock cache.
+//! - [`keyring`]: the unlock cache; [`watermark`]: the highest generation
+//!   seen of each vault (rollback detection); [`recover`]: the previous
+//!   generation kept beside the vault, and restoring it.
 //! - [`login`]: what the PAM module's login unlock runs as root and as the user.
 //! - [`Config`]: `/etc/keyward/keyward.toml` and the user's `config.toml`.
 //!
@@ -35,6 +37,7 @@ pub mod login;
 mod named;
 mod subkey;
 mod vault;
+pub mod watermark;
 
 pub use config::{
     default_vault_path, format_duration, parse_duration, user_config_path, Config, SYSTEM_CONFIG,
@@ -42,13 +45,14 @@ pub use config::{
 pub use config_audit::AuditSettings;
 pub use error::{Error, Result};
 pub use format::{VaultId, VaultKey};
-pub use kdf::{KdfParams, DEFAULT_LOGIN_CEILING};
+pub use kdf::KdfParams;
 pub use named::{check_name, MAX_NAME_LEN};
 pub use subkey::SubKey;
 /// Entry points for the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use vault::fuzzing;
+pub use vault::recover;
 pub use vault::{
     read_vault_id, Entry, EntryKey, EntryRef, Kind, NewEntry, PutCounts, Sealed, SealedVault,
     Secrets, Txn, Vault, MAX_FIELD_LEN,

@@ -11,7 +11,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::{self, Header, VaultId, VaultKey, KEY_LEN, SALT_LEN};
-use crate::kdf::KdfParams;
+use crate::kdf::{KdfLimits, KdfParams};
 use crate::vault::Vault;
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use std::path::Path;
@@ -32,17 +32,37 @@ pub fn read_header(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Runs scrypt on `password` with the parameters and salt of `header` and
-/// unwraps the vault key. [`Error::WrongPassword`] when it does not unwrap;
-/// [`Error::Corrupt`] when the header does not parse. `path` only names the
-/// vault in errors.
+/// unwraps the vault key, under the ceiling of `/etc/keyward/keyward.toml`
+/// ([`unwrap_header_within`] with [`KdfLimits::system`]).
 pub fn unwrap_header(
     path: &Path,
     header: &[u8],
     password: &SecretBytes,
 ) -> Result<(VaultId, VaultKey)> {
+    unwrap_header_within(path, header, password, &KdfLimits::system()?)
+}
+
+/// Runs scrypt on `password` with the parameters and salt of `header` and
+/// unwraps the vault key. The header is the user's: a cost above `limits`'
+/// ceiling is refused before scrypt runs ([`Error::KdfCeiling`]), so a
+/// user's file never chooses how much work root does.
+/// [`Error::WrongPassword`] when it does not unwrap; [`Error::Corrupt`] when
+/// the header does not parse. `path` only names the vault in errors.
+pub fn unwrap_header_within(
+    path: &Path,
+    header: &[u8],
+    password: &SecretBytes,
+    limits: &KdfLimits,
+) -> Result<(VaultId, VaultKey)> {
     let h = Header::decode(header).map_err(|_| Error::Corrupt {
         path: path.to_path_buf(),
     })?;
+    limits
+        .check_ceiling(h.kdf)
+        .map_err(|why| Error::KdfCeiling {
+            path: path.to_path_buf(),
+            why,
+        })?;
     let kek = h.derive_kek(password)?;
     let key = h.unwrap_key(&kek)?.ok_or_else(|| Error::WrongPassword {
         path: path.to_path_buf(),
@@ -80,8 +100,30 @@ pub struct NewWrap {
 }
 
 impl NewWrap {
-    /// scrypt(`password`, fresh random salt) with `kdf`.
+    /// scrypt(`password`, fresh random salt) with `kdf`, under the limits of
+    /// `/etc/keyward/keyward.toml` ([`NewWrap::derive_within`]).
     pub fn derive(password: &SecretBytes, kdf: KdfParams) -> Result<NewWrap> {
+        Self::derive_within(password, kdf, &KdfLimits::system()?, Path::new("(vault)"))
+    }
+
+    /// scrypt(`password`, fresh random salt) with `kdf` (the user's `[kdf]`)
+    /// raised to `limits`' floor; refused above its ceiling
+    /// ([`Error::KdfCeiling`], naming `path`) before scrypt runs.
+    pub fn derive_within(
+        password: &SecretBytes,
+        kdf: KdfParams,
+        limits: &KdfLimits,
+        path: &Path,
+    ) -> Result<NewWrap> {
+        let kdf = limits.raise_to_floor(kdf);
+        limits.check_ceiling(kdf).map_err(|why| Error::KdfCeiling {
+            path: path.to_path_buf(),
+            why,
+        })?;
+        Self::derive_unlimited(password, kdf)
+    }
+
+    fn derive_unlimited(password: &SecretBytes, kdf: KdfParams) -> Result<NewWrap> {
         kdf.check().map_err(Error::Invalid)?;
         let salt: [u8; SALT_LEN] = format::random_array()?;
         let kek = crate::kdf::derive_kek(password, &salt, kdf)?;
@@ -168,7 +210,7 @@ mod tests {
         ));
 
         let new = SecretBytes::from_slice(b"new password").unwrap();
-        let wrap = NewWrap::derive(&new, FAST).unwrap();
+        let wrap = NewWrap::derive_unlimited(&new, FAST).unwrap();
         let wire = wrap.to_wire().unwrap();
         let back = NewWrap::from_wire(&wire).unwrap();
         let mut opened = Vault::open_with_key(&path, key).unwrap();
@@ -180,5 +222,40 @@ mod tests {
         ));
         let short = SecretBytes::from_slice(&wire.expose_secret()[1..]).unwrap();
         assert!(NewWrap::from_wire(&short).is_err());
+    }
+
+    #[test]
+    fn the_ceiling_is_checked_before_scrypt_and_the_floor_lifts_a_rewrap() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("v/vault");
+        let pw = SecretBytes::from_slice(b"pw").unwrap();
+        let big = KdfParams {
+            log_n: 12,
+            r: 8,
+            p: 4,
+        }; // 4 MiB of memory, 16 MiB of work
+        Vault::create(&path, &pw, big).unwrap();
+        let header = read_header(&path).unwrap();
+        let tight = KdfLimits {
+            max_memory_mib: 2,
+            ..KdfLimits::default()
+        };
+        let e = unwrap_header_within(&path, &header, &pw, &tight).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("needs 4 MiB of memory, above the ceiling of 2 MiB"),
+            "{e}"
+        );
+        let slow = KdfLimits {
+            max_work_mib: 8,
+            ..KdfLimits::default()
+        };
+        let e = unwrap_header_within(&path, &header, &pw, &slow).unwrap_err();
+        assert!(matches!(e, Error::KdfCeiling { .. }), "{e}");
+        assert!(unwrap_header_within(&path, &header, &pw, &KdfLimits::default()).is_ok());
+        // A rewrap at login takes the user's [kdf] up to the floor, never below.
+        let wrap = NewWrap::derive_within(&pw, FAST, &KdfLimits::default(), &path).unwrap();
+        assert_eq!((wrap.kdf.log_n, wrap.kdf.r, wrap.kdf.p), (15, 8, 1));
+        assert!(NewWrap::derive_within(&pw, big, &tight, &path).is_err());
     }
 }

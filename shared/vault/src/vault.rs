@@ -16,6 +16,7 @@ mod encoding;
 mod index;
 mod open;
 mod record;
+pub mod recover;
 mod sealed;
 mod txn;
 

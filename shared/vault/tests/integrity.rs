@@ -50,7 +50,7 @@ fn expect_corrupt(r: Result<Vault, Error>, path: &Path, what: &str) {
         Err(e @ Error::Corrupt { .. }) => assert_eq!(
             e.to_string(),
             format!(
-                "vault is corrupted or was tampered with: {}",
+                "vault is corrupted or was tampered with: {}; `keyward recover` restores the last intact generation",
                 path.display()
             )
         ),

@@ -10,17 +10,17 @@ $ @tamper
 $ get
 protocol=https
 host=example.com
-? 1
+? 5
 ! vault is corrupted or was tampered with
 $ store
 protocol=https
 host=example.com
 username=bob
 password=other
-? 1
+? 5
 ! vault is corrupted or was tampered with
 $ erase
 protocol=https
 host=example.com
-? 1
+? 5
 ! vault is corrupted or was tampered with

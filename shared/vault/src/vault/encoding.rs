@@ -39,6 +39,55 @@ pub(super) const EMPTY_REF: EntryRef<'static> = EntryRef {
     updated: 0,
 };
 
+/// Never used: every record was validated when the file was opened.
+pub(super) const EMPTY_RAW: Raw<'static> = Raw {
+    view: EMPTY_REF,
+    record: [0; ID_LEN],
+    off: 0,
+    len: 0,
+};
+
+impl EntryRef<'_> {
+    /// Whether `n` would replace this record (same kind, protocol, host, path
+    /// and username).
+    pub fn same_identity_as(&self, n: &NewEntry) -> bool {
+        (
+            self.kind,
+            self.protocol,
+            self.host,
+            self.path,
+            self.username,
+        ) == (
+            n.kind,
+            n.protocol.as_str(),
+            n.host.as_str(),
+            n.path.as_str(),
+            n.username.as_str(),
+        )
+    }
+
+    /// Kind, protocol, host, path and username: what makes two records one.
+    pub(super) fn same_identity(&self, o: &EntryRef<'_>) -> bool {
+        (
+            self.kind,
+            self.protocol,
+            self.host,
+            self.path,
+            self.username,
+        ) == (o.kind, o.protocol, o.host, o.path, o.username)
+    }
+
+    pub(super) fn identity_key(&self) -> super::txn::IdentityKey {
+        (
+            self.kind.to_byte(),
+            self.protocol.into(),
+            self.host.into(),
+            self.path.into(),
+            self.username.into(),
+        )
+    }
+}
+
 /// One decoded index record.
 pub(super) struct Raw<'a> {
     pub(super) view: EntryRef<'a>,
@@ -179,8 +228,47 @@ pub(super) fn decode_secrets(plain: &SecretBytes) -> Result<Secrets> {
     })
 }
 
-/// Serializes a whole vault file. `entries` and `blobs` are parallel; file
-/// blobs are copied from `old` verbatim (still sealed).
+/// One record as [`encode_records`] writes it: its metadata, id and sealed blob.
+pub(super) struct Rec<'a> {
+    pub(super) view: EntryRef<'a>,
+    pub(super) record: [u8; ID_LEN],
+    pub(super) blob: &'a [u8],
+}
+
+impl Entry {
+    /// This record as [`encode_records`] takes it; file blobs come from `old`.
+    pub(super) fn rec<'a>(&'a self, old: &'a [u8]) -> Result<Rec<'a>> {
+        let blob: &[u8] = match &self.blob {
+            Blob::File { off, len } => old
+                .get(*off..*off + *len)
+                .ok_or_else(|| Error::Invalid("internal: blob out of range".into()))?,
+            Blob::New(v) => v,
+        };
+        Ok(Rec {
+            view: self.view(),
+            record: self.record,
+            blob,
+        })
+    }
+
+    /// A borrowed view of this record's metadata.
+    pub(super) fn view(&self) -> EntryRef<'_> {
+        EntryRef {
+            kind: self.kind,
+            protocol: &self.protocol,
+            host: &self.host,
+            path: &self.path,
+            username: &self.username,
+            password_expiry_utc: self.password_expiry_utc,
+            authtype: self.authtype.as_deref(),
+            created: self.created,
+            updated: self.updated,
+        }
+    }
+}
+
+/// Serializes a whole vault file. `entries`' file blobs are copied from
+/// `old` verbatim (still sealed).
 pub(super) fn encode(
     header: &Header,
     key: &VaultKey,
@@ -188,48 +276,109 @@ pub(super) fn encode(
     entries: &[Entry],
     old: &[u8],
 ) -> Result<Vec<u8>> {
-    let mut secrets: Vec<u8> = Vec::new();
-    let mut index = Zeroizing::new(Vec::with_capacity(64 + entries.len() * 96));
-    index.extend_from_slice(&generation.to_le_bytes());
-    index.extend_from_slice(&(entries.len() as u32).to_le_bytes());
-    for e in entries {
-        let blob: &[u8] = match &e.blob {
-            Blob::File { off, len } => old
-                .get(*off..*off + *len)
-                .ok_or_else(|| Error::Invalid("internal: blob out of range".into()))?,
-            Blob::New(v) => v,
-        };
-        let off = secrets.len() as u64;
-        secrets.extend_from_slice(blob);
-        index.extend_from_slice(&e.record);
-        index.push(e.kind.to_byte());
-        index.extend_from_slice(&e.created.to_le_bytes());
-        index.extend_from_slice(&e.updated.to_le_bytes());
-        match e.password_expiry_utc {
+    encode_records(header, key, generation, || {
+        entries.iter().map(|e| e.rec(old))
+    })
+}
+
+/// Bytes one record takes in the index plaintext.
+fn index_len(r: &Rec<'_>) -> usize {
+    let v = &r.view;
+    ID_LEN
+        + 1
+        + 16
+        + if v.password_expiry_utc.is_some() {
+            9
+        } else {
+            1
+        }
+        + 16
+        + v.protocol.len()
+        + v.host.len()
+        + v.path.len()
+        + v.username.len()
+        + v.authtype.map_or(1, |a| 5 + a.len())
+        + 12
+}
+
+/// Serializes a whole vault file from the records `recs()` yields (called
+/// twice: sizes first, so the file and the index are each allocated once at
+/// their final size and the index is encrypted in place).
+pub(super) fn encode_records<'a, I>(
+    header: &Header,
+    key: &VaultKey,
+    generation: u64,
+    recs: impl Fn() -> I,
+) -> Result<Vec<u8>>
+where
+    I: Iterator<Item = Result<Rec<'a>>>,
+{
+    let (mut count, mut secrets_len, mut index_bytes) = (0usize, 0usize, 12usize);
+    for r in recs() {
+        let r = r?;
+        count += 1;
+        secrets_len += r.blob.len();
+        index_bytes += index_len(&r);
+    }
+    let count = u32::try_from(count).map_err(|_| Error::Invalid("too many records".into()))?;
+    let index_start = format::SECRETS_START + secrets_len + format::NONCE_LEN;
+    // One allocation of the final size. The index plaintext is written into
+    // its tail and encrypted there in place; until then the buffer is wiped
+    // on every way out.
+    let mut out = Zeroizing::new(Vec::with_capacity(
+        index_start + index_bytes + format::TAG_LEN,
+    ));
+    out.extend_from_slice(&header.encode());
+    out.extend_from_slice(&(secrets_len as u64).to_le_bytes());
+    for r in recs() {
+        out.extend_from_slice(r?.blob);
+    }
+    let nonce: [u8; format::NONCE_LEN] = format::random_array()?;
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&generation.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    let mut off = 0u64;
+    for r in recs() {
+        let r = r?;
+        let index = &mut *out;
+        let v = &r.view;
+        index.extend_from_slice(&r.record);
+        index.push(v.kind.to_byte());
+        index.extend_from_slice(&v.created.to_le_bytes());
+        index.extend_from_slice(&v.updated.to_le_bytes());
+        match v.password_expiry_utc {
             None => index.push(0),
             Some(t) => {
                 index.push(1);
                 index.extend_from_slice(&t.to_le_bytes());
             }
         }
-        for s in [&e.protocol, &e.host, &e.path, &e.username] {
-            format::put_field(&mut index, s.as_bytes());
+        for s in [v.protocol, v.host, v.path, v.username] {
+            format::put_field(index, s.as_bytes());
         }
-        match &e.authtype {
+        match v.authtype {
             None => index.push(0),
             Some(a) => {
                 index.push(1);
-                format::put_field(&mut index, a.as_bytes());
+                format::put_field(index, a.as_bytes());
             }
         }
         index.extend_from_slice(&off.to_le_bytes());
-        index.extend_from_slice(&(blob.len() as u32).to_le_bytes());
+        index.extend_from_slice(&(r.blob.len() as u32).to_le_bytes());
+        off += r.blob.len() as u64;
     }
-    let mut out = Vec::with_capacity(format::SECRETS_START + secrets.len() + index.len() + 64);
-    out.extend_from_slice(&header.encode());
-    out.extend_from_slice(&(secrets.len() as u64).to_le_bytes());
-    out.extend_from_slice(&secrets);
-    let sealed = format::seal_index(&key.cipher()?, &out, index)?;
-    out.extend_from_slice(&sealed);
-    Ok(out)
+    if off != secrets_len as u64 || out.len() != index_start + index_bytes {
+        return Err(Error::Invalid(
+            "internal: records changed while encoding".into(),
+        ));
+    }
+    // The index tag authenticates every byte before it (see FORMAT.md).
+    let (aad, index) = out.split_at_mut(index_start);
+    let tag = key
+        .cipher()?
+        .encrypt(&nonce, &aad[..index_start - format::NONCE_LEN], index)
+        .ok_or_else(|| Error::Invalid("index encryption failed".into()))?;
+    out.extend_from_slice(&tag);
+    // Ciphertext now: no longer wiped on drop.
+    Ok(std::mem::take(&mut *out))
 }

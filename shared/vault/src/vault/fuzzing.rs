@@ -134,6 +134,7 @@ pub fn open(data: Vec<u8>, key: VaultKey) -> Option<usize> {
         path: path.to_path_buf(),
         key,
         state,
+        watch: false,
     };
     let n = vault.len();
     let refs: Vec<_> = vault.entry_refs().collect();

@@ -41,6 +41,20 @@ impl std::fmt::Debug for State {
 }
 
 impl State {
+    /// No records (a stand-in while the next read is parsed).
+    pub(super) fn empty(header: Header, generation: u64) -> State {
+        State {
+            header,
+            buf: FileBuf {
+                bytes: Vec::new(),
+                index: 0..0,
+            },
+            generation,
+            offsets: Vec::new(),
+            entries: std::sync::OnceLock::new(),
+        }
+    }
+
     pub(super) fn raw(&self, i: usize) -> Option<Raw<'_>> {
         let start = *self.offsets.get(i)? as usize;
         let mut r = Reader::new(&self.buf.bytes[start..self.buf.index.end]);

@@ -9,6 +9,9 @@ pub struct Vault {
     pub(super) path: PathBuf,
     pub(super) key: VaultKey,
     pub(super) state: State,
+    /// Whether generations are checked against and noted in the
+    /// remembered highest ([`Vault::check_rollback`]).
+    pub(super) watch: bool,
 }
 
 pub(super) fn reveal_blob(
@@ -53,6 +56,7 @@ impl Vault {
             path: path.to_path_buf(),
             key,
             state,
+            watch: false,
         })
     }
 
@@ -167,37 +171,39 @@ impl Vault {
     /// any error nothing is written and the vault on disk is unchanged.
     pub fn update<R>(&mut self, f: impl FnOnce(&mut Txn) -> Result<R>) -> Result<R> {
         let _lock = fs::lock(&self.path)?;
-        let mut fresh = self.reread()?;
-        let entries = fresh.take_entries();
-        let mut txn = Txn {
-            path: self.path.clone(),
-            id: fresh.header.id,
-            key: &self.key,
-            data: &fresh.buf.bytes,
-            entries,
-            dirty: false,
-        };
-        let r = f(&mut txn)?;
-        if txn.dirty {
-            let generation = fresh.generation + 1;
-            let data = encode(
-                &fresh.header,
-                &self.key,
-                generation,
-                &txn.entries,
-                &fresh.buf.bytes,
-            )?;
-            fs::write_atomic(&self.path, &data)?;
-            drop(txn);
-            let header = fresh.header.clone();
-            drop(fresh);
-            self.state = parse(&self.path, data, header, &self.key)?;
-        } else {
-            let entries = std::mem::take(&mut txn.entries);
-            drop(txn);
-            let _ = fresh.entries.set(entries);
-            self.state = fresh;
+        // The file as it is now replaces the one read at open: the old read
+        // goes first (one copy of the file in memory, not two). The stand-in
+        // keeps what `reread` checks (the id and the generation).
+        let (header, seen) = (self.state.header.clone(), self.state.generation);
+        self.state = State::empty(header.clone(), seen);
+        match self.reread() {
+            Ok(fresh) => self.state = fresh,
+            Err(e) => {
+                // Best effort: the handle gets the file back, unchecked.
+                if let Ok(data) = fs::read_vault(&self.path) {
+                    if let Ok(st) = parse(&self.path, data, header, &self.key) {
+                        if st.generation >= seen {
+                            self.state = st;
+                        }
+                    }
+                }
+                return Err(e);
+            }
         }
+        let mut txn = Txn::new(&self.path, &self.key, &self.state);
+        let r = f(&mut txn)?;
+        if !txn.dirty {
+            return Ok(r);
+        }
+        let generation = self.state.generation + 1;
+        let data = encode_records(&self.state.header, &self.key, generation, || txn.recs())?;
+        drop(txn);
+        fs::write_atomic_keeping_previous(&self.path, &data)?;
+        let header = self.state.header.clone();
+        // Drop the old read before the new file is parsed.
+        self.state = State::empty(header.clone(), generation);
+        self.state = parse(&self.path, data, header, &self.key)?;
+        self.noted();
         Ok(r)
     }
 
@@ -210,7 +216,45 @@ impl Vault {
                 self.path.display()
             )));
         }
-        parse(&self.path, data, header, &self.key)
+        let fresh = parse(&self.path, data, header, &self.key)?;
+        if self.watch && fresh.generation < self.state.generation {
+            return Err(Error::Rollback {
+                path: self.path.clone(),
+                found: fresh.generation,
+                seen: self.state.generation,
+            });
+        }
+        Ok(fresh)
+    }
+
+    /// Refuses a vault older than the highest generation remembered for its
+    /// id (the user's state directory and keyring: [`crate::watermark`])
+    /// with [`Error::Rollback`]; otherwise remembers this generation, and,
+    /// from now on, every generation this handle writes. The CLI and every
+    /// helper open through it (`keyward-unlock`).
+    pub fn check_rollback(&mut self) -> Result<()> {
+        if let Err(seen) = crate::watermark::check(&self.id(), self.generation()) {
+            // A writer may have committed (and noted) a newer generation
+            // since this file was read: writers note only after the rename,
+            // so a second read shows it unless the file really went back.
+            let fresh = self.reread()?;
+            if fresh.generation < seen {
+                return Err(Error::Rollback {
+                    path: self.path.clone(),
+                    found: fresh.generation,
+                    seen,
+                });
+            }
+            self.state = fresh;
+        }
+        self.watch = true;
+        Ok(())
+    }
+
+    fn noted(&self) {
+        if self.watch {
+            crate::watermark::note(&self.id(), self.generation());
+        }
     }
 
     /// Changes the password: a new random vault key wraps under the new
@@ -258,10 +302,19 @@ impl Vault {
             &fresh.buf.bytes,
         )?;
         fs::write_atomic(&self.path, &data)?;
+        // The previous generation is wrapped under the old password and key,
+        // which this change retires: a copy of the new one takes its place.
+        // Best effort (the change is made): where the copy cannot be
+        // written, the old generation goes rather than stay behind.
+        let prev = fs::previous_path(&self.path);
+        if fs::write_atomic(&prev, &data).is_err() {
+            let _ = std::fs::remove_file(&prev);
+        }
         drop(entries);
         drop(fresh);
         self.state = parse(&self.path, data, header, &new_key)?;
         self.key = new_key;
+        self.noted();
         Ok(())
     }
 }

@@ -156,11 +156,6 @@ impl Entry {
         )
     }
 
-    /// Whether `o` has this record's identity.
-    pub(super) fn same_key(&self, o: &Entry) -> bool {
-        self.identity() == o.identity()
-    }
-
     pub(super) fn identity_key(&self) -> super::txn::IdentityKey {
         let (k, a, b, c, d) = self.identity();
         (k.to_byte(), a.into(), b.into(), c.into(), d.into())

@@ -38,6 +38,11 @@ impl SealedVault {
         self.header.id
     }
 
+    /// The scrypt parameters the password is wrapped with.
+    pub fn kdf(&self) -> KdfParams {
+        self.header.kdf
+    }
+
     /// Opens with the vault password (runs scrypt).
     pub fn open_with_password(self, password: &SecretBytes) -> Result<Vault> {
         let kek = self.header.derive_kek(password)?;
@@ -58,6 +63,7 @@ impl SealedVault {
             path: self.path,
             key,
             state,
+            watch: false,
         })
     }
 }

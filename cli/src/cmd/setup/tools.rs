@@ -1,32 +1,12 @@
-//! `keyward setup terraform|pnpm`: point a client at keyward's helper for it.
+//! `keyward setup terraform` and what `keyward setup pnpm` (cmd/npm.rs) shares
+//! with it: finding keyward's programs, appending a configuration line.
 //! Writes configuration only, never a secret.
 
-use crate::ctx::{say, Ctx};
+use crate::ctx::say;
 use crate::exit::{CliError, Result};
-use clap::{Args, Subcommand};
+use clap::Args;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-#[derive(Debug, Args)]
-pub(crate) struct SetupArgs {
-    #[command(subcommand)]
-    pub what: SetupWhat,
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum SetupWhat {
-    /// Terraform/OpenTofu: link terraform-credentials-keyward into
-    /// ~/.terraform.d/plugins and add `credentials_helper "keyward" {}` to the
-    /// CLI configuration ($TF_CLI_CONFIG_FILE, else ~/.terraformrc).
-    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
-    Terraform(TerraformArgs),
-    /// pnpm: write a token helper for REGISTRY_URL (a script with no secret
-    /// that runs `keyward npm-token`) and its `//HOST/PATH/:tokenHelper` line
-    /// in ~/.npmrc; the token itself is the named secret `npm/...` (store it
-    /// with `keyward set`, or give --secret-fd).
-    #[command(after_help = crate::exit::EXIT_CODES_HELP)]
-    Pnpm(crate::cmd::npm::SetupPnpmArgs),
-}
 
 #[derive(Debug, Args)]
 pub(crate) struct TerraformArgs {
@@ -34,13 +14,6 @@ pub(crate) struct TerraformArgs {
     /// `keyward`, else on PATH).
     #[arg(long, value_name = "PATH")]
     pub helper: Option<PathBuf>,
-}
-
-pub(crate) fn run(ctx: &Ctx, a: SetupArgs) -> Result<()> {
-    match a.what {
-        SetupWhat::Terraform(t) => terraform(&t),
-        SetupWhat::Pnpm(p) => crate::cmd::npm::setup(ctx, p),
-    }
 }
 
 /// `$HOME`, or an error naming what needed it.
@@ -103,7 +76,7 @@ fn configured_helper(text: &str) -> Option<String> {
         })
 }
 
-fn terraform(a: &TerraformArgs) -> Result<()> {
+pub(super) fn terraform(a: &TerraformArgs) -> Result<()> {
     let home = home()?;
     let helper = find_program(keyward_protocols::terraform::NAME, a.helper.as_deref())?;
     let plugins = home.join(".terraform.d/plugins");
