@@ -36,7 +36,11 @@ fuzz_target!(|data: &[u8]| {
     // The `remember=` history file: parsing never panics, a pushed hash
     // comes back first.
     let mut hist = keyward_passdb::history::History::parse(data);
-    let h = Hash::dummy_with(keyward_passdb::KdfParams { log_n: 1, r: 1, p: 1 });
+    let h = Hash::dummy_with(keyward_passdb::KdfParams {
+        log_n: 1,
+        r: 1,
+        p: 1,
+    });
     if hist.push("fuzz", &h, 3).is_ok() {
         let again = keyward_passdb::history::History::parse(&hist.render());
         assert_eq!(again.of("fuzz").first().map(Hash::to_phc), Some(h.to_phc()));
