@@ -49,7 +49,7 @@ pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 }
 
 /// `VAULT.prev`: the previous generation of the vault, kept beside it by
-/// every update ([`write_atomic_keeping_previous`]); `keyward recover`
+/// every update (`write_atomic_keeping_previous`); `keyward recover`
 /// restores it.
 pub fn previous_path(path: &Path) -> std::path::PathBuf {
     let mut p = path.as_os_str().to_owned();

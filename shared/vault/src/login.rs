@@ -70,16 +70,6 @@ pub fn unwrap_header_within(
     Ok((h.id, key))
 }
 
-/// The scrypt parameters in a header (to hold them against a ceiling before
-/// deriving: [`KdfParams::check_ceiling`]).
-pub fn header_kdf(path: &Path, header: &[u8]) -> Result<KdfParams> {
-    Header::decode(header)
-        .map(|h| h.kdf)
-        .map_err(|_| Error::Corrupt {
-            path: path.to_path_buf(),
-        })
-}
-
 /// The vault id in a header.
 pub fn header_id(path: &Path, header: &[u8]) -> Result<VaultId> {
     Header::decode(header)
