@@ -305,7 +305,7 @@ fn import_shadow_then_login_and_rehash() {
     assert!(ok, "the imported yescrypt user did not log in: {all}");
     assert!(
         all.contains(&format!(
-            "rehashed the password of user={name} from yescrypt to scrypt with N=2^10"
+            "rehashed the password of user={name} from yescrypt to scrypt with log_n=10 r=8"
         )),
         "{all}"
     );
