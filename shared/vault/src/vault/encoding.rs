@@ -325,7 +325,9 @@ where
     // One allocation of the final size. The index plaintext is written into
     // its tail and encrypted there in place; until then the buffer is wiped
     // on every way out.
-    let mut out = Zeroizing::new(Vec::with_capacity(index_start + index_bytes + format::TAG_LEN));
+    let mut out = Zeroizing::new(Vec::with_capacity(
+        index_start + index_bytes + format::TAG_LEN,
+    ));
     out.extend_from_slice(&header.encode());
     out.extend_from_slice(&(secrets_len as u64).to_le_bytes());
     for r in recs() {
@@ -366,7 +368,9 @@ where
         off += r.blob.len() as u64;
     }
     if off != secrets_len as u64 || out.len() != index_start + index_bytes {
-        return Err(Error::Invalid("internal: records changed while encoding".into()));
+        return Err(Error::Invalid(
+            "internal: records changed while encoding".into(),
+        ));
     }
     // The index tag authenticates every byte before it (see FORMAT.md).
     let (aad, index) = out.split_at_mut(index_start);
