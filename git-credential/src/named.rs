@@ -113,6 +113,30 @@ pub fn remove(vault: &mut Vault, names: &[&str]) -> Result<usize, keyward_vault:
     Ok(n)
 }
 
+/// Where an adapter's tokens live: the vault (named secrets), or memory in
+/// the adapters' unit tests. One trait for every adapter that keeps one
+/// token per name (Terraform, the OpenBao/Vault token helper).
+pub trait TokenStore {
+    /// The token named `name`.
+    fn get_token(&mut self, name: &str) -> Result<Option<SecretBytes>, keyward_vault::Error>;
+    /// Keeps `token` under `name`, replacing any.
+    fn put_token(&mut self, name: &str, token: SecretBytes) -> Result<(), keyward_vault::Error>;
+    /// Forgets `name`.
+    fn remove_token(&mut self, name: &str) -> Result<(), keyward_vault::Error>;
+}
+
+impl TokenStore for Vault {
+    fn get_token(&mut self, name: &str) -> Result<Option<SecretBytes>, keyward_vault::Error> {
+        Ok(get(self, name)?.map(|(t, _)| t))
+    }
+    fn put_token(&mut self, name: &str, token: SecretBytes) -> Result<(), keyward_vault::Error> {
+        put(self, name, token, None)
+    }
+    fn remove_token(&mut self, name: &str) -> Result<(), keyward_vault::Error> {
+        remove(self, &[name]).map(|_| ())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

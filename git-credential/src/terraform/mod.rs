@@ -135,36 +135,9 @@ pub fn read_input(input: &mut impl Read) -> Result<SecretBytes, Error> {
     }
 }
 
-/// Where tokens live: the vault, or memory in tests.
-pub trait Store {
-    /// The token named `name`.
-    fn get(&mut self, name: &str) -> Result<Option<SecretBytes>, Error>;
-    /// Keeps `token` under `name`, replacing any.
-    fn put(&mut self, name: &str, token: SecretBytes) -> Result<(), Error>;
-    /// Forgets `name`.
-    fn forget(&mut self, name: &str) -> Result<(), Error>;
-}
-
-/// The vault as a [`Store`].
-#[derive(Debug)]
-pub struct VaultStore(pub keyward_vault::Vault);
-
-impl Store for VaultStore {
-    fn get(&mut self, name: &str) -> Result<Option<SecretBytes>, Error> {
-        Ok(named::get(&self.0, name)?.map(|(t, _)| t))
-    }
-    fn put(&mut self, name: &str, token: SecretBytes) -> Result<(), Error> {
-        Ok(named::put(&mut self.0, name, token, None)?)
-    }
-    fn forget(&mut self, name: &str) -> Result<(), Error> {
-        named::remove(&mut self.0, &[name])?;
-        Ok(())
-    }
-}
-
 /// Runs one request. `open` is called at most once, after the input is read
 /// and checked; `Ok(None)`: no vault file yet.
-pub fn run<S: Store>(
+pub fn run<S: named::TokenStore>(
     args: &[OsString],
     input: &mut impl Read,
     out: &mut impl Write,
@@ -189,7 +162,7 @@ pub fn run<S: Store>(
             parse::Error::Refused(r) => Error::Unstorable(r),
             parse::Error::Memory(m) => Error::Memory(m),
         })?;
-        return open()?.ok_or(Error::NoVault)?.put(&name, token);
+        return Ok(open()?.ok_or(Error::NoVault)?.put_token(&name, token)?);
     }
     if let Some(a) = configured.first() {
         return Err(Error::UnknownArg(a.to_string_lossy().into_owned()));
@@ -198,7 +171,7 @@ pub fn run<S: Store>(
         "get" => {
             let name = secret_name(&host.to_string_lossy())?;
             let token = match open()? {
-                Some(mut store) => store.get(&name)?,
+                Some(mut store) => store.get_token(&name)?,
                 None => None,
             };
             let answer = match token {
@@ -211,7 +184,7 @@ pub fn run<S: Store>(
         "forget" => {
             let name = secret_name(&host.to_string_lossy())?;
             match open()? {
-                Some(mut store) => store.forget(&name),
+                Some(mut store) => Ok(store.remove_token(&name)?),
                 None => Ok(()),
             }
         }
@@ -252,9 +225,7 @@ pub fn main() -> i32 {
         keyward_secmem::set_policy(config.memory_lock);
         keyward_audit::use_config(&config);
         let mut out = output::raw_stdout().map_err(|e| Error::Io("cannot use stdout", e))?;
-        run(&args, &mut input, &mut out, || {
-            Ok(named::open(config)?.map(VaultStore))
-        })
+        run(&args, &mut input, &mut out, || Ok(named::open(config)?))
     })();
     report(result)
 }

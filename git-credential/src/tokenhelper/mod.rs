@@ -145,36 +145,9 @@ pub fn read_token(input: &mut impl Read) -> Result<SecretBytes, Error> {
     Ok(buf)
 }
 
-/// Where tokens live: the vault, or memory in tests.
-pub trait Store {
-    /// The token named `name`.
-    fn get(&mut self, name: &str) -> Result<Option<SecretBytes>, Error>;
-    /// Keeps `token` under `name`, replacing any.
-    fn put(&mut self, name: &str, token: SecretBytes) -> Result<(), Error>;
-    /// Forgets `name`.
-    fn erase(&mut self, name: &str) -> Result<(), Error>;
-}
-
-/// The vault as a [`Store`].
-#[derive(Debug)]
-pub struct VaultStore(pub keyward_vault::Vault);
-
-impl Store for VaultStore {
-    fn get(&mut self, name: &str) -> Result<Option<SecretBytes>, Error> {
-        Ok(named::get(&self.0, name)?.map(|(t, _)| t))
-    }
-    fn put(&mut self, name: &str, token: SecretBytes) -> Result<(), Error> {
-        Ok(named::put(&mut self.0, name, token, None)?)
-    }
-    fn erase(&mut self, name: &str) -> Result<(), Error> {
-        named::remove(&mut self.0, &[name])?;
-        Ok(())
-    }
-}
-
 /// Runs one operation. `open` is called at most once, after the input is
 /// read and checked; `Ok(None)`: no vault file yet.
-pub fn run<S: Store>(
+pub fn run<S: named::TokenStore>(
     args: &[OsString],
     addr: &str,
     input: &mut impl Read,
@@ -190,7 +163,7 @@ pub fn run<S: Store>(
             let Some(mut store) = open()? else {
                 return Ok(());
             };
-            if let Some(token) = store.get(&name)? {
+            if let Some(token) = store.get_token(&name)? {
                 output::write_all(out, token.expose_secret())
                     .map_err(|e| Error::Io("cannot write stdout", e))?;
             }
@@ -201,12 +174,12 @@ pub fn run<S: Store>(
             let token = read_token(input);
             let name = secret_name(addr)?;
             let token = token?;
-            open()?.ok_or(Error::NoVault)?.put(&name, token)
+            Ok(open()?.ok_or(Error::NoVault)?.put_token(&name, token)?)
         }
         Some("erase") => {
             let name = secret_name(addr)?;
             match open()? {
-                Some(mut store) => store.erase(&name),
+                Some(mut store) => Ok(store.remove_token(&name)?),
                 None => Ok(()),
             }
         }
@@ -243,7 +216,7 @@ pub fn main() -> i32 {
         };
         let addr = address(|k| std::env::var_os(k));
         run(&args, &addr, &mut input, &mut out, || {
-            Ok(named::open(config)?.map(VaultStore))
+            Ok(named::open(config)?)
         })
     })();
     report(result)

@@ -4,18 +4,18 @@ use std::collections::BTreeMap;
 #[derive(Default)]
 struct Mem(BTreeMap<String, Vec<u8>>);
 
-impl Store for &mut Mem {
-    fn get(&mut self, name: &str) -> Result<Option<SecretBytes>, Error> {
+impl named::TokenStore for &mut Mem {
+    fn get_token(&mut self, name: &str) -> Result<Option<SecretBytes>, keyward_vault::Error> {
         Ok(match self.0.get(name) {
-            Some(v) => Some(SecretBytes::from_slice(v).map_err(Error::Memory)?),
+            Some(v) => Some(SecretBytes::from_slice(v)?),
             None => None,
         })
     }
-    fn put(&mut self, name: &str, token: SecretBytes) -> Result<(), Error> {
+    fn put_token(&mut self, name: &str, token: SecretBytes) -> Result<(), keyward_vault::Error> {
         self.0.insert(name.into(), token.expose_secret().to_vec());
         Ok(())
     }
-    fn erase(&mut self, name: &str) -> Result<(), Error> {
+    fn remove_token(&mut self, name: &str) -> Result<(), keyward_vault::Error> {
         self.0.remove(name);
         Ok(())
     }
