@@ -21,11 +21,15 @@ fn client_script() -> PathBuf {
 }
 
 /// A private session bus: `dbus-run-session` around `cat`, which exits (and
-/// takes the bus with it) when we close its stdin.
-struct Bus {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    address: String,
+/// takes the bus with it) when we close its stdin; or the bus that a
+/// throwaway `systemd --user` serves ([`UserManager`]).
+enum Bus {
+    RunSession {
+        child: Child,
+        stdin: Option<ChildStdin>,
+        address: String,
+    },
+    UserManager(UserManager),
 }
 
 impl Bus {
@@ -48,45 +52,78 @@ impl Bus {
             .read_line(&mut line)
             .unwrap();
         assert!(line.starts_with("unix:"), "no bus address: {line:?}");
-        Bus {
+        Bus::RunSession {
             stdin: child.stdin.take(),
             child,
             address: line.trim().to_string(),
+        }
+    }
+
+    fn address(&self) -> String {
+        match self {
+            Bus::RunSession { address, .. } => address.clone(),
+            Bus::UserManager(m) => m.bus_address(),
         }
     }
 }
 
 impl Drop for Bus {
     fn drop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.child.wait();
+        if let Bus::RunSession { child, stdin, .. } = self {
+            drop(stdin.take());
+            let _ = child.wait();
+        }
     }
 }
 
 /// A test home with a vault, its own session bus and a Secret Service.
+/// (Fields drop in this order: the service and the bus stop before the
+/// home they run in goes.)
 struct Env {
-    home: TestHome,
-    bus: Bus,
     service: Option<Child>,
+    bus: Bus,
+    home: TestHome,
 }
 
 impl Env {
     fn new() -> Env {
+        let home = Self::home();
+        let bus = Bus::new(&home);
+        Env {
+            service: None,
+            bus,
+            home,
+        }
+    }
+
+    /// A home with an unlocked vault and `$XDG_RUNTIME_DIR` (`run`, 0700).
+    fn home() -> TestHome {
         let home = TestHome::new();
         home.init_unlocked_vault(PASSWORD);
         let run = home.path().join("run");
         std::fs::create_dir_all(&run).unwrap();
-        let bus = Bus::new(&home);
+        std::fs::set_permissions(&run, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+        home
+    }
+
+    /// Like [`Env::new`], but the session bus is the one a throwaway
+    /// `systemd --user` serves, started after `prepare` has put files in
+    /// the home (units, D-Bus service files).
+    fn under_systemd_user(prepare: impl FnOnce(&TestHome)) -> Env {
+        let home = Self::home();
+        prepare(&home);
+        let bus = Bus::UserManager(UserManager::start(&home));
         Env {
-            home,
-            bus,
             service: None,
+            bus,
+            home,
         }
     }
 
     fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = self.home.command(program);
-        c.env("DBUS_SESSION_BUS_ADDRESS", &self.bus.address)
+        c.env("DBUS_SESSION_BUS_ADDRESS", self.bus.address())
             .env("XDG_RUNTIME_DIR", self.home.path().join("run"));
         c
     }
@@ -535,27 +572,44 @@ fn refuses_a_taken_name_and_replaces_with_replace() {
     );
 }
 
+/// A file of `packaging/` as installed: `@BINDIR@` is the directory of the
+/// built binaries.
+fn packaged(path: &str) -> String {
+    let bindir = bin("keyward-secret-service");
+    let bindir = bindir.parent().unwrap().to_str().unwrap();
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../packaging")
+            .join(path),
+    )
+    .unwrap()
+    .replace("@BINDIR@", bindir)
+}
+
+/// Installs the D-Bus activation file for the user, in
+/// `$XDG_DATA_HOME/dbus-1/services` (which the session bus reads first).
+fn install_activation_file(home: &TestHome) {
+    let dir = home.path().join(".local/share/dbus-1/services");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("org.freedesktop.secrets.keyward.service"),
+        packaged("dbus/org.freedesktop.secrets.keyward.service.in"),
+    )
+    .unwrap();
+}
+
 #[test]
 fn dbus_activation_starts_the_service() {
     let env = Env::new();
+    install_activation_file(&env.home);
     // the session bus reads $XDG_DATA_HOME/dbus-1/services: a fresh bus for it
-    let dir = env.home.path().join(".local/share/dbus-1/services");
-    std::fs::create_dir_all(&dir).unwrap();
-    let template = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../packaging/dbus/org.freedesktop.secrets.keyward.service.in"),
-    )
-    .unwrap();
-    let bindir = bin("keyward-secret-service");
-    let file = template.replace("@BINDIR@", bindir.parent().unwrap().to_str().unwrap());
-    std::fs::write(dir.join("org.freedesktop.secrets.keyward.service"), file).unwrap();
     let bus = Bus::new(&env.home);
     let mut c = env.home.command("secret-tool");
-    c.env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
+    c.env("DBUS_SESSION_BUS_ADDRESS", bus.address());
     let o = output_with_stdin(c.args(["store", "--label=act", "a", "1"]), b"activated");
     assert!(o.status.success(), "store through activation: {}", text(&o));
     let mut c = env.home.command("secret-tool");
-    c.env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
+    c.env("DBUS_SESSION_BUS_ADDRESS", bus.address());
     let o = output_with_stdin(c.args(["lookup", "a", "1"]), b"");
     assert_eq!(String::from_utf8_lossy(&o.stdout), "activated");
 }
@@ -1032,10 +1086,9 @@ expect eof
 
 /// The systemd user unit, as installed (`@BINDIR@` filled in), passes
 /// `systemd-analyze --user verify`, and it names the bus name and the unit
-/// the D-Bus activation file hands over to. (Running it under
-/// `systemd --user` needs a machine booted with systemd; CI's is not, and
-/// `systemd --user` refuses to start there.) A unit with the bus name
-/// taken out is refused, so the check is real.
+/// the D-Bus activation file hands over to. A unit with the bus name taken
+/// out is refused, so the check is real. (The unit running under
+/// `systemd --user`: `systemd_user_manager_activates_the_unit`.)
 #[test]
 fn systemd_user_unit_verifies() {
     assert!(
@@ -1043,15 +1096,8 @@ fn systemd_user_unit_verifies() {
         "systemd-analyze missing (package systemd, see scripts/test PKGS)"
     );
     let home = TestHome::new();
-    let packaging = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging");
-    let bindir = bin("keyward-secret-service");
-    let bindir = bindir.parent().unwrap().to_str().unwrap();
-    let unit = std::fs::read_to_string(packaging.join("systemd/keyward-secret-service.service.in"))
-        .unwrap()
-        .replace("@BINDIR@", bindir);
-    let activation =
-        std::fs::read_to_string(packaging.join("dbus/org.freedesktop.secrets.keyward.service.in"))
-            .unwrap();
+    let unit = packaged("systemd/keyward-secret-service.service.in");
+    let activation = packaged("dbus/org.freedesktop.secrets.keyward.service.in");
     assert!(unit.contains("BusName=org.freedesktop.secrets\n"), "{unit}");
     assert!(
         activation.contains("Name=org.freedesktop.secrets\n")
@@ -1085,4 +1131,324 @@ fn systemd_user_unit_verifies() {
         "a Type=dbus unit without BusName passed: {}",
         text(&o)
     );
+}
+
+/// A throwaway `systemd --user` (the user's service manager) with the
+/// session bus it serves (dbus-user-session's `dbus.socket`), for a machine
+/// whose PID 1 may not be systemd (CI's is not). Three things make that work
+/// without touching the rest of the machine:
+/// - systemd refuses to run as a user instance unless `/run/systemd/system`
+///   exists ("Trying to run as user instance, but the system has not been
+///   booted with systemd."): a private mount namespace gets a tmpfs on
+///   `/run/systemd` with that directory, which no other process sees.
+/// - A user manager moves every process of its own cgroup into its
+///   `init.scope`: it starts in a cgroup2 directory of its own that the test
+///   makes, inside a cgroup namespace rooted there, with only that cgroup2
+///   tree mounted on `/sys/fs/cgroup` (so on a hybrid host it sees no v1
+///   controller and never leaves the memory cgroup it was started in).
+/// - `systemctl --user` also checks `/run/systemd/system`: it runs in the
+///   manager's mount namespace (`nsenter -m`).
+///
+/// The manager reads the units of the machine (`/usr/lib/systemd/user`) and
+/// of the home (`$XDG_CONFIG_HOME/systemd/user`), and hands its environment
+/// (HOME, XDG directories, `KEYWARD_VAULT`) to the units it starts. Dropped:
+/// SIGTERM, then whatever is left in its cgroup is killed (`cgroup.kill`)
+/// and the cgroup removed.
+struct UserManager {
+    child: Child,
+    runtime: PathBuf,
+    cgroup: PathBuf,
+}
+
+/// The cgroup2 directory of this process: the cgroup2 mount point
+/// (`/proc/self/mountinfo`) joined with the `0::` line of `/proc/self/cgroup`.
+fn own_cgroup2_dir() -> PathBuf {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mount = mountinfo
+        .lines()
+        .find_map(|l| {
+            let (fields, rest) = l.split_once(" - ")?;
+            (rest.split(' ').next() == Some("cgroup2")).then(|| fields.split(' ').nth(4))?
+        })
+        .expect("no cgroup2 file system mounted (/proc/self/mountinfo)");
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let own = cgroup
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .expect("no cgroup2 line in /proc/self/cgroup");
+    Path::new(mount).join(own.trim_start_matches('/'))
+}
+
+impl UserManager {
+    /// `systemd` as installed by Debian's package (usr-merged).
+    const SYSTEMD: &'static str = "/usr/lib/systemd/systemd";
+
+    fn start(home: &TestHome) -> UserManager {
+        keyward_tests::require_root(
+            "a systemd --user of its own: mount and cgroup namespaces, a cgroup",
+        );
+        assert!(
+            Path::new(Self::SYSTEMD).exists()
+                && Path::new("/usr/lib/systemd/user/dbus.socket").exists(),
+            "{} or dbus.socket missing (packages systemd, dbus-user-session)",
+            Self::SYSTEMD
+        );
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let cgroup = own_cgroup2_dir().join(format!(
+            "keyward-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::create_dir(&cgroup).unwrap_or_else(|e| panic!("mkdir {}: {e}", cgroup.display()));
+        let runtime = home.path().join("run");
+        let log = std::fs::File::create(home.path().join("systemd-user.log")).unwrap();
+        // sh moves itself into the new cgroup, then unshare and systemd
+        // replace it: the child's pid is the manager's.
+        let script = r#"set -e
+echo $$ >"$1/cgroup.procs"
+exec unshare --cgroup --mount --propagation private sh -ec '
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mkdir -p /run/systemd
+mount -t tmpfs tmpfs /run/systemd
+mkdir /run/systemd/system
+exec "$0" --user' "$2"
+"#;
+        let child = home
+            .command("sh")
+            .args(["-c", script, "sh"])
+            .arg(&cgroup)
+            .arg(Self::SYSTEMD)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("sh");
+        let mut m = UserManager {
+            child,
+            runtime,
+            cgroup,
+        };
+        let start = Instant::now();
+        loop {
+            let o = m.systemctl(&["is-system-running"]);
+            let state = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            if state == "running" {
+                break;
+            }
+            let exited = m.child.try_wait().unwrap();
+            if exited.is_some() || start.elapsed() > Duration::from_secs(30) || state == "degraded"
+            {
+                let failed = m.systemctl(&["--failed", "--no-pager"]);
+                panic!(
+                    "systemd --user is not running ({state:?}, exit {exited:?}):\n{}\n{}\n{}",
+                    text(&o),
+                    text(&failed),
+                    std::fs::read_to_string(home.path().join("systemd-user.log"))
+                        .unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        m
+    }
+
+    fn bus_address(&self) -> String {
+        format!("unix:path={}", self.runtime.join("bus").display())
+    }
+
+    /// `systemctl --user ARGS` in the manager's mount namespace.
+    fn systemctl(&self, args: &[&str]) -> Output {
+        let mut c = Command::new("nsenter");
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("XDG_RUNTIME_DIR", &self.runtime)
+            .env("SYSTEMD_PAGER", "")
+            .args([
+                "-t",
+                &self.child.id().to_string(),
+                "-m",
+                "systemctl",
+                "--user",
+            ])
+            .args(args);
+        output_with_stdin(&mut c, b"")
+    }
+
+    /// `systemctl --user show -p NAME --value UNIT`.
+    fn property(&self, unit: &str, name: &str) -> String {
+        let o = self.systemctl(&["show", "-p", name, "--value", unit]);
+        assert!(o.status.success(), "systemctl show: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    }
+
+    /// Whether any process is left in the manager's cgroup tree.
+    fn populated(&self) -> bool {
+        std::fs::read_to_string(self.cgroup.join("cgroup.events"))
+            .map(|e| e.lines().any(|l| l == "populated 1"))
+            .unwrap_or(false)
+    }
+
+    /// `systemctl --user exit`: the manager stops its units and exits; then
+    /// no process of it is left.
+    fn exit(&mut self) {
+        let o = self.systemctl(&["exit"]);
+        assert!(o.status.success(), "systemctl --user exit: {}", text(&o));
+        let start = Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "systemd --user still runs 30 s after exit"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        while self.populated() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "processes left in {} after the manager exited",
+                self.cgroup.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for UserManager {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            let start = Instant::now();
+            while self.child.try_wait().ok().flatten().is_none()
+                && start.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        // whatever is left (the manager itself if SIGTERM did not end it)
+        let _ = std::fs::write(self.cgroup.join("cgroup.kill"), "1");
+        let _ = self.child.wait();
+        let start = Instant::now();
+        while self.populated() && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // the cgroups the manager made (init.scope, app.slice/…), deepest first
+        let mut dirs = vec![self.cgroup.clone()];
+        let mut i = 0;
+        while i < dirs.len() {
+            if let Ok(rd) = std::fs::read_dir(&dirs[i]) {
+                dirs.extend(
+                    rd.flatten()
+                        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+                        .map(|e| e.path()),
+                );
+            }
+            i += 1;
+        }
+        for d in dirs.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+/// Under `systemd --user` with dbus-user-session's session bus: the unit in
+/// `~/.config/systemd/user` and the D-Bus activation file in
+/// `~/.local/share/dbus-1/services`, both as packaged. Nothing runs until a
+/// client asks: `secret-tool store` makes the bus ask the manager to start
+/// `keyward-secret-service.service` (`SystemdService=`), so the name's owner
+/// is the unit's main process, in the unit's cgroup. `systemctl --user stop`
+/// releases the name; the next `lookup` activates the unit again and finds
+/// what was stored (in the vault). `systemctl --user exit` then leaves no
+/// process behind.
+#[test]
+fn systemd_user_manager_activates_the_unit() {
+    const UNIT: &str = "keyward-secret-service.service";
+    let mut env = Env::under_systemd_user(|home| {
+        let units = home.path().join(".config/systemd/user");
+        std::fs::create_dir_all(&units).unwrap();
+        std::fs::write(
+            units.join(UNIT),
+            packaged("systemd/keyward-secret-service.service.in"),
+        )
+        .unwrap();
+        install_activation_file(home);
+    });
+    let Bus::UserManager(manager) = &env.bus else {
+        unreachable!()
+    };
+    assert_eq!(manager.property(UNIT, "LoadState"), "loaded");
+    assert_eq!(manager.property(UNIT, "ActiveState"), "inactive");
+    assert!(
+        !env.name_has_owner(),
+        "org.freedesktop.secrets owned before any client"
+    );
+
+    let o = env.run(
+        "secret-tool",
+        &["store", "--label=sd", "service", "kwsd", "user", "alice"],
+        "tok-systemd-user",
+    );
+    assert!(o.status.success(), "store through activation: {}", text(&o));
+    let lookup = |env: &Env| {
+        let o = env.run(
+            "secret-tool",
+            &["lookup", "service", "kwsd", "user", "alice"],
+            "",
+        );
+        assert!(o.status.success(), "lookup: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert_eq!(lookup(&env), "tok-systemd-user");
+
+    // The owner of the name is the unit's main process, in the unit's cgroup.
+    let owner_pid = |env: &Env| {
+        let o = env.run(
+            "dbus-send",
+            &[
+                "--session",
+                "--print-reply=literal",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.GetConnectionUnixProcessID",
+                "string:org.freedesktop.secrets",
+            ],
+            "",
+        );
+        assert!(
+            o.status.success(),
+            "GetConnectionUnixProcessID: {}",
+            text(&o)
+        );
+        let out = String::from_utf8_lossy(&o.stdout);
+        out.split_whitespace().last().unwrap().to_string()
+    };
+    assert_eq!(manager.property(UNIT, "ActiveState"), "active");
+    let main_pid = manager.property(UNIT, "MainPID");
+    assert_eq!(
+        owner_pid(&env),
+        main_pid,
+        "the name's owner is not the unit's"
+    );
+    let cgroup = std::fs::read_to_string(format!("/proc/{main_pid}/cgroup")).unwrap();
+    assert!(
+        cgroup.contains(&format!("/app.slice/{UNIT}\n")),
+        "the service runs outside its unit: {cgroup}"
+    );
+
+    let o = manager.systemctl(&["stop", UNIT]);
+    assert!(o.status.success(), "systemctl --user stop: {}", text(&o));
+    assert_eq!(manager.property(UNIT, "ActiveState"), "inactive");
+    assert!(!env.name_has_owner(), "the name is still owned after stop");
+    // activated again by the next client, with what the vault kept
+    assert_eq!(lookup(&env), "tok-systemd-user");
+    let again = manager.property(UNIT, "MainPID");
+    assert!(
+        again != "0" && again != main_pid,
+        "not started anew: {again}"
+    );
+
+    let Bus::UserManager(manager) = &mut env.bus else {
+        unreachable!()
+    };
+    manager.exit();
 }
