@@ -1,12 +1,15 @@
 //! keyward-secret-service against real Secret Service clients, each test in a
-//! session bus of its own (`dbus-run-session`): libsecret's `secret-tool`
-//! (plain and DH sessions, checked on the wire with `dbus-monitor`),
-//! python3-secretstorage and Python `keyring`, `docker-credential-secretservice`,
-//! gh against a stand-in GitHub Enterprise host, and a differential run of the
-//! same client script against gnome-keyring-daemon. Every client is a Debian
-//! package that `scripts/test` installs, except gh (Debian's predates gh's
-//! keyring support), which `scripts/install-test-tools` installs; a missing
-//! one fails the test.
+//! session bus of its own (`dbus-run-session`, or a throwaway `systemd
+//! --user`'s): libsecret's `secret-tool` (plain and DH sessions, checked on
+//! the wire with `dbus-monitor`), python3-secretstorage and Python `keyring`,
+//! `docker-credential-secretservice`, gh against a stand-in GitHub Enterprise
+//! host, git-credential-libsecret under git's own t0303, the packaged unit
+//! under `systemd --user`, and a differential run of the same client script
+//! against gnome-keyring-daemon. Every client is a Debian package that
+//! `scripts/test` installs, except gh (Debian's predates gh's keyring
+//! support), which `scripts/install-test-tools` installs, and git's test
+//! library, which `scripts/install-git-tests` builds from the installed git's
+//! Debian source; a missing one fails the test.
 
 use keyward_tests::{bin, output_with_stdin, TestHome};
 use std::io::{BufRead, BufReader, Write};
@@ -908,89 +911,129 @@ fn build_libsecret_helper(dir: &Path) -> PathBuf {
     build.join("git-credential-libsecret")
 }
 
-/// Runs `git credential ARGS` with the libsecret helper against the service
-/// of `env`, answering prompts with lib-credential.sh's askpass.
-struct LibsecretDriver<'a> {
-    env: &'a Env,
-    helper: PathBuf,
-    askpass: PathBuf,
-    config: Vec<String>,
-    /// stderr lines that are not askpass's (libsecret warnings, git errors).
-    noise: Vec<String>,
+/// git's test library for the installed Debian git: the source package of
+/// that version with `t/helper/test-tool` built (`scripts/install-git-tests`,
+/// run by `scripts/test`), under `$KEYWARD_TEST_TOOLS/git-tests`.
+fn git_test_library() -> PathBuf {
+    let tools = std::env::var_os("KEYWARD_TEST_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/keyward-test"));
+    let dir = tools.join("git-tests");
+    assert!(
+        dir.join("t/helper/test-tool").exists(),
+        "{} has no built git test library: run scripts/install-git-tests (scripts/test does)",
+        dir.display()
+    );
+    // the library must be the installed git's: the Debian package version
+    let built = std::fs::read_to_string(dir.join(".debian-version")).unwrap_or_default();
+    let o = Command::new("dpkg-query")
+        .args(["-W", "-f=${Version}", "git"])
+        .output()
+        .expect("dpkg-query");
+    assert_eq!(
+        built.trim(),
+        String::from_utf8_lossy(&o.stdout),
+        "{} is from another git than the installed one: run scripts/install-git-tests",
+        dir.display()
+    );
+    dir
 }
 
-impl keyward_tests::transcript::Driver for LibsecretDriver<'_> {
-    fn run(&mut self, args: &[String], input: &[u8]) -> keyward_tests::transcript::Ran {
-        let mut c = self.env.cmd("git");
-        c.arg("-c")
-            .arg(format!("credential.helper={}", self.helper.display()));
-        for kv in &self.config {
-            c.arg("-c").arg(kv);
-        }
-        c.arg("credential")
-            .args(args)
-            .env("GIT_ASKPASS", &self.askpass)
-            .env_remove("GIT_TERMINAL_PROMPT");
-        let out = output_with_stdin(&mut c, input);
-        for l in String::from_utf8_lossy(&out.stderr).lines() {
-            if !l.starts_with("askpass: ") {
-                self.noise.push(format!("git credential {args:?}: {l}"));
-            }
-        }
-        out.into()
-    }
-
-    fn directive(&mut self, name: &str, args: &[String]) -> Result<(), String> {
-        match name {
-            // `@config K=V ...` for the runs that follow; `@config` alone: none.
-            "config" => {
-                self.config = args.to_vec();
-                Ok(())
-            }
-            _ => Err(format!("unknown directive @{name}")),
-        }
-    }
+/// The owner of org.freedesktop.secrets on `env`'s bus (its pid).
+fn owner_pid(env: &Env) -> String {
+    let o = env.run(
+        "dbus-send",
+        &[
+            "--session",
+            "--print-reply=literal",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.GetConnectionUnixProcessID",
+            "string:org.freedesktop.secrets",
+        ],
+        "",
+    );
+    assert!(
+        o.status.success(),
+        "GetConnectionUnixProcessID: {}",
+        text(&o)
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    out.split_whitespace()
+        .last()
+        .unwrap_or_default()
+        .to_string()
 }
 
-/// git's t0303 helper scenarios (t/lib-credential.sh's helper_test) with
+/// git's own t0303 (`t/t0303-credential-external.sh` with
+/// `GIT_TEST_CREDENTIAL_HELPER=libsecret`, git's test library from the
+/// source of the installed Debian git, `GIT_TEST_INSTALLED=/usr/bin`) with
 /// git-credential-libsecret built from Debian's git, through keyward's
-/// service: t0303 itself needs git's test library (t/test-lib.sh and a built
-/// git tree), which Debian does not ship, so the same checks run from a
-/// transcript (`git-credential/tests/transcripts/libsecret/helper_test.t`).
+/// service. Afterwards keyward still owns the name (no other provider was
+/// activated on the way) and the vault was written; then a second `approve`
+/// of the same user replaces the password (which t0303 does not check).
 #[test]
-fn libsecret_helper_passes_t0303_scenarios() {
-    use keyward_tests::transcript;
+fn libsecret_helper_passes_git_t0303() {
+    let git = git_test_library();
     let mut env = Env::new();
     env.start_keyward(&[]);
+    let keyward_pid = env.service.as_ref().unwrap().id().to_string();
     let helper = build_libsecret_helper(env.home.path());
-    let askpass = env.home.path().join("askpass");
-    std::fs::write(
-        &askpass,
-        "#!/bin/sh\necho >&2 askpass: $*\nwhat=$(echo $1 | cut -d\" \" -f1 | tr A-Z a-z | tr -cd a-z)\necho \"askpass-$what\"\n",
+    let vault_before = std::fs::read(env.home.vault_path()).unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(helper.parent().unwrap().to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
     )
     .unwrap();
-    std::fs::set_permissions(
-        &askpass,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    let file = transcript::dir("libsecret").join("helper_test.t");
-    let t = transcript::parse(&std::fs::read_to_string(&file).unwrap());
-    assert!(t.steps.len() >= 20, "{}: too few steps", file.display());
-    let mut d = LibsecretDriver {
-        env: &env,
-        helper,
-        askpass,
-        config: Vec::new(),
-        noise: Vec::new(),
-    };
-    let failures = transcript::run("helper_test.t", &t, &mut d, transcript::StderrRule::Listed);
+    let out_dir = env.home.path().join("t0303");
+    let mut c = env.cmd("sh");
+    c.arg("t0303-credential-external.sh")
+        .arg("--verbose")
+        .arg(format!("--root={}", out_dir.join("trash").display()))
+        .current_dir(git.join("t"))
+        .env("PATH", path)
+        .env("TEST_OUTPUT_DIRECTORY", &out_dir)
+        .env("GIT_TEST_INSTALLED", "/usr/bin")
+        .env("GIT_TEST_CREDENTIAL_HELPER", "libsecret");
+    let o = output_with_stdin(&mut c, b"");
+    let tap = String::from_utf8_lossy(&o.stdout);
+    let oks = tap.lines().filter(|l| l.starts_with("ok ")).count();
     assert!(
-        failures.is_empty() && d.noise.is_empty(),
-        "{} failure(s):\n{}\nother stderr:\n{}",
-        failures.len(),
-        failures.join("\n"),
-        d.noise.join("\n")
+        o.status.success()
+            && !tap.contains("not ok")
+            && oks >= 12
+            && tap.contains(&format!("# passed all {oks} test(s)\n"))
+            && tap.contains(&format!("1..{oks}\n")),
+        "t0303: {}",
+        text(&o)
+    );
+    assert_eq!(
+        owner_pid(&env),
+        keyward_pid,
+        "t0303 ran through another provider"
+    );
+    assert_ne!(
+        std::fs::read(env.home.vault_path()).unwrap(),
+        vault_before,
+        "t0303 never wrote the vault"
+    );
+
+    let credential = |args: &[&str], input: &str| {
+        let mut c = env.cmd("git");
+        c.arg("-c")
+            .arg(format!("credential.helper={}", helper.display()))
+            .arg("credential")
+            .args(args);
+        let o = output_with_stdin(&mut c, input.as_bytes());
+        assert!(o.status.success(), "git credential {args:?}: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let user = "protocol=https\nhost=example.com\nusername=store-user\n";
+    credential(&["approve"], &format!("{user}password=pass2\n\n"));
+    credential(&["approve"], &format!("{user}password=pass2-new\n\n"));
+    assert_eq!(
+        credential(&["fill"], &format!("{user}\n")),
+        format!("{user}password=pass2-new\n")
     );
     // What libsecret stored went into the vault, encrypted.
     let vault = std::fs::read(env.home.vault_path()).unwrap();
@@ -1401,27 +1444,6 @@ fn systemd_user_manager_activates_the_unit() {
     assert_eq!(lookup(&env), "tok-systemd-user");
 
     // The owner of the name is the unit's main process, in the unit's cgroup.
-    let owner_pid = |env: &Env| {
-        let o = env.run(
-            "dbus-send",
-            &[
-                "--session",
-                "--print-reply=literal",
-                "--dest=org.freedesktop.DBus",
-                "/org/freedesktop/DBus",
-                "org.freedesktop.DBus.GetConnectionUnixProcessID",
-                "string:org.freedesktop.secrets",
-            ],
-            "",
-        );
-        assert!(
-            o.status.success(),
-            "GetConnectionUnixProcessID: {}",
-            text(&o)
-        );
-        let out = String::from_utf8_lossy(&o.stdout);
-        out.split_whitespace().last().unwrap().to_string()
-    };
     assert_eq!(manager.property(UNIT, "ActiveState"), "active");
     let main_pid = manager.property(UNIT, "MainPID");
     assert_eq!(
