@@ -44,7 +44,15 @@ pub struct VaultId(pub [u8; ID_LEN]);
 impl VaultId {
     /// Lower-case hex.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        // A table, not `format!` per byte: helpers name the keyring entry
+        // and the generation file by it on every call.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(2 * ID_LEN);
+        for &b in &self.0 {
+            s.push(char::from(HEX[usize::from(b >> 4)]));
+            s.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        s
     }
 }
 
