@@ -110,7 +110,12 @@ fn load_key_payload(id: &VaultId) -> Result<Option<(linux_keyutils::Key, SecretB
         Err(e) if absent(&e) => return Ok(None),
         Err(e) => return Err(err("cannot search the user keyring", e)),
     };
-    let mut buf = SecretBytes::zeroed(PAYLOAD_MAX + 1)?;
+    // Read into a slot of the pool's 512-byte class: the secrets a helper
+    // call makes next (the record's value, the answer it prints) then fit
+    // in the same locked page instead of mapping one per size class (a
+    // `memfd_secret` page costs a TLB flush on every CPU when first touched).
+    let mut buf = SecretBytes::with_capacity(512)?;
+    buf.set_len(PAYLOAD_MAX + 1);
     let n = match k.read(&mut buf.expose_secret_mut()) {
         Ok(n) => n,
         Err(e) if absent(&e) => return Ok(None),
