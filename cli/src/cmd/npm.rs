@@ -65,15 +65,11 @@ pub(crate) fn token_helper(ctx: &Ctx, a: NpmTokenHelperArgs) -> Result<()> {
     let trust = keyward_trustfs::Trust::system(&[keyward_trustfs::fs_uid()], 0o022)
         .named("pnpm token helper");
     let mut f = trust.open(&a.file).map_err(keyward_vault::Error::from)?;
-    // Helpers are a few hundred bytes: one read(2) of at most 4 KiB.
+    // Helpers are a few hundred bytes, and the `registry=` line must be in
+    // the first 4 KiB: one read(2) of a regular file (the trust check
+    // refused anything else) returns all of that.
     let mut buf = [0u8; 4096];
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..]).map_err(CliError::file(&a.file))? {
-            0 => break,
-            k => n += k,
-        }
-    }
+    let n = f.read(&mut buf).map_err(CliError::file(&a.file))?;
     let registry = std::str::from_utf8(&buf[..n])
         .ok()
         .and_then(|t| t.lines().find_map(|l| l.strip_prefix(REGISTRY_LINE)))
