@@ -434,8 +434,9 @@ impl Trust {
             }
             r => r?,
         }
-        let f = self.open(path)?;
-        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        // The length from the check's own `fstat`, not another one.
+        let (f, meta) = self.open_with_meta(path, OpenOptions::new().read(true))?;
+        let len = meta.len();
         let cap = usize::try_from(len.min(limit)).unwrap_or(0);
         let mut data = Vec::with_capacity(cap.saturating_add(1));
         f.take(limit).read_to_end(&mut data).map_err(io(path))?;
