@@ -6,7 +6,7 @@ use super::*;
 /// The file as read, with the index decrypted in place: header ‖ sealed
 /// secrets region ‖ index plaintext. The index plaintext is wiped on drop.
 pub(super) struct FileBuf {
-    pub(super) bytes: Vec<u8>,
+    pub(super) bytes: BulkBuf,
     pub(super) index: std::ops::Range<usize>,
 }
 
@@ -46,7 +46,7 @@ impl State {
         State {
             header,
             buf: FileBuf {
-                bytes: Vec::new(),
+                bytes: BulkBuf::default(),
                 index: 0..0,
             },
             generation,
@@ -110,7 +110,13 @@ impl State {
 
 /// Authenticates a whole file under `key`, decrypts the index in place and
 /// validates every record (without allocating per record).
-pub(super) fn parse(path: &Path, data: Vec<u8>, header: Header, key: &VaultKey) -> Result<State> {
+pub(super) fn parse(
+    path: &Path,
+    data: impl Into<BulkBuf>,
+    header: Header,
+    key: &VaultKey,
+) -> Result<State> {
+    let data = data.into();
     let bad = |_: Malformed| corrupt(path);
     let mut r = Reader::new(&data[format::HEADER_LEN..]);
     let secrets_len = usize::try_from(r.u64().map_err(bad)?).map_err(|_| corrupt(path))?;
