@@ -113,6 +113,18 @@ impl BulkBuf {
         Ok(BulkBuf { inner, len })
     }
 
+    /// Zeroes `range` of the buffer (a decrypted part, before the buffer
+    /// goes): plain vectorised stores, kept by a compiler barrier as
+    /// [`crate::WipeOnFree`] keeps its own; several times faster than
+    /// [`crate::wipe`]'s volatile word stores over megabytes.
+    pub fn wipe(&mut self, range: std::ops::Range<usize>) {
+        if let Some(s) = self.get_mut(range) {
+            s.fill(0);
+            std::hint::black_box(s);
+            std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
     /// Shortens the buffer to `len` bytes (no effect if it is not longer).
     pub fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
@@ -182,6 +194,13 @@ mod tests {
                 *x = i as u8;
             }
             assert!(b.iter().enumerate().all(|(i, &x)| x == i as u8));
+            b.wipe(1..len / 3);
+            assert!(b
+                .get(1..len / 3)
+                .unwrap_or_default()
+                .iter()
+                .all(|&x| x == 0));
+            assert!(len < 3 || b[0] == 0 && b[len / 3] == (len / 3) as u8);
             b.truncate(len / 2);
             assert_eq!(b.len(), len / 2);
             b.truncate(len);

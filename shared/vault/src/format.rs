@@ -404,6 +404,16 @@ impl<'a> Reader<'a> {
     pub fn done(&self) -> bool {
         self.pos == self.buf.len()
     }
+    /// The bytes not read yet (for a decoder that checks bounds itself).
+    #[inline]
+    pub fn rest(&self) -> &'a [u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+    /// Counts `n` more bytes as read.
+    #[inline]
+    pub fn skip(&mut self, n: usize) -> Result<(), Malformed> {
+        self.bytes(n).map(|_| ())
+    }
 }
 
 /// Appends a length-prefixed field to plain (non-secret) output.

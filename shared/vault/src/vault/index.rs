@@ -12,9 +12,7 @@ pub(super) struct FileBuf {
 
 impl Drop for FileBuf {
     fn drop(&mut self) {
-        if let Some(s) = self.bytes.get_mut(self.index.clone()) {
-            keyward_secmem::wipe(s);
-        }
+        self.bytes.wipe(self.index.clone());
     }
 }
 
@@ -163,14 +161,13 @@ pub(super) fn index_offsets(
         offsets.push(u32::try_from(base + r.pos()).map_err(|_| Malformed)?);
         let raw = decode_bytes(&mut r)?;
         let k = &raw.key;
-        let text = [
-            k.protocol,
-            k.host,
-            k.path,
-            k.username,
-            raw.authtype.unwrap_or(b""),
-        ];
-        if !text.iter().all(|f| is_utf8(f)) {
+        // All ASCII, length prefixes included (the common case): every field
+        // is UTF-8; otherwise each field is checked on its own.
+        let text = index.get(raw.text.clone()).is_some_and(<[u8]>::is_ascii)
+            || [k.protocol, k.host, k.path, k.username]
+                .iter()
+                .all(|f| is_utf8(f));
+        if !text || !raw.authtype.is_none_or(is_utf8) {
             return Err(Malformed);
         }
         if raw.off.checked_add(raw.len).is_none_or(|e| e > secrets_len) {
