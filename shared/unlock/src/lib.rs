@@ -104,7 +104,7 @@ fn open_unchecked(opts: HelperOpen) -> Result<(Vault, Option<Option<u64>>)> {
     let sealed = match open_with_default_unsealers(sealed)? {
         NoTyping::Opened(vault) => {
             let _ = keyward_vault::keyring::store(&id, vault.key(), config.unlock_timeout);
-            return Ok(vault);
+            return Ok((vault, None));
         }
         NoTyping::Still(sealed, _) => sealed,
     };
