@@ -6,12 +6,13 @@
 //! more than reading, authenticating and decrypting it (several
 //! milliseconds on a virtual machine). A buffer of 2 MiB or more gets a
 //! mapping of its own aligned to 2 MiB, with transparent huge pages asked for
-//! (`MADV_HUGEPAGE`) over its whole 2 MiB blocks: one fault per 2 MiB. The
-//! tail stays on small pages, so the buffer costs no more resident memory
-//! than a `Vec` would. Where the kernel has no huge pages the advice is
-//! ignored and it behaves like a `Vec`. The mapping is excluded from core
-//! dumps (`MADV_DONTDUMP`); it is unmapped, not wiped, on drop: wiping
-//! whatever it holds that is sensitive is the owner's job.
+//! (`MADV_HUGEPAGE`) over its whole 2 MiB blocks, and over a last partial
+//! block that fills at least half of one: one fault per 2 MiB, and at most
+//! 1 MiB more resident than a `Vec` would take. Where the kernel has no
+//! huge pages the advice is ignored and it behaves like a `Vec`. The mapping
+//! is excluded from core dumps (`MADV_DONTDUMP`); it is unmapped, not wiped,
+//! on drop: wiping whatever it holds that is sensitive is the owner's job
+//! ([`BulkBuf::wipe`]).
 
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
@@ -44,11 +45,19 @@ unsafe impl Send for Mapping {}
 unsafe impl Sync for Mapping {}
 
 impl Mapping {
-    /// `len` zeroed bytes (len >= HUGE), 2 MiB-aligned, huge pages advised
-    /// over the whole 2 MiB blocks.
+    /// At least `len` zeroed bytes (len >= HUGE), 2 MiB-aligned, huge pages
+    /// advised over the whole 2 MiB blocks, and over a partial last block
+    /// when it fills at least half of one (so at most 1 MiB is resident but
+    /// unused, and at most 255 small pages are faulted in one by one).
     fn new(len: usize) -> std::io::Result<Mapping> {
         let page = crate::sys::page_size();
-        let len = crate::sys::round_to_pages(len);
+        let whole = len / HUGE * HUGE;
+        let huge = if len - whole >= HUGE / 2 {
+            whole + HUGE
+        } else {
+            whole
+        };
+        let len = crate::sys::round_to_pages(len).max(huge);
         let total = len
             .checked_add(HUGE)
             .ok_or_else(|| std::io::Error::from_raw_os_error(libc::ENOMEM))?;
@@ -86,9 +95,8 @@ impl Mapping {
         let m = Mapping { ptr, len };
         // Advice only: a kernel without huge pages (EINVAL) or without
         // MADV_DONTDUMP still gives a working buffer.
-        let whole = len / HUGE * HUGE;
         // SAFETY: the range lies inside our own mapping; the advice changes no contents.
-        unsafe { libc::madvise(start.cast(), whole, libc::MADV_HUGEPAGE) };
+        unsafe { libc::madvise(start.cast(), huge, libc::MADV_HUGEPAGE) };
         // SAFETY: as above.
         unsafe { libc::madvise(start.cast(), len, libc::MADV_DONTDUMP) };
         Ok(m)
