@@ -274,3 +274,88 @@ fn root_enrolls_a_host_slot_for_its_own_vault() {
         "{said}"
     );
 }
+
+const WRAPPER: &str = "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so";
+
+/// `pamtester SERVICE USER open_session close_session` as root under
+/// pam_wrapper, with the temporary /etc/keyward: a session nobody typed a
+/// password for (cron's, su from root, an SSH key's).
+fn session_without_password(e: &Env, svc: &Path, u: &User) -> Output {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-m", "--propagation", "private", "/bin/sh", "-c"])
+        .arg("mount --bind \"$1\" /etc/keyward && shift && exec \"$@\"")
+        .arg("sh")
+        .arg(e.etc.path())
+        .args(["pamtester", "-v", "cron", &u.name, "open_session"])
+        .env("LD_PRELOAD", WRAPPER)
+        .env("PAM_WRAPPER", "1")
+        .env("PAM_WRAPPER_SERVICE_DIR", svc)
+        .env("PAM_WRAPPER_DEBUGLEVEL", "2");
+    keyward_tests::output_with_stdin(&mut cmd, b"")
+}
+
+#[test]
+fn a_cron_like_session_unlocks_through_the_host_slot_in_the_helper() {
+    keyward_tests::require_root("useradd, a setuid-root helper, mount namespaces");
+    assert!(Path::new(WRAPPER).exists(), "install libpam-wrapper");
+    assert!(keyward_tests::have("pamtester"), "pamtester missing");
+    let e = Env::new();
+    let u = User::new("kwhc");
+    u.make_vault(PW, TOKEN);
+    let svc = tempfile::tempdir().unwrap();
+    std::fs::write(
+        svc.path().join("cron"),
+        format!(
+            "session optional {} unlock chkpwd={}\n",
+            common::module(),
+            e.helper.display()
+        ),
+    )
+    .unwrap();
+    // Without a host slot: left locked, one log line that says why.
+    let out = session_without_password(&e, svc.path(), &u);
+    let log = text(&out.stderr);
+    assert!(
+        log.contains("no password from this login")
+            && log.contains("no slot that opens without typing"),
+        "{log}"
+    );
+    let got = git_get(&u);
+    assert!(
+        !text(&got.stdout).contains(TOKEN),
+        "unlocked without a slot"
+    );
+
+    ok(
+        &e.keyward(
+            &u,
+            &["enroll", "host", "--password-fd", "0"],
+            &format!("{PW}\n"),
+        ),
+        "enroll host",
+    );
+    ok(&e.keyward(&u, &["lock"], ""), "lock");
+    let out = session_without_password(&e, svc.path(), &u);
+    let log = text(&out.stderr);
+    assert!(
+        log.contains(&format!("login unlock: user={}: unlocked", u.name))
+            && log.contains("needs no typing"),
+        "{log}"
+    );
+    // The key is in the user's keyring: git's helper answers with no
+    // prompt and no host-key helper of its own (KEYWARD_CHKPWD unset).
+    let got = git_get(&u);
+    assert!(
+        text(&got.stdout).contains(&format!("password={TOKEN}")),
+        "{}{}",
+        text(&got.stdout),
+        text(&got.stderr)
+    );
+    assert!(!log.contains(TOKEN));
+}
+
+/// `git-credential-keyward get` as `u` (a copy every user can run).
+fn git_get(u: &User) -> Output {
+    let helper = keyward_tests::bin_for_others("git-credential-keyward");
+    u.run(&[helper.to_str().unwrap(), "get"], CRED_REQUEST)
+}
