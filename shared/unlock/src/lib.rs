@@ -99,11 +99,13 @@ fn open_unchecked(opts: HelperOpen) -> Result<(Vault, Option<Option<u64>>)> {
     if let Ok(Some((key, generation))) = keyward_vault::keyring::load_with_generation(&id) {
         return Ok((sealed.open_with_key(key)?, Some(generation)));
     }
-    // Slots that need no typing (host, tpm2 without a PIN), then cached as
-    // `keyward unlock` would.
+    // Slots that need no typing (host, tpm2 without a PIN); cached as after
+    // a prompt, when the caller asks for that (not `keyward exec`).
     let sealed = match open_with_default_unsealers(sealed)? {
         NoTyping::Opened(vault) => {
-            let _ = keyward_vault::keyring::store(&id, vault.key(), config.unlock_timeout);
+            if opts.cache_after_prompt {
+                let _ = keyward_vault::keyring::store(&id, vault.key(), config.unlock_timeout);
+            }
             return Ok((vault, None));
         }
         NoTyping::Still(sealed, _) => sealed,
