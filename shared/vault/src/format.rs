@@ -346,6 +346,24 @@ impl Header {
         b
     }
 
+    /// The header's length from its layout alone, checksum and slots
+    /// unchecked: where a damaged file's secrets and index begin, for
+    /// `keyward recover` to name what a damaged last write lost.
+    pub(crate) fn len_unchecked(data: &[u8]) -> Option<usize> {
+        if data.get(..8)? != MAGIC {
+            return None;
+        }
+        match u16::from_le_bytes([*data.get(8)?, *data.get(9)?]) {
+            VERSION_1 => Some(V1_HEADER_LEN),
+            VERSION => {
+                let l = data.get(OFF_SLOTS_LEN..OFF_SLOTS)?;
+                let l = u32::from_le_bytes(l.try_into().ok()?) as usize;
+                (l <= MAX_SLOTS_LEN).then_some(OFF_SLOTS + l + 32)
+            }
+            _ => None,
+        }
+    }
+
     /// Parses and checks the header (magic, version, checksum, slot list,
     /// password slots' KDF bounds). A version-1 header becomes one password
     /// slot.

@@ -160,10 +160,13 @@ pub fn key_from_password(path: &Path, password: &SecretBytes) -> Result<(VaultId
 /// (AES-GCM's keystream for the index nonce, XORed with the ciphertext):
 /// only to name what a recovery loses. `None` when nothing parses.
 fn peek(data: &[u8], key: &VaultKey) -> Option<Vec<(RecordName, [u8; ID_LEN])>> {
-    let header = Header::decode(data).ok()?;
-    let len = data.get(header.len..header.secrets_start())?;
+    // The layout only: a flipped byte in the header fails its checksum but
+    // leaves the index where it was.
+    let header_len = Header::len_unchecked(data)?;
+    let secrets_start = header_len + 8;
+    let len = data.get(header_len..secrets_start)?;
     let secrets_len = usize::try_from(u64::from_le_bytes(len.try_into().ok()?)).ok()?;
-    let index_start = header.secrets_start().checked_add(secrets_len)?;
+    let index_start = secrets_start.checked_add(secrets_len)?;
     let nonce: [u8; format::NONCE_LEN] = data
         .get(index_start..index_start + format::NONCE_LEN)?
         .try_into()
