@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod core_scan;
+pub mod swtpm;
 pub mod transcript;
 
 use std::path::{Path, PathBuf};
