@@ -178,3 +178,55 @@ fn an_unreachable_tpm_gives_one_clear_line() {
     let e = Tpm::open(&Tcti::parse("device:/nonexistent/tpmrm0", "test").unwrap()).unwrap_err();
     assert!(matches!(e, Error::Unreachable { .. }), "{e}");
 }
+
+/// `keyward doctor`'s TPM line: a reachable swtpm, then none, each one line
+/// of keyward's with nothing from libtss2 on stderr.
+#[test]
+#[serial]
+fn doctor_says_whether_a_tpm_is_reachable() {
+    use keyward_tests::{bin, text, TestHome};
+    let h = TestHome::new();
+    let t = Swtpm::start();
+    let doctor = |tcti: &str| {
+        let out = h
+            .command(bin("keyward"))
+            .arg("doctor")
+            .env("KEYWARD_TPM2_TCTI", tcti)
+            .output()
+            .unwrap();
+        let stdout = text(&out.stdout);
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(" TPM: "))
+            .unwrap_or_else(|| panic!("no TPM line in:\n{stdout}"))
+            .to_string();
+        let stderr = text(&out.stderr);
+        assert!(
+            !stderr.contains("WARNING:") && !stderr.contains("ERROR:"),
+            "libtss2 printed: {stderr}"
+        );
+        line
+    };
+    let line = doctor(&t.tcti());
+    assert!(
+        line.starts_with(&format!(
+            "ok    TPM: TPM 2.0 (IBM) reachable at {}: ",
+            t.tcti()
+        )),
+        "{line}"
+    );
+    assert!(line.contains("0 of 3 failures"), "{line}");
+    let tcti = t.tcti();
+    drop(t);
+    let line = doctor(&tcti);
+    assert!(
+        line.starts_with(&format!("ok    TPM: none reachable at {tcti} (127.0.0.1:")),
+        "{line}"
+    );
+    assert!(line.contains("Connection refused"), "{line}");
+    let line = doctor("cmd:/bin/sh");
+    assert!(
+        line.starts_with("WARN  TPM: bad TPM address \"cmd:/bin/sh\""),
+        "{line}"
+    );
+}

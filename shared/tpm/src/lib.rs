@@ -217,7 +217,7 @@ impl Tpm {
         tcti::quiet_libtss2();
         let ctx = Context::new(tcti.conf()).map_err(|e| Error::Unreachable {
             tcti: tcti.to_string(),
-            why: e.to_string(),
+            why: tcti.why_unreachable().unwrap_or_else(|| e.to_string()),
         })?;
         let mut tpm = Tpm {
             ctx,

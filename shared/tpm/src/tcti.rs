@@ -47,6 +47,38 @@ impl Tcti {
         }
     }
 
+    /// A better reason than libtss2's response code, where one can be
+    /// found: the device node missing or not openable, nothing listening.
+    pub(crate) fn why_unreachable(&self) -> Option<String> {
+        let (kind, rest) = self.0.split_once(':').unwrap_or((&self.0, ""));
+        match kind {
+            "device" => {
+                // tss-esapi's default device is /dev/tpm0.
+                let p = if rest.is_empty() { "/dev/tpm0" } else { rest };
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(p)
+                    .err()
+                    .map(|e| format!("{p}: {e}"))
+            }
+            "swtpm" | "mssim" => {
+                let (mut host, mut port) = ("localhost", 2321u16);
+                for kv in rest.split(',') {
+                    match kv.split_once('=') {
+                        Some(("host", h)) => host = h,
+                        Some(("port", p)) => port = p.parse().ok()?,
+                        _ => {}
+                    }
+                }
+                std::net::TcpStream::connect((host, port))
+                    .err()
+                    .map(|e| format!("{host}:{port}: {e}"))
+            }
+            _ => None,
+        }
+    }
+
     pub(crate) fn conf(&self) -> TctiNameConf {
         // Checked in `parse`.
         TctiNameConf::from_str(&self.0).unwrap_or_else(|_| TctiNameConf::Device(Default::default()))
