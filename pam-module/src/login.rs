@@ -14,8 +14,8 @@
 //!   inherited descriptor, drops to the user for good (groups, gid, uid;
 //!   checked), joins a session keyring of its own with the user keyring
 //!   linked, resolves the user's configuration and vault path from the
-//!   user's home (never from the host's environment) and reads the 161-byte
-//!   vault header *as the user*, so symlinks, other owners and loose modes
+//!   user's home (never from the host's environment) and reads the vault's
+//!   password slot (161 bytes in version 1's header layout) *as the user*, so symlinks, other owners and loose modes
 //!   are refused by the vault crate's usual checks and no path the user
 //!   controls is ever followed as root. The header comes back over the
 //!   socket; the module (root, holding the password) runs scrypt and unwraps
@@ -94,6 +94,9 @@ pub enum Job {
     Rewrap,
     /// Revoke the cached key (last session closed).
     Lock,
+    /// No password from this login: open the vault through its slots that
+    /// need no typing (host, tpm2 without a PIN), in the helper, as the user.
+    Slots,
 }
 
 impl Job {
@@ -103,12 +106,13 @@ impl Job {
             Job::Unlock => "unlock",
             Job::Rewrap => "rewrap",
             Job::Lock => "lock",
+            Job::Slots => "slots",
         }
     }
 
     /// Parses [`Job::as_arg`].
     pub fn from_arg(s: &str) -> Option<Job> {
-        [Job::Unlock, Job::Rewrap, Job::Lock]
+        [Job::Unlock, Job::Rewrap, Job::Lock, Job::Slots]
             .into_iter()
             .find(|j| j.as_arg() == s)
     }
@@ -217,15 +221,36 @@ pub fn open_session(h: &mut dyn Host, o: &Options) -> PamResultCode {
         }
     }
     let Some(pw) = stash else {
-        h.log(
-            Priority::Notice,
-            &format!(
-                "login unlock: user={}: no password from this login (key, fingerprint or auto-login, \
-                 a separate PAM context, or no `auth optional pam_keyward.so unlock`); vault left locked",
-                sanitize(&user)
-            ),
-        );
-        return PamResultCode::PAM_IGNORE;
+        // No password typed (SSH key, su from root, cron): the helper tries
+        // the vault's slots that need no typing, as the user.
+        let out = match spawn(o, &acct, Job::Slots) {
+            Ok(mut c) => last_word(&mut c),
+            Err(e) => Outcome::Failed(e),
+        };
+        let out = match out {
+            Outcome::Skipped(why) => Outcome::Skipped(format!(
+                "no password from this login (key, fingerprint or auto-login, \
+                 a separate PAM context, or no `auth optional pam_keyward.so unlock`) and {why}; vault left locked"
+            )),
+            other => other,
+        };
+        let p = if matches!(out, Outcome::Skipped(_)) {
+            Priority::Notice
+        } else {
+            Priority::Info
+        };
+        if let Outcome::Skipped(t) = &out {
+            h.log(
+                p,
+                &format!("login unlock: user={}: {}", sanitize(&user), one_line(t)),
+            );
+        } else {
+            log_outcome(h, &user, &out);
+        }
+        return match out {
+            Outcome::Done(_) => PamResultCode::PAM_SUCCESS,
+            _ => PamResultCode::PAM_IGNORE,
+        };
     };
     let out = with_vault(o, &acct, Job::Unlock, &pw, None);
     drop(pw);

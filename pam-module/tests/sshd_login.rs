@@ -41,7 +41,7 @@ use common::{chown_r, User};
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -125,9 +125,62 @@ struct Sshd {
     child: Child,
 }
 
+/// A temporary `/etc/keyward` whose `keyward.toml` names a host key under a
+/// temporary directory, and the setuid host-key helper: sshd (and so the
+/// module's login helper and `keyward-chkpwd`) runs in a mount namespace
+/// with it bound over the real one.
+struct HostKeyEnv {
+    etc: tempfile::TempDir,
+    _lib: tempfile::TempDir,
+    helper: PathBuf,
+}
+
+impl HostKeyEnv {
+    fn new() -> HostKeyEnv {
+        if !Path::new("/etc/keyward").exists() {
+            std::fs::create_dir("/etc/keyward").unwrap();
+        }
+        let open = |prefix: &str| {
+            let d = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+            std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+            d
+        };
+        let (etc, lib) = (open("keyward-sshd-etc-"), open("keyward-sshd-lib-"));
+        std::fs::write(
+            etc.path().join("keyward.toml"),
+            format!("host_key = \"{}/host.key\"\n", lib.path().display()),
+        )
+        .unwrap();
+        let helper = keyward_tests::bin_for_others("keyward-chkpwd");
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o4755)).unwrap();
+        HostKeyEnv {
+            etc,
+            _lib: lib,
+            helper,
+        }
+    }
+
+    /// `argv` in a mount namespace with the temporary /etc/keyward.
+    fn command(&self, argv: &[&str]) -> Command {
+        let mut c = Command::new("unshare");
+        c.args(["-m", "--propagation", "private", "/bin/sh", "-c"])
+            .arg("mount --bind \"$1\" /etc/keyward && shift && exec \"$@\"")
+            .arg("sh")
+            .arg(self.etc.path())
+            .args(argv);
+        c
+    }
+}
+
 impl Sshd {
     /// Starts sshd letting `user` in with the login password `password`.
     fn start(user: &User, password: &str) -> Sshd {
+        Self::start_with(user, password, None)
+    }
+
+    /// [`Sshd::start`], in `host`'s mount namespace and with its helper as
+    /// the module's `chkpwd=` when given.
+    fn start_with(user: &User, password: &str, host: Option<&HostKeyEnv>) -> Sshd {
         let dir = tempfile::Builder::new()
             .prefix("keyward-sshd-")
             .tempdir()
@@ -165,8 +218,9 @@ impl Sshd {
                  auth     optional {so} unlock debug\n\
                  account  required {so} db={db}\n\
                  session  optional pam_keyinit.so force revoke\n\
-                 session  optional {so} unlock timeout=10m debug\n\
-                 password required pam_deny.so\n"
+                 session  optional {so} unlock timeout=10m debug{chk}\n\
+                 password required pam_deny.so\n",
+                chk = host.map_or(String::new(), |h| format!(" chkpwd={}", h.helper.display()))
             ),
         )
         .unwrap();
@@ -198,7 +252,7 @@ impl Sshd {
         )
         .unwrap();
         for _attempt in 0..5 {
-            if let Some(s) = Self::launch(&dir, &key, user) {
+            if let Some(s) = Self::launch(&dir, &key, user, host) {
                 return Sshd {
                     dir,
                     port: s.port,
@@ -211,7 +265,12 @@ impl Sshd {
 
     /// Starts sshd on a port that was free a moment ago; `None` when another
     /// process bound it first.
-    fn launch(dir: &tempfile::TempDir, key: &Path, user: &User) -> Option<Launched> {
+    fn launch(
+        dir: &tempfile::TempDir,
+        key: &Path,
+        user: &User,
+        host: Option<&HostKeyEnv>,
+    ) -> Option<Launched> {
         let d = dir.path();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -250,7 +309,11 @@ impl Sshd {
         assert!(st.success(), "sshd -t: the test's sshd_config is refused");
         let log_path = d.join("sshd.log");
         let log = File::create(&log_path).unwrap();
-        let mut child = Command::new(SSHD)
+        let mut cmd = match host {
+            Some(h) => h.command(&[SSHD]),
+            None => Command::new(SSHD),
+        };
+        let mut child = cmd
             .args(["-D", "-e", "-f"])
             .arg(&config)
             .env("LD_PRELOAD", WRAPPER)
@@ -707,4 +770,63 @@ fn ssh_wrong_password_is_refused_and_logged_as_pam_unix_does() {
         assert!(!log.contains(p), "a password reached sshd's log: {log}");
         assert!(!t.contains(p), "a password reached the terminal: {t}");
     }
+}
+
+/// Issue 15: a public-key login (no password: PAM authenticates nothing)
+/// unlocks a vault that has a host slot. The module's login helper, not
+/// sshd, asks the setuid `keyward-chkpwd host-key` for the user's slot
+/// secret; `git credential fill` in the session then gets its token with
+/// no prompt.
+#[test]
+fn ssh_public_key_login_unlocks_a_vault_with_a_host_slot() {
+    require_root_and_tools();
+    let _serial = serial();
+    let u = ssh_user("ssh-host-slot-pw");
+    let host = HostKeyEnv::new();
+    // `keyward enroll host` as the user, in the same namespace.
+    let kw = keyward_tests::bin_for_others("keyward");
+    let chk = format!("KEYWARD_CHKPWD={}", host.helper.display());
+    let argv = u.argv(&[
+        "env",
+        &chk,
+        kw.to_str().unwrap(),
+        "enroll",
+        "host",
+        "--password-fd",
+        "0",
+    ]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let out = keyward_tests::output_with_stdin(&mut host.command(&argv), b"ssh-host-slot-pw\n");
+    assert!(
+        out.status.success(),
+        "enroll host: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = Sshd::start_with(&u, "ssh-host-slot-pw", Some(&host));
+    let key = s.user_key(&u);
+    let login = s.ssh(&u, &key_opts(&key), "", "", FILL);
+    let log = check_common(&s, &login, &["ssh-host-slot-pw"]);
+    let t = &login.transcript;
+    assert!(
+        log.contains(&format!("Accepted publickey for {} from 127.0.0.1", u.name)),
+        "{log}"
+    );
+    assert!(!log.contains("pam_sm_authenticate"), "{log}");
+    let lines = unlock_lines(&log);
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(
+        lines[0].contains(&format!("login unlock: user={}: unlocked", u.name))
+            && lines[0].contains("needs no typing"),
+        "{log}"
+    );
+    assert!(
+        log.contains("pam_sm_open_session returns PAM_SUCCESS"),
+        "{log}"
+    );
+    assert_eq!(t.matches("VAULT-PROMPT").count(), 0, "{t}");
+    assert!(
+        t.contains(&format!("username=dev\r\npassword={TOKEN}")),
+        "{t}"
+    );
+    assert!(t.contains("FILL-RC=0"), "{t}");
 }

@@ -170,6 +170,7 @@ pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
     if ctx.vault_unknown.is_none() {
         check_generations(&mut r, &ctx.vault);
         check_kdf(&mut r, ctx);
+        check_slots(&mut r, ctx);
     }
 
     if ctx.vault_unknown.is_none() {
@@ -228,6 +229,58 @@ fn check_tpm(r: &mut Report, ctx: &Ctx) {
     }
 }
 
+/// The key slots: which there are, which open without typing here (so
+/// which logins unlock the vault), and whether a recovery key exists.
+fn check_slots(r: &mut Report, ctx: &Ctx) {
+    use keyward_vault::SlotKind;
+    let Ok(sealed) = keyward_vault::SealedVault::read(&ctx.vault) else {
+        return;
+    };
+    let slots = sealed.slots();
+    let names: Vec<String> = slots.iter().map(|s| s.kind.name()).collect();
+    r.ok(
+        "slots",
+        &format!(
+            "{} (vault format {}; `keyward slots` lists them)",
+            names.join(", "),
+            sealed.format_version()
+        ),
+    );
+    if !slots.iter().any(|s| s.kind == SlotKind::Recovery) {
+        r.ok(
+            "recovery key",
+            "none: a forgotten password would lose every record (`keyward enroll recovery` makes one, shown once)",
+        );
+    }
+    let no_typing: Vec<_> = slots.iter().filter(|s| !s.kind.needs_typing()).collect();
+    if no_typing.is_empty() {
+        r.ok(
+            "login unlock",
+            "logins with the password unlock the vault (pam_keyward `unlock`); SSH-key, su-from-root and cron sessions do not: `keyward enroll host` makes them",
+        );
+        return;
+    }
+    match keyward_unlock::open_with_default_unsealers(sealed) {
+        Ok(keyward_unlock::NoTyping::Opened(_)) => r.ok(
+            "login unlock",
+            "a host or tpm2 slot opens the vault on this machine: every login with pam_keyward `unlock` (SSH keys, su, cron) and `keyward unlock --non-interactive` unlock it",
+        ),
+        Ok(keyward_unlock::NoTyping::Still(_, tried)) => r.warn(
+            "login unlock",
+            &format!(
+                "no host or tpm2 slot opens the vault here: {}",
+                if tried.failures.is_empty() {
+                    "no unsealer for its kind in this build".to_string()
+                } else {
+                    tried.failures.join("; ")
+                }
+            ),
+            "enrolled on another machine, or the host key changed: `keyward enroll host` again, then `keyward unenroll` the old slot",
+        ),
+        Err(e) => r.warn("login unlock", &e.to_string(), "see `keyward recover`"),
+    }
+}
+
 /// The vault's scrypt cost against the floor (a stolen copy is guessed
 /// faster below it) and the ceiling (login unlock refuses above it), and
 /// whether `[kdf]` is fit for a new password.
@@ -243,7 +296,13 @@ fn check_kdf(r: &mut Report, ctx: &Ctx) {
     let Ok(sealed) = keyward_vault::SealedVault::read(&ctx.vault) else {
         return; // The vault check above said what is wrong.
     };
-    let k = sealed.kdf();
+    let Some(k) = sealed.kdf() else {
+        r.ok(
+            "kdf",
+            "the vault has no password slot (no scrypt cost to check)",
+        );
+        return;
+    };
     if let Err(why) = limits.check_floor(k) {
         r.warn(
             "kdf",

@@ -49,12 +49,86 @@ impl HeaderMsg {
 }
 
 /// The child's whole life, as the user. Returns its exit code.
-pub fn child_main(job: Job, home: &Path, config_files: &[PathBuf], s: &UnixStream) -> u8 {
-    match child_job(job, home, config_files, s) {
+pub fn child_main(
+    job: Job,
+    home: &Path,
+    config_files: &[PathBuf],
+    chkpwd: Option<&Path>,
+    s: &UnixStream,
+) -> u8 {
+    let r = if job == Job::Slots {
+        slots_job(home, config_files, chkpwd, s)
+    } else {
+        child_job(job, home, config_files, s)
+    };
+    match r {
         Ok(()) => EXIT_OK,
         Err(msg) => {
             let _ = send_frame(s, T_ERROR, msg.as_bytes());
             EXIT_FAILED
+        }
+    }
+}
+
+/// The `slots` job: no password from this login; the vault's slots that
+/// need no typing (host through `chkpwd`, tpm2 once wired) open it here, in
+/// the helper running as the user, and the key goes to the user's keyring.
+fn slots_job(
+    home: &Path,
+    files: &[PathBuf],
+    chkpwd: Option<&Path>,
+    s: &UnixStream,
+) -> Result<(), String> {
+    let io = |e: std::io::Error| format!("cannot talk to the PAM module: {e}");
+    let config = Config::load_for_home(files, home).map_err(|e| e.to_string())?;
+    if !config.login_unlock {
+        let why = "login_unlock = false in the user's configuration";
+        return send_frame(s, T_NOTHING, why.as_bytes()).map_err(io);
+    }
+    let path = config.vault_path_in(home);
+    let sealed = match keyward_vault::SealedVault::read(&path) {
+        Ok(v) => v,
+        Err(keyward_vault::Error::NotFound { .. }) => {
+            let why = format!("no vault at {}", path.display());
+            return send_frame(s, T_NOTHING, why.as_bytes()).map_err(io);
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let host = keyward_unlock::HostUnsealer {
+        helper: chkpwd.map_or_else(
+            || PathBuf::from(keyward_unlock::host::DEFAULT_HELPER),
+            Path::to_path_buf,
+        ),
+    };
+    let others = keyward_unlock::default_unsealers();
+    let mut unsealers: Vec<&dyn keyward_unlock::Unsealer> = vec![&host];
+    unsealers.extend(
+        others
+            .iter()
+            .filter(|u| u.kind() != keyward_vault::SlotKind::Host)
+            .map(|u| u.as_ref()),
+    );
+    match keyward_unlock::open_without_typing(sealed, &unsealers).map_err(|e| e.to_string())? {
+        keyward_unlock::NoTyping::Opened(mut vault) => {
+            vault.check_rollback().map_err(|e| e.to_string())?;
+            let timeout = config.unlock_timeout;
+            keyring::store(&vault.id(), vault.key(), timeout).map_err(|e| e.to_string())?;
+            keyward_audit::record_with(&config.audit, &vault, keyward_audit::Action::Unlock, None);
+            let msg = format!(
+                "unlocked {} through a slot that needs no typing, for {}",
+                path.display(),
+                format_duration(timeout)
+            );
+            send_frame(s, T_OK, msg.as_bytes()).map_err(io)
+        }
+        keyward_unlock::NoTyping::Still(_, tried) => {
+            let why = if tried.failures.is_empty() {
+                "the vault has no slot that opens without typing (`keyward enroll host`)"
+                    .to_string()
+            } else {
+                tried.failures.join("; ")
+            };
+            send_frame(s, T_NOTHING, why.as_bytes()).map_err(io)
         }
     }
 }

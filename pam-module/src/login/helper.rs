@@ -28,20 +28,32 @@ pub fn helper_main() -> i32 {
     i32::from(code)
 }
 
-/// `JOB USER [CONFIG]`: the job, the user name and the absolute path of the
-/// system configuration (the module's `config=`).
-fn parse(args: &[OsString]) -> Option<(Job, &str, Option<&Path>)> {
-    let (job, user, config) = match args {
-        [j, u] => (j, u, None),
-        [j, u, c] => (j, u, Some(Path::new(c))),
+/// `JOB USER [CONFIG] [chkpwd=PATH]`: the job, the user name, the absolute
+/// path of the system configuration (the module's `config=`) and, for the
+/// `slots` job, the host-key helper (the module's `chkpwd=`).
+type Parsed<'a> = (Job, &'a str, Option<&'a Path>, Option<&'a Path>);
+
+fn parse(args: &[OsString]) -> Option<Parsed<'_>> {
+    let (job, user, rest) = match args {
+        [j, u, rest @ ..] if rest.len() <= 2 => (j, u, rest),
         _ => return None,
     };
     let job = Job::from_arg(job.to_str()?)?;
     let user = user.to_str().filter(|u| !u.is_empty())?;
-    if config.is_some_and(|c| !c.is_absolute()) {
+    let (mut config, mut chkpwd) = (None, None);
+    for a in rest {
+        match a.as_encoded_bytes().strip_prefix(b"chkpwd=") {
+            Some(_) if chkpwd.is_none() => {
+                chkpwd = Some(Path::new(a.to_str()?.strip_prefix("chkpwd=")?));
+            }
+            None if config.is_none() && chkpwd.is_none() => config = Some(Path::new(a)),
+            _ => return None,
+        }
+    }
+    if config.is_some_and(|c| !c.is_absolute()) || chkpwd.is_some_and(|c| !c.is_absolute()) {
         return None;
     }
-    Some((job, user, config))
+    Some((job, user, config, chkpwd))
 }
 
 fn run() -> u8 {
@@ -53,7 +65,7 @@ fn run() -> u8 {
         EXIT_USAGE
     };
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    let Some((job, user, config)) = parse(&args) else {
+    let Some((job, user, config, chkpwd)) = parse(&args) else {
         return usage();
     };
     let socket = match std::io::stdin().as_fd().try_clone_to_owned() {
@@ -83,7 +95,7 @@ fn run() -> u8 {
     // Again: changing credentials resets the dumpable flag to the system's
     // `suid_dumpable`, and the vault key will be in this process.
     let _ = keyward_secmem::harden_process();
-    child_main(job, &acct.home, &acct.config_files(config), &s)
+    child_main(job, &acct.home, &acct.config_files(config), chkpwd, &s)
 }
 
 #[cfg(test)]
@@ -97,11 +109,26 @@ mod tests {
     #[test]
     fn arguments() {
         let a = args(&["unlock", "alice"]);
-        assert_eq!(parse(&a), Some((Job::Unlock, "alice", None)));
+        assert_eq!(parse(&a), Some((Job::Unlock, "alice", None, None)));
         let a = args(&["rewrap", "bob", "/etc/k.toml"]);
         assert_eq!(
             parse(&a),
-            Some((Job::Rewrap, "bob", Some(Path::new("/etc/k.toml"))))
+            Some((Job::Rewrap, "bob", Some(Path::new("/etc/k.toml")), None))
+        );
+        let a = args(&["slots", "bob", "/etc/k.toml", "chkpwd=/usr/x/chk"]);
+        assert_eq!(
+            parse(&a),
+            Some((
+                Job::Slots,
+                "bob",
+                Some(Path::new("/etc/k.toml")),
+                Some(Path::new("/usr/x/chk"))
+            ))
+        );
+        let a = args(&["slots", "bob", "chkpwd=/usr/x/chk"]);
+        assert_eq!(
+            parse(&a),
+            Some((Job::Slots, "bob", None, Some(Path::new("/usr/x/chk"))))
         );
         for bad in [
             &["lock"][..],
@@ -109,6 +136,9 @@ mod tests {
             &["lock", ""],
             &["lock", "alice", "relative.toml"],
             &["lock", "alice", "/x", "extra"],
+            &["slots", "alice", "chkpwd=relative"],
+            &["slots", "alice", "chkpwd=/a", "/etc/k.toml"],
+            &["slots", "alice", "/a", "/b"],
         ] {
             assert_eq!(parse(&args(bad)), None, "{bad:?}");
         }

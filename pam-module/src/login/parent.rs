@@ -63,6 +63,12 @@ pub(super) fn spawn(o: &Options, acct: &Account, job: Job) -> Result<Child, Stri
     if let Some(c) = &o.config {
         cmd.arg(c);
     }
+    if job == Job::Slots {
+        // The setuid helper that gives the user their host-slot secret.
+        let mut arg = std::ffi::OsString::from("chkpwd=");
+        arg.push(&o.chkpwd);
+        cmd.arg(arg);
+    }
     cmd.env_clear()
         .stdin(Stdio::from(OwnedFd::from(theirs)))
         .stdout(Stdio::null())
