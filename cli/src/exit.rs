@@ -16,6 +16,8 @@ Exit codes:
   7  no such vault or record
   8  bad configuration file
   9  saved, but not yet durable (syncing the vault's directory failed)
+  10 keyward unlock --non-interactive: no slot that needs no typing opened
+     the vault (a host or tpm2 slot: `keyward slots`)
   126, 127  keyward exec: the command could not be run, or was not found";
 
 /// One line for the user, and an exit code. Every variant's message names
@@ -89,6 +91,21 @@ pub(crate) enum CliError {
         /// The keyring's refusal.
         source: VaultError,
     },
+    /// `keyward unlock --non-interactive`: no slot that needs no typing
+    /// opened the vault (exit 10).
+    #[error("{} stays locked: {why}", path.display())]
+    NothingUnlocks {
+        /// The vault.
+        path: PathBuf,
+        /// What was tried, and the next step.
+        why: String,
+    },
+    /// A recovery key that does not read (exit 3).
+    #[error("{0}: type it again from the copy you kept")]
+    RecoveryKey(keyward_vault::recovery_key::ParseError),
+    /// `keyward enroll tpm2` in a build without the TPM crate wired in (exit 1).
+    #[error("this keyward has no TPM support built in (keyward-tpm); enroll a host slot instead (`keyward enroll host`)")]
+    NoTpm,
     /// `keyward doctor` found problems; their fixes were printed above (exit 1).
     #[error("{0} problem(s) found; see the fixes above")]
     DoctorProblems(usize),
@@ -207,7 +224,7 @@ impl CliError {
     pub(crate) fn exit_code(&self) -> i32 {
         match self {
             CliError::Vault(e) => match e {
-                VaultError::WrongPassword { .. } => 3,
+                VaultError::WrongPassword { .. } | VaultError::NoSlotOpens { .. } => 3,
                 VaultError::Locked { .. } => 4,
                 VaultError::Corrupt { .. }
                 | VaultError::Rollback { .. }
@@ -224,6 +241,8 @@ impl CliError {
             | CliError::NoAwsProfile(_)
             | CliError::NoPrevious(_) => 7,
             CliError::AuditBroken { .. } => 5,
+            CliError::RecoveryKey(_) => 3,
+            CliError::NothingUnlocks { .. } => 10,
             CliError::Usage(_) => 2,
             CliError::Exec { source, .. } => {
                 if *source == nix::errno::Errno::ENOENT {

@@ -64,6 +64,16 @@ pub(crate) enum Command {
     /// [kdf] cost, keeping the password.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Rekey(cmd::passwd::RekeyArgs),
+    /// Add a key slot: the host key (no typing on this machine), a recovery
+    /// key (shown once) or the TPM. Needs the vault unlocked or its password.
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Enroll(cmd::slots::EnrollArgs),
+    /// List the vault's key slots (no secrets).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Slots(cmd::slots::SlotsArgs),
+    /// Remove a key slot (never the last one).
+    #[command(after_help = exit::EXIT_CODES_HELP)]
+    Unenroll(cmd::slots::UnenrollArgs),
     /// Configure a client to use keyward, keeping the rest of its configuration.
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Setup(cmd::setup::SetupArgs),
@@ -169,6 +179,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Rm(a) => cmd::rm::run(&ctx, a),
         Command::Passwd(a) => cmd::passwd::run(&ctx, a),
         Command::Rekey(a) => cmd::passwd::rekey(&ctx, a),
+        Command::Enroll(a) => cmd::slots::enroll(&ctx, a),
+        Command::Slots(a) => cmd::slots::list(&ctx, a),
+        Command::Unenroll(a) => cmd::slots::unenroll(&ctx, a),
         Command::Import(a) => cmd::import::run(&ctx, a),
         Command::Recover(a) => cmd::recover::run(&ctx, a),
         Command::Setup(a) => cmd::setup::run(&ctx, a),

@@ -2,7 +2,7 @@
 //! file descriptor given with `--password-fd N`. Never argv or the environment.
 
 use crate::exit::{CliError, Result};
-use keyward_secmem::{inherited_fd, prompt_secret, read_secret_from_fd, SecretBytes};
+use keyward_secmem::{inherited_fd, prompt_secret, read_secret_from_fd, ExposeSecret, SecretBytes};
 use std::os::fd::BorrowedFd;
 
 /// A source of password lines.
@@ -59,4 +59,11 @@ impl Source {
         }
         Ok(pw)
     }
+}
+
+/// A recovery key from `--recovery-key-fd N` (one line), else asked on the
+/// terminal (not echoed), read back into its 32 bytes.
+pub(crate) fn read_recovery_key(fd: Option<i32>) -> Result<SecretBytes> {
+    let text = Source::new(fd)?.read("Recovery key: ")?;
+    keyward_vault::recovery_key::parse(text.expose_secret()).map_err(CliError::RecoveryKey)
 }

@@ -270,6 +270,9 @@ pub fn helper_main() -> i32 {
 
 fn run() -> PamResultCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("host-key") {
+        return host_key(&args[1..]);
+    }
     let Some((user, nullok, deny, unlock_time)) = parse(&args) else {
         eprintln!(
             "keyward-chkpwd: pam_keyward.so runs this to check the caller's own password \
@@ -325,6 +328,75 @@ fn run() -> PamResultCode {
     }
     let _ = out.flush();
     code
+}
+
+// ------------------------------------------------------- the host-key verb
+
+/// Exit code of `host-key` when there is no host key (and `create` was not
+/// asked): [`PamResultCode::PAM_AUTHINFO_UNAVAIL`], as for the password check.
+pub const HOST_KEY_MISSING: i32 = PamResultCode::PAM_AUTHINFO_UNAVAIL as i32;
+
+/// `keyward-chkpwd host-key VAULT_ID [create]`: writes the 32-byte secret
+/// of the caller's host slot for that vault to standard output
+/// (`keyward_vault::host::slot_secret` for the real uid; the host key itself
+/// never leaves). `create` makes the host key first if it is missing (what
+/// `keyward enroll host` asks). The host key's path comes from the system
+/// configuration only (`host_key` in /etc/keyward/keyward.toml), never from
+/// the caller's environment or arguments. One line on stderr when refused.
+fn host_key(args: &[String]) -> PamResultCode {
+    let fail = |msg: &str, code: PamResultCode| {
+        eprintln!("keyward-chkpwd: {msg}");
+        code
+    };
+    let (id, create) = match args {
+        [id] => (id, false),
+        [id, c] if c == "create" => (id, true),
+        _ => return fail(
+            "usage: keyward-chkpwd host-key VAULT_ID [create] (keyward runs this for host slots)",
+            PamResultCode::PAM_SYSTEM_ERR,
+        ),
+    };
+    let Some(id) = keyward_vault::VaultId::from_hex(id) else {
+        return fail(
+            "the vault id is 32 hex digits",
+            PamResultCode::PAM_SYSTEM_ERR,
+        );
+    };
+    let config = match keyward_vault::Config::load_from(&[std::path::PathBuf::from(
+        keyward_vault::SYSTEM_CONFIG,
+    )]) {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string(), PamResultCode::PAM_SYSTEM_ERR),
+    };
+    let uid = nix::unistd::getuid().as_raw();
+    let key = match keyward_vault::host::read_host_key(&config.host_key, create) {
+        Ok(k) => k,
+        Err(keyward_vault::Error::NotFound { .. }) => {
+            return fail(
+                &format!(
+                    "no host key at {} (`keyward enroll host` makes it)",
+                    config.host_key.display()
+                ),
+                PamResultCode::PAM_AUTHINFO_UNAVAIL,
+            )
+        }
+        Err(e) => return fail(&e.to_string(), PamResultCode::PAM_SYSTEM_ERR),
+    };
+    let secret = match keyward_vault::host::slot_secret(&key, uid, &id) {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string(), PamResultCode::PAM_SYSTEM_ERR),
+    };
+    drop(key);
+    // Straight from locked memory to the descriptor (no stdout buffer).
+    let mut left = secret.expose_secret();
+    while !left.is_empty() {
+        match nix::unistd::write(std::io::stdout(), left) {
+            Ok(n) => left = &left[n..],
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => return PamResultCode::PAM_SYSTEM_ERR,
+        }
+    }
+    PamResultCode::PAM_SUCCESS
 }
 
 #[cfg(test)]

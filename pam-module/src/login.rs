@@ -14,8 +14,8 @@
 //!   inherited descriptor, drops to the user for good (groups, gid, uid;
 //!   checked), joins a session keyring of its own with the user keyring
 //!   linked, resolves the user's configuration and vault path from the
-//!   user's home (never from the host's environment) and reads the 161-byte
-//!   vault header *as the user*, so symlinks, other owners and loose modes
+//!   user's home (never from the host's environment) and reads the vault's
+//!   password slot (161 bytes in version 1's header layout) *as the user*, so symlinks, other owners and loose modes
 //!   are refused by the vault crate's usual checks and no path the user
 //!   controls is ever followed as root. The header comes back over the
 //!   socket; the module (root, holding the password) runs scrypt and unwraps

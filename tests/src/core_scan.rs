@@ -81,11 +81,24 @@ pub fn scrypt_block(password: &[u8], salt: &[u8], log_n: u8, r: usize) -> Vec<u8
     scrypt_romix(&b0, log_n, r)
 }
 
-/// The same block for a keyward vault file (salt and cost from its header).
+/// The same block for a keyward vault file (salt and cost from its
+/// password slot: at 28 in a version-1 header, after the first slot's kind
+/// and length at 32 in version 2; shared/vault/FORMAT.md).
 pub fn vault_scrypt_block(vault: &Path, password: &[u8]) -> Vec<u8> {
     let v = std::fs::read(vault).expect("read the vault");
-    let r = u32::from_le_bytes(v[29..33].try_into().unwrap()) as usize;
-    scrypt_block(password, &v[37..69], v[28], r)
+    let at = match u16::from_le_bytes([v[8], v[9]]) {
+        1 => 28,
+        _ => {
+            assert_eq!(
+                u16::from_le_bytes([v[32], v[33]]),
+                1,
+                "first slot is the password's"
+            );
+            38
+        }
+    };
+    let r = u32::from_le_bytes(v[at + 1..at + 5].try_into().unwrap()) as usize;
+    scrypt_block(password, &v[at + 9..at + 41], v[at], r)
 }
 
 /// scrypt's block `B` after ROMix (RFC 7914 §6, p = 1): the salt of scrypt's

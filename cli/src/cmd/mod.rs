@@ -24,5 +24,6 @@ pub(crate) mod recover;
 pub(crate) mod rm;
 pub(crate) mod set;
 pub(crate) mod setup;
+pub(crate) mod slots;
 pub(crate) mod status;
 pub(crate) mod unlock;

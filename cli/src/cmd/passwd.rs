@@ -11,9 +11,17 @@ use keyward_vault::{keyring, read_vault_id, KdfParams, Vault};
 
 #[derive(Debug, Args)]
 pub(crate) struct PasswdArgs {
-    /// Read the current password, then the new one, as two lines from this file descriptor.
+    /// Read the current password, then the new one, as two lines from this
+    /// file descriptor (with --recovery-key-fd: the new one only).
     #[arg(long, value_name = "N")]
     pub password_fd: Option<i32>,
+    /// Forgotten password: open with the recovery key read from this file
+    /// descriptor (one line) instead of the current password.
+    #[arg(long, value_name = "N")]
+    pub recovery_key_fd: Option<i32>,
+    /// Forgotten password: open with the recovery key, asked on the terminal.
+    #[arg(long, conflicts_with = "recovery_key_fd")]
+    pub recovery_key: bool,
 }
 
 #[derive(Debug, Args)]
@@ -27,10 +35,15 @@ pub(crate) fn run(ctx: &Ctx, a: PasswdArgs) -> Result<()> {
     read_vault_id(&ctx.vault)?;
     let kdf = crate::ctx::new_password_kdf(ctx)?;
     let mut src = Source::new(a.password_fd)?;
-    let old = src.read("Current vault password: ")?;
-    let mut v = Vault::open_with_password(&ctx.vault, &old)?;
+    let mut v = if a.recovery_key || a.recovery_key_fd.is_some() {
+        let key = crate::password::read_recovery_key(a.recovery_key_fd)?;
+        keyward_vault::SealedVault::read(&ctx.vault)?
+            .open_with_slot(keyward_vault::SlotKind::Recovery, &key)?
+    } else {
+        let old = src.read("Current vault password: ")?;
+        Vault::open_with_password(&ctx.vault, &old)?
+    };
     v.check_rollback()?;
-    drop(old);
     let new = src.read_new("New vault password: ")?;
     v.change_password(&new, kdf)?;
     keyward_audit::record(&v, keyward_audit::Action::Rekey, None);
@@ -56,7 +69,7 @@ pub(crate) fn rekey(ctx: &Ctx, a: RekeyArgs) -> Result<()> {
         "rekeyed {}: a new vault key, every record re-encrypted, password unchanged, scrypt {} (was {}){}",
         ctx.vault.display(),
         cost(kdf),
-        cost(before),
+        before.map_or_else(|| "no password slot".into(), cost),
         cached(&v)
     ));
     Ok(())

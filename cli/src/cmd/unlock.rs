@@ -1,20 +1,34 @@
-//! `keyward unlock`: derive the vault key once and cache it in the kernel keyring.
+//! `keyward unlock`: open the vault once and cache its key in the kernel
+//! keyring. Slots that need no typing (host, tpm2 without a PIN) are tried
+//! first (the policy of `keyward-unlock`), then the password is asked; or a
+//! recovery key opens it.
 
 use crate::ctx::{say, Ctx};
 use crate::exit::{CliError, Result};
-use crate::password::Source;
+use crate::password::{read_recovery_key, Source};
 use clap::Args;
-use keyward_vault::{format_duration, keyring, read_vault_id, Vault};
+use keyward_unlock::{open_with_default_unsealers, NoTyping};
+use keyward_vault::{format_duration, keyring, read_vault_id, SealedVault, SlotKind, Vault};
 use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub(crate) struct UnlockArgs {
     /// Read the vault password from this file descriptor (one line) instead of the terminal.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with_all = ["non_interactive", "recovery_key", "recovery_key_fd"])]
     pub password_fd: Option<i32>,
     /// How long the key stays cached, e.g. 90s, 15m, 2h (default: `unlock_timeout` from the config, 15m).
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
+    /// Never prompt: only slots that need no typing (host, tpm2 without a
+    /// PIN); exit 10 when none opens the vault. For cron jobs, systemd units, CI.
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Open with the recovery key, asked on the terminal.
+    #[arg(long, conflicts_with_all = ["non_interactive", "recovery_key_fd"])]
+    pub recovery_key: bool,
+    /// Open with the recovery key read from this file descriptor (one line).
+    #[arg(long, value_name = "N", conflicts_with = "non_interactive")]
+    pub recovery_key_fd: Option<i32>,
 }
 
 fn parse_timeout(s: &str) -> std::result::Result<Duration, String> {
@@ -26,19 +40,51 @@ fn parse_timeout(s: &str) -> std::result::Result<Duration, String> {
 }
 
 pub(crate) fn run(ctx: &Ctx, a: UnlockArgs) -> Result<()> {
-    // Check the file (exists, permissions, header) before asking for a password.
-    read_vault_id(&ctx.vault)?;
-    let mut src = Source::new(a.password_fd)?;
-    let pw = src.read("Vault password: ")?;
-    let mut v = Vault::open_with_password(&ctx.vault, &pw)?;
-    drop(pw);
+    // Check the file (exists, permissions, header) before asking for anything.
+    let id = read_vault_id(&ctx.vault)?;
+    let timeout = a.timeout.unwrap_or(ctx.config.unlock_timeout);
+    let (mut v, how) = if a.recovery_key || a.recovery_key_fd.is_some() {
+        let key = read_recovery_key(a.recovery_key_fd)?;
+        let v = SealedVault::read(&ctx.vault)?.open_with_slot(SlotKind::Recovery, &key)?;
+        (v, " with the recovery key")
+    } else if a.password_fd.is_some() {
+        let pw = Source::new(a.password_fd)?.read("Vault password: ")?;
+        (Vault::open_with_password(&ctx.vault, &pw)?, "")
+    } else {
+        if a.non_interactive {
+            if let Ok(Some(_)) = keyring::load(&id) {
+                say(&format!("{} is already unlocked", ctx.vault.display()));
+                return Ok(());
+            }
+        }
+        match open_with_default_unsealers(SealedVault::read(&ctx.vault)?)? {
+            NoTyping::Opened(v) => (v, " without typing (a host or tpm2 slot)"),
+            NoTyping::Still(_, tried) if a.non_interactive => {
+                let why = if tried.failures.is_empty() {
+                    "it has no slot that opens without typing: enroll one with `keyward enroll host` (or tpm2), then retry".to_string()
+                } else {
+                    format!(
+                        "{}; `keyward doctor` checks the slots",
+                        tried.failures.join("; ")
+                    )
+                };
+                return Err(CliError::NothingUnlocks {
+                    path: ctx.vault.clone(),
+                    why,
+                });
+            }
+            NoTyping::Still(sealed, _) => {
+                let pw = Source::new(None)?.read("Vault password: ")?;
+                (sealed.open_with_password(&pw)?, "")
+            }
+        }
+    };
     v.check_rollback()?;
     keyward_audit::record(&v, keyward_audit::Action::Unlock, None);
-    let timeout = a.timeout.unwrap_or(ctx.config.unlock_timeout);
     keyring::store(&v.id(), v.key(), timeout)
         .map_err(|source| CliError::KeyringStore { source })?;
     say(&format!(
-        "unlocked {} for {}",
+        "unlocked {}{how} for {}",
         ctx.vault.display(),
         format_duration(timeout)
     ));

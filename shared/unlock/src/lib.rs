@@ -1,6 +1,7 @@
 //! keyward-unlock: the one unlock policy the `keyward` CLI and the credential
 //! helpers share: take the vault key from the kernel keyring, else ask on the
-//! terminal when one may be used (not with `GIT_TERMINAL_PROMPT=0` or
+//! slots that need no typing (host, tpm2 without a PIN: [`slots`]), else ask
+//! on the terminal when one may be used (not with `GIT_TERMINAL_PROMPT=0` or
 //! [`HelperOpen::no_prompt`]), else fail at once with a hint. The vault crate
 //! below it only stores; the PAM module unlocks through its own login path
 //! (`keyward_vault::login`) and does not use this crate.
@@ -9,6 +10,43 @@
 
 use keyward_vault::{Config, Error, Result, SealedVault, Vault};
 use std::path::PathBuf;
+use std::sync::OnceLock;
+
+pub mod host;
+pub mod slots;
+
+pub use host::HostUnsealer;
+pub use slots::{open_without_typing, NoTyping, SealOptions, Tried, Unsealer};
+
+/// Makes the tpm2 [`Unsealer`] (`keyward-tpm`), or `None` when this machine
+/// has no TPM.
+pub type Tpm2Hook = fn() -> Option<Box<dyn Unsealer>>;
+
+static TPM2: OnceLock<Tpm2Hook> = OnceLock::new();
+
+/// Wires the tpm2 unsealer in (once, at the start of a binary's `main`):
+/// from then on [`default_unsealers`] includes it, so every binary that
+/// unlocks through this crate tries tpm2 slots. `false` if already wired.
+pub fn wire_tpm2(hook: Tpm2Hook) -> bool {
+    TPM2.set(hook).is_ok()
+}
+
+/// The unsealers of slots that need no typing this build has: host, and
+/// tpm2 once wired ([`wire_tpm2`]).
+pub fn default_unsealers() -> Vec<Box<dyn Unsealer>> {
+    let mut v: Vec<Box<dyn Unsealer>> = vec![Box::new(HostUnsealer::default())];
+    if let Some(u) = TPM2.get().and_then(|f| f()) {
+        v.push(u);
+    }
+    v
+}
+
+/// Opens through the slots that need no typing with [`default_unsealers`].
+pub fn open_with_default_unsealers(sealed: SealedVault) -> Result<NoTyping> {
+    let owned = default_unsealers();
+    let refs: Vec<&dyn Unsealer> = owned.iter().map(|b| b.as_ref()).collect();
+    open_without_typing(sealed, &refs)
+}
 
 /// Options for [`open_for_helper`].
 #[derive(Debug, Clone, Default)]
@@ -56,6 +94,15 @@ fn open_unchecked(opts: HelperOpen) -> Result<Vault> {
     if let Ok(Some(key)) = keyward_vault::keyring::load(&id) {
         return sealed.open_with_key(key);
     }
+    // Slots that need no typing (host, tpm2 without a PIN), then cached as
+    // `keyward unlock` would.
+    let sealed = match open_with_default_unsealers(sealed)? {
+        NoTyping::Opened(vault) => {
+            let _ = keyward_vault::keyring::store(&id, vault.key(), config.unlock_timeout);
+            return Ok(vault);
+        }
+        NoTyping::Still(sealed, _) => sealed,
+    };
     let locked = || Error::Locked { path: path.clone() };
     if !prompt_allowed(&opts) {
         return Err(locked());

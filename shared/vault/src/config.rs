@@ -40,6 +40,8 @@ pub struct Config {
     pub login_unlock: bool,
     /// The audit trail (`audit`, `audit_syslog`, `audit_max_size`, `audit_keep`).
     pub audit: crate::AuditSettings,
+    /// The host key behind host slots (`host_key`, system file only).
+    pub host_key: PathBuf,
     /// Files that were read, in order.
     pub files: Vec<PathBuf>,
 }
@@ -58,6 +60,7 @@ impl Default for Config {
             vault_path: None,
             login_unlock: true,
             audit: crate::AuditSettings::default(),
+            host_key: PathBuf::from(crate::host::DEFAULT_HOST_KEY),
             files: Vec::new(),
         }
     }
@@ -253,6 +256,19 @@ impl Config {
                     kdf.check().map_err(|why| err(key, why))?;
                     self.kdf = kdf;
                     self.kdf_from = Some(file.to_path_buf());
+                }
+                "host_key" if !system => {
+                    return Err(err(
+                        key,
+                        format!("only the system configuration ({SYSTEM_CONFIG}) may set it"),
+                    ));
+                }
+                "host_key" => {
+                    let s = value
+                        .as_str()
+                        .filter(|s| s.starts_with('/'))
+                        .ok_or_else(|| err(key, "expected an absolute path string".into()))?;
+                    self.host_key = PathBuf::from(s);
                 }
                 "kdf_limits" if !system => {
                     return Err(err(

@@ -48,6 +48,25 @@ pub enum Error {
         /// The vault path.
         path: PathBuf,
     },
+    /// The vault was written by a newer keyward (a higher format version).
+    #[error("{} was written by a newer keyward (vault format {found}; this keyward reads up to {}): upgrade keyward to open it", path.display(), crate::format::VERSION)]
+    TooNew {
+        /// The vault path.
+        path: PathBuf,
+        /// The format version in its header.
+        found: u16,
+    },
+    /// No key slot of the kind tried opens the vault (a wrong recovery key,
+    /// another machine's host key, or no such slot).
+    #[error("{what} does not open {}: {hint}", path.display())]
+    NoSlotOpens {
+        /// The vault path.
+        path: PathBuf,
+        /// What was tried ("the recovery key", "the host key").
+        what: String,
+        /// The next step.
+        hint: String,
+    },
     /// No unlocked key is cached and no terminal may be used to ask for the password.
     #[error("vault is locked: run `keyward unlock` ({})", path.display())]
     Locked {

@@ -1,7 +1,6 @@
 //! Byte layout of the vault file (specified in FORMAT.md): the header, the
 //! encrypted index of record metadata, and the encrypted secret blobs.
 
-use crate::kdf::KdfParams;
 use aes_gcm::aead::{inout::InOutBuf, AeadInOut};
 use aes_gcm::{Aes256Gcm, KeyInit};
 
@@ -15,24 +14,35 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 pub(crate) const MAGIC: &[u8; 8] = b"KEYWARD\x00";
-pub(crate) const VERSION: u16 = 1;
+/// The format this keyward writes: 2, a header with a list of key slots.
+/// Version 1 (one password wrap in a fixed header) is read and upgraded on
+/// the next write; a higher version is refused ([`crate::Error::TooNew`]).
+pub const VERSION: u16 = 2;
+pub(crate) const VERSION_1: u16 = 1;
 pub(crate) const ID_LEN: usize = 16;
 pub(crate) const SALT_LEN: usize = 32;
 pub(crate) const NONCE_LEN: usize = 12;
 pub(crate) const TAG_LEN: usize = 16;
 pub(crate) const KEY_LEN: usize = 32;
 
-// Header field offsets.
+// Header field offsets (both versions share the first 28 bytes).
 const OFF_ID: usize = 12;
-const OFF_KDF: usize = OFF_ID + ID_LEN; // 28: log_n u8, r u32, p u32
-const OFF_SALT: usize = OFF_KDF + 9; // 37
-const OFF_WRAP_NONCE: usize = OFF_SALT + SALT_LEN; // 69
-const OFF_WRAPPED: usize = OFF_WRAP_NONCE + NONCE_LEN; // 81
-const OFF_CHECK: usize = OFF_WRAPPED + KEY_LEN + TAG_LEN; // 129
-/// Length of the fixed header.
-pub(crate) const HEADER_LEN: usize = OFF_CHECK + 32; // 161
-/// Where the secrets region starts (after its u64 length).
-pub(crate) const SECRETS_START: usize = HEADER_LEN + 8;
+const OFF_KDF: usize = OFF_ID + ID_LEN; // v1: 28: log_n u8, r u32, p u32
+const OFF_SALT: usize = OFF_KDF + 9; // v1: 37
+const OFF_WRAP_NONCE: usize = OFF_SALT + SALT_LEN; // v1: 69
+const OFF_WRAPPED: usize = OFF_WRAP_NONCE + NONCE_LEN; // v1: 81
+const OFF_CHECK: usize = OFF_WRAPPED + KEY_LEN + TAG_LEN; // v1: 129
+/// Length of a version-1 header (and of the password slot as the PAM
+/// module's root side receives it: [`Header::password_v1`]).
+pub(crate) const V1_HEADER_LEN: usize = OFF_CHECK + 32; // 161
+/// v2: where the slot list's length (u32) and the slot list start.
+const OFF_SLOTS_LEN: usize = OFF_ID + ID_LEN; // 28
+const OFF_SLOTS: usize = OFF_SLOTS_LEN + 4; // 32
+/// At most this many bytes of slots, and this many slots.
+pub(crate) const MAX_SLOTS_LEN: usize = 64 * 1024;
+pub(crate) const MAX_SLOTS: usize = 32;
+/// The longest header any version has: what reading the id alone reads.
+pub(crate) const MAX_HEADER_LEN: usize = OFF_SLOTS + MAX_SLOTS_LEN + 32;
 
 pub(crate) const AAD_WRAP: &[u8] = b"keyward-wrap-v1";
 pub(crate) const AAD_SECRET: &[u8] = b"keyward-secret-v1";
@@ -42,6 +52,18 @@ pub(crate) const AAD_SECRET: &[u8] = b"keyward-secret-v1";
 pub struct VaultId(pub [u8; ID_LEN]);
 
 impl VaultId {
+    /// Parses 32 hex digits ([`VaultId::to_hex`]).
+    pub fn from_hex(s: &str) -> Option<VaultId> {
+        if s.len() != 2 * ID_LEN || !s.is_ascii() {
+            return None;
+        }
+        let mut id = [0u8; ID_LEN];
+        for (i, b) in id.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(VaultId(id))
+    }
+
     /// Lower-case hex.
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
@@ -227,134 +249,205 @@ pub(crate) fn random_array<const N: usize>() -> crate::Result<[u8; N]> {
     Ok(a)
 }
 
-/// The parsed fixed header.
+/// One key slot as stored: a kind tag and its payload (see [`crate::slot`]).
+/// Slots of a kind this keyward does not know are kept as they are.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Slot {
+    pub kind: u16,
+    pub payload: Vec<u8>,
+}
+
+/// The parsed header: the vault id and its key slots.
 #[derive(Clone)]
 pub(crate) struct Header {
     pub id: VaultId,
-    pub kdf: KdfParams,
-    pub salt: [u8; SALT_LEN],
-    pub wrap_nonce: [u8; NONCE_LEN],
-    pub wrapped: [u8; KEY_LEN + TAG_LEN],
+    pub slots: Vec<Slot>,
+    /// The version of the file this was decoded from (1 or 2).
+    pub version: u16,
+    /// Bytes the header took in that file: the secrets region's length
+    /// follows it.
+    pub len: usize,
 }
 
 /// Header problems that are not authenticated failures.
 #[derive(Debug)]
 pub(crate) struct Malformed;
 
+/// Why a header does not decode.
+#[derive(Debug)]
+pub(crate) enum HeaderError {
+    /// Damaged: bad magic, checksum, lengths or parameters.
+    Malformed,
+    /// A version above [`VERSION`], written by a newer keyward.
+    TooNew(u16),
+}
+
+impl HeaderError {
+    /// The vault error for `path`.
+    pub fn at(self, path: &std::path::Path) -> crate::Error {
+        match self {
+            HeaderError::Malformed => crate::Error::Corrupt {
+                path: path.to_path_buf(),
+            },
+            HeaderError::TooNew(found) => crate::Error::TooNew {
+                path: path.to_path_buf(),
+                found,
+            },
+        }
+    }
+}
+
+impl From<Malformed> for HeaderError {
+    fn from(_: Malformed) -> Self {
+        HeaderError::Malformed
+    }
+}
+
 impl Header {
-    /// Derives the key-encryption key with scrypt, straight into locked memory.
-    pub fn derive_kek(&self, password: &SecretBytes) -> crate::Result<SecretBytes> {
-        crate::kdf::derive_kek(password, &self.salt, self.kdf)
-    }
-
-    /// Wraps `key` under `kek`: a new header with a fresh nonce.
-    pub fn wrap(
-        id: VaultId,
-        kdf: KdfParams,
-        salt: [u8; SALT_LEN],
-        kek: &SecretBytes,
-        key: &VaultKey,
-    ) -> crate::Result<Header> {
-        let mut h = Header {
+    /// A new header with one slot.
+    pub fn new(id: VaultId, slot: Slot) -> Header {
+        Header {
             id,
-            kdf,
-            salt,
-            wrap_nonce: random_array()?,
-            wrapped: [0u8; KEY_LEN + TAG_LEN],
-        };
-        let aad = h.wrap_aad();
-        let mut buf = SecretBytes::from_slice(key.expose())?;
-        let tag = Cipher::new(kek)?
-            .encrypt(&h.wrap_nonce, &aad, buf.expose_secret_mut())
-            .ok_or_else(|| crate::Error::Invalid("key wrapping failed".into()))?;
-        // `buf` now holds ciphertext only.
-        h.wrapped[..KEY_LEN].copy_from_slice(buf.expose_secret());
-        h.wrapped[KEY_LEN..].copy_from_slice(&tag);
-        Ok(h)
+            slots: vec![slot],
+            version: VERSION,
+            len: 0,
+        }
     }
 
-    /// Unwraps the vault key; `None` when the tag does not verify (wrong password).
-    pub fn unwrap_key(&self, kek: &SecretBytes) -> crate::Result<Option<VaultKey>> {
-        let mut buf = SecretBytes::from_slice(&self.wrapped[..KEY_LEN])?;
-        let aad = self.wrap_aad();
-        let ok = Cipher::new(kek)?.decrypt(
-            &self.wrap_nonce,
-            &aad,
-            buf.expose_secret_mut(),
-            &self.wrapped[KEY_LEN..],
-        );
-        Ok(if ok {
-            Some(VaultKey::from_secret(buf)?)
-        } else {
-            None
-        })
+    /// The secrets region's length field starts here; the blobs after it.
+    pub fn secrets_start(&self) -> usize {
+        self.len + 8
     }
 
-    fn wrap_aad(&self) -> Vec<u8> {
-        let bytes = self.encode();
-        let mut aad = AAD_WRAP.to_vec();
-        aad.extend_from_slice(&bytes[..OFF_WRAP_NONCE]);
-        aad
-    }
-
-    pub fn encode(&self) -> [u8; HEADER_LEN] {
-        let mut b = [0u8; HEADER_LEN];
-        b[..8].copy_from_slice(MAGIC);
-        b[8..10].copy_from_slice(&VERSION.to_le_bytes());
-        // b[10..12]: reserved flags, zero
-        b[OFF_ID..OFF_KDF].copy_from_slice(&self.id.0);
-        b[OFF_KDF] = self.kdf.log_n;
-        b[OFF_KDF + 1..OFF_KDF + 5].copy_from_slice(&self.kdf.r.to_le_bytes());
-        b[OFF_KDF + 5..OFF_KDF + 9].copy_from_slice(&self.kdf.p.to_le_bytes());
-        b[OFF_SALT..OFF_WRAP_NONCE].copy_from_slice(&self.salt);
-        b[OFF_WRAP_NONCE..OFF_WRAPPED].copy_from_slice(&self.wrap_nonce);
-        b[OFF_WRAPPED..OFF_CHECK].copy_from_slice(&self.wrapped);
-        let check = Sha256::digest(&b[..OFF_CHECK]);
-        b[OFF_CHECK..].copy_from_slice(&check);
+    /// The (version 2) bytes of this header.
+    pub fn encode(&self) -> Vec<u8> {
+        let slots_len: usize = self.slots.iter().map(|s| 6 + s.payload.len()).sum();
+        let mut b = Vec::with_capacity(OFF_SLOTS + slots_len + 32);
+        b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&VERSION.to_le_bytes());
+        b.extend_from_slice(&[0, 0]); // reserved flags
+        b.extend_from_slice(&self.id.0);
+        b.extend_from_slice(&(slots_len as u32).to_le_bytes());
+        for s in &self.slots {
+            b.extend_from_slice(&s.kind.to_le_bytes());
+            b.extend_from_slice(&(s.payload.len() as u32).to_le_bytes());
+            b.extend_from_slice(&s.payload);
+        }
+        let check = Sha256::digest(&b);
+        b.extend_from_slice(&check);
         b
     }
 
-    /// Parses and checks the header (magic, version, checksum, KDF bounds).
-    pub fn decode(data: &[u8]) -> Result<Header, Malformed> {
-        if data.len() < HEADER_LEN || &data[..8] != MAGIC {
-            return Err(Malformed);
+    /// Parses and checks the header (magic, version, checksum, slot list,
+    /// password slots' KDF bounds). A version-1 header becomes one password
+    /// slot.
+    pub fn decode(data: &[u8]) -> Result<Header, HeaderError> {
+        if data.len() < 12 || &data[..8] != MAGIC {
+            return Err(HeaderError::Malformed);
         }
-        if u16::from_le_bytes([data[8], data[9]]) != VERSION || data[10..12] != [0, 0] {
+        let version = u16::from_le_bytes([data[8], data[9]]);
+        if version > VERSION {
+            return Err(HeaderError::TooNew(version));
+        }
+        if data[10..12] != [0, 0] {
+            return Err(HeaderError::Malformed);
+        }
+        let h = match version {
+            VERSION_1 => Self::decode_v1(data)?,
+            VERSION => Self::decode_v2(data)?,
+            _ => return Err(HeaderError::Malformed),
+        };
+        for s in &h.slots {
+            if s.kind == crate::slot::PASSWORD {
+                crate::slot::PasswordWrap::parse(&s.payload)?;
+            } else {
+                crate::slot::PairWrap::parse(&s.payload)?;
+            }
+        }
+        Ok(h)
+    }
+
+    fn decode_v1(data: &[u8]) -> Result<Header, Malformed> {
+        if data.len() < V1_HEADER_LEN {
             return Err(Malformed);
         }
         let check = Sha256::digest(&data[..OFF_CHECK]);
-        if check.as_slice() != &data[OFF_CHECK..HEADER_LEN] {
+        if check.as_slice() != &data[OFF_CHECK..V1_HEADER_LEN] {
             return Err(Malformed);
         }
-        let kdf = KdfParams {
-            log_n: data[OFF_KDF],
-            r: u32::from_le_bytes(
-                data[OFF_KDF + 1..OFF_KDF + 5]
-                    .try_into()
-                    .map_err(|_| Malformed)?,
-            ),
-            p: u32::from_le_bytes(
-                data[OFF_KDF + 5..OFF_KDF + 9]
-                    .try_into()
-                    .map_err(|_| Malformed)?,
-            ),
-        };
-        kdf.check().map_err(|_| Malformed)?;
-        let arr = |r: std::ops::Range<usize>| data[r].to_vec();
         Ok(Header {
-            id: VaultId(arr(OFF_ID..OFF_KDF).try_into().map_err(|_| Malformed)?),
-            kdf,
-            salt: arr(OFF_SALT..OFF_WRAP_NONCE)
-                .try_into()
-                .map_err(|_| Malformed)?,
-            wrap_nonce: arr(OFF_WRAP_NONCE..OFF_WRAPPED)
-                .try_into()
-                .map_err(|_| Malformed)?,
-            wrapped: arr(OFF_WRAPPED..OFF_CHECK)
-                .try_into()
-                .map_err(|_| Malformed)?,
+            id: VaultId(data[OFF_ID..OFF_KDF].try_into().map_err(|_| Malformed)?),
+            slots: vec![Slot {
+                kind: crate::slot::PASSWORD,
+                payload: data[OFF_KDF..OFF_CHECK].to_vec(),
+            }],
+            version: VERSION_1,
+            len: V1_HEADER_LEN,
         })
     }
+
+    fn decode_v2(data: &[u8]) -> Result<Header, Malformed> {
+        let mut r = Reader::new(data.get(OFF_ID..).ok_or(Malformed)?);
+        let id = VaultId(r.bytes(ID_LEN)?.try_into().map_err(|_| Malformed)?);
+        let slots_len = r.u32()? as usize;
+        if slots_len > MAX_SLOTS_LEN {
+            return Err(Malformed);
+        }
+        let end = OFF_SLOTS + slots_len;
+        let check = data.get(end..end + 32).ok_or(Malformed)?;
+        if Sha256::digest(&data[..end]).as_slice() != check {
+            return Err(Malformed);
+        }
+        let mut r = Reader::new(&data[OFF_SLOTS..end]);
+        let mut slots = Vec::new();
+        while !r.done() {
+            let kind = u16::from_le_bytes(r.bytes(2)?.try_into().map_err(|_| Malformed)?);
+            let payload = r.field()?.to_vec();
+            slots.push(Slot { kind, payload });
+        }
+        if slots.is_empty() || slots.len() > MAX_SLOTS {
+            return Err(Malformed);
+        }
+        Ok(Header {
+            id,
+            slots,
+            version: VERSION,
+            len: end + 32,
+        })
+    }
+
+    /// The first password slot as a version-1 header (161 bytes: id, scrypt
+    /// parameters, salt, wrapped key, checksum): what the PAM module's root
+    /// side unwraps. The password slot's associated data is version 1's
+    /// header prefix, so these bytes unwrap exactly as the slot does.
+    pub fn password_v1(&self) -> Option<Vec<u8>> {
+        let s = self
+            .slots
+            .iter()
+            .find(|s| s.kind == crate::slot::PASSWORD)?;
+        let mut b = Vec::with_capacity(V1_HEADER_LEN);
+        b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&VERSION_1.to_le_bytes());
+        b.extend_from_slice(&[0, 0]);
+        b.extend_from_slice(&self.id.0);
+        b.extend_from_slice(&s.payload);
+        let check = Sha256::digest(&b);
+        b.extend_from_slice(&check);
+        (b.len() == V1_HEADER_LEN).then_some(b)
+    }
+}
+
+/// Version 1's header prefix up to the wrap nonce (magic, version 1, flags,
+/// id, scrypt parameters, salt): the password slot's associated data after
+/// [`AAD_WRAP`], in both versions.
+pub(crate) fn v1_prefix(id: &VaultId, kdf_and_salt: &[u8]) -> Vec<u8> {
+    let mut b = Vec::with_capacity(OFF_WRAP_NONCE);
+    b.extend_from_slice(MAGIC);
+    b.extend_from_slice(&VERSION_1.to_le_bytes());
+    b.extend_from_slice(&[0, 0]);
+    b.extend_from_slice(&id.0);
+    b.extend_from_slice(kdf_and_salt);
+    b
 }
 
 /// A cursor over decrypted bytes; every read is bounds-checked.

@@ -31,10 +31,13 @@ mod config_audit;
 mod error;
 mod format;
 pub mod fs;
+pub mod host;
 pub mod kdf;
 pub mod keyring;
 pub mod login;
 mod named;
+pub mod recovery_key;
+pub mod slot;
 mod subkey;
 mod vault;
 pub mod watermark;
@@ -44,9 +47,11 @@ pub use config::{
 };
 pub use config_audit::AuditSettings;
 pub use error::{Error, Result};
+pub use format::VERSION as FORMAT_VERSION;
 pub use format::{VaultId, VaultKey};
 pub use kdf::KdfParams;
 pub use named::{check_name, MAX_NAME_LEN};
+pub use slot::{SlotInfo, SlotKind};
 pub use subkey::SubKey;
 /// Entry points for the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]

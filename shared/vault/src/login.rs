@@ -5,9 +5,10 @@
 //! The user's side ([`read_header`], [`Vault::rewrap`], [`crate::keyring`])
 //! runs with the user's credentials and refuses symlinks, other owners and
 //! loose modes as every vault open does. The root side ([`unwrap_header`],
-//! [`NewWrap::derive`]) never opens a path: it gets the header's bytes (161
-//! public bytes: id, KDF parameters, salt, wrapped key) from the child, runs
-//! scrypt, and hands the child only derived keys, never a password.
+//! [`NewWrap::derive`]) never opens a path: it gets the password slot's
+//! bytes from the child (161 public bytes in the layout of a version-1
+//! header: id, KDF parameters, salt, wrapped key), runs scrypt, and hands the
+//! child only derived keys, never a password.
 
 use crate::error::{Error, Result};
 use crate::format::{self, Header, VaultId, VaultKey, KEY_LEN, SALT_LEN};
@@ -16,19 +17,24 @@ use crate::vault::Vault;
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use std::path::Path;
 
-/// Bytes of the fixed vault header.
-pub const HEADER_LEN: usize = format::HEADER_LEN;
+/// Bytes of the password slot as [`read_header`] gives it.
+pub const HEADER_LEN: usize = format::V1_HEADER_LEN;
 /// Bytes of a [`NewWrap`] on the wire ([`NewWrap::to_wire`]).
 pub const WRAP_WIRE_LEN: usize = SALT_LEN + 9 + KEY_LEN;
 
 /// Reads the vault's header with the caller's credentials (directory and
-/// file checked: owner, mode, no symlink).
+/// file checked: owner, mode, no symlink) and returns its password slot in
+/// the layout of a version-1 header ([`HEADER_LEN`] bytes), which unwraps
+/// exactly as the slot does. [`Error::NoSlotOpens`] when the vault has no
+/// password slot.
 pub fn read_header(path: &Path) -> Result<Vec<u8>> {
-    let data = crate::fs::read_vault_upto(path, HEADER_LEN as u64)?;
-    Header::decode(&data).map_err(|_| Error::Corrupt {
+    let data = crate::fs::read_vault_upto(path, format::MAX_HEADER_LEN as u64)?;
+    let h = Header::decode(&data).map_err(|e| e.at(path))?;
+    h.password_v1().ok_or_else(|| Error::NoSlotOpens {
         path: path.to_path_buf(),
-    })?;
-    Ok(data)
+        what: "the login password".into(),
+        hint: "the vault has no password slot; set one with `keyward passwd`".into(),
+    })
 }
 
 /// Runs scrypt on `password` with the parameters and salt of `header` and
@@ -54,19 +60,20 @@ pub fn unwrap_header_within(
     password: &SecretBytes,
     limits: &KdfLimits,
 ) -> Result<(VaultId, VaultKey)> {
-    let h = Header::decode(header).map_err(|_| Error::Corrupt {
+    let corrupt = || Error::Corrupt {
         path: path.to_path_buf(),
+    };
+    let h = Header::decode(header).map_err(|e| e.at(path))?;
+    let kdf = h.kdf().ok_or_else(corrupt)?;
+    limits.check_ceiling(kdf).map_err(|why| Error::KdfCeiling {
+        path: path.to_path_buf(),
+        why,
     })?;
-    limits
-        .check_ceiling(h.kdf)
-        .map_err(|why| Error::KdfCeiling {
+    let key = h
+        .unwrap_password(path, password)?
+        .ok_or_else(|| Error::WrongPassword {
             path: path.to_path_buf(),
-            why,
         })?;
-    let kek = h.derive_kek(password)?;
-    let key = h.unwrap_key(&kek)?.ok_or_else(|| Error::WrongPassword {
-        path: path.to_path_buf(),
-    })?;
     Ok((h.id, key))
 }
 

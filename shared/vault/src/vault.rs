@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::format::{self, Header, Malformed, Reader, VaultId, VaultKey, ID_LEN, SALT_LEN};
 use crate::fs;
 use crate::kdf::KdfParams;
+use crate::slot::{SlotInfo, SlotKind};
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use std::path::{Path, PathBuf};
 use zeroize::{Zeroize, Zeroizing};

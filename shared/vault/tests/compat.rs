@@ -33,7 +33,7 @@ fn reads_a_vault_written_by_the_aes_gcm_0_10_build() {
     let (_d, path) = fixture("v1-aes-gcm-0.10.vault");
     let v = Vault::open_with_password(&path, &pw("fixture password")).unwrap();
     assert_eq!(v.id().to_hex(), "9d140dd8eb3019e664d4d070d66d6d90");
-    assert_eq!(v.kdf().log_n, 10);
+    assert_eq!(v.kdf().unwrap().log_n, 10);
     let e = v.entries();
     assert_eq!(e.len(), 2);
     assert_eq!(e[0].kind, Kind::Git);

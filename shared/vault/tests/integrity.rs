@@ -54,6 +54,9 @@ fn expect_corrupt(r: Result<Vault, Error>, path: &Path, what: &str) {
                 path.display()
             )
         ),
+        // The format version (bytes 8 and 9) cannot be authenticated
+        // before it is known: a changed one reads as a newer keyward's.
+        Err(Error::TooNew { .. }) if what.starts_with("byte 8 ") || what.starts_with("byte 9 ") => {}
         Err(e) => panic!("{what}: expected the tamper error, got: {e}"),
         Ok(_) => panic!("{what}: a tampered vault opened"),
     }
@@ -80,7 +83,8 @@ fn every_flipped_byte_is_detected_and_nothing_is_written() {
             let r =
                 v.update(|t| t.upsert(NewEntry::new(Kind::Git, "https", "x", "", "y", pw("z"))));
             assert!(
-                matches!(r, Err(Error::Corrupt { .. })),
+                matches!(r, Err(Error::Corrupt { .. }))
+                    || (i == 8 || i == 9) && matches!(r, Err(Error::TooNew { .. })),
                 "{what}: update: {r:?}"
             );
             assert_eq!(std::fs::read(&path).unwrap(), bad, "{what}: file changed");

@@ -321,14 +321,15 @@ where
         index_bytes += index_len(&r);
     }
     let count = u32::try_from(count).map_err(|_| Error::Invalid("too many records".into()))?;
-    let index_start = format::SECRETS_START + secrets_len + format::NONCE_LEN;
+    let header_bytes = header.encode();
+    let index_start = header_bytes.len() + 8 + secrets_len + format::NONCE_LEN;
     // One allocation of the final size. The index plaintext is written into
     // its tail and encrypted there in place; until then the buffer is wiped
     // on every way out.
     let mut out = Zeroizing::new(Vec::with_capacity(
         index_start + index_bytes + format::TAG_LEN,
     ));
-    out.extend_from_slice(&header.encode());
+    out.extend_from_slice(&header_bytes);
     out.extend_from_slice(&(secrets_len as u64).to_le_bytes());
     for r in recs() {
         out.extend_from_slice(r?.blob);

@@ -8,7 +8,7 @@
 
 use super::{decode_bytes, decode_record, decode_secrets, index_offsets, parse, Vault};
 use crate::format::{self, Header, Reader, ID_LEN};
-use crate::{KdfParams, VaultId, VaultKey};
+use crate::{VaultId, VaultKey};
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use std::path::Path;
 
@@ -104,14 +104,14 @@ pub fn fixed_key() -> VaultKey {
 /// [`fixed_key`], so it authenticates) and whose secrets region is `secrets`:
 /// lets the fuzzer reach the index parser through the whole open path.
 pub fn sealed_file(secrets: &[u8], index: &[u8]) -> Vec<u8> {
-    let header = Header {
-        id: VaultId([0x11; ID_LEN]),
-        kdf: KdfParams::default(),
-        salt: [0; format::SALT_LEN],
-        wrap_nonce: [0; format::NONCE_LEN],
-        wrapped: [0; format::KEY_LEN + format::TAG_LEN],
-    };
-    let mut out = header.encode().to_vec();
+    let header = Header::new(
+        VaultId([0x11; ID_LEN]),
+        format::Slot {
+            kind: crate::slot::RECOVERY,
+            payload: vec![0; 124],
+        },
+    );
+    let mut out = header.encode();
     out.extend_from_slice(&(secrets.len() as u64).to_le_bytes());
     out.extend_from_slice(secrets);
     let key = fixed_key();

@@ -93,7 +93,7 @@ impl State {
             updated: r.view.updated,
             record: r.record,
             blob: Blob::File {
-                off: format::SECRETS_START + r.off,
+                off: self.header.secrets_start() + r.off,
                 len: r.len,
             },
         }
@@ -112,9 +112,10 @@ impl State {
 /// validates every record (without allocating per record).
 pub(super) fn parse(path: &Path, data: Vec<u8>, header: Header, key: &VaultKey) -> Result<State> {
     let bad = |_: Malformed| corrupt(path);
-    let mut r = Reader::new(&data[format::HEADER_LEN..]);
+    let mut r = Reader::new(data.get(header.len..).ok_or_else(|| corrupt(path))?);
     let secrets_len = usize::try_from(r.u64().map_err(bad)?).map_err(|_| corrupt(path))?;
-    let index_start = format::SECRETS_START
+    let index_start = header
+        .secrets_start()
         .checked_add(secrets_len)
         .filter(|&e| e <= data.len())
         .ok_or_else(|| corrupt(path))?;

@@ -47,10 +47,12 @@ impl Vault {
         let key = VaultKey::random()?;
         let salt: [u8; SALT_LEN] = format::random_array()?;
         let kek = crate::kdf::derive_kek(password, &salt, kdf)?;
-        let header = Header::wrap(VaultId(format::random_array()?), kdf, salt, &kek, &key)?;
+        let id = VaultId(format::random_array()?);
+        let slot = crate::slot::PasswordWrap::wrap(&id, kdf, salt, &kek, &key)?;
         drop(kek);
-        let data = encode(&header, &key, 1, &[], &[])?;
+        let data = encode(&Header::new(id, slot), &key, 1, &[], &[])?;
         fs::write_atomic(path, &data)?;
+        let header = Header::decode(&data).map_err(|e| e.at(path))?;
         let state = parse(path, data, header, &key)?;
         Ok(Vault {
             path: path.to_path_buf(),
@@ -85,9 +87,90 @@ impl Vault {
         &self.key
     }
 
-    /// The scrypt parameters the password is wrapped with.
-    pub fn kdf(&self) -> KdfParams {
-        self.state.header.kdf
+    /// The scrypt parameters the password is wrapped with (`None`: no
+    /// password slot).
+    pub fn kdf(&self) -> Option<KdfParams> {
+        self.state.header.kdf()
+    }
+
+    /// The key slots, without secrets.
+    pub fn slots(&self) -> Vec<SlotInfo> {
+        self.state.header.infos()
+    }
+
+    /// The format version of the file as last read (1 until the next write
+    /// upgrades it).
+    pub fn format_version(&self) -> u16 {
+        self.state.header.version
+    }
+
+    /// Adds a key-pair slot of `kind` wrapping the vault key to `public`
+    /// (from [`crate::slot::public_key`] of the slot's secret), with the
+    /// kind's public data `extra`; one atomic write. Returns its index.
+    pub fn enroll(&mut self, kind: SlotKind, public: &[u8; 32], extra: &[u8]) -> Result<usize> {
+        if kind == SlotKind::Password {
+            return Err(Error::Invalid(
+                "a password slot is set with `keyward passwd`".into(),
+            ));
+        }
+        self.update_header(|h, key| {
+            if h.slots.len() >= format::MAX_SLOTS {
+                return Err(Error::Invalid(format!(
+                    "the vault has {} slots, the most it can hold: remove one with `keyward unenroll`",
+                    h.slots.len()
+                )));
+            }
+            let slot = crate::slot::PairWrap::wrap(&h.id, kind.tag(), public, extra, key)?;
+            h.slots.push(slot);
+            Ok(h.slots.len() - 1)
+        })
+    }
+
+    /// Removes slot `index`; refuses to remove the last one.
+    pub fn unenroll(&mut self, index: usize) -> Result<SlotInfo> {
+        self.update_header(|h, _| {
+            if index >= h.slots.len() {
+                return Err(Error::Invalid(format!(
+                    "no slot {index}: `keyward slots` lists them"
+                )));
+            }
+            if h.slots.len() == 1 {
+                return Err(Error::Invalid(
+                    "refusing to remove the last slot: nothing could open the vault; enroll another first".into(),
+                ));
+            }
+            let info = crate::slot::info(index, &h.slots[index]);
+            h.slots.remove(index);
+            Ok(info)
+        })
+    }
+
+    /// Under the writers' lock: re-reads the file, lets `f` change the
+    /// header (the records stay as they are, still sealed), and writes it
+    /// as the next generation.
+    fn update_header<R>(
+        &mut self,
+        f: impl FnOnce(&mut Header, &VaultKey) -> Result<R>,
+    ) -> Result<R> {
+        let _lock = fs::lock(&self.path)?;
+        let mut fresh = self.reread()?;
+        let mut header = fresh.header.clone();
+        let r = f(&mut header, &self.key)?;
+        let entries = fresh.take_entries();
+        let data = encode(
+            &header,
+            &self.key,
+            fresh.generation + 1,
+            &entries,
+            &fresh.buf.bytes,
+        )?;
+        fs::write_atomic_keeping_previous(&self.path, &data)?;
+        drop(entries);
+        drop(fresh);
+        let header = Header::decode(&data).map_err(|e| e.at(&self.path))?;
+        self.state = parse(&self.path, data, header, &self.key)?;
+        self.noted();
+        Ok(r)
     }
 
     /// Write counter: 1 at creation, +1 per committed update.
@@ -150,7 +233,7 @@ impl Vault {
             .state
             .raw(index)
             .ok_or_else(|| Error::Invalid(format!("no record number {index}")))?;
-        let start = format::SECRETS_START + raw.off;
+        let start = self.state.header.secrets_start() + raw.off;
         let blob = self
             .state
             .buf
@@ -199,7 +282,7 @@ impl Vault {
         let data = encode_records(&self.state.header, &self.key, generation, || txn.recs())?;
         drop(txn);
         fs::write_atomic_keeping_previous(&self.path, &data)?;
-        let header = self.state.header.clone();
+        let header = Header::decode(&data).map_err(|e| e.at(&self.path))?;
         // Drop the old read before the new file is parsed.
         self.state = State::empty(header.clone(), generation);
         self.state = parse(&self.path, data, header, &self.key)?;
@@ -209,7 +292,7 @@ impl Vault {
 
     pub(super) fn reread(&self) -> Result<State> {
         let data = fs::read_vault(&self.path)?;
-        let header = Header::decode(&data).map_err(|_| corrupt(&self.path))?;
+        let header = Header::decode(&data).map_err(|e| e.at(&self.path))?;
         if header.id != self.state.header.id {
             return Err(Error::Invalid(format!(
                 "{} was replaced by another vault while open; run the command again",
@@ -271,7 +354,8 @@ impl Vault {
 
     /// Under the writers' lock, atomically: a new random vault key, every
     /// record's secrets re-encrypted under it, the key wrapped under `kek`
-    /// (derived from the password with `salt` and `kdf`).
+    /// (derived from the password with `salt` and `kdf`) in the password
+    /// slot, and into every other slot from its public key.
     pub(crate) fn rewrap_with(
         &mut self,
         salt: [u8; SALT_LEN],
@@ -293,7 +377,7 @@ impl Vault {
                 e.blob = Blob::New(format::seal_secret(&new, &id, &e.record, plain)?);
             }
         }
-        let header = Header::wrap(id, kdf, salt, kek, &new_key)?;
+        let header = fresh.header.rewrapped(&new_key, Some((kdf, salt, kek)))?;
         let data = encode(
             &header,
             &new_key,
@@ -312,6 +396,7 @@ impl Vault {
         }
         drop(entries);
         drop(fresh);
+        let header = Header::decode(&data).map_err(|e| e.at(&self.path))?;
         self.state = parse(&self.path, data, header, &new_key)?;
         self.key = new_key;
         self.noted();

@@ -101,7 +101,7 @@ impl RecordName {
 /// Reads and authenticates `file` (the vault or a copy of it) under `key`.
 fn open_file(file: &Path, key: &VaultKey) -> Result<State> {
     let data = fs::read_vault(file)?;
-    let header = Header::decode(&data).map_err(|_| corrupt(file))?;
+    let header = Header::decode(&data).map_err(|e| e.at(file))?;
     parse(file, data, header, key)
 }
 
@@ -130,7 +130,7 @@ pub fn inspect(file: &Path, id: &VaultId, key: &VaultKey) -> FileState {
 
 /// The vault id in the header of `file`, if the header is intact.
 pub fn header_id(file: &Path) -> Option<VaultId> {
-    let data = fs::read_vault_upto(file, format::HEADER_LEN as u64).ok()?;
+    let data = fs::read_vault_upto(file, format::MAX_HEADER_LEN as u64).ok()?;
     Header::decode(&data).ok().map(|h| h.id)
 }
 
@@ -139,8 +139,8 @@ pub fn header_id(file: &Path) -> Option<VaultId> {
 pub fn key_from_password(path: &Path, password: &SecretBytes) -> Result<(VaultId, VaultKey)> {
     let mut last = corrupt(path);
     for file in [path.to_path_buf(), fs::previous_path(path)] {
-        let header = match fs::read_vault_upto(&file, format::HEADER_LEN as u64)
-            .and_then(|d| Header::decode(&d).map_err(|_| corrupt(&file)))
+        let header = match fs::read_vault_upto(&file, format::MAX_HEADER_LEN as u64)
+            .and_then(|d| Header::decode(&d).map_err(|e| e.at(&file)))
         {
             Ok(h) => h,
             Err(e) => {
@@ -148,8 +148,7 @@ pub fn key_from_password(path: &Path, password: &SecretBytes) -> Result<(VaultId
                 continue;
             }
         };
-        let kek = header.derive_kek(password)?;
-        match header.unwrap_key(&kek)? {
+        match header.unwrap_password(&file, password)? {
             Some(k) => return Ok((header.id, k)),
             None => last = Error::WrongPassword { path: file },
         }
@@ -161,9 +160,10 @@ pub fn key_from_password(path: &Path, password: &SecretBytes) -> Result<(VaultId
 /// (AES-GCM's keystream for the index nonce, XORed with the ciphertext):
 /// only to name what a recovery loses. `None` when nothing parses.
 fn peek(data: &[u8], key: &VaultKey) -> Option<Vec<(RecordName, [u8; ID_LEN])>> {
-    let len = data.get(format::HEADER_LEN..format::SECRETS_START)?;
+    let header = Header::decode(data).ok()?;
+    let len = data.get(header.len..header.secrets_start())?;
     let secrets_len = usize::try_from(u64::from_le_bytes(len.try_into().ok()?)).ok()?;
-    let index_start = format::SECRETS_START.checked_add(secrets_len)?;
+    let index_start = header.secrets_start().checked_add(secrets_len)?;
     let nonce: [u8; format::NONCE_LEN] = data
         .get(index_start..index_start + format::NONCE_LEN)?
         .try_into()

@@ -91,7 +91,7 @@ impl<'a> Txn<'a> {
         match self.slots.get(index).ok_or_else(bad)? {
             Slot::Base(j) => {
                 let raw = self.base.raw(*j as usize).ok_or_else(bad)?;
-                let start = format::SECRETS_START + raw.off;
+                let start = self.base.header.secrets_start() + raw.off;
                 let blob = self
                     .base
                     .buf

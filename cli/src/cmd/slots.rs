@@ -1,0 +1,236 @@
+//! Key slots: `keyward enroll host|recovery|tpm2`, `keyward slots`,
+//! `keyward unenroll SLOT` (FORMAT.md, "Key slots"; docs/slots.md).
+
+use crate::ctx::{say, say_json, Ctx};
+use crate::exit::{CliError, Result};
+use clap::{Args, ValueEnum};
+use keyward_secmem::{ExposeSecret, SecretBytes};
+use keyward_unlock::{default_unsealers, HostUnsealer, SealOptions};
+use keyward_vault::slot::public_key;
+use keyward_vault::{recovery_key, SealedVault, SlotInfo, SlotKind, Vault};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum EnrollKind {
+    /// The host key only root can read (/var/lib/keyward/host.key): unlocks
+    /// with no typing on this machine, for this user only.
+    Host,
+    /// A random 256-bit recovery key, shown once: for a forgotten password.
+    Recovery,
+    /// Sealed by this machine's TPM 2.0 (with keyward-tpm).
+    Tpm2,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EnrollArgs {
+    /// What the new slot is opened with.
+    #[arg(value_enum)]
+    pub kind: EnrollKind,
+    /// Read the vault password from this file descriptor (when the vault is not unlocked).
+    #[arg(long, value_name = "N")]
+    pub password_fd: Option<i32>,
+    /// tpm2: ask for a PIN the TPM checks on every unseal.
+    #[arg(long)]
+    pub pin: bool,
+    /// tpm2: bind to these PCRs (e.g. 0,7).
+    #[arg(long, value_name = "LIST")]
+    pub pcrs: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SlotsArgs {
+    /// JSON: an array of {index, kind, detail, needs_typing}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UnenrollArgs {
+    /// The slot: its number from `keyward slots`, or its kind when the vault
+    /// has one slot of that kind.
+    pub slot: String,
+    /// Read the vault password from this file descriptor (when the vault is not unlocked).
+    #[arg(long, value_name = "N")]
+    pub password_fd: Option<i32>,
+}
+
+pub(crate) fn enroll(ctx: &Ctx, a: EnrollArgs) -> Result<()> {
+    if matches!(a.kind, EnrollKind::Tpm2) {
+        return enroll_tpm2(ctx, &a);
+    }
+    let mut v = crate::ctx::open(ctx, a.password_fd)?;
+    match a.kind {
+        EnrollKind::Recovery => enroll_recovery(ctx, &mut v),
+        _ => enroll_host(ctx, &mut v),
+    }
+}
+
+fn enroll_recovery(ctx: &Ctx, v: &mut Vault) -> Result<()> {
+    let key = recovery_key::generate()?;
+    let public = public_key(SlotKind::Recovery, &key)?;
+    let index = v.enroll(SlotKind::Recovery, &public, b"")?;
+    let text = recovery_key::to_text(&key)?;
+    drop(key);
+    say(&format!(
+        "enrolled a recovery key for {} (slot {index}); it is shown once, here: keep it apart from the password (on paper, in another password manager)",
+        ctx.vault.display()
+    ));
+    show_secret_line(&text)?;
+    say("it opens the vault with `keyward unlock --recovery-key` and sets a new password with `keyward passwd --recovery-key-fd N`");
+    Ok(())
+}
+
+/// Writes a secret and a newline from locked memory straight to standard
+/// output (no buffer of std's in between).
+fn show_secret_line(text: &SecretBytes) -> Result<()> {
+    let mut left = text.expose_secret();
+    let out = std::io::stdout();
+    while !left.is_empty() {
+        match nix::unistd::write(&out, left) {
+            Ok(n) => left = &left[n..],
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(CliError::Stdout(std::io::Error::from(e))),
+        }
+    }
+    let _ = nix::unistd::write(&out, b"\n");
+    Ok(())
+}
+
+fn enroll_host(ctx: &Ctx, v: &mut Vault) -> Result<()> {
+    let Some(secret) = HostUnsealer::default().secret(&v.id(), true)? else {
+        return Err(CliError::Vault(keyward_vault::Error::Invalid(
+            "the host key helper made no host key".into(),
+        )));
+    };
+    let public = public_key(SlotKind::Host, &secret)?;
+    drop(secret);
+    if let Some(s) = v
+        .slots()
+        .iter()
+        .find(|s| s.kind == SlotKind::Host && s.public == Some(public))
+    {
+        say(&format!(
+            "{} already has this machine's host slot (slot {})",
+            ctx.vault.display(),
+            s.index
+        ));
+        return Ok(());
+    }
+    let index = v.enroll(SlotKind::Host, &public, b"")?;
+    say(&format!(
+        "enrolled this machine's host key for {} (slot {index}): `keyward unlock` and logins without a password unlock it here, as you only",
+        ctx.vault.display()
+    ));
+    Ok(())
+}
+
+fn enroll_tpm2(ctx: &Ctx, a: &EnrollArgs) -> Result<()> {
+    let unsealers = default_unsealers();
+    let Some(tpm) = unsealers.iter().find(|u| u.kind() == SlotKind::Tpm2) else {
+        return Err(CliError::NoTpm);
+    };
+    let mut v = crate::ctx::open(ctx, a.password_fd)?;
+    let pin = if a.pin {
+        Some(crate::password::Source::new(None)?.read_new("TPM PIN: ")?)
+    } else {
+        None
+    };
+    let opts = SealOptions {
+        pin,
+        pcrs: a.pcrs.clone(),
+    };
+    let Some((secret, data)) = tpm.seal(&v.id(), &opts)? else {
+        return Err(CliError::NoTpm);
+    };
+    let public = public_key(SlotKind::Tpm2, &secret)?;
+    drop(secret);
+    let index = v.enroll(SlotKind::Tpm2, &public, &data)?;
+    say(&format!(
+        "enrolled this machine's TPM for {} (slot {index})",
+        ctx.vault.display()
+    ));
+    Ok(())
+}
+
+fn describe(s: &SlotInfo) -> String {
+    match s.kind {
+        SlotKind::Password => format!("{} (typed)", s.detail()),
+        SlotKind::Recovery => format!("key {} (typed)", s.detail()),
+        SlotKind::Host => format!("key {} (this machine's host key, no typing)", s.detail()),
+        SlotKind::Tpm2 => format!("key {} (sealed by a TPM)", s.detail()),
+        SlotKind::Other(_) => format!(
+            "key {} (a kind this keyward does not know; kept)",
+            s.detail()
+        ),
+    }
+}
+
+pub(crate) fn list(ctx: &Ctx, a: SlotsArgs) -> Result<()> {
+    let sealed = SealedVault::read(&ctx.vault)?;
+    let slots = sealed.slots();
+    if a.json {
+        let v: Vec<_> = slots
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "index": s.index,
+                    "kind": s.kind.name(),
+                    "detail": s.detail(),
+                    "needs_typing": s.kind.needs_typing(),
+                })
+            })
+            .collect();
+        say_json(&serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(());
+    }
+    for s in &slots {
+        say(&format!(
+            "{:>2}  {:<9} {}",
+            s.index,
+            s.kind.name(),
+            describe(s)
+        ));
+    }
+    if sealed.format_version() < keyward_vault::FORMAT_VERSION {
+        say(&format!(
+            "(vault format {}: written as format {} by its next change)",
+            sealed.format_version(),
+            keyward_vault::FORMAT_VERSION
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn unenroll(ctx: &Ctx, a: UnenrollArgs) -> Result<()> {
+    let slots = SealedVault::read(&ctx.vault)?.slots();
+    let index = match a.slot.parse::<usize>() {
+        Ok(i) => i,
+        Err(_) => {
+            let of: Vec<_> = slots.iter().filter(|s| s.kind.name() == a.slot).collect();
+            match of.as_slice() {
+                [one] => one.index,
+                [] => {
+                    return Err(CliError::Usage(format!(
+                        "the vault has no {} slot (`keyward slots` lists them)",
+                        a.slot
+                    )))
+                }
+                _ => {
+                    return Err(CliError::Usage(format!(
+                        "the vault has {} {} slots: name one by its number (`keyward slots`)",
+                        of.len(),
+                        a.slot
+                    )))
+                }
+            }
+        }
+    };
+    let mut v = crate::ctx::open(ctx, a.password_fd)?;
+    let gone = v.unenroll(index)?;
+    say(&format!(
+        "removed slot {index} ({}) from {}; {} slot(s) left",
+        gone.kind.name(),
+        ctx.vault.display(),
+        v.slots().len()
+    ));
+    Ok(())
+}
