@@ -39,6 +39,7 @@
 
 mod blob;
 mod pcr;
+pub mod slot;
 mod tcti;
 
 pub use blob::SealedKey;

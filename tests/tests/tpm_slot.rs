@@ -1,0 +1,192 @@
+//! The `tpm2` key slot end to end, against swtpm: `keyward enroll tpm2`
+//! (without and with a PIN, bound to PCRs), `keyward lock`, `keyward unlock
+//! --non-interactive` with no prompt, then `git credential fill` gets its
+//! token through git-credential-keyward; the refusals a person sees (TPM
+//! gone, another TPM, a changed PCR, a wrong PIN counted by the TPM) are one
+//! line each.
+#![forbid(unsafe_code)]
+
+mod git_common;
+
+use git_common::GitHome;
+use keyward_tests::swtpm::Swtpm;
+use keyward_tests::{bin, output_with_stdin, text};
+use std::process::Output;
+
+const CRED: &str = "protocol=https\nhost=git.example\nusername=ci\npassword=tpm-token-7f3e\n";
+const ASK: &str = "protocol=https\nhost=git.example\n";
+
+fn keyward(g: &GitHome, tcti: &str, args: &[&str], stdin: &str) -> Output {
+    let mut c = g.command(bin("keyward"));
+    c.args(args).env("KEYWARD_TPM2_TCTI", tcti);
+    output_with_stdin(&mut c, stdin.as_bytes())
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// The one line a failed command printed on stderr.
+fn one_line(out: &Output) -> String {
+    let e = text(&out.stderr);
+    assert_eq!(e.lines().count(), 1, "not one line: {e:?}");
+    e.trim_end().to_string()
+}
+
+fn fill(g: &GitHome) -> String {
+    let mut c = g.git("keyward", &["credential", "fill"]);
+    c.env("KEYWARD_TPM2_TCTI", "device:/nonexistent/keyward-test-tpm");
+    let out = output_with_stdin(&mut c, ASK.as_bytes());
+    ok(&out)
+}
+
+#[test]
+fn a_tpm2_slot_unlocks_with_no_prompt_and_git_gets_its_token() {
+    let g = GitHome::new();
+    let t = Swtpm::start();
+    let tcti = t.tcti();
+    assert!(g
+        .git_credential("keyward", "approve", CRED)
+        .status
+        .success());
+
+    let out = ok(&keyward(&g, &tcti, &["enroll", "tpm2"], ""));
+    assert!(
+        out.contains("(slot 1): it unlocks with no typing on this machine"),
+        "{out}"
+    );
+    let slots = ok(&keyward(&g, &tcti, &["slots"], ""));
+    assert!(
+        slots.contains("tpm2      key ")
+            && slots.contains("(sealed by a TPM; no typing; PCRs none)"),
+        "{slots}"
+    );
+
+    ok(&keyward(&g, &tcti, &["lock"], ""));
+    // Locked: git's helper cannot answer (no terminal to ask on).
+    let mut c = g.git("keyward", &["credential", "fill"]);
+    let locked = output_with_stdin(&mut c, ASK.as_bytes());
+    assert!(!locked.status.success());
+
+    // No prompt: standard input is empty and there is no terminal.
+    let out = ok(&keyward(&g, &tcti, &["unlock", "--non-interactive"], ""));
+    assert!(
+        out.contains("without typing (a host or tpm2 slot)"),
+        "{out}"
+    );
+    assert!(fill(&g).contains("password=tpm-token-7f3e"));
+
+    // Another machine's TPM: refused, in one line, exit 10.
+    ok(&keyward(&g, &tcti, &["lock"], ""));
+    let other = Swtpm::start();
+    let out = keyward(&g, &other.tcti(), &["unlock", "--non-interactive"], "");
+    assert_eq!(out.status.code(), Some(10));
+    let line = one_line(&out);
+    assert!(
+        line.contains("tpm2 slot 1: the key was sealed by another TPM"),
+        "{line}"
+    );
+
+    // The TPM gone: one line naming where keyward looked; doctor warns.
+    drop(t);
+    let out = keyward(&g, &tcti, &["unlock", "--non-interactive"], "");
+    assert_eq!(out.status.code(), Some(10));
+    let line = one_line(&out);
+    assert!(
+        line.contains(&format!(
+            "tpm2 slot 1: no TPM reachable at {tcti} (127.0.0.1:"
+        )),
+        "{line}"
+    );
+    let doc = text(&keyward(&g, &tcti, &["doctor"], "").stdout);
+    assert!(
+        doc.contains(&format!(
+            "WARN  TPM: the vault has a tpm2 slot, but no TPM is reachable at {tcti}"
+        )),
+        "{doc}"
+    );
+    // The password still opens it.
+    ok(&keyward(
+        &g,
+        &tcti,
+        &["unlock", "--password-fd", "0"],
+        &format!("{}\n", git_common::VAULT_PASSWORD),
+    ));
+    assert!(fill(&g).contains("password=tpm-token-7f3e"));
+}
+
+#[test]
+fn a_pin_slot_refuses_a_wrong_pin_and_the_tpm_counts_it() {
+    let g = GitHome::new();
+    let t = Swtpm::start();
+    let tcti = t.tcti();
+    assert!(g
+        .git_credential("keyward", "approve", CRED)
+        .status
+        .success());
+    let out = ok(&keyward(
+        &g,
+        &tcti,
+        &["enroll", "tpm2", "--pin-fd", "0"],
+        "8642\n",
+    ));
+    assert!(out.contains("it asks for its PIN"), "{out}");
+    ok(&keyward(&g, &tcti, &["lock"], ""));
+
+    // A PIN slot needs typing: --non-interactive does not use it.
+    let out = keyward(&g, &tcti, &["unlock", "--non-interactive"], "");
+    assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
+    assert_eq!(t.property("TPM2_PT_LOCKOUT_COUNTER"), 0);
+
+    let out = keyward(&g, &tcti, &["unlock", "--pin-fd", "0"], "1111\n");
+    assert_eq!(out.status.code(), Some(3));
+    let line = one_line(&out);
+    assert!(
+        line.starts_with("keyward: wrong TPM PIN (1 of 3 failures before the TPM locks out"),
+        "{line}"
+    );
+    assert_eq!(t.property("TPM2_PT_LOCKOUT_COUNTER"), 1);
+
+    let out = ok(&keyward(&g, &tcti, &["unlock", "--pin-fd", "0"], "8642\n"));
+    assert!(out.contains("with the TPM and its PIN"), "{out}");
+    assert!(fill(&g).contains("password=tpm-token-7f3e"));
+}
+
+#[test]
+fn a_pcr_bound_slot_stops_unlocking_when_the_pcr_changes() {
+    let g = GitHome::new();
+    let t = Swtpm::start();
+    let tcti = t.tcti();
+    let out = ok(&keyward(&g, &tcti, &["enroll", "tpm2", "--pcrs", "7"], ""));
+    assert!(out.contains("while PCRs 7 are unchanged"), "{out}");
+    ok(&keyward(&g, &tcti, &["lock"], ""));
+    ok(&keyward(&g, &tcti, &["unlock", "--non-interactive"], ""));
+
+    ok(&keyward(&g, &tcti, &["lock"], ""));
+    t.tool(
+        "tpm2_pcrextend",
+        &[&format!("7:sha256={}", "ab".repeat(32))],
+    );
+    let out = keyward(&g, &tcti, &["unlock", "--non-interactive"], "");
+    assert_eq!(out.status.code(), Some(10));
+    let line = one_line(&out);
+    assert!(
+        line.contains("tpm2 slot 1: the TPM refuses: PCRs 7 changed"),
+        "{line}"
+    );
+
+    let out = keyward(&g, &tcti, &["enroll", "tpm2", "--pcrs", "7,99"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("bad PCR list \"7,99\": expected numbers 0 to 23"),
+        "{}",
+        text(&out.stderr)
+    );
+}
