@@ -40,11 +40,17 @@ fn one_line(out: &Output) -> String {
     e.trim_end().to_string()
 }
 
-fn fill(g: &GitHome) -> String {
+/// `git credential fill` through git-credential-keyward, the helper
+/// pointed at `tcti` (a locked vault with a tpm2 slot opens there).
+fn fill_with(g: &GitHome, tcti: &str) -> Output {
     let mut c = g.git("keyward", &["credential", "fill"]);
-    c.env("KEYWARD_TPM2_TCTI", "device:/nonexistent/keyward-test-tpm");
-    let out = output_with_stdin(&mut c, ASK.as_bytes());
-    ok(&out)
+    c.env("KEYWARD_TPM2_TCTI", tcti);
+    output_with_stdin(&mut c, ASK.as_bytes())
+}
+
+/// `git credential fill` with no TPM: the vault must already be unlocked.
+fn fill(g: &GitHome) -> String {
+    ok(&fill_with(g, "device:/nonexistent/keyward-test-tpm"))
 }
 
 #[test]
@@ -70,9 +76,9 @@ fn a_tpm2_slot_unlocks_with_no_prompt_and_git_gets_its_token() {
     );
 
     ok(&keyward(&g, &tcti, &["lock"], ""));
-    // Locked: git's helper cannot answer (no terminal to ask on).
-    let mut c = g.git("keyward", &["credential", "fill"]);
-    let locked = output_with_stdin(&mut c, ASK.as_bytes());
+    // Locked, and no TPM where the helper looks: git's helper cannot
+    // answer (no terminal to ask on).
+    let locked = fill_with(&g, "device:/nonexistent/keyward-test-tpm");
     assert!(!locked.status.success());
 
     // No prompt: standard input is empty and there is no terminal.
@@ -164,8 +170,15 @@ fn a_pcr_bound_slot_stops_unlocking_when_the_pcr_changes() {
     let g = GitHome::new();
     let t = Swtpm::start();
     let tcti = t.tcti();
+    assert!(g
+        .git_credential("keyward", "approve", CRED)
+        .status
+        .success());
     let out = ok(&keyward(&g, &tcti, &["enroll", "tpm2", "--pcrs", "7"], ""));
     assert!(out.contains("while PCRs 7 are unchanged"), "{out}");
+    ok(&keyward(&g, &tcti, &["lock"], ""));
+    // git's helper itself opens a locked vault through the tpm2 slot.
+    assert!(ok(&fill_with(&g, &tcti)).contains("password=tpm-token-7f3e"));
     ok(&keyward(&g, &tcti, &["lock"], ""));
     ok(&keyward(&g, &tcti, &["unlock", "--non-interactive"], ""));
 
