@@ -203,3 +203,61 @@ fn a_pcr_bound_slot_stops_unlocking_when_the_pcr_changes() {
         text(&out.stderr)
     );
 }
+
+/// At a terminal (a pty driven by `expect`): `keyward enroll tpm2 --pin`
+/// asks for the PIN twice; `keyward unlock` asks for the PIN first, says a
+/// wrong one in one line and goes on to the password; the right PIN opens.
+#[test]
+fn at_a_terminal_the_pin_is_asked_first_then_the_password() {
+    assert!(
+        keyward_tests::have("expect"),
+        "expect is not installed (scripts/test installs it)"
+    );
+    let g = GitHome::new();
+    let t = Swtpm::start();
+    let run = |script: &str| {
+        let mut c = g.command("expect");
+        c.env_remove("GIT_TERMINAL_PROMPT")
+            .env("KW", bin("keyward"))
+            .env("KEYWARD_TPM2_TCTI", t.tcti())
+            .env("PW", git_common::VAULT_PASSWORD)
+            .args(["-c", script]);
+        let out = c.output().unwrap();
+        (out.status.code(), text(&out.stdout))
+    };
+    let (code, shown) = run(r#"set timeout 20
+spawn $env(KW) enroll tpm2 --pin
+expect "TPM PIN: " { sleep 0.3; send "97531\r" } timeout { exit 10 }
+expect "Repeat it: " { sleep 0.3; send "97531\r" } timeout { exit 11 }
+expect eof {} timeout { exit 13 }
+lassign [wait] pid spawnid os code
+exit $code"#);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(
+        shown.contains("it asks for its PIN") && !shown.contains("97531"),
+        "{shown}"
+    );
+    ok(&keyward(&g, &t.tcti(), &["lock"], ""));
+
+    let (code, shown) = run(r#"set timeout 20
+spawn $env(KW) unlock
+expect "TPM PIN (empty: use the password): " { sleep 0.3; send "11111\r" } timeout { exit 10 }
+expect "keyward: wrong TPM PIN (1 of " {} timeout { exit 11 }
+expect "Vault password: " { sleep 0.3; send "$env(PW)\r" } timeout { exit 12 }
+expect eof {} timeout { exit 13 }
+lassign [wait] pid spawnid os code
+exit $code"#);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("unlocked "), "{shown}");
+    assert_eq!(t.property("TPM2_PT_LOCKOUT_COUNTER"), 1);
+    ok(&keyward(&g, &t.tcti(), &["lock"], ""));
+
+    let (code, shown) = run(r#"set timeout 20
+spawn $env(KW) unlock
+expect "TPM PIN (empty: use the password): " { sleep 0.3; send "97531\r" } timeout { exit 10 }
+expect eof {} timeout { exit 13 }
+lassign [wait] pid spawnid os code
+exit $code"#);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("with the TPM and its PIN"), "{shown}");
+}
