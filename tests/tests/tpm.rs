@@ -230,3 +230,20 @@ fn doctor_says_whether_a_tpm_is_reachable() {
         "{line}"
     );
 }
+
+/// A TPM whose owner hierarchy has a password (set with tpm2_changeauth):
+/// keyward cannot make its storage key, and says so in one line.
+#[test]
+#[serial]
+fn an_owner_password_is_said_in_one_line() {
+    let t = Swtpm::start();
+    t.tool("tpm2_changeauth", &["-c", "owner", "owner-secret"]);
+    let e = open(&t)
+        .seal(key().expose_secret(), PcrList::NONE, None)
+        .unwrap_err();
+    let line = e.to_string();
+    assert_eq!(
+        line,
+        "TPM CreatePrimary failed: the TPM's owner hierarchy has a password; keyward needs it empty (`tpm2_changeauth -c owner -p OLD`), or use another slot"
+    );
+}

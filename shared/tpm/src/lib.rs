@@ -493,7 +493,7 @@ impl Tpm {
                 Some(Tss2ResponseCodeKind::AuthFail | Tss2ResponseCodeKind::BadAuth) => {
                     Error::Tpm {
                         op: "CreatePrimary",
-                        why: "the TPM's owner hierarchy has a password; keyward needs it empty"
+                        why: "the TPM's owner hierarchy has a password; keyward needs it empty (`tpm2_changeauth -c owner -p OLD`), or use another slot"
                             .into(),
                     }
                 }
