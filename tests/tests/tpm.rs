@@ -247,3 +247,19 @@ fn an_owner_password_is_said_in_one_line() {
         "TPM CreatePrimary failed: the TPM's owner hierarchy has a password; keyward needs it empty (`tpm2_changeauth -c owner -p OLD`), or use another slot"
     );
 }
+
+/// `seal_at`/`unseal_at` (what keyward's slot code calls: a session on a
+/// thread of its own) round-trip, and say errors as `Tpm`'s methods do.
+#[test]
+#[serial]
+fn seal_at_and_unseal_at_round_trip_on_their_own_thread() {
+    let t = Swtpm::start();
+    let tcti = Tcti::parse(&t.tcti(), "test").unwrap();
+    let k = key();
+    let sealed =
+        keyward_tpm::seal_at(&tcti, k.expose_secret(), PcrList::NONE, Some(&pin("1234"))).unwrap();
+    let got = keyward_tpm::unseal_at(&tcti, &sealed, Some(&pin("1234"))).unwrap();
+    assert_eq!(got.expose_secret(), k.expose_secret());
+    let e = keyward_tpm::unseal_at(&tcti, &sealed, Some(&pin("4321"))).unwrap_err();
+    assert!(matches!(e, Error::WrongPin { .. }), "{e}");
+}

@@ -246,6 +246,22 @@ pub(crate) fn wipe_slice(buf: &mut [u8]) {
     unsafe { wipe(buf.as_mut_ptr(), buf.len()) };
 }
 
+/// glibc's `M_PERTURB`: from now on `free` fills each freed block of the C
+/// heap with 0xff (and `malloc` hands out blocks filled with 0x00). `false`
+/// where the C library is not glibc or refuses.
+pub(crate) fn perturb_c_heap() -> bool {
+    #[cfg(target_env = "gnu")]
+    {
+        // SAFETY: mallopt only sets an allocator parameter; M_PERTURB takes
+        // any byte value, and glibc serialises the change with its own lock.
+        unsafe { libc::mallopt(libc::M_PERTURB, 0xff) == 1 }
+    }
+    #[cfg(not(target_env = "gnu"))]
+    {
+        false
+    }
+}
+
 /// Writes a 16-byte canary at `at` (any alignment).
 ///
 /// # Safety

@@ -7,7 +7,7 @@
 #![forbid(unsafe_code)]
 
 use keyward_secmem::{ExposeSecret, SecretBytes};
-use keyward_tpm::{PcrList, SealedKey, Tcti, Tpm};
+use keyward_tpm::{seal_at, unseal_at, PcrList, SealedKey, Tcti};
 
 fn main() {
     if let Err(e) = run() {
@@ -22,16 +22,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         Ok(p) => Some(SecretBytes::from_slice(p.as_bytes())?),
         Err(_) => None,
     };
-    let mut tpm = Tpm::open(&Tcti::for_user(None)?)?;
+    let tcti = Tcti::for_user(None)?;
     match args.as_slice() {
         [cmd, file] if cmd == "seal" => {
             let key = SecretBytes::random(32)?;
-            let sealed = tpm.seal(key.expose_secret(), PcrList::NONE, pin.as_ref())?;
+            let sealed = seal_at(&tcti, key.expose_secret(), PcrList::NONE, pin.as_ref())?;
             std::fs::write(file, sealed.to_bytes())?;
         }
         [cmd, file] if cmd == "unseal" => {
             let sealed = SealedKey::from_bytes(&std::fs::read(file)?)?;
-            let key = tpm.unseal(&sealed, pin.as_ref())?;
+            let key = unseal_at(&tcti, &sealed, pin.as_ref())?;
             assert_eq!(key.len(), 32);
         }
         _ => return Err("usage: tpm-bench seal|unseal FILE".into()),

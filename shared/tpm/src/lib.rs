@@ -28,9 +28,14 @@
 //! ## What it does not guarantee
 //! - tss-esapi passes the key, the PIN's authValue and the unsealed bytes
 //!   through its own buffers (`Zeroizing<Vec<u8>>`, ordinary heap, wiped on
-//!   drop), and libtss2 marshals them in its command buffers (the encrypted
-//!   form when parameter encryption applies). They live for the length of
-//!   one call; keyward copies the result into locked memory at once.
+//!   drop), and libtss2 through C heap blocks it frees without wiping (the
+//!   returned `TPM2B_SENSITIVE_DATA`, its decrypted response buffer). They
+//!   live for the length of one call; keyward copies the result into locked
+//!   memory at once, and [`unseal_at`]/[`seal_at`] run the whole session on
+//!   a thread of their own with glibc wiping freed C heap blocks
+//!   ([`keyward_secmem::wipe_c_heap_on_free`]), so no copy outlives it
+//!   (`tests/tests/tpm_slot.rs` scans a core of each program for them).
+//!   [`Tpm`]'s own methods do not: they are for tests and tools.
 //! - A live attacker running as the user (or as root) can ask the TPM to
 //!   unseal just as keyward does: a `tpm2` slot protects a copied disk, a
 //!   backup or a stolen vault file, not a compromised running system.
@@ -63,6 +68,44 @@ use tss_esapi::structures::{
 };
 use tss_esapi::traits::{Marshall, UnMarshall};
 use tss_esapi::Context;
+
+/// Runs `f` (a whole TPM session: connect, work, disconnect) on a thread
+/// of its own, with glibc wiping blocks of the C heap as they are freed.
+/// libtss2 leaves the unsealed bytes in C heap blocks it frees without
+/// wiping (the `TPM2B_SENSITIVE_DATA` it returns, its command and response
+/// buffers), beyond the reach of the Rust allocator; the thread's cache of
+/// small freed blocks (tcache), which glibc does not wipe on `free`, goes
+/// back through `free`, and so is wiped, when the thread ends.
+fn in_scrubbed_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    keyward_secmem::wipe_c_heap_on_free();
+    std::thread::scope(|s| {
+        s.spawn(|| keyward_secmem::with_scrubbed_stack(f))
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
+/// Seals `key` to the TPM at `tcti` ([`Tpm::seal`]) in a session of its
+/// own on a thread of its own that leaves no secret in the C heap.
+pub fn seal_at(
+    tcti: &Tcti,
+    key: &[u8],
+    pcrs: PcrList,
+    pin: Option<&SecretBytes>,
+) -> Result<SealedKey> {
+    in_scrubbed_thread(|| Tpm::open(tcti)?.seal(key, pcrs, pin))
+}
+
+/// Unseals `sealed` with the TPM at `tcti` ([`Tpm::unseal`]) in a session
+/// of its own on a thread of its own that leaves no secret in the C heap:
+/// what keyward's slot code calls.
+pub fn unseal_at(
+    tcti: &Tcti,
+    sealed: &SealedKey,
+    pin: Option<&SecretBytes>,
+) -> Result<SecretBytes> {
+    in_scrubbed_thread(|| Tpm::open(tcti)?.unseal(sealed, pin))
+}
 
 /// Length of the vault key this crate seals.
 pub const KEY_LEN: usize = 32;
