@@ -254,7 +254,12 @@ pub(crate) fn perturb_c_heap() -> bool {
     {
         // SAFETY: mallopt only sets an allocator parameter; M_PERTURB takes
         // any byte value, and glibc serialises the change with its own lock.
-        unsafe { libc::mallopt(libc::M_PERTURB, 0xff) == 1 }
+        let perturb = unsafe { libc::mallopt(libc::M_PERTURB, 0xff) == 1 };
+        // One arena: a thread's blocks go to the main heap instead of an
+        // arena of its own (a 64 MiB mapping that outlives the thread).
+        // SAFETY: as above; M_ARENA_MAX takes any positive count.
+        unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
+        perturb
     }
     #[cfg(not(target_env = "gnu"))]
     {
