@@ -3,7 +3,11 @@
 //! --non-interactive` with no prompt, then `git credential fill` gets its
 //! token through git-credential-keyward; the refusals a person sees (TPM
 //! gone, another TPM, a changed PCR, a wrong PIN counted by the TPM) are one
-//! line each.
+//! line each. No secret of the slot is left in ordinary memory.
+//!
+//! One at a time (`#[serial]`): the hygiene test unseals in this process,
+//! and libtss2's sockets (no `SOCK_CLOEXEC`) must not leak into the
+//! children other tests spawn (see `keyward_tests::swtpm`).
 #![forbid(unsafe_code)]
 
 mod git_common;
@@ -11,6 +15,7 @@ mod git_common;
 use git_common::GitHome;
 use keyward_tests::swtpm::Swtpm;
 use keyward_tests::{bin, output_with_stdin, text};
+use serial_test::serial;
 use std::process::Output;
 
 const CRED: &str = "protocol=https\nhost=git.example\nusername=ci\npassword=tpm-token-7f3e\n";
@@ -54,6 +59,7 @@ fn fill(g: &GitHome) -> String {
 }
 
 #[test]
+#[serial]
 fn a_tpm2_slot_unlocks_with_no_prompt_and_git_gets_its_token() {
     let g = GitHome::new();
     let t = Swtpm::start();
@@ -129,6 +135,7 @@ fn a_tpm2_slot_unlocks_with_no_prompt_and_git_gets_its_token() {
 }
 
 #[test]
+#[serial]
 fn a_pin_slot_refuses_a_wrong_pin_and_the_tpm_counts_it() {
     let g = GitHome::new();
     let t = Swtpm::start();
@@ -166,6 +173,7 @@ fn a_pin_slot_refuses_a_wrong_pin_and_the_tpm_counts_it() {
 }
 
 #[test]
+#[serial]
 fn a_pcr_bound_slot_stops_unlocking_when_the_pcr_changes() {
     let g = GitHome::new();
     let t = Swtpm::start();
@@ -208,6 +216,7 @@ fn a_pcr_bound_slot_stops_unlocking_when_the_pcr_changes() {
 /// asks for the PIN twice; `keyward unlock` asks for the PIN first, says a
 /// wrong one in one line and goes on to the password; the right PIN opens.
 #[test]
+#[serial]
 fn at_a_terminal_the_pin_is_asked_first_then_the_password() {
     assert!(
         keyward_tests::have("expect"),
@@ -260,4 +269,126 @@ lassign [wait] pid spawnid os code
 exit $code"#);
     assert_eq!(code, Some(0), "{shown}");
     assert!(shown.contains("with the TPM and its PIN"), "{shown}");
+}
+
+/// Key hygiene through the tpm2 slots (as `key_hygiene.rs` does for the
+/// password): `keyward unlock --non-interactive`, `keyward unlock --pin-fd`
+/// and git's helper opening a locked vault are each stopped at `exit_group`
+/// under gdb and dumped; neither the vault key, nor either slot's secret
+/// (what the TPM unsealed, through tss-esapi's buffers), nor the PIN is in
+/// the core. Root and gdb, like key_hygiene.rs.
+#[test]
+#[serial]
+fn no_slot_secret_key_or_pin_in_ordinary_memory() {
+    use keyward_secmem::{ExposeSecret, SecretBytes};
+    use keyward_tests::core_scan::{core_at_exit, require_root_and_gdb, scratch, Needles};
+    require_root_and_gdb();
+    let g = GitHome::new();
+    let t = Swtpm::start();
+    let tcti = t.tcti();
+    let pin = "pin-5b7e2c9d41f0";
+    assert!(g
+        .git_credential("keyward", "approve", CRED)
+        .status
+        .success());
+    ok(&keyward(&g, &tcti, &["enroll", "tpm2"], ""));
+    ok(&keyward(
+        &g,
+        &tcti,
+        &["enroll", "tpm2", "--pin-fd", "0"],
+        &format!("{pin}\n"),
+    ));
+
+    // What to look for: the vault key, and each slot's secret as this
+    // process unseals it.
+    let pw = SecretBytes::from_slice(git_common::VAULT_PASSWORD.as_bytes()).unwrap();
+    let vault = g.home.vault_path();
+    let v = keyward_vault::Vault::open_with_password(&vault, &pw).unwrap();
+    let key: [u8; 32] = v.key().expose().try_into().unwrap();
+    drop(v);
+    let mut needles = Needles::new();
+    needles
+        .vault_key("vault key", &key)
+        .password("TPM PIN", pin.as_bytes());
+    let pin_secret = SecretBytes::from_slice(pin.as_bytes()).unwrap();
+    let mut tpm =
+        keyward_tpm::Tpm::open(&keyward_tpm::Tcti::parse(&tcti, "test").unwrap()).unwrap();
+    let sealed = keyward_vault::SealedVault::read(&vault).unwrap();
+    let mut n = 0;
+    for slot in sealed
+        .slots()
+        .iter()
+        .filter(|s| s.kind == keyward_vault::SlotKind::Tpm2)
+    {
+        let k = keyward_tpm::SealedKey::from_bytes(&slot.extra).unwrap();
+        let secret = tpm
+            .unseal(&k, k.needs_pin().then_some(&pin_secret))
+            .unwrap();
+        let s = secret.expose_secret();
+        needles.add(&format!("tpm2 slot {} secret", slot.index), s);
+        needles.add(
+            &format!("tpm2 slot {} secret, first half", slot.index),
+            &s[..16],
+        );
+        needles.add(
+            &format!("tpm2 slot {} secret, second half", slot.index),
+            &s[16..],
+        );
+        n += 1;
+    }
+    assert_eq!(n, 2);
+    drop(tpm);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let scenarios: [(&str, &str, &[&str], String, &str); 3] = [
+        (
+            "unlock-no-typing",
+            "keyward",
+            &["unlock", "--non-interactive"],
+            String::new(),
+            "unlocked",
+        ),
+        (
+            "unlock-pin",
+            "keyward",
+            &["unlock", "--pin-fd", "0"],
+            format!("{pin}\n"),
+            "with the TPM and its PIN",
+        ),
+        (
+            "git-get-locked",
+            "git-credential-keyward",
+            &["get"],
+            ASK.to_string() + "\n",
+            "password=tpm-token-7f3e",
+        ),
+    ];
+    for (name, prog, args, stdin, want) in scenarios {
+        ok(&keyward(&g, &tcti, &["lock"], ""));
+        let mut c = g.command(bin(prog));
+        c.args(args).env("KEYWARD_TPM2_TCTI", &tcti);
+        let (core, out) = core_at_exit(&c, stdin.as_bytes(), &scratch(dir.path(), name));
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains(want),
+            "{name}: the run did not do its job (stdout {stdout:?}, stderr {:?})",
+            text(&out.stderr)
+        );
+        let mut control = Needles::new();
+        control.add("vault path", vault.display().to_string().as_bytes());
+        assert!(
+            !control.found_in(&core).is_empty(),
+            "{name}: the scan finds nothing"
+        );
+        let hits = needles.found_in(&core);
+        if !hits.is_empty() {
+            failures.push(format!("{name}: {}", hits.join("; ")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "secrets in ordinary memory:\n{}",
+        failures.join("\n")
+    );
 }

@@ -5,7 +5,7 @@
 //! the system configuration's only ([`Tcti::for_system`]), for the login
 //! helper.
 
-use crate::{PcrList, SealedKey, Tcti, Tpm};
+use crate::{PcrList, SealedKey, Tcti};
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use keyward_unlock::{SealOptions, Unsealer};
 use keyward_vault::{Config, Error, Result, SlotInfo, SlotKind, VaultId};
@@ -52,11 +52,6 @@ impl Tpm2Unsealer {
         }
     }
 
-    fn open(&self) -> Result<Tpm> {
-        let tcti = self.tcti.as_ref().map_err(|e| Error::Invalid(e.clone()))?;
-        Tpm::open(tcti).map_err(invalid)
-    }
-
     /// The sealed key in a tpm2 slot's data.
     pub fn sealed(slot: &SlotInfo) -> Result<SealedKey> {
         SealedKey::from_bytes(&slot.extra).map_err(invalid)
@@ -75,7 +70,7 @@ impl Tpm2Unsealer {
             op: "connect",
             why: e.clone(),
         })?;
-        Tpm::open(tcti)?.unseal(&sealed, pin)
+        crate::unseal_at(tcti, &sealed, pin)
     }
 
     /// Whether `slot` is a tpm2 slot sealed with a PIN.
@@ -104,9 +99,8 @@ impl Unsealer for Tpm2Unsealer {
             None => PcrList::NONE,
         };
         let secret = SecretBytes::guarded_random(SECRET_LEN)?;
-        let sealed = self
-            .open()?
-            .seal(secret.expose_secret(), pcrs, opts.pin.as_ref())
+        let tcti = self.tcti.as_ref().map_err(|e| Error::Invalid(e.clone()))?;
+        let sealed = crate::seal_at(tcti, secret.expose_secret(), pcrs, opts.pin.as_ref())
             .map_err(invalid)?;
         Ok(Some((secret, sealed.to_bytes())))
     }
