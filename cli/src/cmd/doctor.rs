@@ -217,6 +217,11 @@ fn check_tpm(r: &mut Report, ctx: &Ctx) {
                 "TPM 2.0 ({maker}) reachable at {tcti}: tpm2 slots can be enrolled; PIN lockout state: {lockout}"
             ),
         ),
+        Err(keyward_tpm::Error::Unreachable { tcti, why }) if has_tpm2_slot(ctx) => r.warn(
+            "TPM",
+            &format!("the vault has a tpm2 slot, but no TPM is reachable at {tcti} ({why})"),
+            "set KEYWARD_TPM2_TCTI or tpm2_tcti to where the TPM is, or unlock with another slot and `keyward unenroll tpm2`",
+        ),
         Err(keyward_tpm::Error::Unreachable { tcti, why }) => r.ok(
             "TPM",
             &format!("none reachable at {tcti} ({why}); tpm2 slots cannot be used on this machine (set KEYWARD_TPM2_TCTI or tpm2_tcti if it is elsewhere)"),
@@ -279,6 +284,15 @@ fn check_slots(r: &mut Report, ctx: &Ctx) {
         ),
         Err(e) => r.warn("login unlock", &e.to_string(), "see `keyward recover`"),
     }
+}
+
+fn has_tpm2_slot(ctx: &Ctx) -> bool {
+    ctx.vault_unknown.is_none()
+        && keyward_vault::SealedVault::read(&ctx.vault).is_ok_and(|s| {
+            s.slots()
+                .iter()
+                .any(|s| s.kind == keyward_vault::SlotKind::Tpm2)
+        })
 }
 
 /// The vault's scrypt cost against the floor (a stolen copy is guessed

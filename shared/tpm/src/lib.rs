@@ -1,7 +1,7 @@
 //! # keyward-tpm: the vault key sealed to the machine's TPM 2.0
 //!
-//! The `tpm2` key slot of a vault: [`Tpm::seal`] hands the 32-byte vault key
-//! to the TPM, which encrypts it under a storage key that never leaves the
+//! The `tpm2` key slot of a vault: [`Tpm::seal`] hands a 32-byte key (the
+//! slot's secret, which unwraps the vault key: FORMAT.md, "Key slots") to the TPM, which encrypts it under a storage key that never leaves the
 //! chip (a primary key derived from the owner hierarchy's seed, recreated on
 //! every use); the result, a [`SealedKey`], is the slot's payload.
 //! [`Tpm::unseal`] gives the key back, straight into locked memory, only on
@@ -44,6 +44,7 @@
 
 mod blob;
 mod pcr;
+pub mod slot;
 mod tcti;
 
 pub use blob::SealedKey;
