@@ -103,6 +103,9 @@ pub(crate) enum CliError {
     /// A recovery key that does not read (exit 3).
     #[error("{0}: type it again from the copy you kept")]
     RecoveryKey(keyward_vault::recovery_key::ParseError),
+    /// The TPM refused or failed (wrong PIN, PIN needed: exit 3; else 1).
+    #[error(transparent)]
+    Tpm(#[from] keyward_tpm::Error),
     /// `keyward enroll tpm2` in a build without the TPM crate wired in (exit 1).
     #[error("this keyward has no TPM support built in (keyward-tpm); enroll a host slot instead (`keyward enroll host`)")]
     NoTpm,
@@ -243,6 +246,11 @@ impl CliError {
             CliError::AuditBroken { .. } => 5,
             CliError::RecoveryKey(_) => 3,
             CliError::NothingUnlocks { .. } => 10,
+            CliError::Tpm(
+                keyward_tpm::Error::WrongPin { .. }
+                | keyward_tpm::Error::LockedOut { .. }
+                | keyward_tpm::Error::PinRequired,
+            ) => 3,
             CliError::Usage(_) => 2,
             CliError::Exec { source, .. } => {
                 if *source == nix::errno::Errno::ENOENT {

@@ -190,6 +190,8 @@ fn run(cli: Cli) -> Result<()> {
         eprintln!("keyward: warning: {e}; run `keyward doctor`");
     }
     let config = Config::load()?;
+    // tpm2 slots in the unlock policy (TCTI: KEYWARD_TPM2_TCTI, else tpm2_tcti).
+    keyward_tpm::slot::wire();
     keyward_secmem::set_policy(config.memory_lock);
     keyward_audit::use_config(&config);
     let vault = match cli.vault {

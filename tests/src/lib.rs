@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod core_scan;
+pub mod swtpm;
 pub mod transcript;
 
 use std::path::{Path, PathBuf};
@@ -149,7 +150,7 @@ impl TestHome {
 
     /// A command whose environment points only into this home: HOME, XDG
     /// directories, `KEYWARD_VAULT`, no inherited git/docker configuration,
-    /// no terminal prompting.
+    /// no terminal prompting, no real TPM (`KEYWARD_TPM2_TCTI`).
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new(program);
         let home = self.dir.path();
@@ -169,6 +170,8 @@ impl TestHome {
             // `kdf_for_new_password`): the tests' `[kdf] log_n = 10` keeps
             // them fast. Tests of the floor remove it.
             .env("KEYWARD_INSECURE_TEST_KDF", "1")
+            // Never the machine's own TPM: TPM tests point this at a swtpm.
+            .env("KEYWARD_TPM2_TCTI", "device:/nonexistent/keyward-test-tpm")
             .current_dir(home);
         c
     }

@@ -90,6 +90,8 @@ pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
         ),
     }
 
+    check_tpm(&mut r, ctx);
+
     // Core dumps.
     if keyward_secmem::is_dumpable() {
         r.warn(
@@ -194,6 +196,44 @@ pub(crate) fn run(ctx: &Ctx, before: Before) -> Result<()> {
     }
 }
 
+/// Whether a TPM 2.0 answers where `tpm2` slots would look for it. No TPM is
+/// not a problem (host and password slots work without one); a TCTI setting
+/// keyward cannot use is.
+fn check_tpm(r: &mut Report, ctx: &Ctx) {
+    let tcti = match keyward_tpm::Tcti::for_user(ctx.config.tpm2_tcti.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            return r.warn(
+                "TPM",
+                &e.to_string(),
+                "fix tpm2_tcti in the configuration or KEYWARD_TPM2_TCTI (docs/tpm.md)",
+            )
+        }
+    };
+    match keyward_tpm::Tpm::open(&tcti).and_then(|mut t| Ok((t.manufacturer()?, t.lockout()?))) {
+        Ok((maker, lockout)) => r.ok(
+            "TPM",
+            &format!(
+                "TPM 2.0 ({maker}) reachable at {tcti}: tpm2 slots can be enrolled; PIN lockout state: {lockout}"
+            ),
+        ),
+        Err(keyward_tpm::Error::Unreachable { tcti, why }) if has_tpm2_slot(ctx) => r.warn(
+            "TPM",
+            &format!("the vault has a tpm2 slot, but no TPM is reachable at {tcti} ({why})"),
+            "set KEYWARD_TPM2_TCTI or tpm2_tcti to where the TPM is, or unlock with another slot and `keyward unenroll tpm2`",
+        ),
+        Err(keyward_tpm::Error::Unreachable { tcti, why }) => r.ok(
+            "TPM",
+            &format!("none reachable at {tcti} ({why}); tpm2 slots cannot be used on this machine (set KEYWARD_TPM2_TCTI or tpm2_tcti if it is elsewhere)"),
+        ),
+        Err(e) => r.warn(
+            "TPM",
+            &format!("the TPM at {tcti} answers but fails: {e}"),
+            "see docs/tpm.md",
+        ),
+    }
+}
+
 /// The key slots: which there are, which open without typing here (so
 /// which logins unlock the vault), and whether a recovery key exists.
 fn check_slots(r: &mut Report, ctx: &Ctx) {
@@ -244,6 +284,15 @@ fn check_slots(r: &mut Report, ctx: &Ctx) {
         ),
         Err(e) => r.warn("login unlock", &e.to_string(), "see `keyward recover`"),
     }
+}
+
+fn has_tpm2_slot(ctx: &Ctx) -> bool {
+    ctx.vault_unknown.is_none()
+        && keyward_vault::SealedVault::read(&ctx.vault).is_ok_and(|s| {
+            s.slots()
+                .iter()
+                .any(|s| s.kind == keyward_vault::SlotKind::Tpm2)
+        })
 }
 
 /// The vault's scrypt cost against the floor (a stolen copy is guessed

@@ -28,12 +28,22 @@ pub(crate) struct EnrollArgs {
     /// Read the vault password from this file descriptor (when the vault is not unlocked).
     #[arg(long, value_name = "N")]
     pub password_fd: Option<i32>,
-    /// tpm2: ask for a PIN the TPM checks on every unseal.
+    /// tpm2: ask for a PIN the TPM checks on every unseal (wrong PINs count
+    /// toward the TPM's dictionary-attack lockout).
     #[arg(long)]
     pub pin: bool,
-    /// tpm2: bind to these PCRs (e.g. 0,7).
-    #[arg(long, value_name = "LIST")]
+    /// tpm2: the PIN, read from this file descriptor (one line); implies --pin.
+    #[arg(long, value_name = "N")]
+    pub pin_fd: Option<i32>,
+    /// tpm2: bind to these PCRs of the SHA-256 bank (e.g. 7, 0,7 or 0+2+7):
+    /// the slot stops opening when one of them changes (docs/tpm.md).
+    #[arg(long, value_name = "LIST", value_parser = check_pcrs)]
     pub pcrs: Option<String>,
+}
+
+/// `--pcrs` checked before anything is asked or opened.
+fn check_pcrs(s: &str) -> std::result::Result<String, String> {
+    s.parse::<keyward_tpm::PcrList>().map(|l| l.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -129,8 +139,8 @@ fn enroll_tpm2(ctx: &Ctx, a: &EnrollArgs) -> Result<()> {
         return Err(CliError::NoTpm);
     };
     let mut v = crate::ctx::open(ctx, a.password_fd)?;
-    let pin = if a.pin {
-        Some(crate::password::Source::new(None)?.read_new("TPM PIN: ")?)
+    let pin = if a.pin || a.pin_fd.is_some() {
+        Some(crate::password::Source::new(a.pin_fd)?.read_new("TPM PIN: ")?)
     } else {
         None
     };
@@ -144,8 +154,14 @@ fn enroll_tpm2(ctx: &Ctx, a: &EnrollArgs) -> Result<()> {
     let public = public_key(SlotKind::Tpm2, &secret)?;
     drop(secret);
     let index = v.enroll(SlotKind::Tpm2, &public, &data)?;
+    let how = match (opts.pin.is_some(), &opts.pcrs) {
+        (false, None) => "unlocks with no typing on this machine".to_string(),
+        (true, None) => "asks for its PIN".to_string(),
+        (false, Some(p)) => format!("unlocks with no typing while PCRs {p} are unchanged"),
+        (true, Some(p)) => format!("asks for its PIN, while PCRs {p} are unchanged"),
+    };
     say(&format!(
-        "enrolled this machine's TPM for {} (slot {index})",
+        "enrolled this machine's TPM for {} (slot {index}): it {how}",
         ctx.vault.display()
     ));
     Ok(())
@@ -156,7 +172,15 @@ fn describe(s: &SlotInfo) -> String {
         SlotKind::Password => format!("{} (typed)", s.detail()),
         SlotKind::Recovery => format!("key {} (typed)", s.detail()),
         SlotKind::Host => format!("key {} (this machine's host key, no typing)", s.detail()),
-        SlotKind::Tpm2 => format!("key {} (sealed by a TPM)", s.detail()),
+        SlotKind::Tpm2 => match keyward_tpm::slot::Tpm2Unsealer::sealed(s) {
+            Ok(k) => format!(
+                "key {} (sealed by a TPM; {}; PCRs {})",
+                s.detail(),
+                if k.needs_pin() { "PIN" } else { "no typing" },
+                k.pcrs()
+            ),
+            Err(e) => format!("key {} (sealed by a TPM; {e})", s.detail()),
+        },
         SlotKind::Other(_) => format!(
             "key {} (a kind this keyward does not know; kept)",
             s.detail()

@@ -7,6 +7,8 @@ use crate::ctx::{say, Ctx};
 use crate::exit::{CliError, Result};
 use crate::password::{read_recovery_key, Source};
 use clap::Args;
+use keyward_secmem::SecretBytes;
+use keyward_tpm::slot::Tpm2Unsealer;
 use keyward_unlock::{open_with_default_unsealers, NoTyping};
 use keyward_vault::{format_duration, keyring, read_vault_id, SealedVault, SlotKind, Vault};
 use std::time::Duration;
@@ -29,6 +31,46 @@ pub(crate) struct UnlockArgs {
     /// Open with the recovery key read from this file descriptor (one line).
     #[arg(long, value_name = "N", conflicts_with = "non_interactive")]
     pub recovery_key_fd: Option<i32>,
+    /// Open through the tpm2 slot sealed with a PIN, the PIN read from this
+    /// file descriptor (one line). Wrong PINs count toward the TPM's lockout.
+    #[arg(long, value_name = "N", conflicts_with_all = ["password_fd", "non_interactive", "recovery_key", "recovery_key_fd"])]
+    pub pin_fd: Option<i32>,
+}
+
+/// Opens `sealed` through its tpm2 slot sealed with a PIN.
+fn open_with_pin(sealed: SealedVault, pin: &SecretBytes) -> Result<Vault> {
+    let slots = sealed.slots();
+    let Some(slot) = slots.iter().find(|s| Tpm2Unsealer::needs_pin(s)) else {
+        return Err(CliError::Usage(
+            "the vault has no tpm2 slot with a PIN (`keyward slots` lists them)".into(),
+        ));
+    };
+    let secret = Tpm2Unsealer::for_user().unseal_slot(slot, Some(pin))?;
+    Ok(sealed.open_with_slot(SlotKind::Tpm2, &secret)?)
+}
+
+/// On a terminal, when the vault has a tpm2 slot with a PIN: asks for the
+/// PIN first (an empty answer goes on to the password). A refused PIN is
+/// said in one line and the password asked after it.
+fn try_pin_on_terminal(sealed: SealedVault) -> Result<std::result::Result<Vault, SealedVault>> {
+    if !sealed.slots().iter().any(Tpm2Unsealer::needs_pin) {
+        return Ok(Err(sealed));
+    }
+    let pin = keyward_secmem::prompt_secret("TPM PIN (empty: use the password): ")?;
+    if pin.is_empty() {
+        return Ok(Err(sealed));
+    }
+    let slots = sealed.slots();
+    let Some(slot) = slots.iter().find(|s| Tpm2Unsealer::needs_pin(s)) else {
+        return Ok(Err(sealed));
+    };
+    match Tpm2Unsealer::for_user().unseal_slot(slot, Some(&pin)) {
+        Ok(secret) => Ok(Ok(sealed.open_with_slot(SlotKind::Tpm2, &secret)?)),
+        Err(e) => {
+            eprintln!("keyward: {e}");
+            Ok(Err(sealed))
+        }
+    }
 }
 
 fn parse_timeout(s: &str) -> std::result::Result<Duration, String> {
@@ -47,6 +89,10 @@ pub(crate) fn run(ctx: &Ctx, a: UnlockArgs) -> Result<()> {
         let key = read_recovery_key(a.recovery_key_fd)?;
         let v = SealedVault::read(&ctx.vault)?.open_with_slot(SlotKind::Recovery, &key)?;
         (v, " with the recovery key")
+    } else if let Some(fd) = a.pin_fd {
+        let pin = Source::new(Some(fd))?.read("TPM PIN: ")?;
+        let v = open_with_pin(SealedVault::read(&ctx.vault)?, &pin)?;
+        (v, " with the TPM and its PIN")
     } else if a.password_fd.is_some() {
         let pw = Source::new(a.password_fd)?.read("Vault password: ")?;
         (Vault::open_with_password(&ctx.vault, &pw)?, "")
@@ -73,10 +119,13 @@ pub(crate) fn run(ctx: &Ctx, a: UnlockArgs) -> Result<()> {
                     why,
                 });
             }
-            NoTyping::Still(sealed, _) => {
-                let pw = Source::new(None)?.read("Vault password: ")?;
-                (sealed.open_with_password(&pw)?, "")
-            }
+            NoTyping::Still(sealed, _) => match try_pin_on_terminal(sealed)? {
+                Ok(v) => (v, " with the TPM and its PIN"),
+                Err(sealed) => {
+                    let pw = Source::new(None)?.read("Vault password: ")?;
+                    (sealed.open_with_password(&pw)?, "")
+                }
+            },
         }
     };
     v.check_rollback()?;

@@ -6,5 +6,7 @@
 static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
 
 fn main() {
+    // tpm2 slots in the unlock policy (a locked vault opens without typing).
+    keyward_tpm::slot::wire();
     std::process::exit(keyward_protocols::terraform::main());
 }

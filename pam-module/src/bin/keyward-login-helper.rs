@@ -3,5 +3,8 @@
 #![forbid(unsafe_code)]
 
 fn main() {
+    // tpm2 slots in the `slots` job, the TPM named by /etc/keyward/keyward.toml
+    // only (never this process's environment or the user's files).
+    keyward_tpm::slot::wire_system();
     std::process::exit(pam_keyward::login::helper_main())
 }

@@ -10,6 +10,8 @@ static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
 use std::io::Write;
 
 fn main() {
+    // tpm2 slots in the unlock policy (a locked vault opens without typing).
+    keyward_tpm::slot::wire();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     if let Err(e) = keyward_secret_service::run(&args) {
         let line = format!("keyward-secret-service: {e}\n");

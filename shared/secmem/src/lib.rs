@@ -133,6 +133,20 @@ pub fn wipe(buf: &mut [u8]) {
     sys::wipe_slice(buf);
 }
 
+/// Has the C library overwrite every block of the C heap as it is freed
+/// (glibc's `M_PERTURB`), for processes that call C code which leaves
+/// secrets in blocks it frees without wiping (libtss2's unsealed data, in
+/// keyward-tpm). It does not reach blocks glibc keeps in a thread's cache
+/// (tcache) until that thread ends: run such C code on a thread of its own
+/// that ends right after. It also keeps glibc to one arena (such a thread's
+/// blocks go to the main heap, not to a 64 MiB arena of its own that
+/// outlives it). Costs a `memset` per `free` from then on; call it only in
+/// processes that need it. `false` where it is not available (another C
+/// library).
+pub fn wipe_c_heap_on_free() -> bool {
+    sys::perturb_c_heap()
+}
+
 /// Wipes the stack just below the caller's frame (32 KiB), where the functions
 /// it called left copies of keys, key schedules and passwords: scrypt's HMAC
 /// key blocks, an AES key expansion, values moved between frames. Call it

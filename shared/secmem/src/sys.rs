@@ -235,6 +235,27 @@ pub(crate) fn wipe_slice(buf: &mut [u8]) {
     unsafe { wipe(buf.as_mut_ptr(), buf.len()) };
 }
 
+/// glibc's `M_PERTURB`: from now on `free` fills each freed block of the C
+/// heap with 0xff (and `malloc` hands out blocks filled with 0x00). `false`
+/// where the C library is not glibc or refuses.
+pub(crate) fn perturb_c_heap() -> bool {
+    #[cfg(target_env = "gnu")]
+    {
+        // SAFETY: mallopt only sets an allocator parameter; M_PERTURB takes
+        // any byte value, and glibc serialises the change with its own lock.
+        let perturb = unsafe { libc::mallopt(libc::M_PERTURB, 0xff) == 1 };
+        // One arena: a thread's blocks go to the main heap instead of an
+        // arena of its own (a 64 MiB mapping that outlives the thread).
+        // SAFETY: as above; M_ARENA_MAX takes any positive count.
+        unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
+        perturb
+    }
+    #[cfg(not(target_env = "gnu"))]
+    {
+        false
+    }
+}
+
 /// Writes a 16-byte canary at `at` (any alignment).
 ///
 /// # Safety

@@ -25,6 +25,13 @@ pub struct Config {
     pub kdf_limits_from: Option<PathBuf>,
     /// What to do when memory cannot be locked.
     pub memory_lock: LockPolicy,
+    /// How to reach the TPM (`tpm2_tcti`, a libtss2 TCTI string; the last
+    /// file that set it wins). `KEYWARD_TPM2_TCTI` overrides it for the CLI
+    /// and the helpers (`keyward_tpm::Tcti::for_user`).
+    pub tpm2_tcti: Option<String>,
+    /// `tpm2_tcti` as the system file alone set it: the only one the PAM
+    /// module's login helper honours (`keyward_tpm::Tcti::for_system`).
+    pub tpm2_tcti_system: Option<String>,
     /// Vault path (`~` expanded); `KEYWARD_VAULT` and `--vault` override it.
     pub vault_path: Option<PathBuf>,
     /// Whether pam_keyward's `unlock` may unlock this vault at login and
@@ -48,6 +55,8 @@ impl Default for Config {
             kdf_limits: KdfLimits::default(),
             kdf_limits_from: None,
             memory_lock: LockPolicy::BestEffort,
+            tpm2_tcti: None,
+            tpm2_tcti_system: None,
             vault_path: None,
             login_unlock: true,
             audit: crate::AuditSettings::default(),
@@ -208,6 +217,18 @@ impl Config {
                         return Err(err(key, "empty path".into()));
                     }
                     self.vault_path = Some(expand_tilde(s, home).map_err(|why| err(key, why))?);
+                }
+                "tpm2_tcti" => {
+                    let s = value.as_str().filter(|s| !s.is_empty()).ok_or_else(|| {
+                        err(
+                            key,
+                            "expected a TCTI string like \"device:/dev/tpmrm0\"".into(),
+                        )
+                    })?;
+                    self.tpm2_tcti = Some(s.to_string());
+                    if system {
+                        self.tpm2_tcti_system = Some(s.to_string());
+                    }
                 }
                 "login_unlock" => {
                     self.login_unlock = value
@@ -511,6 +532,29 @@ mod tests {
             e.contains("512 MiB of memory, above the ceiling of 256 MiB"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn tpm2_tcti_remembers_what_the_system_file_said() {
+        let mut c = Config::default();
+        let sys = Path::new(SYSTEM_CONFIG);
+        c.merge_in(sys, "tpm2_tcti = \"device:/dev/tpm0\"\n", None, true)
+            .unwrap();
+        c.merge(
+            Path::new("/home/u/config.toml"),
+            "tpm2_tcti = \"swtpm:host=127.0.0.1,port=2321\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.tpm2_tcti.as_deref(),
+            Some("swtpm:host=127.0.0.1,port=2321")
+        );
+        assert_eq!(c.tpm2_tcti_system.as_deref(), Some("device:/dev/tpm0"));
+        let e = c
+            .merge(Path::new("/u.toml"), "tpm2_tcti = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tpm2_tcti"), "{e}");
     }
 
     #[test]
