@@ -117,6 +117,10 @@ pub(crate) enum Command {
     /// (`keyward setup pnpm` writes the helper that runs it).
     #[command(name = "npm-token", after_help = exit::EXIT_CODES_HELP)]
     NpmToken(cmd::npm::NpmTokenArgs),
+    /// pnpm's token helper run from a helper file's `#!` line: print `Bearer TOKEN`
+    /// for the registry the file names (`keyward setup pnpm` writes it).
+    #[command(name = "npm-token-helper", after_help = exit::EXIT_CODES_HELP)]
+    NpmTokenHelper(cmd::npm::NpmTokenHelperArgs),
     /// Show the audit trail of record uses, or check its HMAC chain (--verify).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Log(cmd::log::LogArgs),
@@ -127,9 +131,42 @@ pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
 }
 
+/// The calls other programs make once per use, `VERB ARG` and nothing else
+/// (`kube-credential NAME`, `npm-token URL`, `npm-token-helper FILE`, `get
+/// NAME`, `aws PROFILE`), parsed without clap: building clap's command tree
+/// (every subcommand's arguments) and wiping it on drop was 60 % of the
+/// instructions of a `keyward kube-credential` call. Anything else (an
+/// option, a value starting with `-`, more or fewer arguments, bytes that
+/// are not UTF-8) returns `None` and goes to clap, so what clap would accept
+/// here parses to the same [`Cli`].
+fn parse_quick(mut args: impl Iterator<Item = std::ffi::OsString>) -> Option<Cli> {
+    let (_, verb, arg) = (args.next()?, args.next()?, args.next()?);
+    if args.next().is_some() {
+        return None;
+    }
+    let arg = arg.into_string().ok().filter(|a| !a.starts_with('-'))?;
+    let command = match verb.to_str()? {
+        "kube-credential" => Command::KubeCredential(cmd::kube::KubeCredentialArgs { name: arg }),
+        "npm-token" => Command::NpmToken(cmd::npm::NpmTokenArgs { registry: arg }),
+        "npm-token-helper" => Command::NpmTokenHelper(cmd::npm::NpmTokenHelperArgs {
+            file: PathBuf::from(arg),
+        }),
+        "get" => Command::Get(cmd::get::GetArgs {
+            name: arg,
+            previous: false,
+        }),
+        "aws" => Command::Aws(cmd::aws::AwsArgs { profile: arg }),
+        _ => return None,
+    };
+    Some(Cli {
+        vault: None,
+        command,
+    })
+}
+
 /// Parses the arguments, runs the command and exits with its code.
 pub fn main() {
-    let cli = match Cli::try_parse() {
+    let cli = match parse_quick(std::env::args_os()).map_or_else(Cli::try_parse, Ok) {
         Ok(c) => c,
         Err(e) => {
             let code = e.exit_code();
@@ -196,6 +233,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Aws(a) => cmd::aws::run(&ctx, a),
         Command::KubeCredential(a) => cmd::kube::credential(&ctx, a),
         Command::NpmToken(a) => cmd::npm::token(&ctx, a),
+        Command::NpmTokenHelper(a) => cmd::npm::token_helper(&ctx, a),
     };
     if let Err(exit::CliError::Vault(e)) = &result {
         keyward_audit::note_failure(e);

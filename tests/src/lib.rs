@@ -48,7 +48,14 @@ pub fn bin_for_others(name: &str) -> PathBuf {
     static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(".{name}.{}.{n}", std::process::id()));
-    std::fs::copy(&src, &tmp).unwrap_or_else(|e| panic!("copy {}: {e}", src.display()));
+    // A hard link where the two lie on one file system: a copy is open for
+    // writing while it is made, and a child another test thread forks in that
+    // moment holds the descriptor until its exec, so running the copy fails
+    // with ETXTBSY ("Text file busy"; seen in password_fd under the full
+    // suite). A link never has a writer. A copy only across file systems.
+    if std::fs::hard_link(&src, &tmp).is_err() {
+        std::fs::copy(&src, &tmp).unwrap_or_else(|e| panic!("copy {}: {e}", src.display()));
+    }
     std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
     let dst = dir.join(name);
     std::fs::rename(&tmp, &dst).unwrap();

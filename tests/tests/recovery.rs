@@ -155,6 +155,34 @@ fn an_older_copy_put_back_is_refused_until_accepted() {
     // `recover` without the flag says the same.
     assert_eq!(h.keyward(&["recover"], "").status.code(), Some(5));
 
+    // Unlocked, the cached key's keyring entry remembers too: with the state
+    // directory's file gone, the older copy is still refused (the number is
+    // read with the cached key).
+    let state = h.path().join(".local/state/keyward/generations");
+    let saved: Vec<(std::path::PathBuf, Vec<u8>)> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let data = std::fs::read(&p).unwrap();
+            (p, data)
+        })
+        .collect();
+    assert!(
+        !saved.is_empty(),
+        "no generation file in {}",
+        state.display()
+    );
+    for (p, _) in &saved {
+        std::fs::remove_file(p).unwrap();
+    }
+    let out = get(&h, "a.example");
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(msg), "{}", text(&out.stderr));
+    for (p, data) in &saved {
+        std::fs::write(p, data).unwrap();
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
     // Locked (only the state directory remembers), it is still refused.
     ok(&h.keyward(&["lock"], ""));
     let out = h.keyward(&["unlock", "--password-fd", "0"], "pw\n");

@@ -1,6 +1,7 @@
 //! pnpm's token helper: `keyward npm-token REGISTRY_URL` prints `Bearer TOKEN`
 //! (the Authorization value pnpm sends) from locked memory; `keyward setup
-//! pnpm REGISTRY_URL` writes the helper script (no secret in it) and the
+//! pnpm REGISTRY_URL` writes the helper file (no secret in it: a `#!` line
+//! running `keyward npm-token-helper` and a `registry=` line) and the
 //! `//HOST/PATH/:tokenHelper=/abs/path` line of the user's `.npmrc`. The token
 //! is the named secret `npm/HOST[:PORT][/PATH…]`.
 
@@ -23,6 +24,14 @@ pub(crate) struct NpmTokenArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct NpmTokenHelperArgs {
+    /// A helper file written by `keyward setup pnpm` (its `registry=` line
+    /// names the registry); the kernel passes it when the file's `#!` line
+    /// runs `keyward npm-token-helper`.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct SetupPnpmArgs {
     /// The registry URL, as in `registry=` of .npmrc (`https://npm.example.com/`).
     pub registry: String,
@@ -42,7 +51,40 @@ pub(crate) fn secret_name(registry: &str) -> Result<(String, String)> {
 
 /// `keyward npm-token REGISTRY_URL`: `Bearer TOKEN` and a newline on stdout.
 pub(crate) fn token(ctx: &Ctx, a: NpmTokenArgs) -> Result<()> {
-    let (_, name) = secret_name(&a.registry)?;
+    print_token(ctx, &a.registry)
+}
+
+/// The line of a helper file that names its registry.
+const REGISTRY_LINE: &str = "registry=";
+
+/// `keyward npm-token-helper FILE`: [`token`] for the registry FILE's
+/// `registry=` line names. FILE must be yours and not writable by others
+/// (keyward-trustfs), as the helper `keyward setup pnpm` writes is.
+pub(crate) fn token_helper(ctx: &Ctx, a: NpmTokenHelperArgs) -> Result<()> {
+    use std::io::Read;
+    let trust = keyward_trustfs::Trust::system(&[keyward_trustfs::fs_uid()], 0o022)
+        .named("pnpm token helper");
+    let mut f = trust.open(&a.file).map_err(keyward_vault::Error::from)?;
+    // Helpers are a few hundred bytes, and the `registry=` line must be in
+    // the first 4 KiB: one read(2) of a regular file (the trust check
+    // refused anything else) returns all of that.
+    let mut buf = [0u8; 4096];
+    let n = f.read(&mut buf).map_err(CliError::file(&a.file))?;
+    let registry = std::str::from_utf8(&buf[..n])
+        .ok()
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix(REGISTRY_LINE)))
+        .ok_or_else(|| {
+            CliError::bad_file(
+                &a.file,
+                "names no registry (no `registry=` line in its first 4 KiB): write it again with `keyward setup pnpm REGISTRY_URL`",
+            )
+        })?;
+    print_token(ctx, registry)
+}
+
+/// `Bearer TOKEN` and a newline on stdout, in one `write(2)` from locked memory.
+fn print_token(ctx: &Ctx, registry: &str) -> Result<()> {
+    let (_, name) = secret_name(registry)?;
     let v = open(ctx)?;
     let (value, _) = named::get(&v, &name)?.ok_or_else(|| CliError::NoSecret(name.clone()))?;
     let mut line = SecretBytes::with_capacity(value.len() + 8)?;
@@ -80,8 +122,12 @@ pub(crate) fn setup(ctx: &Ctx, a: SetupPnpmArgs) -> Result<()> {
         named::put(&mut v, &name, value, None)?;
         say(&format!("stored the token for {dart} as {name}"));
     }
-    // The helper: a script, so that pnpm (which takes an absolute path and
-    // no arguments) runs `keyward npm-token URL`. It holds no secret.
+    // The helper (pnpm takes an absolute path and no arguments). It holds no
+    // secret. Its `#!` line runs keyward itself, which reads the registry
+    // from the file: no shell between pnpm's and keyward (a `sh` start was
+    // a third of a call). A path the kernel cannot put on a `#!` line
+    // (white space, longer than the 127 bytes older kernels take) gets a
+    // shell script running `keyward npm-token URL` instead.
     let dir = match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
         Some(x) => PathBuf::from(x),
         None => home()?.join(".config"),
@@ -89,11 +135,23 @@ pub(crate) fn setup(ctx: &Ctx, a: SetupPnpmArgs) -> Result<()> {
     .join("keyward/npm-token-helpers");
     std::fs::create_dir_all(&dir).map_err(CliError::file(&dir))?;
     let script = dir.join(named::component(dart.trim_matches('/')));
-    let body = format!(
-        "#!/bin/sh\n# pnpm token helper for {dart}, written by `keyward setup pnpm`: prints\n# `Bearer TOKEN` from the keyward vault (named secret {name}). No secret here.\nexec {} npm-token {}\n",
-        sh_quote(&keyward.display().to_string()),
-        sh_quote(&dart)
+    let about = format!(
+        "# pnpm token helper for {dart}, written by `keyward setup pnpm`: prints\n# `Bearer TOKEN` from the keyward vault (named secret {name}). No secret here.\n"
     );
+    let shebang = format!("#!{} npm-token-helper\n", keyward.display());
+    let direct = keyward.to_str().is_some_and(|k| {
+        !k.bytes()
+            .any(|c| c.is_ascii_whitespace() || c.is_ascii_control())
+    }) && shebang.len() <= 127;
+    let body = if direct {
+        format!("{shebang}{about}{REGISTRY_LINE}{dart}\n")
+    } else {
+        format!(
+            "#!/bin/sh\n{about}exec {} npm-token {}\n",
+            sh_quote(&keyward.display().to_string()),
+            sh_quote(&dart)
+        )
+    };
     {
         use std::os::unix::fs::OpenOptionsExt;
         let tmp = script.with_extension("tmp");

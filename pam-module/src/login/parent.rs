@@ -161,14 +161,38 @@ pub(super) fn with_vault(
         Ok(l) => l,
         Err(e) => return Outcome::Failed(e.to_string()),
     };
-    // scrypt and the key unwrap run in a frame of their own, and the stack
-    // below this one is scrubbed after them.
-    let unwrapped = keyward_secmem::with_scrubbed_stack(|| {
-        vl::unwrap_header_within(&hello.path, &hello.header, old, &limits)
+    // scrypt, the key unwrap and the copy of the key into the message run in
+    // a frame of their own; the stack below this one and the vector
+    // registers (the copy goes through them) are scrubbed after them.
+    let built = keyward_secmem::with_scrubbed_stack(|| -> Result<SecretBytes, Option<String>> {
+        let (_, key) = match vl::unwrap_header_within(&hello.path, &hello.header, old, &limits) {
+            Ok(k) => k,
+            Err(keyward_vault::Error::WrongPassword { .. }) => return Err(None),
+            Err(e) => return Err(Some(e.to_string())),
+        };
+        let fail = |e: &dyn std::fmt::Display| Some(e.to_string());
+        let mut m = SecretBytes::with_capacity(KEY_LEN + WRAP_WIRE_LEN).map_err(|e| fail(&e))?;
+        m.extend_from_slice(key.expose()).map_err(|e| fail(&e))?;
+        drop(key);
+        match (job, new) {
+            (Job::Rewrap, Some(new)) => {
+                let wrap = NewWrap::derive_within(new, hello.kdf, &limits, &hello.path)
+                    .map_err(|e| fail(&e))?;
+                let wire = wrap.to_wire().map_err(|e| fail(&e))?;
+                m.extend_from_slice(wire.expose_secret())
+                    .map_err(|e| fail(&e))?;
+            }
+            _ => {
+                let t = o.timeout.unwrap_or(hello.timeout).as_secs().max(1);
+                m.extend_from_slice(&t.to_le_bytes())
+                    .map_err(|e| fail(&e))?;
+            }
+        }
+        Ok(m)
     });
-    let (_, key) = match unwrapped {
-        Ok(k) => k,
-        Err(keyward_vault::Error::WrongPassword { .. }) => {
+    let msg = match built {
+        Ok(m) => m,
+        Err(None) => {
             // The child records the failed unlock; closing the socket then
             // tells it there is nothing more to do.
             let _ = send_frame(&child.stream, T_WRONG, &[]);
@@ -178,33 +202,7 @@ pub(super) fn with_vault(
                 hello.path.display()
             ));
         }
-        Err(e) => return Outcome::Failed(e.to_string()),
-    };
-    let msg = (|| -> Result<SecretBytes, String> {
-        let mut m =
-            SecretBytes::with_capacity(KEY_LEN + WRAP_WIRE_LEN).map_err(|e| e.to_string())?;
-        m.extend_from_slice(key.expose())
-            .map_err(|e| e.to_string())?;
-        match (job, new) {
-            (Job::Rewrap, Some(new)) => {
-                let wrap = NewWrap::derive_within(new, hello.kdf, &limits, &hello.path)
-                    .map_err(|e| e.to_string())?;
-                let wire = wrap.to_wire().map_err(|e| e.to_string())?;
-                m.extend_from_slice(wire.expose_secret())
-                    .map_err(|e| e.to_string())?;
-            }
-            _ => {
-                let t = o.timeout.unwrap_or(hello.timeout).as_secs().max(1);
-                m.extend_from_slice(&t.to_le_bytes())
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        Ok(m)
-    })();
-    drop(key);
-    let msg = match msg {
-        Ok(m) => m,
-        Err(e) => return Outcome::Failed(e),
+        Err(Some(e)) => return Outcome::Failed(e),
     };
     if let Err(e) = send_frame(&child.stream, T_KEY, msg.expose_secret()) {
         return Outcome::Failed(format!("cannot talk to the user's process: {e}"));

@@ -63,6 +63,10 @@
 //!   (`cargo bench -p keyward-secmem --bench report`).
 //! - [`harden_process`] (for keyward's own binaries, not the PAM module):
 //!   `PR_SET_DUMPABLE=0` and `RLIMIT_CORE=0`.
+//! - [`BulkBuf`], for large *non-secret* data (a whole vault file read for a
+//!   lookup): on transparent huge pages when 2 MiB or more, so filling it
+//!   costs one page fault per 2 MiB; excluded from core dumps; not locked,
+//!   not wiped on drop (its owner wipes what it must).
 //!
 //! ## What it does not guarantee
 //! - Copies the compiler leaves in registers, or on the stack where a caller
@@ -90,6 +94,8 @@
 
 #[allow(unsafe_code)] // hands out slots of the raw mappings `sys` makes
 mod alloc;
+#[allow(unsafe_code)] // maps a large plain buffer on transparent huge pages
+mod bulk;
 pub mod ct;
 mod error;
 mod harden;
@@ -106,6 +112,7 @@ mod sys;
 mod wipe_alloc;
 
 pub use alloc::{ignore_environment, prefer_backend, release_unused, MAX_SECRET_LEN};
+pub use bulk::BulkBuf;
 pub use locked::{Keyed, Locked};
 pub use wipe_alloc::WipeOnFree;
 

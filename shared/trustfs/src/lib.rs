@@ -423,8 +423,10 @@ impl Trust {
         )
     }
 
-    /// Checks `path`'s directory, then reads at most `limit` bytes of `path`.
-    pub fn read(&self, path: &Path, limit: u64) -> Result<Vec<u8>> {
+    /// Checks `path`'s directory, then opens `path` read-only and checks it:
+    /// the file and the metadata the check read (its length), for a caller
+    /// that reads it into a buffer of its own.
+    pub fn open_read(&self, path: &Path) -> Result<(File, Metadata)> {
         match self.check_dir(&dir_of(path)) {
             // A missing directory means a missing file.
             Err(Error::NotFound { .. }) => {
@@ -434,8 +436,13 @@ impl Trust {
             }
             r => r?,
         }
-        let f = self.open(path)?;
-        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        self.open_with_meta(path, OpenOptions::new().read(true))
+    }
+
+    /// Checks `path`'s directory, then reads at most `limit` bytes of `path`.
+    pub fn read(&self, path: &Path, limit: u64) -> Result<Vec<u8>> {
+        let (f, meta) = self.open_read(path)?;
+        let len = meta.len();
         let cap = usize::try_from(len.min(limit)).unwrap_or(0);
         let mut data = Vec::with_capacity(cap.saturating_add(1));
         f.take(limit).read_to_end(&mut data).map_err(io(path))?;

@@ -74,12 +74,17 @@ fn prompt_allowed(opts: &HelperOpen) -> bool {
 /// waiting for input that cannot come. An older generation than one seen
 /// before is refused ([`Error::Rollback`], [`Vault::check_rollback`]).
 pub fn open_for_helper(opts: HelperOpen) -> Result<Vault> {
-    let mut vault = open_unchecked(opts)?;
-    vault.check_rollback()?;
+    let (mut vault, keyring_generation) = open_unchecked(opts)?;
+    match keyring_generation {
+        Some(g) => vault.check_rollback_with(g)?,
+        None => vault.check_rollback()?,
+    }
     Ok(vault)
 }
 
-fn open_unchecked(opts: HelperOpen) -> Result<Vault> {
+/// The vault, and when it was opened with the cached key, the generation
+/// noted beside that key (read with it).
+fn open_unchecked(opts: HelperOpen) -> Result<(Vault, Option<Option<u64>>)> {
     let config = match &opts.config {
         Some(c) => c.clone(),
         None => Config::load()?,
@@ -91,8 +96,8 @@ fn open_unchecked(opts: HelperOpen) -> Result<Vault> {
     let sealed = SealedVault::read(&path)?;
     let id = sealed.id();
     // A keyring error (no keyring in this container, seccomp) falls through to the prompt.
-    if let Ok(Some(key)) = keyward_vault::keyring::load(&id) {
-        return sealed.open_with_key(key);
+    if let Ok(Some((key, generation))) = keyward_vault::keyring::load_with_generation(&id) {
+        return Ok((sealed.open_with_key(key)?, Some(generation)));
     }
     // Slots that need no typing (host, tpm2 without a PIN); cached as after
     // a prompt, when the caller asks for that (not `keyward exec`).
@@ -101,7 +106,7 @@ fn open_unchecked(opts: HelperOpen) -> Result<Vault> {
             if opts.cache_after_prompt {
                 let _ = keyward_vault::keyring::store(&id, vault.key(), config.unlock_timeout);
             }
-            return Ok(vault);
+            return Ok((vault, None));
         }
         NoTyping::Still(sealed, _) => sealed,
     };
@@ -121,7 +126,7 @@ fn open_unchecked(opts: HelperOpen) -> Result<Vault> {
         // Best effort: the vault is open either way.
         let _ = keyward_vault::keyring::store(&id, vault.key(), config.unlock_timeout);
     }
-    Ok(vault)
+    Ok((vault, None))
 }
 
 /// Like [`open_for_helper`], but `Ok(None)` when no vault file exists yet

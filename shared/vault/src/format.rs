@@ -66,7 +66,15 @@ impl VaultId {
 
     /// Lower-case hex.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        // A table, not `format!` per byte: helpers name the keyring entry
+        // and the generation file by it on every call.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(2 * ID_LEN);
+        for &b in &self.0 {
+            s.push(char::from(HEX[usize::from(b >> 4)]));
+            s.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        s
     }
 }
 
@@ -457,37 +465,55 @@ pub(crate) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    #[inline]
     pub fn new(buf: &'a [u8]) -> Self {
         Reader { buf, pos: 0 }
     }
+    #[inline]
     pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], Malformed> {
         let end = self.pos.checked_add(n).ok_or(Malformed)?;
         let s = self.buf.get(self.pos..end).ok_or(Malformed)?;
         self.pos = end;
         Ok(s)
     }
+    #[inline]
     pub fn u8(&mut self) -> Result<u8, Malformed> {
         Ok(self.bytes(1)?[0])
     }
+    #[inline]
     pub fn u32(&mut self) -> Result<u32, Malformed> {
         Ok(u32::from_le_bytes(
             self.bytes(4)?.try_into().map_err(|_| Malformed)?,
         ))
     }
+    #[inline]
     pub fn u64(&mut self) -> Result<u64, Malformed> {
         Ok(u64::from_le_bytes(
             self.bytes(8)?.try_into().map_err(|_| Malformed)?,
         ))
     }
+    #[inline]
     pub fn field(&mut self) -> Result<&'a [u8], Malformed> {
         let n = self.u32()? as usize;
         self.bytes(n)
     }
+    #[inline]
     pub fn pos(&self) -> usize {
         self.pos
     }
+    #[inline]
     pub fn done(&self) -> bool {
         self.pos == self.buf.len()
+    }
+    /// The bytes not read yet (for a decoder that checks bounds itself).
+    #[inline]
+    pub fn rest(&self) -> &'a [u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+    /// Counts `n` more bytes as read.
+    #[inline]
+    pub fn skip(&mut self, n: usize) -> Result<(), Malformed> {
+        self.bytes(n).map(|_| ())
     }
 }
 

@@ -3,6 +3,7 @@
 //! symlinks; the writers' lock is `VAULT.lock` beside the vault.
 
 use crate::error::Result;
+use keyward_secmem::BulkBuf;
 use keyward_trustfs::{dir_of, LockMode, Locked, Trust};
 use std::path::Path;
 
@@ -27,9 +28,36 @@ pub(crate) fn ensure_dir(path: &Path) -> Result<()> {
     Ok(trust().ensure_dir(&dir_of(path))?)
 }
 
-/// Reads the whole vault file after checking the directory and the file.
-pub(crate) fn read_vault(path: &Path) -> Result<Vec<u8>> {
-    read_vault_upto(path, u64::MAX)
+/// Reads the whole vault file after checking the directory and the file,
+/// into a [`BulkBuf`] (huge pages for a large vault: a fresh 4 KiB page per
+/// fault cost more than authenticating and decrypting the file).
+pub(crate) fn read_vault(path: &Path) -> Result<BulkBuf> {
+    use std::io::Read;
+    let (mut f, meta) = trust().open_read(path)?;
+    let err = |e: std::io::Error| crate::error::io(path)(e);
+    // One byte more than the file's length, to see whether it grew since.
+    let cap = usize::try_from(meta.len())
+        .ok()
+        .and_then(|n| n.checked_add(1))
+        .ok_or_else(|| err(std::io::ErrorKind::OutOfMemory.into()))?;
+    let mut buf = BulkBuf::zeroed(cap).map_err(&err)?;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(err(e)),
+        }
+    }
+    if n == buf.len() {
+        // It grew while being read: the rest goes the ordinary way.
+        let mut all = buf.to_vec();
+        f.read_to_end(&mut all).map_err(&err)?;
+        return Ok(BulkBuf::from(all));
+    }
+    buf.truncate(n);
+    Ok(buf)
 }
 
 /// Like [`read_vault`], but at most `limit` bytes (the header alone, for the id).

@@ -110,7 +110,12 @@ fn load_key_payload(id: &VaultId) -> Result<Option<(linux_keyutils::Key, SecretB
         Err(e) if absent(&e) => return Ok(None),
         Err(e) => return Err(err("cannot search the user keyring", e)),
     };
-    let mut buf = SecretBytes::zeroed(PAYLOAD_MAX + 1)?;
+    // Read into a slot of the pool's 512-byte class: the secrets a helper
+    // call makes next (the record's value, the answer it prints) then fit
+    // in the same locked page instead of mapping one per size class (a
+    // `memfd_secret` page costs a TLB flush on every CPU when first touched).
+    let mut buf = SecretBytes::with_capacity(512)?;
+    buf.set_len(PAYLOAD_MAX + 1);
     let n = match k.read(&mut buf.expose_secret_mut()) {
         Ok(n) => n,
         Err(e) if absent(&e) => return Ok(None),
@@ -129,7 +134,11 @@ fn load_key_payload(id: &VaultId) -> Result<Option<(linux_keyutils::Key, SecretB
 /// The highest generation of vault `id` noted in its cached key's entry
 /// ([`set_generation`]), if the vault is unlocked and one was noted.
 pub fn generation(id: &VaultId) -> Option<u64> {
-    let p = load_payload(id).ok()??;
+    generation_in(&load_payload(id).ok()??)
+}
+
+/// The generation noted in a payload, if any.
+fn generation_in(p: &SecretBytes) -> Option<u64> {
     let g = p.expose_secret().get(PAYLOAD_LEN..PAYLOAD_MAX)?;
     Some(u64::from_le_bytes(g.try_into().ok()?))
 }
@@ -161,12 +170,20 @@ pub fn set_generation(id: &VaultId, generation: u64) -> Result<()> {
 
 /// The cached vault key, if it is present and unexpired.
 pub fn load(id: &VaultId) -> Result<Option<VaultKey>> {
+    Ok(load_with_generation(id)?.map(|(key, _)| key))
+}
+
+/// The cached vault key and the generation noted beside it ([`generation`]),
+/// from one read of the entry: a helper checks the vault's generation
+/// ([`crate::Vault::check_rollback_with`]) without reading the keyring again.
+pub fn load_with_generation(id: &VaultId) -> Result<Option<(VaultKey, Option<u64>)>> {
     let Some(p) = load_payload(id)? else {
         return Ok(None);
     };
     // The key (and its cipher) get a guarded allocation of their own; the
     // payload they come from is short-lived and pooled.
-    Ok(Some(VaultKey::from_bytes(&p.expose_secret()[..KEY_LEN])?))
+    let key = VaultKey::from_bytes(&p.expose_secret()[..KEY_LEN])?;
+    Ok(Some((key, generation_in(&p))))
 }
 
 /// Time until the cached key expires, if it is present.

@@ -9,7 +9,7 @@ use crate::format::{self, Header, Malformed, Reader, VaultId, VaultKey, ID_LEN, 
 use crate::fs;
 use crate::kdf::KdfParams;
 use crate::slot::{SlotInfo, SlotKind};
-use keyward_secmem::{ExposeSecret, SecretBytes};
+use keyward_secmem::{BulkBuf, ExposeSecret, SecretBytes};
 use std::path::{Path, PathBuf};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -96,7 +96,22 @@ mod parser_tests {
                     bad = (0..n).map(|_| rng.next() as u8).collect();
                 }
             }
-            let _ = index_offsets(&bad, 0..bad.len(), (rng.next() % 200) as usize);
+            let Ok((_, offsets)) = index_offsets(&bad, 0..bad.len(), (rng.next() % 200) as usize)
+            else {
+                continue;
+            };
+            // What the validating pass accepted, both decoders read alike.
+            for &off in &offsets {
+                let (mut a, mut b) = (
+                    Reader::new(&bad[off as usize..]),
+                    Reader::new(&bad[off as usize..]),
+                );
+                let raw = decode_record(&mut a).expect("validated record");
+                let key = decode_bytes(&mut b).expect("validated record").key;
+                assert_eq!(a.pos(), b.pos());
+                assert_eq!(key.host, raw.view.host.as_bytes());
+                assert_eq!(key.username, raw.view.username.as_bytes());
+            }
         }
     }
 

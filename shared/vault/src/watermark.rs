@@ -110,7 +110,20 @@ pub fn highest_seen(id: &VaultId) -> Option<u64> {
 /// effort: a read-only state directory or a missing keyring weakens the
 /// check, it does not stop the command).
 pub fn check(id: &VaultId, generation: u64) -> std::result::Result<(), u64> {
-    let seen = Seen::read(id);
+    check_with(id, generation, read_keyring(id))
+}
+
+/// [`check`] with the keyring's number already read (with the cached key:
+/// [`crate::keyring::load_with_generation`]).
+pub fn check_with(
+    id: &VaultId,
+    generation: u64,
+    keyring: Option<u64>,
+) -> std::result::Result<(), u64> {
+    let seen = Seen {
+        file: state_dir().and_then(|d| read_file(&d, id)),
+        keyring,
+    };
     match seen.highest() {
         Some(s) if s > generation => Err(s),
         _ => {

@@ -286,3 +286,76 @@ fn keyring_timeout_expires() {
         "the kernel expired the key"
     );
 }
+
+/// A vault of several MiB (read into a huge-page mapping, not the heap):
+/// every record reads back, a lookup from the end finds its match, an update
+/// rewrites it, and a byte changed past the first 2 MiB is caught.
+#[test]
+fn a_vault_of_several_mib_reads_updates_and_detects_tampering() {
+    let (_d, path) = tmp();
+    // Few records (this runs unoptimised), each with a 1 KiB path.
+    let n = 3_000;
+    let long = "p".repeat(1024);
+    let mut v = Vault::create(&path, &pw("correct horse"), CHEAP).unwrap();
+    let sealed = (0..n)
+        .map(|i| {
+            v.seal(NewEntry::new(
+                Kind::Git,
+                "https",
+                &format!("host{i}.example.com"),
+                &long,
+                &format!("user{i}"),
+                pw(&format!("token-{i:08}-abcdefghijklmnop")),
+            ))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    v.update(|t| t.put_all(sealed).map(|_| ())).unwrap();
+    let len = std::fs::metadata(&path).unwrap().len();
+    assert!(len > 3 << 20, "only {len} bytes");
+
+    let key = v.key().try_clone().unwrap();
+    let v2 = Vault::open_with_key(&path, key.try_clone().unwrap()).unwrap();
+    assert_eq!(v2.len(), n);
+    let want = format!("host{}.example.com", n / 2);
+    let i = v2
+        .entry_keys()
+        .enumerate()
+        .rev()
+        .find(|(_, k)| k.host == want.as_bytes())
+        .map(|(i, _)| i)
+        .unwrap();
+    assert_eq!(v2.entry(i).unwrap().username, format!("user{}", n / 2));
+    assert_eq!(
+        v2.reveal(i).unwrap().password.expose_secret(),
+        format!("token-{:08}-abcdefghijklmnop", n / 2).as_bytes()
+    );
+    let last = v2.entry_refs().last().unwrap();
+    assert_eq!(last.host, format!("host{}.example.com", n - 1));
+    drop(v2);
+
+    let mut v3 = Vault::open_with_key(&path, key.try_clone().unwrap()).unwrap();
+    v3.update(|t| t.upsert(git("new.example", "n", "s3cret")).map(|_| ()))
+        .unwrap();
+    let v4 = Vault::open_with_key(&path, key.try_clone().unwrap()).unwrap();
+    assert_eq!(v4.len(), n + 1);
+    assert_eq!(v4.reveal(n).unwrap().password.expose_secret(), b"s3cret");
+    drop((v3, v4));
+
+    // One byte in the secrets region, one in the index past 2 MiB, one near its end.
+    let good = std::fs::read(&path).unwrap();
+    for at in [1 << 20, 5 << 19, good.len() - 100] {
+        let mut bad = good.clone();
+        bad[at] ^= 1;
+        std::fs::write(&path, &bad).unwrap();
+        assert!(
+            matches!(
+                Vault::open_with_key(&path, key.try_clone().unwrap()),
+                Err(Error::Corrupt { .. })
+            ),
+            "byte {at} changed and not detected"
+        );
+    }
+    std::fs::write(&path, &good).unwrap();
+    assert_eq!(Vault::open_with_key(&path, key).unwrap().len(), n + 1);
+}

@@ -6,15 +6,13 @@ use super::*;
 /// The file as read, with the index decrypted in place: header ‖ sealed
 /// secrets region ‖ index plaintext. The index plaintext is wiped on drop.
 pub(super) struct FileBuf {
-    pub(super) bytes: Vec<u8>,
+    pub(super) bytes: BulkBuf,
     pub(super) index: std::ops::Range<usize>,
 }
 
 impl Drop for FileBuf {
     fn drop(&mut self) {
-        if let Some(s) = self.bytes.get_mut(self.index.clone()) {
-            keyward_secmem::wipe(s);
-        }
+        self.bytes.wipe(self.index.clone());
     }
 }
 
@@ -46,7 +44,7 @@ impl State {
         State {
             header,
             buf: FileBuf {
-                bytes: Vec::new(),
+                bytes: BulkBuf::default(),
                 index: 0..0,
             },
             generation,
@@ -110,7 +108,13 @@ impl State {
 
 /// Authenticates a whole file under `key`, decrypts the index in place and
 /// validates every record (without allocating per record).
-pub(super) fn parse(path: &Path, data: Vec<u8>, header: Header, key: &VaultKey) -> Result<State> {
+pub(super) fn parse(
+    path: &Path,
+    data: impl Into<BulkBuf>,
+    header: Header,
+    key: &VaultKey,
+) -> Result<State> {
+    let data = data.into();
     let bad = |_: Malformed| corrupt(path);
     let mut r = Reader::new(data.get(header.len..).ok_or_else(|| corrupt(path))?);
     let secrets_len = usize::try_from(r.u64().map_err(bad)?).map_err(|_| corrupt(path))?;
@@ -158,14 +162,13 @@ pub(super) fn index_offsets(
         offsets.push(u32::try_from(base + r.pos()).map_err(|_| Malformed)?);
         let raw = decode_bytes(&mut r)?;
         let k = &raw.key;
-        let text = [
-            k.protocol,
-            k.host,
-            k.path,
-            k.username,
-            raw.authtype.unwrap_or(b""),
-        ];
-        if !text.iter().all(|f| is_utf8(f)) {
+        // All ASCII, length prefixes included (the common case): every field
+        // is UTF-8; otherwise each field is checked on its own.
+        let text = index.get(raw.text.clone()).is_some_and(<[u8]>::is_ascii)
+            || [k.protocol, k.host, k.path, k.username]
+                .iter()
+                .all(|f| is_utf8(f));
+        if !text || !raw.authtype.is_none_or(is_utf8) {
             return Err(Malformed);
         }
         if raw.off.checked_add(raw.len).is_none_or(|e| e > secrets_len) {

@@ -316,7 +316,21 @@ impl Vault {
     /// from now on, every generation this handle writes. The CLI and every
     /// helper open through it (`keyward-unlock`).
     pub fn check_rollback(&mut self) -> Result<()> {
-        if let Err(seen) = crate::watermark::check(&self.id(), self.generation()) {
+        let seen = crate::watermark::check(&self.id(), self.generation());
+        self.rollback_checked(seen)
+    }
+
+    /// [`Vault::check_rollback`] for a vault opened with the cached key, with
+    /// the generation its keyring entry noted, read with the key
+    /// ([`crate::keyring::load_with_generation`]): one read of the keyring
+    /// instead of two.
+    pub fn check_rollback_with(&mut self, keyring_generation: Option<u64>) -> Result<()> {
+        let seen = crate::watermark::check_with(&self.id(), self.generation(), keyring_generation);
+        self.rollback_checked(seen)
+    }
+
+    fn rollback_checked(&mut self, seen: std::result::Result<(), u64>) -> Result<()> {
+        if let Err(seen) = seen {
             // A writer may have committed (and noted) a newer generation
             // since this file was read: writers note only after the rename,
             // so a second read shows it unless the file really went back.

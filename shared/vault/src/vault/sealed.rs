@@ -7,7 +7,7 @@ use super::*;
 /// both the lookup and the opening.
 pub struct SealedVault {
     pub(super) path: std::path::PathBuf,
-    pub(super) data: Vec<u8>,
+    pub(super) data: BulkBuf,
     pub(super) header: Header,
 }
 
