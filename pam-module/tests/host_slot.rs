@@ -186,6 +186,37 @@ fn a_host_slot_unlocks_with_no_typing_for_its_user_only() {
     );
     assert!(got.contains(&format!("password={TOKEN}")), "{got}");
 
+    // The cron line of docs/slots.md: `keyward exec` opens the locked vault
+    // through the host slot for one command and caches nothing.
+    ok(
+        &e.keyward(
+            &a,
+            &["set", "ci/token", "--secret-fd", "0"],
+            "cron-token-81\n",
+        ),
+        "set",
+    );
+    ok(&e.keyward(&a, &["lock"], ""), "lock");
+    let out = ok(
+        &e.keyward(
+            &a,
+            &[
+                "exec",
+                "--env",
+                "T=ci/token",
+                "--",
+                "sh",
+                "-c",
+                "echo \"got $T\"",
+            ],
+            "",
+        ),
+        "exec while locked",
+    );
+    assert_eq!(out, "got cron-token-81\n");
+    let st = ok(&e.keyward(&a, &["status"], ""), "status");
+    assert!(st.contains("locked") && !st.contains("unlocked"), "{st}");
+
     // User b with a copy of a's vault: the helper gives b b's own slot
     // secret, which opens nothing.
     let b_dir = b.vault().parent().unwrap().to_path_buf();
