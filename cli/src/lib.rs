@@ -124,6 +124,10 @@ pub(crate) enum Command {
     /// Show the audit trail of record uses, or check its HMAC chain (--verify).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Log(cmd::log::LogArgs),
+    /// For the credential helpers, which do not link libtss2: unseal the tpm2
+    /// slot data on stdin and write the slot's secret to stdout (a pipe).
+    #[command(name = keyward_unlock::tpm2_child::UNSEAL_VERB, hide = true)]
+    UnsealTpm2,
 }
 
 /// The whole `keyward` command-line definition (for man pages and completions).
@@ -201,7 +205,7 @@ fn run(cli: Cli) -> Result<()> {
     // Doctor runs every check it can even when the vault cannot be found.
     let (vault, vault_unknown) = match (vault, &cli.command) {
         (Ok(v), _) => (v, None),
-        (Err(e), Command::Doctor) => (PathBuf::new(), Some(e.to_string())),
+        (Err(e), Command::Doctor | Command::UnsealTpm2) => (PathBuf::new(), Some(e.to_string())),
         (Err(e), _) => return Err(e.into()),
     };
     let ctx = Ctx {
@@ -236,6 +240,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::KubeCredential(a) => cmd::kube::credential(&ctx, a),
         Command::NpmToken(a) => cmd::npm::token(&ctx, a),
         Command::NpmTokenHelper(a) => cmd::npm::token_helper(&ctx, a),
+        Command::UnsealTpm2 => cmd::slots::unseal_for_helper(),
     };
     if let Err(exit::CliError::Vault(e)) = &result {
         keyward_audit::note_failure(e);
