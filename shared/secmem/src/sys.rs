@@ -391,11 +391,12 @@ pub(crate) fn scrub_stack() {
 pub(crate) fn clear_vector_registers() {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        let regs = vector_registers();
+        if regs == VectorRegs::Avx512 {
             // SAFETY: the CPU has AVX-512F (checked above); the asm only
             // zeroes registers the C ABI lets any call clobber, and says so.
             unsafe { clear_avx512() }
-        } else if std::arch::is_x86_feature_detected!("avx") {
+        } else if regs == VectorRegs::Avx {
             // SAFETY: the CPU has AVX (checked above); `vzeroall` zeroes
             // ymm0-15, all caller-saved (clobber_abi).
             unsafe { std::arch::asm!("vzeroall", clobber_abi("C"), options(nostack)) }
@@ -424,6 +425,100 @@ pub(crate) fn clear_vector_registers() {
                 )
             }
         }
+    }
+}
+
+/// The widest vector registers this CPU has and the kernel saves.
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VectorRegs {
+    /// xmm0-15 (x86-64's SSE2).
+    Sse,
+    /// ymm0-15.
+    Avx,
+    /// zmm0-31.
+    Avx512,
+}
+
+/// [`VectorRegs`] of this machine, found once per process.
+#[cfg(target_arch = "x86_64")]
+fn vector_registers() -> VectorRegs {
+    use std::sync::atomic::AtomicU8;
+    static FOUND: AtomicU8 = AtomicU8::new(0);
+    let regs = match FOUND.load(Ordering::Relaxed) {
+        1 => return VectorRegs::Sse,
+        2 => return VectorRegs::Avx,
+        3 => return VectorRegs::Avx512,
+        _ => detect_vector_registers(),
+    };
+    FOUND.store(regs as u8 + 1, Ordering::Relaxed);
+    regs
+}
+
+/// Asks glibc for the CPUID values it read at start-up
+/// (`__x86_get_cpuid_feature_leaf`, glibc 2.33+, `<sys/platform/x86.h>`),
+/// then the kernel's XCR0 (`xgetbv`) for what it saves: the checks
+/// `is_x86_feature_detected!` makes, without its seven `cpuid`
+/// instructions. In a virtual machine every `cpuid` traps to the hypervisor
+/// (8-9 µs each on the VM of docs/benchmarks.md): those seven were 60 µs, a
+/// tenth of a whole `git-credential-keyward get`. The raw CPUID bits, not
+/// glibc's "active" ones, which a `GLIBC_TUNABLES` mask can clear while the
+/// registers (and keys in them) are still there.
+#[cfg(all(target_arch = "x86_64", target_env = "gnu"))]
+fn detect_vector_registers() -> VectorRegs {
+    /// glibc's `struct cpuid_feature`.
+    #[repr(C)]
+    struct CpuidFeature {
+        cpuid: [u32; 4],
+        active: [u32; 4],
+    }
+    extern "C" {
+        fn __x86_get_cpuid_feature_leaf(leaf: libc::c_uint) -> *const CpuidFeature;
+    }
+    /// glibc's `CPUID_INDEX_1` and `CPUID_INDEX_7`; registers eax, ebx, ecx, edx.
+    const LEAF_1: libc::c_uint = 0;
+    const LEAF_7: libc::c_uint = 1;
+    const EBX: usize = 1;
+    const ECX: usize = 2;
+    let reg = |leaf, r: usize| {
+        // SAFETY: a plain query without preconditions.
+        let entry = unsafe { __x86_get_cpuid_feature_leaf(leaf) };
+        // SAFETY: glibc returns a pointer to its static, initialised
+        // feature table (a zeroed entry for a leaf it does not know); it
+        // lives as long as the process and is never written after start-up.
+        unsafe { entry.as_ref() }.map_or(0, |f| f.cpuid[r])
+    };
+    let (leaf1_ecx, leaf7_ebx) = (reg(LEAF_1, ECX), reg(LEAF_7, EBX));
+    let osxsave = leaf1_ecx & (1 << 27) != 0;
+    if !osxsave {
+        return VectorRegs::Sse;
+    }
+    // SAFETY: OSXSAVE is set (checked above), so `xgetbv` with ecx = 0 reads
+    // XCR0; it writes only the named registers.
+    let xcr0 = unsafe {
+        let (lo, hi): (u32, u32);
+        std::arch::asm!("xgetbv", in("ecx") 0u32, out("eax") lo, out("edx") hi,
+            options(nomem, nostack, preserves_flags));
+        u64::from(hi) << 32 | u64::from(lo)
+    };
+    let avx = leaf1_ecx & (1 << 28) != 0 && xcr0 & 0b110 == 0b110;
+    let avx512f = leaf7_ebx & (1 << 16) != 0 && xcr0 & 0b1110_0110 == 0b1110_0110;
+    match (avx, avx512f) {
+        (true, true) => VectorRegs::Avx512,
+        (true, false) => VectorRegs::Avx,
+        _ => VectorRegs::Sse,
+    }
+}
+
+/// Elsewhere than glibc: the standard library's detection.
+#[cfg(all(target_arch = "x86_64", not(target_env = "gnu")))]
+fn detect_vector_registers() -> VectorRegs {
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        VectorRegs::Avx512
+    } else if std::arch::is_x86_feature_detected!("avx") {
+        VectorRegs::Avx
+    } else {
+        VectorRegs::Sse
     }
 }
 
@@ -474,4 +569,25 @@ pub(crate) fn register_atfork(
     // SAFETY: the handlers are plain functions that live as long as the program
     // (glibc unregisters them if this library is unloaded).
     unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::{detect_vector_registers, vector_registers, VectorRegs};
+
+    /// glibc's CPUID table, read through our declaration of its layout, says
+    /// what the standard library's own `cpuid` detection says.
+    #[test]
+    fn vector_registers_agree_with_std_detect() {
+        let std = if std::arch::is_x86_feature_detected!("avx512f") {
+            VectorRegs::Avx512
+        } else if std::arch::is_x86_feature_detected!("avx") {
+            VectorRegs::Avx
+        } else {
+            VectorRegs::Sse
+        };
+        assert_eq!(detect_vector_registers(), std);
+        assert_eq!(vector_registers(), std);
+        assert_eq!(vector_registers(), std, "the cached answer");
+    }
 }
