@@ -1,0 +1,177 @@
+//! x86/x86-64 CPU feature detection support.
+//!
+//! Portable, `no_std`-friendly implementation that relies on the x86 `CPUID`
+//! instruction for feature detection.
+
+/// Evaluate the given `$body` expression any of the supplied target features
+/// are not enabled. Otherwise returns true.
+///
+/// The `$body` expression is not evaluated on SGX targets, and returns false
+/// on these targets unless *all* supplied target features are enabled.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __unless_target_features {
+    ($($tf:tt),+ => $body:expr ) => {{
+        #[cfg(not(all($(target_feature=$tf,)*)))]
+        {
+            #[cfg(not(any(target_env = "sgx", target_os = "none", target_os = "uefi")))]
+            $body
+
+            // CPUID is not available on SGX. Freestanding and UEFI targets
+            // do not support SIMD features with default compilation flags.
+            #[cfg(any(target_env = "sgx", target_os = "none", target_os = "uefi"))]
+            false
+        }
+
+        #[cfg(all($(target_feature=$tf,)*))]
+        true
+    }};
+}
+
+/// Use CPUID to detect the presence of all supplied target features.
+///
+/// keyward: reads the leaves from [`__x86_cpuid_leaves`], which executes
+/// `CPUID` once per process, not once per feature set.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __detect_target_features {
+    ($($tf:tt),+) => {{
+        let cr = $crate::__x86_cpuid_leaves();
+
+        $($crate::check!(cr, $tf) & )+ true
+    }};
+}
+
+#[cfg(target_arch = "x86")]
+use core::arch::x86::{__cpuid, __cpuid_count, CpuidResult};
+#[cfg(target_arch = "x86_64")]
+use core::arch::x86_64::{__cpuid, __cpuid_count, CpuidResult};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+/// keyward: the leaves as read by the first call (eax, ebx, ecx, edx of each).
+static LEAVES: [AtomicU32; 12] = [const { AtomicU32::new(0) }; 12];
+static READY: AtomicBool = AtomicBool::new(false);
+
+/// keyward: `CPUID` leaves 1, 7.0 and 7.1, the ones every feature check
+/// reads, executed once per process and then served from memory. Upstream
+/// executes them again for each feature set a crate declares (`aes`'s three,
+/// `polyval`'s, `sha2`'s through cpufeatures 0.2): fourteen `CPUID`s per
+/// keyward process, each of which traps to the hypervisor in a virtual
+/// machine (5-9 µs each where keyward is benchmarked). Two threads that both
+/// find the cache empty execute the same instructions and store the same
+/// values.
+#[doc(hidden)]
+pub fn __x86_cpuid_leaves() -> [CpuidResult; 3] {
+    if READY.load(Ordering::Acquire) {
+        return core::array::from_fn(|i| CpuidResult {
+            eax: LEAVES[4 * i].load(Ordering::Relaxed),
+            ebx: LEAVES[4 * i + 1].load(Ordering::Relaxed),
+            ecx: LEAVES[4 * i + 2].load(Ordering::Relaxed),
+            edx: LEAVES[4 * i + 3].load(Ordering::Relaxed),
+        });
+    }
+    #[allow(unused_unsafe)]
+    let cr = unsafe { [__cpuid(1), __cpuid_count(7, 0), __cpuid_count(7, 1)] };
+    for (i, r) in cr.iter().enumerate() {
+        LEAVES[4 * i].store(r.eax, Ordering::Relaxed);
+        LEAVES[4 * i + 1].store(r.ebx, Ordering::Relaxed);
+        LEAVES[4 * i + 2].store(r.ecx, Ordering::Relaxed);
+        LEAVES[4 * i + 3].store(r.edx, Ordering::Relaxed);
+    }
+    READY.store(true, Ordering::Release);
+    cr
+}
+
+/// Check that OS supports required SIMD registers
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __xgetbv {
+    ($cr:expr, $mask:expr) => {{
+        #[cfg(target_arch = "x86")]
+        use core::arch::x86 as arch;
+        #[cfg(target_arch = "x86_64")]
+        use core::arch::x86_64 as arch;
+
+        // Check bits 26 and 27
+        let xmask = 0b11 << 26;
+        let xsave = $cr[0].ecx & xmask == xmask;
+        if xsave {
+            let xcr0 = unsafe { arch::_xgetbv(arch::_XCR_XFEATURE_ENABLED_MASK) };
+            (xcr0 & $mask) == $mask
+        } else {
+            false
+        }
+    }};
+}
+
+macro_rules! __expand_check_macro {
+    ($(($name:tt, $reg_cap:tt $(, $i:expr, $reg:ident, $offset:expr)*)),* $(,)?) => {
+        #[macro_export]
+        #[doc(hidden)]
+        macro_rules! check {
+            $(
+                ($cr:expr, $name) => {{
+                    // Register bits are listed here:
+                    // https://wiki.osdev.org/CPU_Registers_x86#Extended_Control_Registers
+                    let reg_cap = match $reg_cap {
+                        // Bit 1
+                        "xmm" => $crate::__xgetbv!($cr, 0b10),
+                        // Bits 1 and 2
+                        "ymm" => $crate::__xgetbv!($cr, 0b110),
+                        // Bits 1, 2, 5, 6, and 7
+                        "zmm" => $crate::__xgetbv!($cr, 0b1110_0110),
+                        _ => true,
+                    };
+                    reg_cap
+                    $(
+                        & ($cr[$i].$reg & (1 << $offset) != 0)
+                    )*
+                }};
+            )*
+        }
+    };
+}
+
+__expand_check_macro! {
+    ("sse3", "", 0, ecx, 0),
+    ("pclmulqdq", "", 0, ecx, 1),
+    ("ssse3", "", 0, ecx, 9),
+    ("fma", "ymm", 0, ecx, 12, 0, ecx, 28),
+    ("sse4.1", "", 0, ecx, 19),
+    ("sse4.2", "", 0, ecx, 20),
+    ("popcnt", "", 0, ecx, 23),
+    ("aes", "", 0, ecx, 25),
+    ("avx", "ymm", 0, ecx, 28),
+    ("rdrand", "", 0, ecx, 30),
+
+    ("mmx", "", 0, edx, 23),
+    ("sse", "", 0, edx, 25),
+    ("sse2", "", 0, edx, 26),
+
+    ("sgx", "", 1, ebx, 2),
+    ("bmi1", "", 1, ebx, 3),
+    ("bmi2", "", 1, ebx, 8),
+    ("avx2", "ymm", 1, ebx, 5, 0, ecx, 28),
+    ("avx512f", "zmm", 1, ebx, 16),
+    ("avx512dq", "zmm", 1, ebx, 17),
+    ("rdseed", "", 1, ebx, 18),
+    ("adx", "", 1, ebx, 19),
+    ("avx512ifma", "zmm", 1, ebx, 21),
+    ("avx512pf", "zmm", 1, ebx, 26),
+    ("avx512er", "zmm", 1, ebx, 27),
+    ("avx512cd", "zmm", 1, ebx, 28),
+    ("sha", "", 1, ebx, 29),
+    ("avx512bw", "zmm", 1, ebx, 30),
+    ("avx512vl", "zmm", 1, ebx, 31),
+    ("avx512vbmi", "zmm", 1, ecx, 1),
+    ("avx512vbmi2", "zmm", 1, ecx, 6),
+    ("gfni", "zmm", 1, ecx, 8),
+    ("vaes", "zmm", 1, ecx, 9),
+    ("vpclmulqdq", "zmm", 1, ecx, 10),
+    ("avx512bitalg", "zmm", 1, ecx, 12),
+    ("avx512vpopcntdq", "zmm", 1, ecx, 14),
+
+    ("sha512", "ymm", 2, eax, 0),
+    ("sm3", "xmm", 2, eax, 1),
+    ("sm4", "ymm", 2, eax, 2),
+}
