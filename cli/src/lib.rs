@@ -125,10 +125,6 @@ pub(crate) enum Command {
     /// Show the audit trail of record uses, or check its HMAC chain (--verify).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Log(cmd::log::LogArgs),
-    /// For the credential helpers, which do not link libtss2: unseal the tpm2
-    /// slot data on stdin and write the slot's secret to stdout (a pipe).
-    #[command(name = keyward_unlock::tpm2_child::UNSEAL_VERB, hide = true)]
-    UnsealTpm2,
 }
 
 /// The whole `keyward` command-line definition (for man pages and completions).
@@ -172,6 +168,15 @@ fn parse_quick(mut args: impl Iterator<Item = std::ffi::OsString>) -> Option<Cli
 /// `keyward-cli`: parses the arguments, runs the command and exits with its
 /// code. Every command runs here, tpm2 slots unsealed in this process.
 pub fn main() {
+    // `keyward unseal-tpm2`, exactly: run by the credential helpers, not a
+    // command for people (not in clap's tree, help, man page or completions).
+    let mut args = std::env::args_os().skip(1);
+    if let (Some(verb), None) = (args.next(), args.next()) {
+        if verb == keyward_unlock::tpm2_child::UNSEAL_VERB {
+            finish(unseal_tpm2());
+            return;
+        }
+    }
     let cli = match parse_quick(std::env::args_os()).map_or_else(Cli::try_parse, Ok) {
         Ok(c) => c,
         Err(e) => {
@@ -206,13 +211,23 @@ pub fn main_quick() {
 }
 
 /// Becomes `keyward-cli` with this process's arguments: the one beside this
-/// program (a build's target directory), else [`DEFAULT_FULL_CLI`].
+/// program (a build's target directory), else in `../libexec/keyward` from
+/// this program's directory (a package unpacked or installed under another
+/// root), else [`DEFAULT_FULL_CLI`].
 fn exec_full_cli(args: &[std::ffi::OsString]) -> ! {
     use std::os::unix::process::CommandExt;
-    let full = std::env::current_exe()
+    let dir = std::env::current_exe()
         .ok()
-        .and_then(|p| Some(p.parent()?.join("keyward-cli")))
-        .filter(|p| p.is_file())
+        .and_then(|p| p.parent().map(PathBuf::from));
+    let full = dir
+        .iter()
+        .flat_map(|d| {
+            [
+                d.join("keyward-cli"),
+                d.join("../libexec/keyward/keyward-cli"),
+            ]
+        })
+        .find(|p| p.is_file())
         .unwrap_or_else(|| PathBuf::from(DEFAULT_FULL_CLI));
     let mut c = std::process::Command::new(&full);
     if let Some(arg0) = args.first() {
@@ -250,7 +265,7 @@ fn prepare(vault: Option<PathBuf>, command: &Command) -> Result<Ctx> {
     // Doctor runs every check it can even when the vault cannot be found.
     let (vault, vault_unknown) = match (vault, command) {
         (Ok(v), _) => (v, None),
-        (Err(e), Command::Doctor | Command::UnsealTpm2) => (PathBuf::new(), Some(e.to_string())),
+        (Err(e), Command::Doctor) => (PathBuf::new(), Some(e.to_string())),
         (Err(e), _) => return Err(e.into()),
     };
     Ok(Ctx {
@@ -258,6 +273,16 @@ fn prepare(vault: Option<PathBuf>, command: &Command) -> Result<Ctx> {
         vault,
         vault_unknown,
     })
+}
+
+/// `keyward unseal-tpm2` ([`cmd::slots::unseal_for_helper`]): hardened, with
+/// the configured memory-lock policy; the vault is not read.
+fn unseal_tpm2() -> Result<()> {
+    if let Err(e) = keyward_secmem::harden_process() {
+        eprintln!("keyward: warning: {e}; run `keyward doctor`");
+    }
+    keyward_secmem::set_policy(Config::load()?.memory_lock);
+    cmd::slots::unseal_for_helper()
 }
 
 /// [`parse_quick`]'s commands, in `keyward` ([`main_quick`]).
@@ -314,7 +339,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::KubeCredential(a) => cmd::kube::credential(&ctx, a),
         Command::NpmToken(a) => cmd::npm::token(&ctx, a),
         Command::NpmTokenHelper(a) => cmd::npm::token_helper(&ctx, a),
-        Command::UnsealTpm2 => cmd::slots::unseal_for_helper(),
     };
     if let Err(exit::CliError::Vault(e)) = &result {
         keyward_audit::note_failure(e);

@@ -157,6 +157,22 @@ fn a_pin_slot_refuses_a_wrong_pin_and_the_tpm_counts_it() {
     let out = keyward(&g, &tcti, &["unlock", "--non-interactive"], "");
     assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
     assert_eq!(t.property("TPM2_PT_LOCKOUT_COUNTER"), 0);
+    // Nor do the helpers: git's fails fast (locked), and `keyward
+    // unseal-tpm2`, which they run, refuses the slot's data outright.
+    let out = fill_with(&g, &tcti);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    let sealed = keyward_vault::SealedVault::read(&g.home.vault_path()).unwrap();
+    let slot = sealed
+        .slots()
+        .into_iter()
+        .find(|s| s.kind == keyward_vault::SlotKind::Tpm2)
+        .unwrap();
+    let mut c = g.command(bin("keyward"));
+    c.arg("unseal-tpm2").env("KEYWARD_TPM2_TCTI", &tcti);
+    let out = output_with_stdin(&mut c, &slot.extra);
+    assert!(out.stdout.is_empty());
+    assert_eq!(one_line(&out), "keyward: this TPM slot needs its PIN");
+    assert_eq!(t.property("TPM2_PT_LOCKOUT_COUNTER"), 0);
 
     let out = keyward(&g, &tcti, &["unlock", "--pin-fd", "0"], "1111\n");
     assert_eq!(out.status.code(), Some(3));
