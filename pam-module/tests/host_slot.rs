@@ -74,6 +74,15 @@ impl Env {
         }
     }
 
+    /// Adds `tpm2_tcti` to the temporary system configuration: the only
+    /// place the login helper takes its TPM from.
+    fn use_tpm(&self, tcti: &str) {
+        let conf = self.etc.path().join("keyward.toml");
+        let mut s = std::fs::read_to_string(&conf).unwrap();
+        s.push_str(&format!("tpm2_tcti = \"{tcti}\"\n"));
+        std::fs::write(conf, s).unwrap();
+    }
+
     fn host_key(&self) -> PathBuf {
         self.lib.path().join("host.key")
     }
@@ -383,6 +392,71 @@ fn a_cron_like_session_unlocks_through_the_host_slot_in_the_helper() {
         text(&got.stderr)
     );
     assert!(!log.contains(TOKEN));
+}
+
+/// The same cron-like session with a vault that has a tpm2 slot (swtpm,
+/// named by `tpm2_tcti` in the temporary /etc/keyward/keyward.toml) and
+/// no host slot: the login helper unseals it, as the user, and git's
+/// helper then answers from the keyring with no TPM of its own.
+#[test]
+fn a_cron_like_session_unlocks_through_a_tpm2_slot() {
+    keyward_tests::require_root("useradd, mount namespaces");
+    assert!(Path::new(WRAPPER).exists(), "install libpam-wrapper");
+    assert!(keyward_tests::have("pamtester"), "pamtester missing");
+    let e = Env::new();
+    let tpm = keyward_tests::swtpm::Swtpm::start();
+    e.use_tpm(&tpm.tcti());
+    let u = User::new("kwht");
+    u.make_vault(PW, TOKEN);
+    let svc = tempfile::tempdir().unwrap();
+    std::fs::write(
+        svc.path().join("cron"),
+        format!("session optional {} unlock\n", common::module()),
+    )
+    .unwrap();
+    // `keyward enroll tpm2` as the user reaches the TPM through the same
+    // system configuration.
+    let out = ok(
+        &e.keyward(
+            &u,
+            &["enroll", "tpm2", "--password-fd", "0"],
+            &format!("{PW}\n"),
+        ),
+        "enroll tpm2",
+    );
+    assert!(out.contains("enrolled this machine's TPM"), "{out}");
+    let slots = ok(&e.keyward(&u, &["slots"], ""), "slots");
+    assert!(slots.contains("tpm2") && !slots.contains("host"), "{slots}");
+    ok(&e.keyward(&u, &["lock"], ""), "lock");
+    assert!(!text(&git_get(&u).stdout).contains(TOKEN), "not locked");
+
+    let out = session_without_password(&e, svc.path(), &u);
+    let log = text(&out.stderr);
+    assert!(
+        log.contains(&format!("login unlock: user={}: unlocked", u.name))
+            && log.contains("needs no typing"),
+        "{log}"
+    );
+    let got = git_get(&u);
+    assert!(
+        text(&got.stdout).contains(&format!("password={TOKEN}")),
+        "{}{}",
+        text(&got.stdout),
+        text(&got.stderr)
+    );
+    assert!(!log.contains(TOKEN));
+
+    // The TPM gone: the session opens, the vault stays locked, and the log
+    // says which slot failed and why.
+    drop(tpm);
+    ok(&e.keyward(&u, &["lock"], ""), "lock");
+    let out = session_without_password(&e, svc.path(), &u);
+    let log = text(&out.stderr);
+    assert!(
+        log.contains("tpm2 slot") && log.contains("no TPM reachable"),
+        "{log}"
+    );
+    assert!(!text(&git_get(&u).stdout).contains(TOKEN), "unlocked");
 }
 
 /// `git-credential-keyward get` as `u` (a copy every user can run).

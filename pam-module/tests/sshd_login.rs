@@ -160,6 +160,26 @@ impl HostKeyEnv {
         }
     }
 
+    /// Adds `tpm2_tcti` to the temporary system configuration (the only
+    /// place the login helper takes its TPM from).
+    fn use_tpm(&self, tcti: &str) {
+        let conf = self.etc.path().join("keyward.toml");
+        let mut s = std::fs::read_to_string(&conf).unwrap();
+        s.push_str(&format!("tpm2_tcti = \"{tcti}\"\n"));
+        std::fs::write(conf, s).unwrap();
+    }
+
+    /// `keyward ARGS` as `u` in the namespace, `stdin` written to it.
+    fn keyward(&self, u: &User, args: &[&str], stdin: &[u8]) -> std::process::Output {
+        let kw = keyward_tests::bin_for_others("keyward");
+        let chk = format!("KEYWARD_CHKPWD={}", self.helper.display());
+        let mut inner = vec!["env", &chk, kw.to_str().unwrap()];
+        inner.extend_from_slice(args);
+        let argv = u.argv(&inner);
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        keyward_tests::output_with_stdin(&mut self.command(&argv), stdin)
+    }
+
     /// `argv` in a mount namespace with the temporary /etc/keyward.
     fn command(&self, argv: &[&str]) -> Command {
         let mut c = Command::new("unshare");
@@ -784,19 +804,11 @@ fn ssh_public_key_login_unlocks_a_vault_with_a_host_slot() {
     let u = ssh_user("ssh-host-slot-pw");
     let host = HostKeyEnv::new();
     // `keyward enroll host` as the user, in the same namespace.
-    let kw = keyward_tests::bin_for_others("keyward");
-    let chk = format!("KEYWARD_CHKPWD={}", host.helper.display());
-    let argv = u.argv(&[
-        "env",
-        &chk,
-        kw.to_str().unwrap(),
-        "enroll",
-        "host",
-        "--password-fd",
-        "0",
-    ]);
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let out = keyward_tests::output_with_stdin(&mut host.command(&argv), b"ssh-host-slot-pw\n");
+    let out = host.keyward(
+        &u,
+        &["enroll", "host", "--password-fd", "0"],
+        b"ssh-host-slot-pw\n",
+    );
     assert!(
         out.status.success(),
         "enroll host: {}",
@@ -821,6 +833,57 @@ fn ssh_public_key_login_unlocks_a_vault_with_a_host_slot() {
     );
     assert!(
         log.contains("pam_sm_open_session returns PAM_SUCCESS"),
+        "{log}"
+    );
+    assert_eq!(t.matches("VAULT-PROMPT").count(), 0, "{t}");
+    assert!(
+        t.contains(&format!("username=dev\r\npassword={TOKEN}")),
+        "{t}"
+    );
+    assert!(t.contains("FILL-RC=0"), "{t}");
+}
+
+/// Issue 15: the same public-key login with a vault that has a tpm2 slot
+/// (swtpm on 127.0.0.1, named by `tpm2_tcti` in the temporary system
+/// configuration) and no host slot: the login helper unseals it, and `git
+/// credential fill` in the session gets its token with no prompt.
+#[test]
+fn ssh_public_key_login_unlocks_a_vault_with_a_tpm2_slot() {
+    require_root_and_tools();
+    let _serial = serial();
+    let u = ssh_user("ssh-tpm-slot-pw");
+    let host = HostKeyEnv::new();
+    let tpm = keyward_tests::swtpm::Swtpm::start();
+    host.use_tpm(&tpm.tcti());
+    let out = host.keyward(
+        &u,
+        &["enroll", "tpm2", "--password-fd", "0"],
+        b"ssh-tpm-slot-pw\n",
+    );
+    assert!(
+        out.status.success(),
+        "enroll tpm2: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let slots = host.keyward(&u, &["slots"], b"");
+    let slots = String::from_utf8_lossy(&slots.stdout).into_owned();
+    assert!(slots.contains("tpm2") && !slots.contains("host"), "{slots}");
+    let out = host.keyward(&u, &["lock"], b"");
+    assert!(out.status.success());
+    let s = Sshd::start_with(&u, "ssh-tpm-slot-pw", Some(&host));
+    let key = s.user_key(&u);
+    let login = s.ssh(&u, &key_opts(&key), "", "", FILL);
+    let log = check_common(&s, &login, &["ssh-tpm-slot-pw"]);
+    let t = &login.transcript;
+    assert!(
+        log.contains(&format!("Accepted publickey for {} from 127.0.0.1", u.name)),
+        "{log}"
+    );
+    let lines = unlock_lines(&log);
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(
+        lines[0].contains(&format!("login unlock: user={}: unlocked", u.name))
+            && lines[0].contains("needs no typing"),
         "{log}"
     );
     assert_eq!(t.matches("VAULT-PROMPT").count(), 0, "{t}");
