@@ -37,11 +37,11 @@
 
 mod common;
 
-use common::{chown_r, User};
+use common::{chown_r, SystemEnv, User};
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -125,73 +125,6 @@ struct Sshd {
     child: Child,
 }
 
-/// A temporary `/etc/keyward` whose `keyward.toml` names a host key under a
-/// temporary directory, and the setuid host-key helper: sshd (and so the
-/// module's login helper and `keyward-chkpwd`) runs in a mount namespace
-/// with it bound over the real one.
-struct HostKeyEnv {
-    etc: tempfile::TempDir,
-    _lib: tempfile::TempDir,
-    helper: PathBuf,
-}
-
-impl HostKeyEnv {
-    fn new() -> HostKeyEnv {
-        if !Path::new("/etc/keyward").exists() {
-            std::fs::create_dir("/etc/keyward").unwrap();
-        }
-        let open = |prefix: &str| {
-            let d = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
-            std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-            d
-        };
-        let (etc, lib) = (open("keyward-sshd-etc-"), open("keyward-sshd-lib-"));
-        std::fs::write(
-            etc.path().join("keyward.toml"),
-            format!("host_key = \"{}/host.key\"\n", lib.path().display()),
-        )
-        .unwrap();
-        let helper = keyward_tests::bin_for_others("keyward-chkpwd");
-        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o4755)).unwrap();
-        HostKeyEnv {
-            etc,
-            _lib: lib,
-            helper,
-        }
-    }
-
-    /// Adds `tpm2_tcti` to the temporary system configuration (the only
-    /// place the login helper takes its TPM from).
-    fn use_tpm(&self, tcti: &str) {
-        let conf = self.etc.path().join("keyward.toml");
-        let mut s = std::fs::read_to_string(&conf).unwrap();
-        s.push_str(&format!("tpm2_tcti = \"{tcti}\"\n"));
-        std::fs::write(conf, s).unwrap();
-    }
-
-    /// `keyward ARGS` as `u` in the namespace, `stdin` written to it.
-    fn keyward(&self, u: &User, args: &[&str], stdin: &[u8]) -> std::process::Output {
-        let kw = keyward_tests::bin_for_others("keyward");
-        let chk = format!("KEYWARD_CHKPWD={}", self.helper.display());
-        let mut inner = vec!["env", &chk, kw.to_str().unwrap()];
-        inner.extend_from_slice(args);
-        let argv = u.argv(&inner);
-        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        keyward_tests::output_with_stdin(&mut self.command(&argv), stdin)
-    }
-
-    /// `argv` in a mount namespace with the temporary /etc/keyward.
-    fn command(&self, argv: &[&str]) -> Command {
-        let mut c = Command::new("unshare");
-        c.args(["-m", "--propagation", "private", "/bin/sh", "-c"])
-            .arg("mount --bind \"$1\" /etc/keyward && shift && exec \"$@\"")
-            .arg("sh")
-            .arg(self.etc.path())
-            .args(argv);
-        c
-    }
-}
-
 impl Sshd {
     /// Starts sshd letting `user` in with the login password `password`.
     fn start(user: &User, password: &str) -> Sshd {
@@ -200,7 +133,7 @@ impl Sshd {
 
     /// [`Sshd::start`], in `host`'s mount namespace and with its helper as
     /// the module's `chkpwd=` when given.
-    fn start_with(user: &User, password: &str, host: Option<&HostKeyEnv>) -> Sshd {
+    fn start_with(user: &User, password: &str, host: Option<&SystemEnv>) -> Sshd {
         let dir = tempfile::Builder::new()
             .prefix("keyward-sshd-")
             .tempdir()
@@ -289,7 +222,7 @@ impl Sshd {
         dir: &tempfile::TempDir,
         key: &Path,
         user: &User,
-        host: Option<&HostKeyEnv>,
+        host: Option<&SystemEnv>,
     ) -> Option<Launched> {
         let d = dir.path();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -802,12 +735,12 @@ fn ssh_public_key_login_unlocks_a_vault_with_a_host_slot() {
     require_root_and_tools();
     let _serial = serial();
     let u = ssh_user("ssh-host-slot-pw");
-    let host = HostKeyEnv::new();
+    let host = SystemEnv::new();
     // `keyward enroll host` as the user, in the same namespace.
     let out = host.keyward(
         &u,
         &["enroll", "host", "--password-fd", "0"],
-        b"ssh-host-slot-pw\n",
+        "ssh-host-slot-pw\n",
     );
     assert!(
         out.status.success(),
@@ -852,23 +785,23 @@ fn ssh_public_key_login_unlocks_a_vault_with_a_tpm2_slot() {
     require_root_and_tools();
     let _serial = serial();
     let u = ssh_user("ssh-tpm-slot-pw");
-    let host = HostKeyEnv::new();
+    let host = SystemEnv::new();
     let tpm = keyward_tests::swtpm::Swtpm::start();
     host.use_tpm(&tpm.tcti());
     let out = host.keyward(
         &u,
         &["enroll", "tpm2", "--password-fd", "0"],
-        b"ssh-tpm-slot-pw\n",
+        "ssh-tpm-slot-pw\n",
     );
     assert!(
         out.status.success(),
         "enroll tpm2: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let slots = host.keyward(&u, &["slots"], b"");
+    let slots = host.keyward(&u, &["slots"], "");
     let slots = String::from_utf8_lossy(&slots.stdout).into_owned();
     assert!(slots.contains("tpm2") && !slots.contains("host"), "{slots}");
-    let out = host.keyward(&u, &["lock"], b"");
+    let out = host.keyward(&u, &["lock"], "");
     assert!(out.status.success());
     let s = Sshd::start_with(&u, "ssh-tpm-slot-pw", Some(&host));
     let key = s.user_key(&u);
