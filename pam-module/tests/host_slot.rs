@@ -297,23 +297,7 @@ fn a_cron_like_session_unlocks_through_the_host_slot_in_the_helper() {
         "enroll host",
     );
     ok(&e.keyward(&u, &["lock"], ""), "lock");
-    let out = session_without_password(&e, svc.path(), &u);
-    let log = text(&out.stderr);
-    assert!(
-        log.contains(&format!("login unlock: user={}: unlocked", u.name))
-            && log.contains("needs no typing"),
-        "{log}"
-    );
-    // The key is in the user's keyring: git's helper answers with no
-    // prompt and no host-key helper of its own (KEYWARD_CHKPWD unset).
-    let got = git_get(&u);
-    assert!(
-        text(&got.stdout).contains(&format!("password={TOKEN}")),
-        "{}{}",
-        text(&got.stdout),
-        text(&got.stderr)
-    );
-    assert!(!log.contains(TOKEN));
+    session_unlocks(&e, svc.path(), &u);
 }
 
 /// The same cron-like session with a vault that has a tpm2 slot (swtpm,
@@ -352,21 +336,7 @@ fn a_cron_like_session_unlocks_through_a_tpm2_slot() {
     ok(&e.keyward(&u, &["lock"], ""), "lock");
     assert!(!text(&git_get(&u).stdout).contains(TOKEN), "not locked");
 
-    let out = session_without_password(&e, svc.path(), &u);
-    let log = text(&out.stderr);
-    assert!(
-        log.contains(&format!("login unlock: user={}: unlocked", u.name))
-            && log.contains("needs no typing"),
-        "{log}"
-    );
-    let got = git_get(&u);
-    assert!(
-        text(&got.stdout).contains(&format!("password={TOKEN}")),
-        "{}{}",
-        text(&got.stdout),
-        text(&got.stderr)
-    );
-    assert!(!log.contains(TOKEN));
+    session_unlocks(&e, svc.path(), &u);
 
     // The TPM gone: the session opens, the vault stays locked, and the log
     // says which slot failed and why.
@@ -379,6 +349,28 @@ fn a_cron_like_session_unlocks_through_a_tpm2_slot() {
         "{log}"
     );
     assert!(!text(&git_get(&u).stdout).contains(TOKEN), "unlocked");
+}
+
+/// A session with no password opens `u`'s vault through a slot in the
+/// login helper: the key is in the user's keyring, so git's helper answers
+/// with no prompt and no host-key helper or TPM of its own (KEYWARD_CHKPWD
+/// unset, the real /etc/keyward).
+fn session_unlocks(e: &Env, svc: &Path, u: &User) {
+    let out = session_without_password(e, svc, u);
+    let log = text(&out.stderr);
+    assert!(
+        log.contains(&format!("login unlock: user={}: unlocked", u.name))
+            && log.contains("needs no typing"),
+        "{log}"
+    );
+    let got = git_get(u);
+    assert!(
+        text(&got.stdout).contains(&format!("password={TOKEN}")),
+        "{}{}",
+        text(&got.stdout),
+        text(&got.stderr)
+    );
+    assert!(!log.contains(TOKEN));
 }
 
 /// `git-credential-keyward get` as `u` (a copy every user can run).

@@ -725,32 +725,30 @@ fn ssh_wrong_password_is_refused_and_logged_as_pam_unix_does() {
     }
 }
 
-/// Issue 15: a public-key login (no password: PAM authenticates nothing)
-/// unlocks a vault that has a host slot. The module's login helper, not
-/// sshd, asks the setuid `keyward-chkpwd host-key` for the user's slot
-/// secret; `git credential fill` in the session then gets its token with
-/// no prompt.
-#[test]
-fn ssh_public_key_login_unlocks_a_vault_with_a_host_slot() {
-    require_root_and_tools();
-    let _serial = serial();
-    let u = ssh_user("ssh-host-slot-pw");
-    let host = SystemEnv::new();
-    // `keyward enroll host` as the user, in the same namespace.
-    let out = host.keyward(
-        &u,
-        &["enroll", "host", "--password-fd", "0"],
-        "ssh-host-slot-pw\n",
+/// Issue 15: `keyward enroll KIND` as `u` in `sys`'s namespace, then a
+/// public-key login (no password: PAM authenticates nothing) through an
+/// sshd in the same namespace: the module's login helper, not sshd, opens
+/// the vault through the slot, and `git credential fill` in the session
+/// gets its token with no prompt.
+fn key_login_unlocks_through(kind: &str, u: &User, pw: &str, sys: &SystemEnv) {
+    let out = sys.keyward(
+        u,
+        &["enroll", kind, "--password-fd", "0"],
+        &format!("{pw}\n"),
     );
     assert!(
         out.status.success(),
-        "enroll host: {}",
+        "enroll {kind}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let s = Sshd::start_with(&u, "ssh-host-slot-pw", Some(&host));
-    let key = s.user_key(&u);
-    let login = s.ssh(&u, &key_opts(&key), "", "", FILL);
-    let log = check_common(&s, &login, &["ssh-host-slot-pw"]);
+    let slots = String::from_utf8_lossy(&sys.keyward(u, &["slots"], "").stdout).into_owned();
+    assert_eq!(slots.matches(" no typing").count(), 1, "{slots}");
+    assert!(slots.contains(kind), "{slots}");
+    assert!(sys.keyward(u, &["lock"], "").status.success());
+    let s = Sshd::start_with(u, pw, Some(sys));
+    let key = s.user_key(u);
+    let login = s.ssh(u, &key_opts(&key), "", "", FILL);
+    let log = check_common(&s, &login, &[pw]);
     let t = &login.transcript;
     assert!(
         log.contains(&format!("Accepted publickey for {} from 127.0.0.1", u.name)),
@@ -776,53 +774,25 @@ fn ssh_public_key_login_unlocks_a_vault_with_a_host_slot() {
     assert!(t.contains("FILL-RC=0"), "{t}");
 }
 
-/// Issue 15: the same public-key login with a vault that has a tpm2 slot
-/// (swtpm on 127.0.0.1, named by `tpm2_tcti` in the temporary system
-/// configuration) and no host slot: the login helper unseals it, and `git
-/// credential fill` in the session gets its token with no prompt.
+/// A host slot: the login helper asks the setuid `keyward-chkpwd host-key`
+/// for the user's slot secret.
+#[test]
+fn ssh_public_key_login_unlocks_a_vault_with_a_host_slot() {
+    require_root_and_tools();
+    let _serial = serial();
+    let u = ssh_user("ssh-host-slot-pw");
+    key_login_unlocks_through("host", &u, "ssh-host-slot-pw", &SystemEnv::new());
+}
+
+/// A tpm2 slot (swtpm on 127.0.0.1, named by `tpm2_tcti` in the temporary
+/// system configuration), no host slot: the login helper unseals it.
 #[test]
 fn ssh_public_key_login_unlocks_a_vault_with_a_tpm2_slot() {
     require_root_and_tools();
     let _serial = serial();
     let u = ssh_user("ssh-tpm-slot-pw");
-    let host = SystemEnv::new();
+    let sys = SystemEnv::new();
     let tpm = keyward_tests::swtpm::Swtpm::start();
-    host.use_tpm(&tpm.tcti());
-    let out = host.keyward(
-        &u,
-        &["enroll", "tpm2", "--password-fd", "0"],
-        "ssh-tpm-slot-pw\n",
-    );
-    assert!(
-        out.status.success(),
-        "enroll tpm2: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let slots = host.keyward(&u, &["slots"], "");
-    let slots = String::from_utf8_lossy(&slots.stdout).into_owned();
-    assert!(slots.contains("tpm2") && !slots.contains("host"), "{slots}");
-    let out = host.keyward(&u, &["lock"], "");
-    assert!(out.status.success());
-    let s = Sshd::start_with(&u, "ssh-tpm-slot-pw", Some(&host));
-    let key = s.user_key(&u);
-    let login = s.ssh(&u, &key_opts(&key), "", "", FILL);
-    let log = check_common(&s, &login, &["ssh-tpm-slot-pw"]);
-    let t = &login.transcript;
-    assert!(
-        log.contains(&format!("Accepted publickey for {} from 127.0.0.1", u.name)),
-        "{log}"
-    );
-    let lines = unlock_lines(&log);
-    assert_eq!(lines.len(), 1, "{log}");
-    assert!(
-        lines[0].contains(&format!("login unlock: user={}: unlocked", u.name))
-            && lines[0].contains("needs no typing"),
-        "{log}"
-    );
-    assert_eq!(t.matches("VAULT-PROMPT").count(), 0, "{t}");
-    assert!(
-        t.contains(&format!("username=dev\r\npassword={TOKEN}")),
-        "{t}"
-    );
-    assert!(t.contains("FILL-RC=0"), "{t}");
+    sys.use_tpm(&tpm.tcti());
+    key_login_unlocks_through("tpm2", &u, "ssh-tpm-slot-pw", &sys);
 }
