@@ -49,8 +49,10 @@ export SOURCE_DATE_EPOCH
 
 BINS := keyward git-credential-keyward docker-credential-keyward cargo-credential-keyward keyward-secret-service \
         terraform-credentials-keyward keyward-token-helper
-# started by pam_keyward.so (`unlock`; a host that is not root), never by hand
-HELPERS := keyward-login-helper
+# started by pam_keyward.so (`unlock`; a host that is not root), never by hand;
+# keyward-cli: every `keyward` command but the quick ones (`keyward` becomes it,
+# from $(HELPERDIR) as the module finds its helper there)
+HELPERS := keyward-login-helper keyward-cli
 # setuid root, as pam_unix's unix_chkpwd: checks the caller's own password
 SETUID_HELPERS := keyward-chkpwd
 # the Ansible vault-id client script (docs/protocols.md)

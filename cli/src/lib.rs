@@ -1,6 +1,7 @@
-//! `keyward`: the user's tool for the vault. The binary (`src/main.rs`) only
-//! calls [`main`], which parses arguments, runs the command and maps the error
-//! to an exit code and one line on stderr. [`command`] gives the clap
+//! `keyward`: the user's tool for the vault. The binaries only call
+//! [`main_quick`] (`keyward`, `src/main.rs`) or [`main`] (`keyward-cli`),
+//! which parse arguments, run the command and map the error to an exit code
+//! and one line on stderr. [`command`] gives the clap
 //! definition to the man page and completion generator (`packaging/gen`), so
 //! the shipped binary carries no generator code.
 #![forbid(unsafe_code)]
@@ -124,6 +125,10 @@ pub(crate) enum Command {
     /// Show the audit trail of record uses, or check its HMAC chain (--verify).
     #[command(after_help = exit::EXIT_CODES_HELP)]
     Log(cmd::log::LogArgs),
+    /// For the credential helpers, which do not link libtss2: unseal the tpm2
+    /// slot data on stdin and write the slot's secret to stdout (a pipe).
+    #[command(name = keyward_unlock::tpm2_child::UNSEAL_VERB, hide = true)]
+    UnsealTpm2,
 }
 
 /// The whole `keyward` command-line definition (for man pages and completions).
@@ -164,7 +169,8 @@ fn parse_quick(mut args: impl Iterator<Item = std::ffi::OsString>) -> Option<Cli
     })
 }
 
-/// Parses the arguments, runs the command and exits with its code.
+/// `keyward-cli`: parses the arguments, runs the command and exits with its
+/// code. Every command runs here, tpm2 slots unsealed in this process.
 pub fn main() {
     let cli = match parse_quick(std::env::args_os()).map_or_else(Cli::try_parse, Ok) {
         Ok(c) => c,
@@ -174,41 +180,113 @@ pub fn main() {
             std::process::exit(code);
         }
     };
-    match run(cli) {
-        Ok(()) => {}
-        Err(e) => {
-            eprintln!("keyward: {}", ctx::for_terminal(&e.to_string(), true));
-            std::process::exit(e.exit_code());
-        }
+    finish(run(cli));
+}
+
+/// Where the packages install `keyward-cli` (beside the PAM module's helpers).
+pub const DEFAULT_FULL_CLI: &str = "/usr/libexec/keyward/keyward-cli";
+
+/// `keyward` (`src/main.rs`): runs the calls other programs make once per use
+/// ([`parse_quick`]: kubectl's exec plugin, pnpm's token helper, a password
+/// command's `get NAME`, AWS's `credential_process`), and becomes
+/// `keyward-cli` (`exec`, the same arguments) for every other command.
+///
+/// Only `keyward-cli` links keyward-tpm, and through it libtss2 and
+/// libcrypto, which the dynamic loader maps and relocates at every start of
+/// a process that links them, TPM or not: about 1.7 ms on the VM of
+/// docs/benchmarks.md, more than the rest of a `kube-credential` call. Here a
+/// tpm2 slot is unsealed in a child when the vault is locked, as the
+/// credential helpers do ([`keyward_unlock::wire_tpm2_child`]).
+pub fn main_quick() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match parse_quick(args.iter().cloned()) {
+        Some(cli) => finish(run_quick(cli)),
+        None => exec_full_cli(&args),
     }
+}
+
+/// Becomes `keyward-cli` with this process's arguments: the one beside this
+/// program (a build's target directory), else [`DEFAULT_FULL_CLI`].
+fn exec_full_cli(args: &[std::ffi::OsString]) -> ! {
+    use std::os::unix::process::CommandExt;
+    let full = std::env::current_exe()
+        .ok()
+        .and_then(|p| Some(p.parent()?.join("keyward-cli")))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_FULL_CLI));
+    let mut c = std::process::Command::new(&full);
+    if let Some(arg0) = args.first() {
+        c.arg0(arg0);
+    }
+    let e = c.args(args.iter().skip(1)).exec();
+    eprintln!("keyward: cannot run {}: {e}", full.display());
+    std::process::exit(if e.kind() == std::io::ErrorKind::NotFound {
+        127
+    } else {
+        126
+    });
+}
+
+/// Prints a command's error (one line) and exits with its code.
+fn finish(result: Result<()>) {
+    if let Err(e) = result {
+        eprintln!("keyward: {}", ctx::for_terminal(&e.to_string(), true));
+        std::process::exit(e.exit_code());
+    }
+}
+
+/// Hardens the process, loads the configuration and finds the vault.
+fn prepare(vault: Option<PathBuf>, command: &Command) -> Result<Ctx> {
+    if let Err(e) = keyward_secmem::harden_process() {
+        eprintln!("keyward: warning: {e}; run `keyward doctor`");
+    }
+    let config = Config::load()?;
+    keyward_secmem::set_policy(config.memory_lock);
+    keyward_audit::use_config(&config);
+    let vault = match vault {
+        Some(p) => Ok(p),
+        None => config.vault_path(),
+    };
+    // Doctor runs every check it can even when the vault cannot be found.
+    let (vault, vault_unknown) = match (vault, command) {
+        (Ok(v), _) => (v, None),
+        (Err(e), Command::Doctor | Command::UnsealTpm2) => (PathBuf::new(), Some(e.to_string())),
+        (Err(e), _) => return Err(e.into()),
+    };
+    Ok(Ctx {
+        config,
+        vault,
+        vault_unknown,
+    })
+}
+
+/// [`parse_quick`]'s commands, in `keyward` ([`main_quick`]).
+fn run_quick(cli: Cli) -> Result<()> {
+    let ctx = prepare(cli.vault, &cli.command)?;
+    // tpm2 slots in the unlock policy, unsealed by `keyward-cli` in a child.
+    keyward_unlock::wire_tpm2_child();
+    let result = match cli.command {
+        Command::Get(a) => cmd::get::run(&ctx, a),
+        Command::Aws(a) => cmd::aws::run(&ctx, a),
+        Command::KubeCredential(a) => cmd::kube::credential(&ctx, a),
+        Command::NpmToken(a) => cmd::npm::token(&ctx, a),
+        Command::NpmTokenHelper(a) => cmd::npm::token_helper(&ctx, a),
+        _ => Err(exit::CliError::Usage(
+            "not a command `keyward` runs itself: run keyward-cli".into(),
+        )),
+    };
+    if let Err(exit::CliError::Vault(e)) = &result {
+        keyward_audit::note_failure(e);
+    }
+    result
 }
 
 /// Hardens the process, loads the configuration and runs the subcommand.
 fn run(cli: Cli) -> Result<()> {
     let before = cmd::doctor::before();
-    if let Err(e) = keyward_secmem::harden_process() {
-        eprintln!("keyward: warning: {e}; run `keyward doctor`");
-    }
-    let config = Config::load()?;
+    let ctx = prepare(cli.vault, &cli.command)?;
     // tpm2 slots in the unlock policy (TCTI: KEYWARD_TPM2_TCTI, else tpm2_tcti).
     keyward_tpm::slot::wire();
-    keyward_secmem::set_policy(config.memory_lock);
-    keyward_audit::use_config(&config);
-    let vault = match cli.vault {
-        Some(p) => Ok(p),
-        None => config.vault_path(),
-    };
-    // Doctor runs every check it can even when the vault cannot be found.
-    let (vault, vault_unknown) = match (vault, &cli.command) {
-        (Ok(v), _) => (v, None),
-        (Err(e), Command::Doctor) => (PathBuf::new(), Some(e.to_string())),
-        (Err(e), _) => return Err(e.into()),
-    };
-    let ctx = Ctx {
-        config,
-        vault,
-        vault_unknown,
-    };
     let result = match cli.command {
         Command::Init(a) => cmd::init::run(&ctx, a),
         Command::Unlock(a) => cmd::unlock::run(&ctx, a),
@@ -236,6 +314,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::KubeCredential(a) => cmd::kube::credential(&ctx, a),
         Command::NpmToken(a) => cmd::npm::token(&ctx, a),
         Command::NpmTokenHelper(a) => cmd::npm::token_helper(&ctx, a),
+        Command::UnsealTpm2 => cmd::slots::unseal_for_helper(),
     };
     if let Err(exit::CliError::Vault(e)) = &result {
         keyward_audit::note_failure(e);

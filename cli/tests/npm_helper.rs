@@ -96,6 +96,8 @@ fn a_keyward_path_with_a_space_gets_a_shell_script() {
     std::fs::create_dir(&dir).unwrap();
     let exe = dir.join("keyward");
     std::fs::copy(bin("keyward"), &exe).unwrap();
+    // `keyward setup` runs in keyward-cli, which `keyward` finds beside it.
+    std::fs::copy(bin("keyward-cli"), dir.join("keyward-cli")).unwrap();
     let helper = setup(&h, &exe);
     let body = std::fs::read_to_string(&helper).unwrap();
     assert!(body.starts_with("#!/bin/sh\n"), "{body}");

@@ -392,3 +392,47 @@ fn no_slot_secret_key_or_pin_in_ordinary_memory() {
         failures.join("\n")
     );
 }
+
+/// The credential helpers and `keyward` (its quick calls: kubectl's plugin,
+/// pnpm's token helper, …) do not link libtss2 (nor libcrypto, which
+/// libtss2-esys loads): mapping and relocating them cost about 1.7 ms at
+/// every start of a process (docs/benchmarks.md), four times a whole `get`.
+/// They unseal a tpm2 slot through `keyward unseal-tpm2` (`keyward-cli`) in
+/// a child only when the vault is locked (the tests above: git's helper
+/// opens a locked vault through the slot); `keyward-cli` links it.
+#[test]
+fn the_helpers_do_not_load_libtss2() {
+    for prog in [
+        "keyward",
+        "git-credential-keyward",
+        "docker-credential-keyward",
+        "cargo-credential-keyward",
+        "terraform-credentials-keyward",
+        "keyward-token-helper",
+    ] {
+        let out = std::process::Command::new("readelf")
+            .arg("-d")
+            .arg(bin(prog))
+            .output()
+            .expect("readelf (binutils) runs");
+        let dynamic = text(&out.stdout);
+        assert!(
+            out.status.success() && dynamic.contains("libc.so"),
+            "{prog}: readelf does not list its libraries: {dynamic}"
+        );
+        for lib in ["libtss2", "libcrypto"] {
+            assert!(!dynamic.contains(lib), "{prog} links {lib}: {dynamic}");
+        }
+    }
+    // Control: the scan sees libtss2 where it is linked.
+    let out = std::process::Command::new("readelf")
+        .arg("-d")
+        .arg(bin("keyward-cli"))
+        .output()
+        .expect("readelf (binutils) runs");
+    assert!(
+        text(&out.stdout).contains("libtss2-esys"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -258,3 +258,33 @@ pub(crate) fn unenroll(ctx: &Ctx, a: UnenrollArgs) -> Result<()> {
     ));
     Ok(())
 }
+
+/// `keyward unseal-tpm2` (hidden; run by the credential helpers,
+/// `keyward_unlock::ChildTpm2Unsealer`): unseals the tpm2 slot data on stdin
+/// with the TPM of `keyward unlock` (KEYWARD_TPM2_TCTI, else tpm2_tcti) and
+/// writes the 32-byte slot secret to stdout, a pipe: never to a terminal,
+/// and never for a slot sealed with a PIN (nobody could type it here).
+pub(crate) fn unseal_for_helper() -> Result<()> {
+    use std::io::{IsTerminal, Read, Write};
+    use std::os::fd::AsFd;
+    if std::io::stdout().is_terminal() {
+        return Err(CliError::Usage(format!(
+            "`keyward {}` is run by the credential helpers, with its output on a pipe",
+            keyward_unlock::tpm2_child::UNSEAL_VERB
+        )));
+    }
+    // The sealed data holds no secret; a few hundred bytes.
+    let mut data = Vec::new();
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_end(&mut data)
+        .map_err(|e| CliError::Usage(format!("cannot read the slot data: {e}")))?;
+    if keyward_tpm::SealedKey::from_bytes(&data)?.needs_pin() {
+        return Err(keyward_tpm::Error::PinRequired.into());
+    }
+    let secret = keyward_tpm::slot::Tpm2Unsealer::for_user().unseal_data(&data, None)?;
+    let out = std::io::stdout().as_fd().try_clone_to_owned();
+    out.map(std::fs::File::from)
+        .and_then(|mut f| f.write_all(secret.expose_secret()))
+        .map_err(CliError::Stdout)
+}

@@ -7,7 +7,8 @@
 static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
 
 fn main() {
-    // tpm2 slots in the unlock policy (a locked vault opens without typing).
-    keyward_tpm::slot::wire();
+    // tpm2 slots in the unlock policy (a locked vault opens without
+    // typing), unsealed by `keyward` in a child: libtss2 is not loaded here.
+    keyward_unlock::wire_tpm2_child();
     std::process::exit(keyward_protocols::docker::main());
 }

@@ -10,8 +10,9 @@ static ALLOC: keyward_secmem::WipeOnFree = keyward_secmem::WipeOnFree;
 use std::io::Write;
 
 fn main() {
-    // tpm2 slots in the unlock policy (a locked vault opens without typing).
-    keyward_tpm::slot::wire();
+    // tpm2 slots in the unlock policy (a locked vault opens without
+    // typing), unsealed by `keyward` in a child: libtss2 is not loaded here.
+    keyward_unlock::wire_tpm2_child();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     match keyward_protocols::git::run(&args) {
         Ok(()) => std::process::exit(0),

@@ -151,8 +151,9 @@ pub fn wipe_c_heap_on_free() -> bool {
 /// it called left copies of keys, key schedules and passwords: scrypt's HMAC
 /// key blocks, an AES key expansion, values moved between frames. Call it
 /// right after a KDF, HMAC or AES call returns, from a function that is an
-/// ancestor of that call (libsodium's `sodium_stackzero`). Costs about a
-/// microsecond.
+/// ancestor of that call (libsodium's `sodium_stackzero`). Only as deep as
+/// the stack was ever used (pages never touched hold nothing and are not
+/// faulted in). Costs about a microsecond.
 #[inline(never)]
 pub fn scrub_stack() {
     sys::scrub_stack();

@@ -364,19 +364,89 @@ pub(crate) const STACK_SCRUB_LEN: usize = 32 * 1024;
 /// Wipes [`STACK_SCRUB_LEN`] bytes of stack just below the caller's frame, where
 /// the frames of the functions it called (a KDF, HMAC, an AES key expansion)
 /// left copies of keys and passwords (libsodium's `sodium_stackzero`). Never
-/// inlined, so its array sits below the caller.
+/// inlined, so what it wipes lies below the caller.
+///
+/// Only as deep as the process ever touched its stack ([`stack_in_use`]): a
+/// page never touched holds nothing, and writing zeros would only fault it
+/// in. On x86-64 the wipe is one `rep stosb` below the stack pointer: a
+/// 32 KiB array in a frame made the compiler probe (touch) every page of it
+/// on entry, and a git helper's `get`, which uses about 20 KiB of stack, paid
+/// six page faults for that, 15 µs on the VM of docs/benchmarks.md.
 #[inline(never)]
 pub(crate) fn scrub_stack() {
-    let mut area = std::mem::MaybeUninit::<[u8; STACK_SCRUB_LEN]>::uninit();
-    let p = area.as_mut_ptr().cast::<u8>();
-    // A plain memset (vectorised, `rep stosb`), kept by the barrier below that
-    // makes the compiler assume the zeros are read: a volatile store per
-    // word costs 16,000 instructions here, a third of a git helper run.
-    // SAFETY: `area` is a local array of STACK_SCRUB_LEN writable bytes.
-    unsafe { std::ptr::write_bytes(p, 0, STACK_SCRUB_LEN) };
-    compiler_fence(Ordering::SeqCst);
-    std::hint::black_box(&mut area);
+    #[cfg(target_arch = "x86_64")]
+    {
+        let sp: usize;
+        // SAFETY: reads the stack pointer into a register, nothing else.
+        unsafe {
+            std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags))
+        };
+        let bottom = sp.saturating_sub(STACK_SCRUB_LEN);
+        let len = stack_in_use(bottom as *mut u8, sp - bottom);
+        // SAFETY: zeroes `len` (at most STACK_SCRUB_LEN) bytes just below
+        // the stack pointer: stack no live frame uses, which an asm block
+        // without `nostack` may write. The direction flag is clear (the
+        // ABI's guarantee); rdi, rcx and rax are declared clobbered. A
+        // signal frame pushed there meanwhile is used and gone before the
+        // string store resumes.
+        unsafe {
+            std::arch::asm!(
+                "mov rdi, rsp",
+                "sub rdi, rcx",
+                "xor eax, eax",
+                "rep stosb",
+                inout("rcx") len => _,
+                out("rdi") _,
+                out("rax") _,
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut area = std::mem::MaybeUninit::<[u8; STACK_SCRUB_LEN]>::uninit();
+        let p = area.as_mut_ptr().cast::<u8>();
+        // SAFETY: `area` is a local array of STACK_SCRUB_LEN writable bytes.
+        unsafe { std::ptr::write_bytes(p, 0, STACK_SCRUB_LEN) };
+        compiler_fence(Ordering::SeqCst);
+        std::hint::black_box(&mut area);
+    }
     clear_vector_registers();
+}
+
+/// How many of the `len` bytes of stack at `p` (growing down: the top end is
+/// in use) lie at or above the deepest page present in memory (`mincore`):
+/// the part a scrub must wipe. A page never touched is not present and holds
+/// nothing. A page the kernel swapped out is not present either: if it lies
+/// below every present one it is skipped (its copy is on the swap device
+/// whether or not this process rewrites it). All of `len` when `mincore`
+/// fails.
+fn stack_in_use(p: *mut u8, len: usize) -> usize {
+    const MAX_PAGES: usize = STACK_SCRUB_LEN / 4096 + 1;
+    let page = page_size();
+    let start = p as usize & !(page - 1);
+    let pages = (p as usize + len - start).div_ceil(page);
+    if pages > MAX_PAGES {
+        return len;
+    }
+    let mut present = [0u8; MAX_PAGES];
+    // SAFETY: `start` is page-aligned and the range covers only our own
+    // stack array (and the page parts around it); mincore writes one byte
+    // per page into `present`, which has room for `pages`.
+    let rc = unsafe {
+        libc::mincore(
+            start as *mut libc::c_void,
+            pages * page,
+            present.as_mut_ptr(),
+        )
+    };
+    if rc != 0 {
+        return len;
+    }
+    match present[..pages].iter().position(|b| b & 1 != 0) {
+        // The first present page, and every byte of `p..p+len` from its start.
+        Some(i) => (p as usize + len) - (start + i * page).max(p as usize),
+        None => len,
+    }
 }
 
 /// Zeroes the vector registers. A memcpy of a key (into a locked buffer, a
@@ -391,11 +461,12 @@ pub(crate) fn scrub_stack() {
 pub(crate) fn clear_vector_registers() {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        let regs = vector_registers();
+        if regs == VectorRegs::Avx512 {
             // SAFETY: the CPU has AVX-512F (checked above); the asm only
             // zeroes registers the C ABI lets any call clobber, and says so.
             unsafe { clear_avx512() }
-        } else if std::arch::is_x86_feature_detected!("avx") {
+        } else if regs == VectorRegs::Avx {
             // SAFETY: the CPU has AVX (checked above); `vzeroall` zeroes
             // ymm0-15, all caller-saved (clobber_abi).
             unsafe { std::arch::asm!("vzeroall", clobber_abi("C"), options(nostack)) }
@@ -424,6 +495,100 @@ pub(crate) fn clear_vector_registers() {
                 )
             }
         }
+    }
+}
+
+/// The widest vector registers this CPU has and the kernel saves.
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VectorRegs {
+    /// xmm0-15 (x86-64's SSE2).
+    Sse,
+    /// ymm0-15.
+    Avx,
+    /// zmm0-31.
+    Avx512,
+}
+
+/// [`VectorRegs`] of this machine, found once per process.
+#[cfg(target_arch = "x86_64")]
+fn vector_registers() -> VectorRegs {
+    use std::sync::atomic::AtomicU8;
+    static FOUND: AtomicU8 = AtomicU8::new(0);
+    let regs = match FOUND.load(Ordering::Relaxed) {
+        1 => return VectorRegs::Sse,
+        2 => return VectorRegs::Avx,
+        3 => return VectorRegs::Avx512,
+        _ => detect_vector_registers(),
+    };
+    FOUND.store(regs as u8 + 1, Ordering::Relaxed);
+    regs
+}
+
+/// Asks glibc for the CPUID values it read at start-up
+/// (`__x86_get_cpuid_feature_leaf`, glibc 2.33+, `<sys/platform/x86.h>`),
+/// then the kernel's XCR0 (`xgetbv`) for what it saves: the checks
+/// `is_x86_feature_detected!` makes, without its seven `cpuid`
+/// instructions. In a virtual machine every `cpuid` traps to the hypervisor
+/// (8-9 µs each on the VM of docs/benchmarks.md): those seven were 60 µs, a
+/// tenth of a whole `git-credential-keyward get`. The raw CPUID bits, not
+/// glibc's "active" ones, which a `GLIBC_TUNABLES` mask can clear while the
+/// registers (and keys in them) are still there.
+#[cfg(all(target_arch = "x86_64", target_env = "gnu"))]
+fn detect_vector_registers() -> VectorRegs {
+    /// glibc's `struct cpuid_feature`.
+    #[repr(C)]
+    struct CpuidFeature {
+        cpuid: [u32; 4],
+        active: [u32; 4],
+    }
+    extern "C" {
+        fn __x86_get_cpuid_feature_leaf(leaf: libc::c_uint) -> *const CpuidFeature;
+    }
+    /// glibc's `CPUID_INDEX_1` and `CPUID_INDEX_7`; registers eax, ebx, ecx, edx.
+    const LEAF_1: libc::c_uint = 0;
+    const LEAF_7: libc::c_uint = 1;
+    const EBX: usize = 1;
+    const ECX: usize = 2;
+    let reg = |leaf, r: usize| {
+        // SAFETY: a plain query without preconditions.
+        let entry = unsafe { __x86_get_cpuid_feature_leaf(leaf) };
+        // SAFETY: glibc returns a pointer to its static, initialised
+        // feature table (a zeroed entry for a leaf it does not know); it
+        // lives as long as the process and is never written after start-up.
+        unsafe { entry.as_ref() }.map_or(0, |f| f.cpuid[r])
+    };
+    let (leaf1_ecx, leaf7_ebx) = (reg(LEAF_1, ECX), reg(LEAF_7, EBX));
+    let osxsave = leaf1_ecx & (1 << 27) != 0;
+    if !osxsave {
+        return VectorRegs::Sse;
+    }
+    // SAFETY: OSXSAVE is set (checked above), so `xgetbv` with ecx = 0 reads
+    // XCR0; it writes only the named registers.
+    let xcr0 = unsafe {
+        let (lo, hi): (u32, u32);
+        std::arch::asm!("xgetbv", in("ecx") 0u32, out("eax") lo, out("edx") hi,
+            options(nomem, nostack, preserves_flags));
+        u64::from(hi) << 32 | u64::from(lo)
+    };
+    let avx = leaf1_ecx & (1 << 28) != 0 && xcr0 & 0b110 == 0b110;
+    let avx512f = leaf7_ebx & (1 << 16) != 0 && xcr0 & 0b1110_0110 == 0b1110_0110;
+    match (avx, avx512f) {
+        (true, true) => VectorRegs::Avx512,
+        (true, false) => VectorRegs::Avx,
+        _ => VectorRegs::Sse,
+    }
+}
+
+/// Elsewhere than glibc: the standard library's detection.
+#[cfg(all(target_arch = "x86_64", not(target_env = "gnu")))]
+fn detect_vector_registers() -> VectorRegs {
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        VectorRegs::Avx512
+    } else if std::arch::is_x86_feature_detected!("avx") {
+        VectorRegs::Avx
+    } else {
+        VectorRegs::Sse
     }
 }
 
@@ -474,4 +639,131 @@ pub(crate) fn register_atfork(
     // SAFETY: the handlers are plain functions that live as long as the program
     // (glibc unregisters them if this library is unloaded).
     unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+}
+
+#[cfg(test)]
+mod scrub_tests {
+    use super::{page_size, scrub_stack, stack_in_use, STACK_SCRUB_LEN};
+
+    const MARK: u8 = 0x5A;
+    const MARK_LEN: usize = 8192;
+
+    /// Leaves `MARK_LEN` bytes of `MARK` in the frame of a callee 4 KiB
+    /// below its own, and says where (deep enough that the frames of the
+    /// checks that follow do not reach it, well within a scrub's reach).
+    #[inline(never)]
+    fn leave_marker() -> usize {
+        let mut pad = [0u8; 4096];
+        std::hint::black_box(&mut pad);
+        let at = leave_marker_here();
+        std::hint::black_box(&mut pad);
+        at
+    }
+
+    #[inline(never)]
+    fn leave_marker_here() -> usize {
+        let mut buf = [0u8; MARK_LEN];
+        buf.fill(MARK);
+        std::hint::black_box(&mut buf);
+        buf.as_ptr() as usize
+    }
+
+    #[inline(never)]
+    fn marks_at(at: usize) -> usize {
+        let mut n = 0;
+        for i in 0..MARK_LEN {
+            // SAFETY: the bytes lie in this thread's stack, below the
+            // current frame (a returned callee's frame): mapped and
+            // readable; read one by one, volatile, as raw memory.
+            n += usize::from(unsafe { std::ptr::read_volatile((at + i) as *const u8) } == MARK);
+        }
+        n
+    }
+
+    /// What a callee left on the stack is gone after a scrub from its caller
+    /// (skipping untouched pages skips none of it).
+    #[test]
+    fn a_scrub_wipes_what_a_callee_left() {
+        std::thread::spawn(|| {
+            let at = leave_marker();
+            assert_eq!(
+                marks_at(at),
+                MARK_LEN,
+                "the marker is not where it was left"
+            );
+            scrub_stack();
+            assert_eq!(marks_at(at), 0);
+        })
+        .join()
+        .unwrap();
+    }
+
+    /// Of a range of fresh anonymous memory laid out as a stack (in use from
+    /// the top), only the pages from the deepest one touched count.
+    #[test]
+    fn stack_in_use_starts_at_the_deepest_touched_page() {
+        let page = page_size();
+        let total = STACK_SCRUB_LEN + 4 * page;
+        // SAFETY: a new private anonymous mapping (smaller than a huge
+        // page, so its pages fault in one by one); checked below.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                total,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(base, libc::MAP_FAILED);
+        let base = base.cast::<u8>();
+        // The "stack array": not page-aligned, as on a real stack.
+        let p = base.wrapping_add(2 * page + 100);
+        let len = STACK_SCRUB_LEN;
+        let touch = |off: usize| {
+            // SAFETY: `off` is inside the mapping.
+            unsafe { std::ptr::write_volatile(base.wrapping_add(off), 1) }
+        };
+        // The top three pages of the range in use.
+        let top = 2 * page + 100 + len;
+        for k in 1..=3 {
+            touch(top - k * page);
+        }
+        // Bytes from the page of `off` (not below `p`) to the top of the range.
+        let in_use_from = |off: usize| {
+            let page_start = (base as usize + off) & !(page - 1);
+            (p as usize + len) - page_start.max(p as usize)
+        };
+        assert_eq!(stack_in_use(p, len), in_use_from(top - 3 * page));
+        // A deeper page touched: everything from it up counts.
+        touch(2 * page + 100 + 2 * page);
+        assert_eq!(stack_in_use(p, len), in_use_from(2 * page + 100 + 2 * page));
+        // The first page of the range: all of it.
+        touch(2 * page + 100);
+        assert_eq!(stack_in_use(p, len), len);
+        // SAFETY: our own mapping, no longer used.
+        unsafe { libc::munmap(base.cast(), total) };
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::{detect_vector_registers, vector_registers, VectorRegs};
+
+    /// glibc's CPUID table, read through our declaration of its layout, says
+    /// what the standard library's own `cpuid` detection says.
+    #[test]
+    fn vector_registers_agree_with_std_detect() {
+        let std = if std::arch::is_x86_feature_detected!("avx512f") {
+            VectorRegs::Avx512
+        } else if std::arch::is_x86_feature_detected!("avx") {
+            VectorRegs::Avx
+        } else {
+            VectorRegs::Sse
+        };
+        assert_eq!(detect_vector_registers(), std);
+        assert_eq!(vector_registers(), std);
+        assert_eq!(vector_registers(), std, "the cached answer");
+    }
 }

@@ -65,7 +65,19 @@ impl Tpm2Unsealer {
         slot: &SlotInfo,
         pin: Option<&SecretBytes>,
     ) -> crate::Result<SecretBytes> {
-        let sealed = SealedKey::from_bytes(&slot.extra)?;
+        self.unseal_data(&slot.extra, pin)
+    }
+
+    /// Unseals a tpm2 slot's data (the sealed key, [`SealedKey::to_bytes`]),
+    /// with its PIN when it has one: what [`Tpm2Unsealer::unseal_slot`] does
+    /// with the slot's data, and what `keyward unseal-tpm2` does for the
+    /// binaries that unseal in a child (`keyward_unlock::wire_tpm2_child`).
+    pub fn unseal_data(
+        &self,
+        data: &[u8],
+        pin: Option<&SecretBytes>,
+    ) -> crate::Result<SecretBytes> {
+        let sealed = SealedKey::from_bytes(data)?;
         let tcti = self.tcti.as_ref().map_err(|e| crate::Error::Tpm {
             op: "connect",
             why: e.clone(),

@@ -14,9 +14,11 @@ use std::sync::OnceLock;
 
 pub mod host;
 pub mod slots;
+pub mod tpm2_child;
 
 pub use host::HostUnsealer;
 pub use slots::{open_without_typing, NoTyping, SealOptions, Tried, Unsealer};
+pub use tpm2_child::{wire_tpm2_child, ChildTpm2Unsealer};
 
 /// Makes the tpm2 [`Unsealer`] (`keyward-tpm`), or `None` when this machine
 /// has no TPM.
