@@ -162,3 +162,15 @@ put("kube_exec_info", b"arn:aws:eks:eu-1:1:cluster/prod")
 for url in (b"https://registry.npmjs.org/", b"http://127.0.0.1:4873", b"//npm.corp/api/npm/x/?q#f",
             b"https://u:p@Npm.Corp:8443/a/b"):
     put("npm_registry", url)
+
+# The tpm2 slot's payload (shared/tpm/src/blob.rs): without and with a PIN,
+# bound to no PCR and to PCR 7; TPM structures stand in as opaque bytes.
+def tpm2(flags, mask, name, public, private):
+    out = b"KWT2" + bytes([1, flags]) + struct.pack("<I", mask) + bytes(range(16))
+    for part in (name, public, private):
+        out += struct.pack("<H", len(part)) + part
+    return out
+
+
+put("tpm_payload", tpm2(0, 0, b"\x00\x0b" + b"\x11" * 32, b"\x00\x08\x00\x0b" + b"\x22" * 40, b"\x00\x20" + b"\x33" * 126))
+put("tpm_payload", tpm2(1, 1 << 7, b"\x00\x0b" + b"\x44" * 32, b"\x00\x08\x00\x0b" + b"\x55" * 60, b"\x00\x20" + b"\x66" * 158))

@@ -192,7 +192,7 @@ pub fn main() {
 pub const DEFAULT_FULL_CLI: &str = "/usr/libexec/keyward/keyward-cli";
 
 /// `keyward` (`src/main.rs`): runs the calls other programs make once per use
-/// ([`parse_quick`]: kubectl's exec plugin, pnpm's token helper, a password
+/// (`parse_quick`: kubectl's exec plugin, pnpm's token helper, a password
 /// command's `get NAME`, AWS's `credential_process`), and becomes
 /// `keyward-cli` (`exec`, the same arguments) for every other command.
 ///

@@ -13,100 +13,39 @@
 
 mod common;
 
-use common::{chown_r, User, CRED_REQUEST};
+use common::{chown_r, SystemEnv, User, CRED_REQUEST};
 use keyward_tests::text;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 const PW: &str = "host-slot-login-pw";
 const TOKEN: &str = "host-slot-token-5d2c";
 
-/// One test at a time: both bind over /etc/keyward, which the first may make.
+/// One test at a time: each binds over /etc/keyward, which the first may
+/// make.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// The temporary system configuration, held with the serial lock.
 struct Env {
+    sys: SystemEnv,
     _serial: std::sync::MutexGuard<'static, ()>,
-    etc: tempfile::TempDir,
-    lib: tempfile::TempDir,
-    helper: PathBuf,
-    made_etc: bool,
 }
 
-impl Drop for Env {
-    fn drop(&mut self) {
-        if self.made_etc {
-            let _ = std::fs::remove_dir("/etc/keyward");
-        }
+impl std::ops::Deref for Env {
+    type Target = SystemEnv;
+    fn deref(&self) -> &SystemEnv {
+        &self.sys
     }
 }
 
 impl Env {
     fn new() -> Env {
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-        let made_etc = !Path::new("/etc/keyward").exists();
-        if made_etc {
-            std::fs::create_dir("/etc/keyward").unwrap();
-        }
-        let etc = tempfile::Builder::new()
-            .prefix("keyward-host-etc-")
-            .tempdir()
-            .unwrap();
-        std::fs::set_permissions(etc.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let lib = tempfile::Builder::new()
-            .prefix("keyward-host-lib-")
-            .tempdir()
-            .unwrap();
-        std::fs::set_permissions(lib.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        std::fs::write(
-            etc.path().join("keyward.toml"),
-            format!("host_key = \"{}/host.key\"\n", lib.path().display()),
-        )
-        .unwrap();
-        let helper = keyward_tests::bin_for_others("keyward-chkpwd");
-        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o4755)).unwrap();
         Env {
+            sys: SystemEnv::new(),
             _serial: serial,
-            etc,
-            lib,
-            helper,
-            made_etc,
         }
-    }
-
-    fn host_key(&self) -> PathBuf {
-        self.lib.path().join("host.key")
-    }
-
-    /// `keyward ARGS` as `u` (a session keyring linking the user keyring),
-    /// with the temporary /etc/keyward, the helper named by KEYWARD_CHKPWD.
-    fn keyward(&self, u: &User, args: &[&str], stdin: &str) -> Output {
-        let kw = keyward_tests::bin_for_others("keyward");
-        let chk = format!("KEYWARD_CHKPWD={}", self.helper.display());
-        let mut inner = vec!["env", &chk, kw.to_str().unwrap()];
-        inner.extend_from_slice(args);
-        self.as_user(u, &inner, stdin)
-    }
-
-    fn as_user(&self, u: &User, argv: &[&str], stdin: &str) -> Output {
-        let mut inner = vec![
-            "keyctl",
-            "session",
-            "-",
-            "/bin/sh",
-            "-c",
-            "keyctl link @u @s >/dev/null && cat | \"$@\"",
-            "sh",
-        ];
-        inner.extend_from_slice(argv);
-        let full = u.argv(&inner);
-        let mut cmd = Command::new("unshare");
-        cmd.args(["-m", "--propagation", "private", "/bin/sh", "-c"])
-            .arg("mount --bind \"$1\" /etc/keyward && shift && exec \"$@\"")
-            .arg("sh")
-            .arg(self.etc.path())
-            .args(&full);
-        keyward_tests::output_with_stdin(&mut cmd, stdin.as_bytes())
     }
 }
 
@@ -277,13 +216,10 @@ fn root_enrolls_a_host_slot_for_its_own_vault() {
     let h = keyward_tests::TestHome::new();
     h.init_unlocked_vault(PW);
     let run = |args: &[&str]| {
-        let mut cmd = Command::new("unshare");
-        cmd.args(["-m", "--propagation", "private", "/bin/sh", "-c"])
-            .arg("mount --bind \"$1\" /etc/keyward && shift && exec \"$@\"")
-            .arg("sh")
-            .arg(e.etc.path())
-            .arg(keyward_tests::bin("keyward"))
-            .args(args);
+        let kw = keyward_tests::bin("keyward");
+        let mut argv = vec![kw.to_str().unwrap()];
+        argv.extend_from_slice(args);
+        let mut cmd = e.command(&argv);
         // TestHome's environment, and the helper.
         let env = h.command("true");
         for (k, v) in env.get_envs() {
@@ -312,13 +248,8 @@ const WRAPPER: &str = "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so";
 /// pam_wrapper, with the temporary /etc/keyward: a session nobody typed a
 /// password for (cron's, su from root, an SSH key's).
 fn session_without_password(e: &Env, svc: &Path, u: &User) -> Output {
-    let mut cmd = Command::new("unshare");
-    cmd.args(["-m", "--propagation", "private", "/bin/sh", "-c"])
-        .arg("mount --bind \"$1\" /etc/keyward && shift && exec \"$@\"")
-        .arg("sh")
-        .arg(e.etc.path())
-        .args(["pamtester", "-v", "cron", &u.name, "open_session"])
-        .env("LD_PRELOAD", WRAPPER)
+    let mut cmd = e.command(&["pamtester", "-v", "cron", &u.name, "open_session"]);
+    cmd.env("LD_PRELOAD", WRAPPER)
         .env("PAM_WRAPPER", "1")
         .env("PAM_WRAPPER_SERVICE_DIR", svc)
         .env("PAM_WRAPPER_DEBUGLEVEL", "2");
@@ -366,16 +297,73 @@ fn a_cron_like_session_unlocks_through_the_host_slot_in_the_helper() {
         "enroll host",
     );
     ok(&e.keyward(&u, &["lock"], ""), "lock");
+    session_unlocks(&e, svc.path(), &u);
+}
+
+/// The same cron-like session with a vault that has a tpm2 slot (swtpm,
+/// named by `tpm2_tcti` in the temporary /etc/keyward/keyward.toml) and
+/// no host slot: the login helper unseals it, as the user, and git's
+/// helper then answers from the keyring with no TPM of its own.
+#[test]
+fn a_cron_like_session_unlocks_through_a_tpm2_slot() {
+    keyward_tests::require_root("useradd, mount namespaces");
+    assert!(Path::new(WRAPPER).exists(), "install libpam-wrapper");
+    assert!(keyward_tests::have("pamtester"), "pamtester missing");
+    let e = Env::new();
+    let tpm = keyward_tests::swtpm::Swtpm::start();
+    e.use_tpm(&tpm.tcti());
+    let u = User::new("kwht");
+    u.make_vault(PW, TOKEN);
+    let svc = tempfile::tempdir().unwrap();
+    std::fs::write(
+        svc.path().join("cron"),
+        format!("session optional {} unlock\n", common::module()),
+    )
+    .unwrap();
+    // `keyward enroll tpm2` as the user reaches the TPM through the same
+    // system configuration.
+    let out = ok(
+        &e.keyward(
+            &u,
+            &["enroll", "tpm2", "--password-fd", "0"],
+            &format!("{PW}\n"),
+        ),
+        "enroll tpm2",
+    );
+    assert!(out.contains("enrolled this machine's TPM"), "{out}");
+    let slots = ok(&e.keyward(&u, &["slots"], ""), "slots");
+    assert!(slots.contains("tpm2") && !slots.contains("host"), "{slots}");
+    ok(&e.keyward(&u, &["lock"], ""), "lock");
+    assert!(!text(&git_get(&u).stdout).contains(TOKEN), "not locked");
+
+    session_unlocks(&e, svc.path(), &u);
+
+    // The TPM gone: the session opens, the vault stays locked, and the log
+    // says which slot failed and why.
+    drop(tpm);
+    ok(&e.keyward(&u, &["lock"], ""), "lock");
     let out = session_without_password(&e, svc.path(), &u);
+    let log = text(&out.stderr);
+    assert!(
+        log.contains("tpm2 slot") && log.contains("no TPM reachable"),
+        "{log}"
+    );
+    assert!(!text(&git_get(&u).stdout).contains(TOKEN), "unlocked");
+}
+
+/// A session with no password opens `u`'s vault through a slot in the
+/// login helper: the key is in the user's keyring, so git's helper answers
+/// with no prompt and no host-key helper or TPM of its own (KEYWARD_CHKPWD
+/// unset, the real /etc/keyward).
+fn session_unlocks(e: &Env, svc: &Path, u: &User) {
+    let out = session_without_password(e, svc, u);
     let log = text(&out.stderr);
     assert!(
         log.contains(&format!("login unlock: user={}: unlocked", u.name))
             && log.contains("needs no typing"),
         "{log}"
     );
-    // The key is in the user's keyring: git's helper answers with no
-    // prompt and no host-key helper of its own (KEYWARD_CHKPWD unset).
-    let got = git_get(&u);
+    let got = git_get(u);
     assert!(
         text(&got.stdout).contains(&format!("password={TOKEN}")),
         "{}{}",

@@ -37,11 +37,11 @@
 
 mod common;
 
-use common::{chown_r, User};
+use common::{chown_r, SystemEnv, User};
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -125,53 +125,6 @@ struct Sshd {
     child: Child,
 }
 
-/// A temporary `/etc/keyward` whose `keyward.toml` names a host key under a
-/// temporary directory, and the setuid host-key helper: sshd (and so the
-/// module's login helper and `keyward-chkpwd`) runs in a mount namespace
-/// with it bound over the real one.
-struct HostKeyEnv {
-    etc: tempfile::TempDir,
-    _lib: tempfile::TempDir,
-    helper: PathBuf,
-}
-
-impl HostKeyEnv {
-    fn new() -> HostKeyEnv {
-        if !Path::new("/etc/keyward").exists() {
-            std::fs::create_dir("/etc/keyward").unwrap();
-        }
-        let open = |prefix: &str| {
-            let d = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
-            std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-            d
-        };
-        let (etc, lib) = (open("keyward-sshd-etc-"), open("keyward-sshd-lib-"));
-        std::fs::write(
-            etc.path().join("keyward.toml"),
-            format!("host_key = \"{}/host.key\"\n", lib.path().display()),
-        )
-        .unwrap();
-        let helper = keyward_tests::bin_for_others("keyward-chkpwd");
-        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o4755)).unwrap();
-        HostKeyEnv {
-            etc,
-            _lib: lib,
-            helper,
-        }
-    }
-
-    /// `argv` in a mount namespace with the temporary /etc/keyward.
-    fn command(&self, argv: &[&str]) -> Command {
-        let mut c = Command::new("unshare");
-        c.args(["-m", "--propagation", "private", "/bin/sh", "-c"])
-            .arg("mount --bind \"$1\" /etc/keyward && shift && exec \"$@\"")
-            .arg("sh")
-            .arg(self.etc.path())
-            .args(argv);
-        c
-    }
-}
-
 impl Sshd {
     /// Starts sshd letting `user` in with the login password `password`.
     fn start(user: &User, password: &str) -> Sshd {
@@ -180,7 +133,7 @@ impl Sshd {
 
     /// [`Sshd::start`], in `host`'s mount namespace and with its helper as
     /// the module's `chkpwd=` when given.
-    fn start_with(user: &User, password: &str, host: Option<&HostKeyEnv>) -> Sshd {
+    fn start_with(user: &User, password: &str, host: Option<&SystemEnv>) -> Sshd {
         let dir = tempfile::Builder::new()
             .prefix("keyward-sshd-")
             .tempdir()
@@ -269,7 +222,7 @@ impl Sshd {
         dir: &tempfile::TempDir,
         key: &Path,
         user: &User,
-        host: Option<&HostKeyEnv>,
+        host: Option<&SystemEnv>,
     ) -> Option<Launched> {
         let d = dir.path();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -772,40 +725,30 @@ fn ssh_wrong_password_is_refused_and_logged_as_pam_unix_does() {
     }
 }
 
-/// Issue 15: a public-key login (no password: PAM authenticates nothing)
-/// unlocks a vault that has a host slot. The module's login helper, not
-/// sshd, asks the setuid `keyward-chkpwd host-key` for the user's slot
-/// secret; `git credential fill` in the session then gets its token with
-/// no prompt.
-#[test]
-fn ssh_public_key_login_unlocks_a_vault_with_a_host_slot() {
-    require_root_and_tools();
-    let _serial = serial();
-    let u = ssh_user("ssh-host-slot-pw");
-    let host = HostKeyEnv::new();
-    // `keyward enroll host` as the user, in the same namespace.
-    let kw = keyward_tests::bin_for_others("keyward");
-    let chk = format!("KEYWARD_CHKPWD={}", host.helper.display());
-    let argv = u.argv(&[
-        "env",
-        &chk,
-        kw.to_str().unwrap(),
-        "enroll",
-        "host",
-        "--password-fd",
-        "0",
-    ]);
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let out = keyward_tests::output_with_stdin(&mut host.command(&argv), b"ssh-host-slot-pw\n");
+/// Issue 15: `keyward enroll KIND` as `u` in `sys`'s namespace, then a
+/// public-key login (no password: PAM authenticates nothing) through an
+/// sshd in the same namespace: the module's login helper, not sshd, opens
+/// the vault through the slot, and `git credential fill` in the session
+/// gets its token with no prompt.
+fn key_login_unlocks_through(kind: &str, u: &User, pw: &str, sys: &SystemEnv) {
+    let out = sys.keyward(
+        u,
+        &["enroll", kind, "--password-fd", "0"],
+        &format!("{pw}\n"),
+    );
     assert!(
         out.status.success(),
-        "enroll host: {}",
+        "enroll {kind}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let s = Sshd::start_with(&u, "ssh-host-slot-pw", Some(&host));
-    let key = s.user_key(&u);
-    let login = s.ssh(&u, &key_opts(&key), "", "", FILL);
-    let log = check_common(&s, &login, &["ssh-host-slot-pw"]);
+    let slots = String::from_utf8_lossy(&sys.keyward(u, &["slots"], "").stdout).into_owned();
+    assert_eq!(slots.matches(" no typing").count(), 1, "{slots}");
+    assert!(slots.contains(kind), "{slots}");
+    assert!(sys.keyward(u, &["lock"], "").status.success());
+    let s = Sshd::start_with(u, pw, Some(sys));
+    let key = s.user_key(u);
+    let login = s.ssh(u, &key_opts(&key), "", "", FILL);
+    let log = check_common(&s, &login, &[pw]);
     let t = &login.transcript;
     assert!(
         log.contains(&format!("Accepted publickey for {} from 127.0.0.1", u.name)),
@@ -829,4 +772,27 @@ fn ssh_public_key_login_unlocks_a_vault_with_a_host_slot() {
         "{t}"
     );
     assert!(t.contains("FILL-RC=0"), "{t}");
+}
+
+/// A host slot: the login helper asks the setuid `keyward-chkpwd host-key`
+/// for the user's slot secret.
+#[test]
+fn ssh_public_key_login_unlocks_a_vault_with_a_host_slot() {
+    require_root_and_tools();
+    let _serial = serial();
+    let u = ssh_user("ssh-host-slot-pw");
+    key_login_unlocks_through("host", &u, "ssh-host-slot-pw", &SystemEnv::new());
+}
+
+/// A tpm2 slot (swtpm on 127.0.0.1, named by `tpm2_tcti` in the temporary
+/// system configuration), no host slot: the login helper unseals it.
+#[test]
+fn ssh_public_key_login_unlocks_a_vault_with_a_tpm2_slot() {
+    require_root_and_tools();
+    let _serial = serial();
+    let u = ssh_user("ssh-tpm-slot-pw");
+    let sys = SystemEnv::new();
+    let tpm = keyward_tests::swtpm::Swtpm::start();
+    sys.use_tpm(&tpm.tcti());
+    key_login_unlocks_through("tpm2", &u, "ssh-tpm-slot-pw", &sys);
 }

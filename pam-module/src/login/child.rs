@@ -70,9 +70,38 @@ pub fn child_main(
     }
 }
 
+/// What every job starts with: the user's configuration and vault path, and
+/// `read` of the vault. `None` once the parent has been told there is
+/// nothing to do (login unlock turned off, no vault).
+fn users_vault<T>(
+    home: &Path,
+    files: &[PathBuf],
+    s: &UnixStream,
+    read: impl FnOnce(&Path) -> keyward_vault::Result<T>,
+) -> Result<Option<(Config, PathBuf, T)>, String> {
+    let io = |e: std::io::Error| format!("cannot talk to the PAM module: {e}");
+    let config = Config::load_for_home(files, home).map_err(|e| e.to_string())?;
+    if !config.login_unlock {
+        let why = "login_unlock = false in the user's configuration";
+        send_frame(s, T_NOTHING, why.as_bytes()).map_err(io)?;
+        return Ok(None);
+    }
+    let path = config.vault_path_in(home);
+    match read(&path) {
+        Ok(v) => Ok(Some((config, path, v))),
+        Err(keyward_vault::Error::NotFound { .. }) => {
+            let why = format!("no vault at {}", path.display());
+            send_frame(s, T_NOTHING, why.as_bytes()).map_err(io)?;
+            Ok(None)
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// The `slots` job: no password from this login; the vault's slots that
-/// need no typing (host through `chkpwd`, tpm2 once wired) open it here, in
-/// the helper running as the user, and the key goes to the user's keyring.
+/// need no typing (host through `chkpwd`, tpm2 through the TPM the system
+/// configuration names) open it here, in the helper running as the user, and
+/// the key goes to the user's keyring.
 fn slots_job(
     home: &Path,
     files: &[PathBuf],
@@ -80,19 +109,10 @@ fn slots_job(
     s: &UnixStream,
 ) -> Result<(), String> {
     let io = |e: std::io::Error| format!("cannot talk to the PAM module: {e}");
-    let config = Config::load_for_home(files, home).map_err(|e| e.to_string())?;
-    if !config.login_unlock {
-        let why = "login_unlock = false in the user's configuration";
-        return send_frame(s, T_NOTHING, why.as_bytes()).map_err(io);
-    }
-    let path = config.vault_path_in(home);
-    let sealed = match keyward_vault::SealedVault::read(&path) {
-        Ok(v) => v,
-        Err(keyward_vault::Error::NotFound { .. }) => {
-            let why = format!("no vault at {}", path.display());
-            return send_frame(s, T_NOTHING, why.as_bytes()).map_err(io);
-        }
-        Err(e) => return Err(e.to_string()),
+    let Some((config, path, sealed)) =
+        users_vault(home, files, s, keyward_vault::SealedVault::read)?
+    else {
+        return Ok(());
     };
     let host = keyward_unlock::HostUnsealer {
         helper: chkpwd.map_or_else(
@@ -140,19 +160,8 @@ pub(super) fn child_job(
     s: &UnixStream,
 ) -> Result<(), String> {
     let io = |e: std::io::Error| format!("cannot talk to the PAM module: {e}");
-    let config = Config::load_for_home(files, home).map_err(|e| e.to_string())?;
-    if !config.login_unlock {
-        let why = "login_unlock = false in the user's configuration";
-        return send_frame(s, T_NOTHING, why.as_bytes()).map_err(io);
-    }
-    let path = config.vault_path_in(home);
-    let header = match vl::read_header(&path) {
-        Ok(h) => h,
-        Err(keyward_vault::Error::NotFound { .. }) => {
-            let why = format!("no vault at {}", path.display());
-            return send_frame(s, T_NOTHING, why.as_bytes()).map_err(io);
-        }
-        Err(e) => return Err(e.to_string()),
+    let Some((config, path, header)) = users_vault(home, files, s, vl::read_header)? else {
+        return Ok(());
     };
     let id = vl::header_id(&path, &header).map_err(|e| e.to_string())?;
     if job == Job::Lock {

@@ -181,3 +181,106 @@ impl Drop for User {
             .status();
     }
 }
+
+/// A temporary `/etc/keyward` (its `keyward.toml` names a host key under a
+/// temporary directory, and a TPM once [`SystemEnv::use_tpm`] is called)
+/// and a setuid-root copy of `keyward-chkpwd`. Commands run in a mount
+/// namespace of their own (`unshare -m`) with it bound over the real one:
+/// the setuid helper and the login helper read their paths only from the
+/// system configuration. Needs root.
+pub struct SystemEnv {
+    pub etc: tempfile::TempDir,
+    pub lib: tempfile::TempDir,
+    pub helper: PathBuf,
+    made_etc: bool,
+}
+
+impl SystemEnv {
+    pub fn new() -> SystemEnv {
+        // The mount point: made if missing, removed again on drop.
+        let made_etc = !Path::new("/etc/keyward").exists();
+        if made_etc {
+            std::fs::create_dir("/etc/keyward").unwrap();
+        }
+        let open = |prefix: &str| {
+            let d = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+            std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+            d
+        };
+        let (etc, lib) = (open("keyward-sys-etc-"), open("keyward-sys-lib-"));
+        std::fs::write(
+            etc.path().join("keyward.toml"),
+            format!("host_key = \"{}/host.key\"\n", lib.path().display()),
+        )
+        .unwrap();
+        let helper = keyward_tests::bin_for_others("keyward-chkpwd");
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o4755)).unwrap();
+        SystemEnv {
+            etc,
+            lib,
+            helper,
+            made_etc,
+        }
+    }
+
+    /// Where the host key is made.
+    pub fn host_key(&self) -> PathBuf {
+        self.lib.path().join("host.key")
+    }
+
+    /// Adds `tpm2_tcti` to the temporary system configuration: the only
+    /// place the login helper takes its TPM from.
+    pub fn use_tpm(&self, tcti: &str) {
+        let conf = self.etc.path().join("keyward.toml");
+        let mut s = std::fs::read_to_string(&conf).unwrap();
+        s.push_str(&format!("tpm2_tcti = \"{tcti}\"\n"));
+        std::fs::write(conf, s).unwrap();
+    }
+
+    /// `argv` in a mount namespace with the temporary /etc/keyward.
+    pub fn command(&self, argv: &[&str]) -> Command {
+        let mut c = Command::new("unshare");
+        c.args(["-m", "--propagation", "private", "/bin/sh", "-c"])
+            .arg("mount --bind \"$1\" /etc/keyward && shift && exec \"$@\"")
+            .arg("sh")
+            .arg(self.etc.path())
+            .args(argv);
+        c
+    }
+
+    /// `keyward ARGS` as `u` (see [`SystemEnv::as_user`]), the setuid
+    /// helper named by KEYWARD_CHKPWD.
+    pub fn keyward(&self, u: &User, args: &[&str], stdin: &str) -> Output {
+        let kw = keyward_tests::bin_for_others("keyward");
+        let chk = format!("KEYWARD_CHKPWD={}", self.helper.display());
+        let mut inner = vec!["env", &chk, kw.to_str().unwrap()];
+        inner.extend_from_slice(args);
+        self.as_user(u, &inner, stdin)
+    }
+
+    /// `argv` as `u` in the namespace, in a session keyring linking the
+    /// user keyring, `stdin` written to it.
+    pub fn as_user(&self, u: &User, argv: &[&str], stdin: &str) -> Output {
+        let mut inner = vec![
+            "keyctl",
+            "session",
+            "-",
+            "/bin/sh",
+            "-c",
+            "keyctl link @u @s >/dev/null && cat | \"$@\"",
+            "sh",
+        ];
+        inner.extend_from_slice(argv);
+        let full = u.argv(&inner);
+        let full: Vec<&str> = full.iter().map(String::as_str).collect();
+        keyward_tests::output_with_stdin(&mut self.command(&full), stdin.as_bytes())
+    }
+}
+
+impl Drop for SystemEnv {
+    fn drop(&mut self) {
+        if self.made_etc {
+            let _ = std::fs::remove_dir("/etc/keyward");
+        }
+    }
+}

@@ -198,15 +198,8 @@ impl PasswordWrap {
         key: &VaultKey,
     ) -> crate::Result<Slot> {
         let mut payload = Self::params(kdf, &salt);
-        let nonce: [u8; NONCE_LEN] = random_array()?;
         let aad = Self::aad(id, &payload);
-        let mut buf = SecretBytes::from_slice(key.expose())?;
-        let tag = Cipher::new(kek)?
-            .encrypt(&nonce, &aad, buf.expose_secret_mut())
-            .ok_or_else(|| crate::Error::Invalid("key wrapping failed".into()))?;
-        payload.extend_from_slice(&nonce);
-        payload.extend_from_slice(buf.expose_secret());
-        payload.extend_from_slice(&tag);
+        seal_key(kek, &aad, key, &mut payload)?;
         Ok(Slot {
             kind: PASSWORD,
             payload,
@@ -216,18 +209,7 @@ impl PasswordWrap {
     /// Unwraps with `kek`; `None` when it does not verify (wrong password).
     pub fn unwrap(&self, id: &VaultId, kek: &SecretBytes) -> crate::Result<Option<VaultKey>> {
         let aad = Self::aad(id, &Self::params(self.kdf, &self.salt));
-        let mut buf = SecretBytes::from_slice(&self.wrapped[..KEY_LEN])?;
-        let ok = Cipher::new(kek)?.decrypt(
-            &self.nonce,
-            &aad,
-            buf.expose_secret_mut(),
-            &self.wrapped[KEY_LEN..],
-        );
-        Ok(if ok {
-            Some(VaultKey::from_secret(buf)?)
-        } else {
-            None
-        })
+        open_key(kek, &self.nonce, &aad, &self.wrapped)
     }
 
     /// scrypt of `password`, then [`Self::unwrap`].
@@ -288,18 +270,11 @@ impl<'a> PairWrap<'a> {
         let kek = kek(id, kind, &eph_secret, public, public, &eph)?
             .ok_or_else(|| crate::Error::Invalid("not a usable slot public key".into()))?;
         drop(eph_secret);
-        let nonce: [u8; NONCE_LEN] = random_array()?;
         let aad = Self::aad(id, kind, public, &eph, extra);
-        let mut buf = SecretBytes::from_slice(key.expose())?;
-        let tag = Cipher::new(&kek)?
-            .encrypt(&nonce, &aad, buf.expose_secret_mut())
-            .ok_or_else(|| crate::Error::Invalid("key wrapping failed".into()))?;
         let mut payload = Vec::with_capacity(PAIR_FIXED + extra.len());
         payload.extend_from_slice(public);
         payload.extend_from_slice(&eph);
-        payload.extend_from_slice(&nonce);
-        payload.extend_from_slice(buf.expose_secret());
-        payload.extend_from_slice(&tag);
+        seal_key(&kek, &aad, key, &mut payload)?;
         payload.extend_from_slice(extra);
         Ok(Slot { kind, payload })
     }
@@ -325,19 +300,44 @@ impl<'a> PairWrap<'a> {
         };
         drop(sk);
         let aad = Self::aad(id, kind, &self.public, &self.eph, self.extra);
-        let mut buf = SecretBytes::from_slice(&self.wrapped[..KEY_LEN])?;
-        let ok = Cipher::new(&kek)?.decrypt(
-            &self.nonce,
-            &aad,
-            buf.expose_secret_mut(),
-            &self.wrapped[KEY_LEN..],
-        );
-        Ok(if ok {
-            Some(VaultKey::from_secret(buf)?)
-        } else {
-            None
-        })
+        open_key(&kek, &self.nonce, &aad, self.wrapped)
     }
+}
+
+/// Every slot's wrap: appends a fresh nonce ‖ `key` encrypted under `kek`
+/// (AES-256-GCM, `aad`) ‖ tag to `payload`.
+fn seal_key(
+    kek: &SecretBytes,
+    aad: &[u8],
+    key: &VaultKey,
+    payload: &mut Vec<u8>,
+) -> crate::Result<()> {
+    let nonce: [u8; NONCE_LEN] = random_array()?;
+    let mut buf = SecretBytes::from_slice(key.expose())?;
+    let tag = Cipher::new(kek)?
+        .encrypt(&nonce, aad, buf.expose_secret_mut())
+        .ok_or_else(|| crate::Error::Invalid("key wrapping failed".into()))?;
+    payload.extend_from_slice(&nonce);
+    payload.extend_from_slice(buf.expose_secret());
+    payload.extend_from_slice(&tag);
+    Ok(())
+}
+
+/// Every slot's unwrap: the key in `wrapped` (ciphertext ‖ tag) under
+/// `kek`, into locked memory; `None` when it does not verify.
+fn open_key(
+    kek: &SecretBytes,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    wrapped: &[u8],
+) -> crate::Result<Option<VaultKey>> {
+    let mut buf = SecretBytes::from_slice(&wrapped[..KEY_LEN])?;
+    let ok = Cipher::new(kek)?.decrypt(nonce, aad, buf.expose_secret_mut(), &wrapped[KEY_LEN..]);
+    Ok(if ok {
+        Some(VaultKey::from_secret(buf)?)
+    } else {
+        None
+    })
 }
 
 /// The X25519 private key of a slot secret: HKDF-SHA256 of it, bound to

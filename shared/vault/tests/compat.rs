@@ -5,28 +5,11 @@
 //! store` calls). Reading it with the current build proves a crypto-crate
 //! upgrade did not change the file format. Password: `fixture password`.
 
-use keyward_secmem::{ExposeSecret, SecretBytes};
+use keyward_secmem::ExposeSecret;
 use keyward_vault::{Error, Kind, Vault};
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 
-fn fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(name);
-    let d = tempfile::tempdir().unwrap();
-    let dir = d.path().join("keyward");
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let p = dir.join("vault");
-    std::fs::copy(&src, &p).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-    (d, p)
-}
-
-fn pw(s: &str) -> SecretBytes {
-    SecretBytes::from_slice(s.as_bytes()).unwrap()
-}
+mod common;
+use common::{fixture, pw};
 
 #[test]
 fn reads_a_vault_written_by_the_aes_gcm_0_10_build() {

@@ -1,20 +1,18 @@
 //! Tampering, truncation and unsafe file permissions are refused with the
 //! right error, and the file is left exactly as it was.
 
-use keyward_secmem::SecretBytes;
 use keyward_vault::{Error, KdfParams, Kind, NewEntry, Vault};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+
+mod common;
+use common::pw;
 
 const CHEAP: KdfParams = KdfParams {
     log_n: 4,
     r: 1,
     p: 1,
 };
-
-fn pw(s: &str) -> SecretBytes {
-    SecretBytes::from_slice(s.as_bytes()).unwrap()
-}
 
 fn small_vault() -> (tempfile::TempDir, PathBuf, Vault) {
     let d = tempfile::tempdir().unwrap();

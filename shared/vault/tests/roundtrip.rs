@@ -1,29 +1,11 @@
 //! Round trips through the public API, on throwaway vaults.
 
-use keyward_secmem::{ExposeSecret, SecretBytes};
-use keyward_vault::{keyring, read_vault_id, Error, KdfParams, Kind, NewEntry, Vault, VaultKey};
-use std::path::PathBuf;
+use keyward_secmem::ExposeSecret;
+use keyward_vault::{keyring, read_vault_id, Error, Kind, NewEntry, Vault, VaultKey};
+
+mod common;
+use common::{git, pw, tmp, CHEAP};
 use std::time::Duration;
-
-const CHEAP: KdfParams = KdfParams {
-    log_n: 10,
-    r: 8,
-    p: 1,
-};
-
-fn pw(s: &str) -> SecretBytes {
-    SecretBytes::from_slice(s.as_bytes()).unwrap()
-}
-
-fn tmp() -> (tempfile::TempDir, PathBuf) {
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("keyward/vault");
-    (d, p)
-}
-
-fn git(host: &str, user: &str, secret: &str) -> NewEntry {
-    NewEntry::new(Kind::Git, "https", host, "", user, pw(secret))
-}
 
 #[test]
 fn create_add_reveal_reopen() {

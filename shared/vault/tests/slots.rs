@@ -4,29 +4,11 @@
 
 use keyward_secmem::{ExposeSecret, SecretBytes};
 use keyward_vault::slot::public_key;
-use keyward_vault::{Error, KdfParams, Kind, NewEntry, SealedVault, SlotKind, Vault};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use keyward_vault::{Error, SealedVault, SlotKind, Vault};
+use std::path::Path;
 
-const CHEAP: KdfParams = KdfParams {
-    log_n: 10,
-    r: 8,
-    p: 1,
-};
-
-fn pw(s: &str) -> SecretBytes {
-    SecretBytes::from_slice(s.as_bytes()).unwrap()
-}
-
-fn tmp() -> (tempfile::TempDir, PathBuf) {
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("keyward/vault");
-    (d, p)
-}
-
-fn git(user: &str, secret: &str) -> NewEntry {
-    NewEntry::new(Kind::Git, "https", "example.com", "", user, pw(secret))
-}
+mod common;
+use common::{fixture, git, pw, tmp, CHEAP};
 
 fn token(path: &Path, v: &Vault) -> Vec<u8> {
     let _ = path;
@@ -42,7 +24,8 @@ fn version_on_disk(path: &Path) -> u16 {
 fn a_recovery_slot_opens_and_survives_a_password_change() {
     let (_d, path) = tmp();
     let mut v = Vault::create(&path, &pw("old"), CHEAP).unwrap();
-    v.update(|t| t.upsert(git("alice", "tok"))).unwrap();
+    v.update(|t| t.upsert(git("example.com", "alice", "tok")))
+        .unwrap();
     let recovery = SecretBytes::random(32).unwrap();
     let public = public_key(SlotKind::Recovery, &recovery).unwrap();
     assert_eq!(v.enroll(SlotKind::Recovery, &public, b"").unwrap(), 1);
@@ -138,7 +121,8 @@ fn a_slot_of_an_unknown_kind_is_kept_and_rewrapped() {
     let public = public_key(kind, &secret).unwrap();
     v.enroll(kind, &public, b"credential id and salt").unwrap();
     let before = std::fs::read(&path).unwrap();
-    v.update(|t| t.upsert(git("bob", "t2"))).unwrap();
+    v.update(|t| t.upsert(git("example.com", "bob", "t2")))
+        .unwrap();
     let after = std::fs::read(&path).unwrap();
     let slot_bytes = |b: &[u8]| {
         let at = b
@@ -192,20 +176,6 @@ fn slots_copied_from_another_vault_do_not_open_it() {
     assert!(matches!(e, Error::WrongPassword { .. }), "{e}");
 }
 
-fn fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(name);
-    let d = tempfile::tempdir().unwrap();
-    let dir = d.path().join("keyward");
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let p = dir.join("vault");
-    std::fs::copy(&src, &p).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-    (d, p)
-}
-
 #[test]
 fn a_version_1_vault_is_upgraded_on_its_next_write_and_still_opens() {
     let (_d, path) = fixture("v1-aes-gcm-0.10.vault");
@@ -216,7 +186,8 @@ fn a_version_1_vault_is_upgraded_on_its_next_write_and_still_opens() {
     assert_eq!(kinds, [SlotKind::Password]);
     // Reading does not write.
     assert_eq!(version_on_disk(&path), 1);
-    v.update(|t| t.upsert(git("dave", "new-token"))).unwrap();
+    v.update(|t| t.upsert(git("example.com", "dave", "new-token")))
+        .unwrap();
     assert_eq!(version_on_disk(&path), 2);
     assert_eq!(v.format_version(), 2);
     let v = Vault::open_with_password(&path, &pw("fixture password")).unwrap();

@@ -4,6 +4,7 @@
 //! and says which records that loses (by identity, never a secret).
 
 use super::*;
+use keyward_secmem::ExposeSecretMut;
 
 /// What one file of a vault (the vault or its previous generation) holds,
 /// checked under the vault key.
@@ -172,12 +173,16 @@ fn peek(data: &[u8], key: &VaultKey) -> Option<Vec<(RecordName, [u8; ID_LEN])>> 
         .try_into()
         .ok()?;
     let ct = data.get(index_start + format::NONCE_LEN..data.len().checked_sub(format::TAG_LEN)?)?;
-    let mut plain = Zeroizing::new(vec![0u8; ct.len()]);
-    key.cipher().ok()?.encrypt(&nonce, b"", &mut plain[..])?;
-    for (p, c) in plain.iter_mut().zip(ct) {
+    // In locked memory, as every decrypted index is.
+    let mut plain = keyward_secmem::SecretBytes::zeroed(ct.len()).ok()?;
+    key.cipher()
+        .ok()?
+        .encrypt(&nonce, b"", plain.expose_secret_mut())?;
+    for (p, c) in plain.expose_secret_mut().iter_mut().zip(ct) {
         *p ^= c;
     }
-    let mut r = Reader::new(&plain[..]);
+    let plain = plain.expose_secret();
+    let mut r = Reader::new(plain);
     r.u64().ok()?;
     let count = r.u32().ok()? as usize;
     let mut out = Vec::new();
