@@ -160,8 +160,9 @@ fn plain_profile(name: &str) -> bool {
 
 /// The `credential_process` command for `profile`.
 fn command_for(ctx: &Ctx, profile: &str) -> Result<String> {
-    let exe = std::env::current_exe()
-        .and_then(|p| p.canonicalize())
+    // `keyward` (which answers `aws` itself), not this `keyward-cli`.
+    let exe = crate::cmd::setup::find_program("keyward", None)?
+        .canonicalize()
         .map_err(|e| {
             CliError::bad_file(
                 Path::new("keyward"),
