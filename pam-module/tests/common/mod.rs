@@ -110,6 +110,13 @@ impl User {
     /// keyring (what pam_keyinit gives a login), outside any PAM session;
     /// stdin from a pipe the user owns (keyward reopens /proc/self/fd/0).
     pub fn run(&self, argv: &[&str], stdin: &str) -> Output {
+        let full = self.session_argv(argv);
+        keyward_tests::output_with_stdin(Command::new(&full[0]).args(&full[1..]), stdin.as_bytes())
+    }
+
+    /// [`User::argv`] of `argv` in a session keyring of its own linking the
+    /// user keyring, its stdin passed through a pipe the user owns.
+    pub fn session_argv(&self, argv: &[&str]) -> Vec<String> {
         let mut inner = vec![
             "keyctl",
             "session",
@@ -120,8 +127,7 @@ impl User {
             "sh",
         ];
         inner.extend_from_slice(argv);
-        let full = self.argv(&inner);
-        keyward_tests::output_with_stdin(Command::new(&full[0]).args(&full[1..]), stdin.as_bytes())
+        self.argv(&inner)
     }
 
     /// The vault path pam_keyward unlocks for this user.
@@ -261,17 +267,7 @@ impl SystemEnv {
     /// `argv` as `u` in the namespace, in a session keyring linking the
     /// user keyring, `stdin` written to it.
     pub fn as_user(&self, u: &User, argv: &[&str], stdin: &str) -> Output {
-        let mut inner = vec![
-            "keyctl",
-            "session",
-            "-",
-            "/bin/sh",
-            "-c",
-            "keyctl link @u @s >/dev/null && cat | \"$@\"",
-            "sh",
-        ];
-        inner.extend_from_slice(argv);
-        let full = u.argv(&inner);
+        let full = u.session_argv(argv);
         let full: Vec<&str> = full.iter().map(String::as_str).collect();
         keyward_tests::output_with_stdin(&mut self.command(&full), stdin.as_bytes())
     }
