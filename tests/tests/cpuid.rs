@@ -1,6 +1,6 @@
 //! CPU feature detection runs `CPUID` once per process: keyward builds with
 //! cpufeatures patched to keep one process-wide cache of the leaves it reads
-//! (patches/README.md), where upstream executes them again for every feature
+//! (vendor/README.md), where upstream executes them again for every feature
 //! set a crate declares (14 per helper call, each a trap to the hypervisor in
 //! a virtual machine). The patched detection must still say what the
 //! standard library's says.
