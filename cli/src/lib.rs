@@ -210,24 +210,13 @@ pub fn main_quick() {
     }
 }
 
-/// Becomes `keyward-cli` with this process's arguments: the one beside this
-/// program (a build's target directory), else in `../libexec/keyward` from
-/// this program's directory (a package unpacked or installed under another
-/// root), else [`DEFAULT_FULL_CLI`].
+/// Becomes `keyward-cli` with this process's arguments: the one near this
+/// program ([`keyward_unlock::sibling_program`]: a build's target directory,
+/// a package unpacked or installed under another root), else
+/// [`DEFAULT_FULL_CLI`].
 fn exec_full_cli(args: &[std::ffi::OsString]) -> ! {
     use std::os::unix::process::CommandExt;
-    let dir = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(PathBuf::from));
-    let full = dir
-        .iter()
-        .flat_map(|d| {
-            [
-                d.join("keyward-cli"),
-                d.join("../libexec/keyward/keyward-cli"),
-            ]
-        })
-        .find(|p| p.is_file())
+    let full = keyward_unlock::sibling_program("keyward-cli")
         .unwrap_or_else(|| PathBuf::from(DEFAULT_FULL_CLI));
     let mut c = std::process::Command::new(&full);
     if let Some(arg0) = args.first() {

@@ -13,10 +13,12 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 pub mod host;
+pub mod programs;
 pub mod slots;
 pub mod tpm2_child;
 
 pub use host::HostUnsealer;
+pub use programs::sibling_program;
 pub use slots::{open_without_typing, NoTyping, SealOptions, Tried, Unsealer};
 pub use tpm2_child::{wire_tpm2_child, ChildTpm2Unsealer};
 

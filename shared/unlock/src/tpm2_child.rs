@@ -37,15 +37,11 @@ pub struct ChildTpm2Unsealer {
 }
 
 impl ChildTpm2Unsealer {
-    /// The `keyward` installed beside this program (the packages install
-    /// every binary in one directory), else `keyward` from `PATH` (a helper
+    /// The `keyward` installed beside this program
+    /// ([`crate::sibling_program`]), else `keyward` from `PATH` (a helper
     /// copied elsewhere, as Terraform's plugin directory).
     pub fn beside_this_program() -> ChildTpm2Unsealer {
-        let program = std::env::current_exe()
-            .ok()
-            .and_then(|p| Some(p.parent()?.join("keyward")))
-            .filter(|p| p.is_file())
-            .unwrap_or_else(|| PathBuf::from("keyward"));
+        let program = crate::sibling_program("keyward").unwrap_or_else(|| PathBuf::from("keyward"));
         ChildTpm2Unsealer { program }
     }
 

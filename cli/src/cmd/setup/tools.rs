@@ -24,9 +24,9 @@ pub(crate) fn home() -> Result<PathBuf> {
         .ok_or(CliError::NoHome)
 }
 
-/// A keyward program: `--helper`, else beside `keyward` (the directory of
-/// this executable, or for `keyward-cli` in `PREFIX/libexec/keyward`,
-/// `PREFIX/bin`), else on PATH.
+/// A keyward program: `--helper`, else near this executable
+/// ([`keyward_unlock::sibling_program`]: beside it, or for `keyward-cli` in
+/// `PREFIX/libexec/keyward`, in `PREFIX/bin`), else on PATH.
 pub(crate) fn find_program(name: &str, given: Option<&Path>) -> Result<PathBuf> {
     let not_found =
         |p: &Path| CliError::bad_file(p, "no such program: give its path with --helper");
@@ -36,24 +36,15 @@ pub(crate) fn find_program(name: &str, given: Option<&Path>) -> Result<PathBuf> 
             .filter(|p| p.is_file())
             .ok_or_else(|| not_found(p));
     }
-    let dir = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf));
-    let mut beside = dir.iter().flat_map(|d| {
-        let mut v = vec![d.join(name)];
-        if d.ends_with("libexec/keyward") {
-            v.push(d.join("../../bin").join(name));
-        }
-        v
-    });
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    });
-    beside
-        .find(|p| p.is_file())
-        .or(on_path)
+    let on_path = || {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
+    };
+    keyward_unlock::sibling_program(name)
+        .or_else(on_path)
         .ok_or_else(|| not_found(Path::new(name)))
 }
 
